@@ -1,0 +1,47 @@
+# hippo's front door. Everything real lives in CMake (build) and hack/ (scripts).
+BUILD       ?= build
+PREFIX      ?= /usr/local
+JOBS        ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all build configure deps images unit integration test demo bench install clean
+
+all: build
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+configure: $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+deps:
+	hack/install-deps.sh
+
+images:
+	hack/make-test-images.sh $(BUILD)/images
+
+unit: build
+	hack/run-tests.sh unit $(BUILD)
+
+integration: build
+	hack/run-tests.sh integration $(BUILD)
+
+# Installs what is missing, builds, runs unit then integration tests; one summary line per layer.
+test: deps
+	$(MAKE) build
+	hack/run-tests.sh all $(BUILD)
+
+demo: deps
+	$(MAKE) build
+	hack/demo.sh $(BUILD)
+
+bench: build
+	@echo "bench: no benchmarks yet (they arrive with the runtime and shim issues)"
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD)

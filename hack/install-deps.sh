@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of hippo from Debian's archive.
+# Idempotent, and silent when everything is already installed.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config git
+  libprotobuf-c-dev protobuf-c-compiler
+  libgrpc++-dev protobuf-compiler-grpc
+  libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libsystemd-dev libseccomp-dev libcap-dev
+  # tests
+  libgtest-dev libgmock-dev bats jq busybox-static runc containerd
+  tar gzip coreutils util-linux procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: missing packages (${missing[*]}); run as root" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+# Packages like containerd and docker-registry start daemons from their maintainer scripts;
+# tests run their own private instances, so keep the system ones stopped while installing.
+policy=/usr/sbin/policy-rc.d
+own_policy=false
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  own_policy=true
+fi
+trap '$own_policy && rm -f "$policy"' EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

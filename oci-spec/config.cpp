@@ -1,0 +1,43 @@
+#include "config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "schema.hpp"
+
+namespace hippo::spec {
+
+Result<Spec> parse(std::string_view json_text, std::string_view label) {
+  std::string syntax_error;
+  auto json = parse_json_text(json_text, label, syntax_error);
+  if (!json) return fail(syntax_error);
+  if (!json->is_object()) {
+    return fail(std::string(label) + ": expected a JSON object at the top level, got " +
+                codec::shown(*json));
+  }
+  Spec spec;
+  codec::Failure failure;
+  codec::read_value(*json, "", spec, failure);
+  if (failure.failed()) {
+    return fail(std::string(label) + ": " + failure.path + ": " + failure.reason);
+  }
+  return spec;
+}
+
+Result<Spec> load(const std::filesystem::path& file, std::string_view label) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail_errno("open " + file.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return fail_errno("read " + file.string());
+  auto spec = parse(text.str(), label);
+  if (!spec) return spec;
+  if (auto ok = validate(*spec, label); !ok) return std::unexpected(ok.error());
+  return spec;
+}
+
+Json to_json(const Spec& spec) { return codec::write_value(spec); }
+
+std::string serialize(const Spec& spec) { return to_json(spec).dump(1, '\t') + "\n"; }
+
+}  // namespace hippo::spec

@@ -1,0 +1,207 @@
+#pragma once
+// Generic JSON <-> struct codec driven by describe(visitor, object) field tables (schema.hpp,
+// state.cpp, features.cpp). The reader checks every type and range and names the JSON path of the
+// first problem; the writer emits present fields in table order.
+
+#include <concepts>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace hippo::spec {
+
+using Json = nlohmann::ordered_json;
+
+// describe() overloads take M = T or const T: the reader walks mutable objects, the writer const.
+template <class M, class T>
+concept Is = std::same_as<std::remove_const_t<M>, T>;
+
+namespace codec {
+
+template <class T>
+struct IsOptional : std::false_type {};
+template <class T>
+struct IsOptional<std::optional<T>> : std::true_type {};
+template <class T>
+struct IsVector : std::false_type {};
+template <class T>
+struct IsVector<std::vector<T>> : std::true_type {};
+template <class T>
+struct IsStringMap : std::false_type {};
+template <class T>
+struct IsStringMap<std::map<std::string, T>> : std::true_type {};
+
+// The first problem found while reading; later problems are not looked for.
+struct Failure {
+  std::string path;
+  std::string reason;
+  bool failed() const { return !reason.empty(); }
+  void set(std::string at, std::string why) {
+    if (!failed()) {
+      path = std::move(at);
+      reason = std::move(why);
+    }
+  }
+};
+
+// "string \"1G\"", "number 1.5", "array", … for "expected X, got Y" messages.
+std::string shown(const Json& j);
+std::string member_path(const std::string& parent, std::string_view key);
+std::string index_path(const std::string& parent, size_t index);
+std::string key_path(const std::string& parent, std::string_view key);
+
+class Reader;
+
+template <class T>
+void read_value(const Json& j, const std::string& path, T& out, Failure& f);
+
+class Reader {
+ public:
+  Reader(const Json& object, std::string path, Failure& failure)
+      : object_(object), path_(std::move(path)), failure_(failure) {}
+
+  template <class T>
+  void operator()(std::string_view key, T& field) {
+    if (failure_.failed()) return;
+    auto it = object_.find(std::string(key));
+    const bool absent = it == object_.end() || it->is_null();
+    if constexpr (IsOptional<T>::value) {
+      if (absent) {
+        field.reset();
+        return;
+      }
+      field.emplace();
+      read_value(*it, member_path(path_, key), *field, failure_);
+    } else {
+      if (absent) {
+        failure_.set(member_path(path_, key), "required property is missing");
+        return;
+      }
+      read_value(*it, member_path(path_, key), field, failure_);
+    }
+  }
+
+ private:
+  const Json& object_;
+  std::string path_;
+  Failure& failure_;
+};
+
+template <class T>
+void read_integer(const Json& j, const std::string& path, T& out, Failure& f) {
+  if (!j.is_number_integer()) {
+    f.set(path, "expected an integer, got " + shown(j));
+    return;
+  }
+  constexpr const char* kType = std::is_signed_v<T> ? "a signed " : "an unsigned ";
+  const std::string range = std::string("out of range for ") + kType +
+                            std::to_string(sizeof(T) * 8) + "-bit integer";
+  if (j.is_number_unsigned()) {
+    const auto v = j.get<uint64_t>();
+    if (v > static_cast<uint64_t>(std::numeric_limits<T>::max())) {
+      f.set(path, std::to_string(v) + " is " + range);
+      return;
+    }
+    out = static_cast<T>(v);
+  } else {
+    const auto v = j.get<int64_t>();
+    const bool fits = std::is_signed_v<T>
+                          ? v >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+                                v <= static_cast<int64_t>(std::numeric_limits<T>::max())
+                          : v >= 0 && static_cast<uint64_t>(v) <=
+                                          static_cast<uint64_t>(std::numeric_limits<T>::max());
+    if (!fits) {
+      f.set(path, std::to_string(v) + " is " + range);
+      return;
+    }
+    out = static_cast<T>(v);
+  }
+}
+
+template <class T>
+void read_value(const Json& j, const std::string& path, T& out, Failure& f) {
+  if (f.failed()) return;
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!j.is_boolean()) return f.set(path, "expected a boolean, got " + shown(j));
+    out = j.get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    read_integer(j, path, out, f);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    if (!j.is_string()) return f.set(path, "expected a string, got " + shown(j));
+    out = j.get<std::string>();
+  } else if constexpr (IsVector<T>::value) {
+    if (!j.is_array()) return f.set(path, "expected an array, got " + shown(j));
+    out.clear();
+    out.resize(j.size());
+    for (size_t i = 0; i < j.size() && !f.failed(); ++i) {
+      read_value(j[i], index_path(path, i), out[i], f);
+    }
+  } else if constexpr (IsStringMap<T>::value) {
+    if (!j.is_object()) return f.set(path, "expected an object, got " + shown(j));
+    out.clear();
+    for (auto it = j.begin(); it != j.end() && !f.failed(); ++it) {
+      read_value(it.value(), key_path(path, it.key()), out[it.key()], f);
+    }
+  } else {
+    if (!j.is_object()) return f.set(path, "expected an object, got " + shown(j));
+    Reader reader(j, path, f);
+    describe(reader, out);
+  }
+}
+
+class Writer;
+
+template <class T>
+Json write_value(const T& value);
+
+class Writer {
+ public:
+  explicit Writer(Json& object) : object_(object) {}
+
+  template <class T>
+  void operator()(std::string_view key, const T& field) {
+    if constexpr (IsOptional<T>::value) {
+      if (field) object_[std::string(key)] = write_value(*field);
+    } else {
+      object_[std::string(key)] = write_value(field);
+    }
+  }
+
+ private:
+  Json& object_;
+};
+
+template <class T>
+Json write_value(const T& value) {
+  if constexpr (std::is_same_v<T, bool> || std::is_integral_v<T> ||
+                std::is_same_v<T, std::string>) {
+    return Json(value);
+  } else if constexpr (IsVector<T>::value) {
+    Json array = Json::array();
+    for (const auto& item : value) array.push_back(write_value(item));
+    return array;
+  } else if constexpr (IsStringMap<T>::value) {
+    Json object = Json::object();
+    for (const auto& [key, item] : value) object[key] = write_value(item);
+    return object;
+  } else {
+    Json object = Json::object();
+    Writer writer(object);
+    describe(writer, value);
+    return object;
+  }
+}
+
+}  // namespace codec
+
+// Parses text as JSON, naming line and column of a syntax error. `label` starts every error.
+std::optional<Json> parse_json_text(std::string_view text, std::string_view label,
+                                    std::string& error);
+
+}  // namespace hippo::spec

@@ -1,0 +1,52 @@
+#pragma once
+// The `hippo` subcommands: runc's set, with runc's flags, plus `validate`.
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "flags.hpp"
+#include "runtime/config.hpp"
+
+namespace hippo::cli {
+
+struct GlobalOptions {
+  std::string root;  // --root, or the config's state_root
+  std::string log;   // --log; empty: stderr
+  std::string log_format = "text";
+  bool systemd_cgroup = false;
+  bool debug = false;
+};
+
+struct Context {
+  std::string_view command;  // the subcommand being run
+  GlobalOptions global;
+  runtime::Config config;
+};
+
+// A handler returns the process exit code, or an error that main prints as one line.
+using Handler = Result<int> (*)(const Context&, const ParsedFlags&);
+
+struct Command {
+  std::string_view name;
+  std::string_view args_usage;  // "<container-id>"
+  std::string_view summary;
+  std::span<const FlagSpec> flags;
+  int min_args = 0;
+  int max_args = 0;  // -1: any number
+  bool stop_at_first_arg = false;
+  Handler run = nullptr;
+};
+
+std::span<const Command> commands();
+const Command* find_command(std::string_view name);
+
+// Handlers, grouped by the file that holds them.
+Result<int> run_spec(const Context&, const ParsedFlags&);         // spec_commands.cpp
+Result<int> run_features(const Context&, const ParsedFlags&);     // spec_commands.cpp
+Result<int> run_validate(const Context&, const ParsedFlags&);     // spec_commands.cpp
+Result<int> run_create(const Context&, const ParsedFlags&);       // bundle_commands.cpp
+Result<int> run_run(const Context&, const ParsedFlags&);          // bundle_commands.cpp
+Result<int> run_not_implemented(const Context&, const ParsedFlags&);  // command_table.cpp
+
+}  // namespace hippo::cli

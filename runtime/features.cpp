@@ -1,0 +1,72 @@
+#include "features.hpp"
+
+#include <seccomp.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "hippo/version.hpp"
+#include "oci-spec/names.hpp"
+
+namespace hippo::runtime {
+namespace {
+
+// What the native backend carries out today. Each later piece of the runtime flips its entry;
+// `features` must never claim what `create` cannot do.
+struct Implemented {
+  bool cgroup_v1 = false;
+  bool cgroup_v2 = false;
+  bool cgroup_systemd = false;
+  bool seccomp = false;
+  bool apparmor = false;
+  bool selinux = false;
+  bool idmap_mounts = false;
+};
+constexpr Implemented kImplemented{};
+
+bool apparmor_enabled_on_host() {
+  std::ifstream in("/sys/module/apparmor/parameters/enabled");
+  std::string v;
+  return in >> v && v == "Y";
+}
+
+bool selinux_enabled_on_host() { return ::access("/sys/fs/selinux/enforce", F_OK) == 0; }
+
+}  // namespace
+
+spec::Features host_features() {
+  auto f = spec::model_features();
+  auto& l = *f.linux;
+  l.cgroup = spec::CgroupFeatures{kImplemented.cgroup_v1, kImplemented.cgroup_v2,
+                                  kImplemented.cgroup_systemd, false, false};
+  auto& sc = *l.seccomp;
+  sc.enabled = kImplemented.seccomp;
+  // Flags libseccomp can set on this kernel: its API level says which (seccomp_api_get(3)).
+  const unsigned api = seccomp_api_get();
+  spec::Strings supported;
+  if (kImplemented.seccomp) {
+    if (api >= 2) supported.emplace_back("SECCOMP_FILTER_FLAG_TSYNC");
+    if (api >= 3) supported.emplace_back("SECCOMP_FILTER_FLAG_LOG");
+    if (api >= 4) supported.emplace_back("SECCOMP_FILTER_FLAG_SPEC_ALLOW");
+    if (api >= 7) supported.emplace_back("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
+  }
+  sc.supportedFlags = std::move(supported);
+  l.apparmor = spec::Enabled{kImplemented.apparmor && apparmor_enabled_on_host()};
+  l.selinux = spec::Enabled{kImplemented.selinux && selinux_enabled_on_host()};
+  l.intelRdt = spec::Enabled{false};
+  l.mountExtensions = spec::MountExtensions{spec::Enabled{kImplemented.idmap_mounts}};
+  l.netDevices = spec::Enabled{false};
+
+  const auto* v = seccomp_version();
+  f.annotations = spec::StringMap{
+      {"io.github.seccomp.libseccomp.version",
+       std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro)},
+      {"org.hippo.version", kVersion},
+      {"org.hippo.commit", kGitCommit},
+  };
+  f.potentiallyUnsafeConfigAnnotations = spec::Strings{};
+  return f;
+}
+
+}  // namespace hippo::runtime

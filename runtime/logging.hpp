@@ -1,0 +1,28 @@
+#pragma once
+// Logging for the hippo binaries (spdlog). The CLI can log like runc: to --log, in logrus' text
+// or JSON line format, because containerd's go-runc and Docker read the last error from that file.
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+#include <string_view>
+
+#include "oci-spec/error.hpp"
+
+namespace hippo::runtime {
+
+enum class LogFormat { text, json };
+
+Result<LogFormat> parse_log_format(std::string_view name);
+Result<spdlog::level::level_enum> parse_log_level(std::string_view name);
+
+// Sends the default logger to `path` (stderr when empty) in `format` at `level`.
+Result<void> init_logging(const std::string& path, LogFormat format,
+                          spdlog::level::level_enum level);
+
+// One log line as runc writes it: {"level":"error","msg":"...","time":"..."} or
+// time="..." level=error msg="...". Exposed for tests.
+std::string format_log_line(LogFormat format, spdlog::level::level_enum level,
+                            std::string_view message, std::string_view rfc3339_time);
+
+}  // namespace hippo::runtime

@@ -1,0 +1,130 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "runtime/config.hpp"
+
+namespace hippo::runtime {
+namespace {
+
+TEST(ConfigYaml, EmptyFileKeepsDefaults) {
+  auto c = parse_config("", "/etc/hippo/config.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->backend, "native");
+  EXPECT_EQ(c->cgroup_driver, "auto");
+  EXPECT_EQ(c->state_root, "/run/hippo");
+}
+
+TEST(ConfigYaml, ValidFileSetsEveryKey) {
+  auto c = parse_config(R"(
+backend: runc
+runc_binary: /usr/sbin/runc
+runc_root: /run/hippo-runc
+cgroup_driver: systemd
+systemd_slice: machine.slice
+state_root: /run/hippo-test
+log_level: debug
+group_annotation: example.com/pod
+)",
+                        "c.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->backend, "runc");
+  EXPECT_EQ(c->runc_binary, "/usr/sbin/runc");
+  EXPECT_EQ(c->runc_root, "/run/hippo-runc");
+  EXPECT_EQ(c->cgroup_driver, "systemd");
+  EXPECT_EQ(c->systemd_slice, "machine.slice");
+  EXPECT_EQ(c->state_root, "/run/hippo-test");
+  EXPECT_EQ(c->log_level, "debug");
+  EXPECT_EQ(c->group_annotation, "example.com/pod");
+}
+
+TEST(ConfigYaml, UnknownKeyNamesKeyFileAndLine) {
+  auto c = parse_config("backend: native\ncgroup_drvier: systemd\n", "/etc/hippo/config.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, "/etc/hippo/config.yaml: unknown key \"cgroup_drvier\" (line 2)");
+}
+
+TEST(ConfigYaml, WrongTypeNamesKey) {
+  auto c = parse_config("state_root:\n  - /a\n  - /b\n", "c.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, "c.yaml: state_root: expected a string, got a list (line 2)");
+}
+
+TEST(ConfigYaml, ValueOutsideItsChoices) {
+  auto c = parse_config("cgroup_driver: cgroupv2\n", "c.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message,
+            "c.yaml: cgroup_driver: must be one of \"auto\", \"systemd\", \"cgroupfs\", got "
+            "\"cgroupv2\" (line 1)");
+}
+
+TEST(ConfigYaml, TopLevelMustBeAMapping) {
+  auto c = parse_config("- a\n- b\n", "c.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, "c.yaml: expected a mapping of keys at the top level");
+}
+
+TEST(ConfigYaml, SyntaxErrorNamesLine) {
+  auto c = parse_config("backend: native\nlog_level: [debug\n", "c.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_TRUE(c.error().message.starts_with("c.yaml: invalid YAML (line ")) << c.error().message;
+}
+
+class ConfigFile : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("hippo-config-test-" + std::to_string(::getpid()) + "-" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    ::unsetenv("HIPPO_CONFIG");
+  }
+  void TearDown() override {
+    ::unsetenv("HIPPO_CONFIG");
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path write(const std::string& name, const std::string& text) {
+    auto p = dir_ / name;
+    std::ofstream(p) << text;
+    return p;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ConfigFile, ExplicitPathWinsOverEnvironment) {
+  auto env_file = write("env.yaml", "log_level: warn\n");
+  auto flag_file = write("flag.yaml", "log_level: error\n");
+  ::setenv("HIPPO_CONFIG", env_file.c_str(), 1);
+  auto c = load_config(flag_file);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->log_level, "error");
+  EXPECT_EQ(c->source, flag_file);
+}
+
+TEST_F(ConfigFile, EnvironmentNamesTheFile) {
+  auto env_file = write("env.yaml", "log_level: warn\n");
+  ::setenv("HIPPO_CONFIG", env_file.c_str(), 1);
+  auto c = load_config(std::nullopt);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->log_level, "warn");
+}
+
+TEST_F(ConfigFile, MissingExplicitFileIsAnError) {
+  auto c = load_config(dir_ / "absent.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, "config " + (dir_ / "absent.yaml").string() +
+                                   ": No such file or directory");
+}
+
+TEST_F(ConfigFile, ErrorsInAFileNameThatFile) {
+  auto f = write("bad.yaml", "backend: docker\n");
+  auto c = load_config(f);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message,
+            f.string() + ": backend: must be one of \"native\", \"runc\", got \"docker\" (line 1)");
+}
+
+}  // namespace
+}  // namespace hippo::runtime

@@ -1,0 +1,38 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/bundle.hpp"
+#include "runtime/logging.hpp"
+
+namespace hippo::runtime {
+namespace {
+
+TEST(RuncLogFormat, JsonLineIsWhatGoRuncParses) {
+  const auto line = format_log_line(LogFormat::json, spdlog::level::err,
+                                    "config.json: \"x\" bad", "2026-01-01T00:00:00Z");
+  EXPECT_EQ(line,
+            R"({"level":"error","msg":"config.json: \"x\" bad","time":"2026-01-01T00:00:00Z"})");
+  EXPECT_EQ(nlohmann::json::parse(line)["msg"], "config.json: \"x\" bad");
+}
+
+TEST(RuncLogFormat, TextLineIsLogrusStyle) {
+  EXPECT_EQ(format_log_line(LogFormat::text, spdlog::level::warn, "a b", "T"),
+            "time=\"T\" level=warning msg=\"a b\"");
+}
+
+TEST(RuncLogFormat, FormatNamesAreChecked) {
+  EXPECT_TRUE(parse_log_format("json"));
+  EXPECT_EQ(parse_log_format("xml").error().message,
+            "--log-format: must be \"text\" or \"json\", got \"xml\"");
+}
+
+TEST(ContainerId, RuncRulesApply) {
+  EXPECT_TRUE(validate_container_id("abc-1.2_3+x"));
+  for (auto bad : {"", ".", "..", "a/b", "a b", "a:b"}) {
+    EXPECT_FALSE(validate_container_id(bad)) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace hippo::runtime
