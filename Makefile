@@ -37,8 +37,9 @@ demo: deps
 	$(MAKE) build
 	hack/demo.sh $(BUILD)
 
-bench: build
-	@echo "bench: no benchmarks yet (they arrive with the runtime and shim issues)"
+bench: deps
+	$(MAKE) build
+	hack/bench-run.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# hippo's demo. Today (foundation step): the CLI writes, validates and explains an OCI bundle
-# built from Debian's busybox. The shim step turns this into: start a private containerd and
+# hippo's demo: a busybox container run by hippo's own runtime, from a bundle that `hippo spec`
+# writes. The shim step turns this into: start a private containerd and
 # `ctr run --runtime io.containerd.hippo.v2` a busybox container.
 set -euo pipefail
 
@@ -33,6 +33,12 @@ jq '{ociVersion, process: {args: .process.args, cwd: .process.cwd}, root, hostna
 say "hippo validate"
 HIPPO_CONFIG=/dev/null "$hippo" validate
 
+jq --arg cg "/hippo-demo-$$" '.process.terminal = false | .linux.cgroupsPath = $cg
+    | .process.args = ["sh", "-c", "echo hello from $(hostname), pid $$; cat /sys/fs/cgroup/memory/memory.limit_in_bytes"]
+    | .linux.resources.memory = {"limit": 67108864}' config.json >config.new && mv config.new config.json
+say "hippo run demo   # sh in new namespaces, pivot_root'ed into busybox, 64 MiB memory limit"
+HIPPO_CONFIG=/dev/null "$hippo" --root "$work/state" run demo
+
 say "jq '.linux.resources.memory.limit = \"1G\"' … && hippo create demo   # a typo engines make"
 jq '.linux.resources.memory = {"limit": "1G"}' config.json >config.bad && mv config.bad config.json
 HIPPO_CONFIG=/dev/null "$hippo" --root "$work/state" create demo || true
@@ -41,5 +47,5 @@ say "hippo features | jq '{ociVersionMin, ociVersionMax, hooks, namespaces: .lin
 HIPPO_CONFIG=/dev/null "$hippo" features |
   jq '{ociVersionMin, ociVersionMax, hooks, namespaces: .linux.namespaces, annotations}'
 
-printf '\nhippo can parse, validate and explain bundles today; running containers arrives with\n'
-printf 'the runtime and shim steps (see README.md, "Status").\n'
+printf '\nhippo runs containers with its own runtime today; containerd reaches it with the shim\n'
+printf 'step (see README.md, "Status").\n'

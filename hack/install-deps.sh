@@ -12,7 +12,7 @@ packages=(
   libsystemd-dev libseccomp-dev libcap-dev
   # tests
   libgtest-dev libgmock-dev bats jq busybox-static runc containerd
-  tar gzip coreutils util-linux procps
+  tar gzip coreutils util-linux procps hyperfine crun
 )
 
 missing=()

@@ -19,3 +19,94 @@ make_bundle() {
   mkdir -p "$dir/rootfs"
   (cd "$dir" && hippo spec)
 }
+
+# --- busybox bundles for runtime tests ------------------------------------------------------
+
+# Builds the busybox rootfs once per test file (hack/make-test-images.sh) into
+# $BATS_FILE_TMPDIR/images; call from setup_file.
+build_busybox_rootfs() {
+  "$REPO_ROOT/hack/make-test-images.sh" "$BATS_FILE_TMPDIR/images" >/dev/null
+}
+
+# A unique name per test: container ids and cgroups never collide between tests or runs.
+test_name() {
+  echo "hippo-t$$-${BATS_TEST_NUMBER}${1:+-$1}"
+}
+
+# busybox_bundle DIR [ARGS...]: a bundle running ARGS (default: sh -c 'echo hello') without a
+# terminal, on a private copy of the busybox rootfs, with its own cgroup path.
+busybox_bundle() {
+  local dir=$1
+  shift
+  local args='["sh","-c","echo hello"]'
+  if [ $# -gt 0 ]; then args=$(printf '%s\n' "$@" | jq -R . | jq -s -c .); fi
+  mkdir -p "$dir"
+  cp -a "$BATS_FILE_TMPDIR/images/busybox-rootfs" "$dir/rootfs"
+  (cd "$dir" && hippo spec)
+  local cg
+  cg="/$(test_name "$(basename "$dir")")"
+  jq --argjson args "$args" --arg cg "$cg" \
+    '.process.terminal = false | .process.args = $args | .linux.cgroupsPath = $cg' \
+    "$dir/config.json" >"$dir/config.tmp"
+  mv "$dir/config.tmp" "$dir/config.json"
+}
+
+# edit_config DIR JQ_FILTER [JQ_ARGS...]: changes the bundle's config.json in place.
+edit_config() {
+  local dir=$1 filter=$2
+  shift 2
+  jq "$@" "$filter" "$dir/config.json" >"$dir/config.tmp" && mv "$dir/config.tmp" "$dir/config.json"
+}
+
+cgroup_path_of() {
+  jq -r '.linux.cgroupsPath' "$1/config.json"
+}
+
+# Starts a created container's init without tying bats' output pipes to it.
+hippo_create() {
+  hippo create "$@" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1 || {
+    cat "$BATS_TEST_TMPDIR/create.out" >&2
+    return 1
+  }
+}
+
+# Polls `hippo state ID` until its status is $2 (bounded: 10 s).
+wait_status() {
+  local id=$1 want=$2 i
+  for i in $(seq 100); do
+    [ "$(hippo state "$id" 2>/dev/null | jq -r .status)" = "$want" ] && return 0
+    sleep 0.1
+  done
+  echo "container $id never reached status $want (now: $(hippo state "$id" 2>&1))" >&2
+  return 1
+}
+
+# Nothing of container ID with bundle DIR remains: state dir, cgroups, mounts, processes.
+assert_no_leaks() {
+  local id=$1 dir=$2 cg c
+  cg=$(cgroup_path_of "$dir")
+  if [ -e "$BATS_TEST_TMPDIR/state/$id" ]; then
+    echo "leak: state dir $BATS_TEST_TMPDIR/state/$id" >&2
+    return 1
+  fi
+  for c in /sys/fs/cgroup/*/; do
+    if [ -d "$c${cg#/}" ]; then
+      echo "leak: cgroup $c${cg#/}" >&2
+      return 1
+    fi
+  done
+  if grep -qF "$dir" /proc/self/mountinfo; then
+    echo "leak: mounts under $dir" >&2
+    grep -F "$dir" /proc/self/mountinfo >&2
+    return 1
+  fi
+}
+
+# Removes whatever a failed test left (containers of this test's state root, their cgroups).
+cleanup_containers() {
+  local id
+  [ -d "$BATS_TEST_TMPDIR/state" ] || return 0
+  for id in $(ls "$BATS_TEST_TMPDIR/state"); do
+    hippo delete --force "$id" >/dev/null 2>&1 || true
+  done
+}

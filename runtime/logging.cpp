@@ -33,17 +33,6 @@ std::string_view logrus_level(spdlog::level::level_enum level) {
   }
 }
 
-std::string rfc3339_now() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc{};
-  gmtime_r(&ts.tv_sec, &utc);
-  char buf[64];
-  const size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
-}
-
 // Appends whole lines with one write(2) on an O_APPEND fd, so lines from concurrent hippo
 // processes sharing one --log file never interleave.
 class LineSink final : public spdlog::sinks::base_sink<std::mutex> {
@@ -69,6 +58,17 @@ class LineSink final : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 }  // namespace
+
+std::string rfc3339_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm utc{};
+  gmtime_r(&ts.tv_sec, &utc);
+  char buf[64];
+  const size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
+  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+  return buf;
+}
 
 Result<LogFormat> parse_log_format(std::string_view name) {
   if (name == "text") return LogFormat::text;

@@ -20,6 +20,9 @@ Result<spdlog::level::level_enum> parse_log_level(std::string_view name);
 Result<void> init_logging(const std::string& path, LogFormat format,
                           spdlog::level::level_enum level);
 
+// Now as RFC 3339 in UTC with nanoseconds: "2026-11-27T23:52:01.123456789Z".
+std::string rfc3339_now();
+
 // One log line as runc writes it: {"level":"error","msg":"...","time":"..."} or
 // time="..." level=error msg="...". Exposed for tests.
 std::string format_log_line(LogFormat format, spdlog::level::level_enum level,

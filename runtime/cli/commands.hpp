@@ -45,8 +45,18 @@ const Command* find_command(std::string_view name);
 Result<int> run_spec(const Context&, const ParsedFlags&);         // spec_commands.cpp
 Result<int> run_features(const Context&, const ParsedFlags&);     // spec_commands.cpp
 Result<int> run_validate(const Context&, const ParsedFlags&);     // spec_commands.cpp
-Result<int> run_create(const Context&, const ParsedFlags&);       // bundle_commands.cpp
-Result<int> run_run(const Context&, const ParsedFlags&);          // bundle_commands.cpp
+Result<int> run_create(const Context&, const ParsedFlags&);       // lifecycle_commands.cpp
+Result<int> run_run(const Context&, const ParsedFlags&);
+Result<int> run_start(const Context&, const ParsedFlags&);
+Result<int> run_state(const Context&, const ParsedFlags&);
+Result<int> run_kill(const Context&, const ParsedFlags&);
+Result<int> run_delete(const Context&, const ParsedFlags&);
+Result<int> run_list(const Context&, const ParsedFlags&);
+Result<int> run_ps(const Context&, const ParsedFlags&);
+Result<int> run_pause(const Context&, const ParsedFlags&);
+Result<int> run_resume(const Context&, const ParsedFlags&);
+Result<int> run_update(const Context&, const ParsedFlags&);       // update_commands.cpp
+Result<int> run_events(const Context&, const ParsedFlags&);
 Result<int> run_not_implemented(const Context&, const ParsedFlags&);  // command_table.cpp
 
 }  // namespace hippo::cli

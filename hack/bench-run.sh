@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): `hippo run` vs `runc run` (and `crun run`, with its cgroup manager
+# disabled, since crun refuses this host's hybrid layout) of /bin/true from the same busybox
+# bundle, side by side in one hyperfine run. Prints medians and the hippo/runc ratio.
+# Usage: hack/bench-run.sh [BUILD_DIR] [RUNS]
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+runs=${2:-200}
+work=$(mktemp -d /tmp/hippo-bench.XXXXXX)
+trap 'rm -rf --one-file-system -- "$work"' EXIT
+
+command -v hyperfine >/dev/null || { echo "bench: hyperfine missing (make deps)" >&2; exit 1; }
+"$root/hack/make-test-images.sh" "$build/images" >/dev/null
+mkdir -p "$work/bundle"
+cp -a "$build/images/busybox-rootfs" "$work/bundle/rootfs"
+(cd "$work/bundle" && HIPPO_CONFIG=/dev/null "$build/bin/hippo" spec)
+jq --arg cg "/hippo-bench-$$" '.process.terminal = false | .process.args = ["/bin/true"]
+    | .linux.cgroupsPath = $cg' "$work/bundle/config.json" >"$work/c" && mv "$work/c" "$work/bundle/config.json"
+
+cmds=(
+  -n hippo "HIPPO_CONFIG=/dev/null $build/bin/hippo --root $work/hippo run -b $work/bundle bench-$$"
+  -n runc "runc --root $work/runc run -b $work/bundle bench-$$"
+)
+if command -v crun >/dev/null; then
+  cmds+=(-n crun "crun --root $work/crun --cgroup-manager=disabled run -b $work/bundle bench-$$")
+fi
+hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/result.json" "${cmds[@]}" >&2
+
+jq -r '
+  (.results | map({(.command): .median}) | add) as $m
+  | (.results[] | "\(.command): median \(.median * 1000 | . * 100 | round / 100) ms"),
+    "ratio hippo/runc: \(($m.hippo / $m.runc) * 100 | round / 100)",
+    (if $m.crun then "ratio hippo/crun: \(($m.hippo / $m.crun) * 100 | round / 100)" else empty end)
+' "$work/result.json"

@@ -1,0 +1,281 @@
+#!/usr/bin/env bats
+# What the container's process sees: namespaces, rootfs and mounts, devices, process settings,
+# cgroups and in-place updates. Real kernel, as root.
+
+load ../helpers
+
+setup_file() {
+  build_busybox_rootfs
+}
+
+setup() {
+  B=$BATS_TEST_TMPDIR/bundle
+  ID=$(test_name)
+}
+
+teardown() {
+  cleanup_containers
+}
+
+@test "pid namespace: the container's process is pid 1" {
+  busybox_bundle "$B" sh -c 'echo $$'
+  run hippo run -b "$B" "$ID"
+  [ "$output" = 1 ]
+}
+
+@test "network, ipc, uts, mount namespaces differ from the host's" {
+  busybox_bundle "$B" sh -c 'for n in net ipc uts mnt pid; do readlink /proc/self/ns/$n; done'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  for n in net ipc uts mnt pid; do
+    host=$(readlink /proc/self/ns/$n)
+    [[ $output != *"$host"* ]]
+  done
+  [ "${#lines[@]}" -eq 5 ]
+}
+
+@test "joining a namespace by path shares it with its owner" {
+  busybox_bundle "$B" sleep 1000
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  pid=$(hippo state "$ID" | jq .pid)
+  B2=$BATS_TEST_TMPDIR/bundle2
+  busybox_bundle "$B2" readlink /proc/self/ns/net
+  edit_config "$B2" '(.linux.namespaces[] | select(.type == "network")) |= {type: "network", path: $p}' \
+    --arg p "/proc/$pid/ns/net"
+  run hippo run -b "$B2" "$ID-2"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(readlink /proc/$pid/ns/net)" ]
+  hippo delete --force "$ID"
+}
+
+@test "hostname and domainname come from the config" {
+  busybox_bundle "$B" sh -c 'hostname; cat /proc/sys/kernel/domainname'
+  edit_config "$B" '.hostname = "box-7" | .domainname = "example.org"'
+  run hippo run -b "$B" "$ID"
+  [ "${lines[0]}" = box-7 ]
+  [ "${lines[1]}" = example.org ]
+}
+
+@test "user namespace: the parent writes the uid and gid maps" {
+  busybox_bundle "$B" sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u'
+  edit_config "$B" '.linux.namespaces += [{"type":"user"}]
+    | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+    | .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+    | .mounts |= map(select(.destination != "/sys/fs/cgroup"))
+    | .mounts |= map(if .destination == "/sys" then {destination: "/sys", type: "none", source: "/sys", options: ["rbind","nosuid","noexec","nodev","ro"]} else . end)
+    | .mounts |= map(if .destination == "/dev/pts" then .options -= ["gid=5"] else . end)'
+  chown -R 100000:100000 "$B/rootfs"
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} =~ ^\ +0\ +100000\ +65536$ ]]
+  [[ ${lines[1]} =~ ^\ +0\ +100000\ +65536$ ]]
+  [ "${lines[2]}" = 0 ]
+}
+
+@test "cgroup namespace: the container sees its cgroup as the root" {
+  busybox_bundle "$B" cat /proc/self/cgroup
+  edit_config "$B" '.linux.namespaces += [{"type":"cgroup"}]'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [[ $output == *":memory:/"$'\n'* || $output == *":memory:/" ]]
+  cg=$(cgroup_path_of "$B")
+  [[ $output != *"$cg"* ]]
+}
+
+@test "mounts: proc, sysfs, tmpfs with size, devpts, mqueue, shm are in place" {
+  busybox_bundle "$B" sh -c 'cat /proc/mounts'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [[ $output == *"proc /proc proc"* ]]
+  [[ $output == *"sysfs /sys sysfs ro,"* ]]
+  [[ $output == *"tmpfs /dev tmpfs"*"size=65536k"* ]]
+  [[ $output == *"devpts /dev/pts devpts"* ]]
+  [[ $output == *"mqueue /dev/mqueue mqueue"* ]]
+  [[ $output == *"shm /dev/shm tmpfs"* ]]
+}
+
+@test "a read-only bind mount is readable and not writable" {
+  mkdir -p "$BATS_TEST_TMPDIR/data" && echo payload >"$BATS_TEST_TMPDIR/data/file"
+  busybox_bundle "$B" sh -c 'cat /data/file; touch /data/new && echo WROTE || echo refused'
+  edit_config "$B" '.mounts += [{"destination":"/data","type":"bind","source":$s,"options":["rbind","ro"]}]' \
+    --arg s "$BATS_TEST_TMPDIR/data"
+  run hippo run -b "$B" "$ID"
+  [ "${lines[0]}" = payload ]
+  [ "${lines[-1]}" = refused ]
+  [ ! -e "$BATS_TEST_TMPDIR/data/new" ]
+}
+
+@test "a bind-mounted file and a tmpfs with mode and size" {
+  echo single >"$BATS_TEST_TMPDIR/one-file"
+  busybox_bundle "$B" sh -c 'cat /etc/one; stat -c %a /scratch; grep " /scratch " /proc/mounts'
+  edit_config "$B" '.mounts += [
+      {"destination":"/etc/one","type":"bind","source":$s,"options":["bind","ro"]},
+      {"destination":"/scratch","type":"tmpfs","source":"tmpfs","options":["mode=1770","size=1m","nosuid"]}]' \
+    --arg s "$BATS_TEST_TMPDIR/one-file"
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = single ]
+  [ "${lines[1]}" = 1770 ]
+  [[ ${lines[2]} == *"nosuid"*"size=1024k"* ]]
+}
+
+@test "masked paths are unreadable and read-only paths refuse writes" {
+  busybox_bundle "$B" sh -c 'wc -c < /proc/kcore; ls /sys/firmware | wc -l; echo 1 > /proc/sys/kernel/ns_last_pid && echo WROTE || echo refused'
+  run hippo run -b "$B" "$ID"
+  [ "${lines[0]}" = 0 ]
+  [ "${lines[1]}" = 0 ]
+  [ "${lines[-1]}" = refused ]
+}
+
+@test "a read-only root refuses writes; a writable one accepts them" {
+  busybox_bundle "$B" sh -c 'touch /probe && echo WROTE || echo refused'
+  run hippo run -b "$B" "$ID"
+  [ "${lines[-1]}" = refused ]
+  edit_config "$B" '.root.readonly = false'
+  run hippo run -b "$B" "$ID"
+  [ "${lines[-1]}" = WROTE ]
+  [ -e "$B/rootfs/probe" ]
+}
+
+@test "default devices, spec devices and /dev symlinks" {
+  busybox_bundle "$B" sh -c 'stat -c "%n %t:%T %a" /dev/null /dev/zero /dev/urandom /dev/tty /dev/mynull; readlink /dev/fd /dev/stdin /dev/ptmx; echo x > /dev/null && echo ok'
+  edit_config "$B" '.linux.devices = [{"type":"c","path":"/dev/mynull","major":1,"minor":3,"fileMode":384}]
+    | .linux.resources.devices += [{"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"}]'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "/dev/null 1:3 666" ]
+  [ "${lines[1]}" = "/dev/zero 1:5 666" ]
+  [ "${lines[2]}" = "/dev/urandom 1:9 666" ]
+  [ "${lines[3]}" = "/dev/tty 5:0 666" ]
+  [ "${lines[4]}" = "/dev/mynull 1:3 600" ]
+  [ "${lines[5]}" = /proc/self/fd ]
+  [ "${lines[6]}" = /proc/self/fd/0 ]
+  [ "${lines[7]}" = pts/ptmx ]
+  [ "${lines[8]}" = ok ]
+}
+
+@test "device cgroup denies devices the config does not allow" {
+  busybox_bundle "$B" sh -c 'mknod /tmp/sda b 8 0 && head -c1 /tmp/sda >/dev/null && echo READ || echo denied'
+  edit_config "$B" '.root.readonly = false | .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"] | .process.capabilities.permitted += ["CAP_MKNOD"]'
+  run hippo run -b "$B" "$ID"
+  [ "${lines[-1]}" = denied ]
+}
+
+@test "a symlink in the rootfs cannot redirect a mount outside it" {
+  outside=$BATS_TEST_TMPDIR/outside
+  mkdir -p "$outside"
+  busybox_bundle "$B" sh -c 'grep " /escape/mnt " /proc/mounts | wc -l'
+  ln -s "$outside" "$B/rootfs/escape"
+  edit_config "$B" '.mounts += [{"destination":"/escape/mnt","type":"tmpfs","source":"tmpfs"}]'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = 1 ]
+  # The target was created inside the rootfs (the symlink resolved in it), not on the host.
+  [ ! -e "$outside/mnt" ]
+  [ -d "$B/rootfs$outside/mnt" ]
+}
+
+@test "env, cwd, uid, gid, additional gids and umask are applied" {
+  busybox_bundle "$B" sh -c 'echo $FOO; pwd; id -u; id -g; id -G; umask'
+  edit_config "$B" '.process.env += ["FOO=bar baz"] | .process.cwd = "/tmp"
+    | .process.user = {"uid": 1000, "gid": 1001, "additionalGids": [5, 7], "umask": 63}'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "bar baz" ]
+  [ "${lines[1]}" = /tmp ]
+  [ "${lines[2]}" = 1000 ]
+  [ "${lines[3]}" = 1001 ]
+  [ "${lines[4]}" = "1001 5 7" ]
+  [ "${lines[5]}" = 0077 ]
+}
+
+@test "rlimits and noNewPrivileges are applied" {
+  busybox_bundle "$B" sh -c 'ulimit -n; ulimit -Hn; grep NoNewPrivs /proc/self/status'
+  edit_config "$B" '.process.rlimits = [{"type":"RLIMIT_NOFILE","soft":512,"hard":2048}]'
+  run hippo run -b "$B" "$ID"
+  [ "${lines[0]}" = 512 ]
+  [ "${lines[1]}" = 2048 ]
+  [[ ${lines[2]} == *1 ]]
+}
+
+@test "namespaced sysctls are written inside the container" {
+  busybox_bundle "$B" cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni
+  edit_config "$B" '.linux.sysctl = {"net.ipv4.ip_forward": "1", "kernel.shmmni": "1234"}'
+  run hippo run -b "$B" "$ID"
+  [ "${lines[0]}" = 1 ]
+  [ "${lines[1]}" = 1234 ]
+}
+
+@test "--no-pivot runs the container with chroot" {
+  busybox_bundle "$B" sh -c 'ls / | grep -c bin'
+  run hippo run --no-pivot -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+}
+
+@test "memory limit from config.json, then update --memory, read back from the cgroup" {
+  busybox_bundle "$B" sleep 1000
+  edit_config "$B" '.linux.resources.memory = {"limit": 67108864}'
+  hippo_create -b "$B" "$ID"
+  cg=/sys/fs/cgroup/memory$(cgroup_path_of "$B")
+  [ "$(cat "$cg/memory.limit_in_bytes")" = 67108864 ]
+  hippo start "$ID"
+  hippo update --memory 128m "$ID"
+  [ "$(cat "$cg/memory.limit_in_bytes")" = 134217728 ]
+  echo '{"memory": {"limit": 100663296}}' | hippo update -r - "$ID"
+  [ "$(cat "$cg/memory.limit_in_bytes")" = 100663296 ]
+  hippo delete --force "$ID"
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "update of pids, cpu shares, quota and period reaches the cgroup files" {
+  busybox_bundle "$B" sleep 1000
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  p=$(cgroup_path_of "$B")
+  hippo update --pids-limit 42 --cpu-shares 512 --cpu-period 100000 --cpu-quota 50000 "$ID"
+  [ "$(cat /sys/fs/cgroup/pids$p/pids.max)" = 42 ]
+  [ "$(cat /sys/fs/cgroup/cpu$p/cpu.shares)" = 512 ]
+  [ "$(cat /sys/fs/cgroup/cpu$p/cpu.cfs_period_us)" = 100000 ]
+  [ "$(cat /sys/fs/cgroup/cpu$p/cpu.cfs_quota_us)" = 50000 ]
+  run hippo update --memory 1x "$ID"
+  [ "$status" -eq 1 ]
+  [[ $output == *'--memory: invalid size "1x"'* ]]
+  hippo delete --force "$ID"
+}
+
+@test "the pids limit holds inside the container" {
+  busybox_bundle "$B" sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 100 & done 2>&1 | grep -c "Resource temporarily unavailable\|fork"; true'
+  edit_config "$B" '.linux.resources.pids = {"limit": 5}'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" -ge 1 ]
+}
+
+@test "pause and resume freeze and thaw the container" {
+  busybox_bundle "$B" sleep 1000
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  hippo pause "$ID"
+  [ "$(hippo state "$ID" | jq -r .status)" = paused ]
+  [ "$(cat /sys/fs/cgroup/freezer$(cgroup_path_of "$B")/freezer.state)" = FROZEN ]
+  run hippo pause "$ID"
+  [ "$status" -eq 1 ]
+  hippo resume "$ID"
+  [ "$(hippo state "$ID" | jq -r .status)" = running ]
+  hippo delete --force "$ID"
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "events --stats prints runc-style stats JSON" {
+  busybox_bundle "$B" sleep 1000
+  edit_config "$B" '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 50}'
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  run hippo events --stats "$ID"
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e --arg id "$ID" '.type == "stats" and .id == $id'
+  echo "$output" | jq -e '.data.memory.usage.limit == 67108864 and .data.memory.usage.usage > 0'
+  echo "$output" | jq -e '.data.pids.current == 1 and .data.pids.limit == 50'
+  hippo delete --force "$ID"
+}

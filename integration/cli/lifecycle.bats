@@ -1,0 +1,219 @@
+#!/usr/bin/env bats
+# Container lifecycle through `hippo` on the real kernel: run, create/start/state/kill/delete,
+# exit codes, and the errors that must leave nothing behind.
+
+load ../helpers
+
+setup_file() {
+  build_busybox_rootfs
+}
+
+setup() {
+  B=$BATS_TEST_TMPDIR/bundle
+  ID=$(test_name)
+}
+
+teardown() {
+  cleanup_containers
+}
+
+@test "run echoes and returns 0" {
+  busybox_bundle "$B"
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = "hello" ]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "run returns the container's exit code" {
+  busybox_bundle "$B" sh -c 'exit 7'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 7 ]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "run returns 128+N when the container dies of signal N" {
+  busybox_bundle "$B" sh -c 'kill -9 $$'
+  # Without its own pid namespace: a namespace's init cannot SIGKILL itself.
+  edit_config "$B" '.linux.namespaces |= map(select(.type != "pid"))'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 137 ]
+}
+
+@test "create, start, state, kill, delete walk the states with runc's JSON fields" {
+  busybox_bundle "$B" sleep 1000
+  hippo_create -b "$B" "$ID"
+  run hippo state "$ID"
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e '.status == "created" and .pid > 0'
+  [ "$(echo "$output" | jq -c 'keys')" = '["bundle","created","id","ociVersion","owner","pid","rootfs","status"]' ]
+  echo "$output" | jq -e --arg b "$B" --arg id "$ID" '.bundle == $b and .rootfs == ($b + "/rootfs") and .id == $id'
+  echo "$output" | jq -e '.created | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")'
+  pid=$(echo "$output" | jq .pid)
+  [ -d "/proc/$pid" ]
+
+  hippo start "$ID"
+  wait_status "$ID" running
+  [ "$(hippo state "$ID" | jq .pid)" = "$pid" ]
+
+  hippo kill "$ID" KILL
+  wait_status "$ID" stopped
+  [ "$(hippo state "$ID" | jq .pid)" = 0 ]
+
+  hippo delete "$ID"
+  run hippo state "$ID"
+  [ "$status" -eq 1 ]
+  [ "$output" = "hippo: container \"$ID\" does not exist" ]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "the created init waits: its program has not run before start" {
+  busybox_bundle "$B" sh -c 'echo started > /tmp/marker; sleep 1000'
+  edit_config "$B" '.root.readonly = false'
+  hippo_create -b "$B" "$ID"
+  [ ! -e "$B/rootfs/tmp/marker" ]
+  hippo start "$ID"
+  for i in $(seq 100); do [ -e "$B/rootfs/tmp/marker" ] && break; sleep 0.1; done
+  [ "$(cat "$B/rootfs/tmp/marker")" = started ]
+  hippo delete --force "$ID"
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "kill defaults to SIGTERM and takes names and numbers" {
+  busybox_bundle "$B" sh -c 'trap "exit 3" TERM; while true; do sleep 0.1; done'
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  wait_status "$ID" running
+  hippo kill "$ID"
+  wait_status "$ID" stopped
+  hippo delete "$ID"
+  run hippo kill "$ID" 9
+  [ "$status" -eq 1 ]
+  run hippo kill some-id NOTASIGNAL
+  [ "$status" -eq 1 ]
+  [ "$output" = 'hippo: unknown signal "NOTASIGNAL"' ]
+}
+
+@test "kill --all signals every process of the container" {
+  busybox_bundle "$B" sh -c 'sleep 1000 & sleep 1000 & wait'
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  wait_status "$ID" running
+  for i in $(seq 100); do [ "$(hippo ps --format json "$ID" | jq length)" -ge 3 ] && break; sleep 0.1; done
+  [ "$(hippo ps --format json "$ID" | jq length)" -eq 3 ]
+  hippo kill --all "$ID" KILL
+  wait_status "$ID" stopped
+  hippo delete "$ID"
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "run --detach leaves a running container that delete --force removes" {
+  busybox_bundle "$B" sleep 1000
+  hippo run -d -b "$B" "$ID" </dev/null >/dev/null 2>&1
+  wait_status "$ID" running
+  run hippo delete "$ID"
+  [ "$status" -eq 1 ]
+  [ "$output" = "hippo: cannot delete container \"$ID\" that is not stopped: running" ]
+  hippo delete --force "$ID"
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "a created container can be deleted without --force" {
+  busybox_bundle "$B" sleep 1000
+  hippo_create -b "$B" "$ID"
+  hippo delete "$ID"
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "start twice and start of a stopped container are clear errors" {
+  busybox_bundle "$B" sleep 1000
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  run hippo start "$ID"
+  [ "$status" -eq 1 ]
+  [ "$output" = "hippo: cannot start an already running container" ]
+  hippo kill "$ID" KILL
+  wait_status "$ID" stopped
+  run hippo start "$ID"
+  [ "$status" -eq 1 ]
+  [ "$output" = "hippo: cannot start a container that has stopped" ]
+  hippo delete "$ID"
+}
+
+@test "duplicate id is refused and the first container is untouched" {
+  busybox_bundle "$B" sleep 1000
+  hippo_create -b "$B" "$ID"
+  run hippo create -b "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [ "$output" = "hippo: container \"$ID\" already exists" ]
+  [ "$(hippo state "$ID" | jq -r .status)" = created ]
+  hippo delete "$ID"
+}
+
+@test "unknown id is a clear error for every command" {
+  for cmd in state start delete pause resume ps; do
+    run hippo "$cmd" nope-$$
+    [ "$status" -eq 1 ]
+    [ "$output" = "hippo: container \"nope-$$\" does not exist" ]
+  done
+  run hippo kill nope-$$ KILL
+  [ "$output" = "hippo: container \"nope-$$\" does not exist" ]
+  run hippo delete --force nope-$$
+  [ "$status" -eq 0 ]
+}
+
+@test "missing rootfs fails create and leaves nothing behind" {
+  busybox_bundle "$B"
+  rm -rf "$B/rootfs"
+  run hippo create -b "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [ "$output" = "hippo: config.json: root.path: rootfs $B/rootfs: No such file or directory" ]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "invalid config fails create and leaves nothing behind" {
+  busybox_bundle "$B"
+  edit_config "$B" '.linux.resources.memory.limit = "1G"'
+  run hippo create -b "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ $output == *"linux.resources.memory.limit: expected an integer"* ]]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "a program missing from PATH fails create with runc's message and leaves nothing" {
+  busybox_bundle "$B" no-such-program
+  run hippo create -b "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ $output == *'exec: "no-such-program": executable file not found in $PATH'* ]]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "a failing mount fails create with the mount named and leaves nothing" {
+  busybox_bundle "$B"
+  edit_config "$B" '.mounts += [{"destination": "/data", "type": "bind", "source": "/nonexistent-hippo-src", "options": ["rbind"]}]'
+  run hippo create -b "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ $output == *"/nonexistent-hippo-src"* ]]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "list and ps report the container as JSON and tables" {
+  busybox_bundle "$B" sleep 1000
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  run hippo list --format json
+  [ "$status" -eq 0 ]
+  echo "$output" | jq -e --arg id "$ID" '.[] | select(.id == $id) | .status == "running"'
+  run hippo list
+  [[ ${lines[0]} == ID* ]]
+  [[ $output == *"$ID"* ]]
+  run hippo list -q
+  [ "$output" = "$ID" ]
+  pid=$(hippo state "$ID" | jq .pid)
+  [ "$(hippo ps --format json "$ID")" = "[$pid]" ]
+  run hippo ps "$ID"
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} == *PID* ]]
+  [[ ${lines[1]} == *sleep* ]]
+  hippo delete --force "$ID"
+}

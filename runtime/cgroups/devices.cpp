@@ -1,0 +1,58 @@
+#include "runtime/cgroups/devices.hpp"
+
+#include <array>
+
+namespace hippo::cgroups {
+namespace {
+
+constexpr uint32_t kNodeMode = 0666;
+
+constexpr std::array kDefaultDevices{
+    // mknod of any device; opening one still needs its own rule.
+    DefaultDevice{"", 'c', kAnyDevice, kAnyDevice, "m", 0},
+    DefaultDevice{"", 'b', kAnyDevice, kAnyDevice, "m", 0},
+    DefaultDevice{"/dev/null", 'c', 1, 3, "rwm", kNodeMode},
+    DefaultDevice{"/dev/zero", 'c', 1, 5, "rwm", kNodeMode},
+    DefaultDevice{"/dev/full", 'c', 1, 7, "rwm", kNodeMode},
+    DefaultDevice{"/dev/random", 'c', 1, 8, "rwm", kNodeMode},
+    DefaultDevice{"/dev/urandom", 'c', 1, 9, "rwm", kNodeMode},
+    DefaultDevice{"/dev/tty", 'c', 5, 0, "rwm", kNodeMode},
+    // The console is a bind mount of a pty, ptmx a symlink into devpts: rules, not nodes.
+    DefaultDevice{"", 'c', 5, 1, "rwm", 0},             // /dev/console
+    DefaultDevice{"", 'c', 5, 2, "rwm", 0},             // /dev/ptmx
+    DefaultDevice{"", 'c', 136, kAnyDevice, "rwm", 0},  // /dev/pts/*
+    // /dev/net/tun: runc dropped it in 1.2.0-rc1 and restored it after regressions
+    // (opencontainers/runc#3468); runc 1.1, the version users compare with, has it.
+    DefaultDevice{"", 'c', 10, 200, "rwm", 0},
+};
+
+std::string number(int64_t n) { return n < 0 ? "*" : std::to_string(n); }
+
+std::string line(char type, int64_t major, int64_t minor, std::string_view access) {
+  return std::string(1, type) + ' ' + number(major) + ':' + number(minor) + ' ' +
+         std::string(access);
+}
+
+}  // namespace
+
+std::span<const DefaultDevice> default_devices() { return kDefaultDevices; }
+
+Result<std::string> device_rule_line(const spec::DeviceRule& rule, std::string_view at) {
+  const std::string type = rule.type.value_or("a");
+  if (type != "a" && type != "b" && type != "c") {
+    return fail(std::string(at) + ".type: unknown device type \"" + type + "\"", EINVAL);
+  }
+  const std::string access = rule.access.value_or("");
+  // runc refuses an empty access too: the kernel would read it as "no access at all" for c/b.
+  if (access.empty() || access.find_first_not_of("rwm") != std::string::npos) {
+    return fail(std::string(at) + ".access: must be letters from \"rwm\", got \"" + access + "\"",
+                EINVAL);
+  }
+  return line(type[0], rule.major.value_or(kAnyDevice), rule.minor.value_or(kAnyDevice), access);
+}
+
+std::string device_rule_line(const DefaultDevice& device) {
+  return line(device.type, device.major, device.minor, device.access);
+}
+
+}  // namespace hippo::cgroups

@@ -1,0 +1,401 @@
+#include "runtime/cgroups/fs_v1.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "runtime/cgroups/fs_v2.hpp"
+#include "runtime/cgroups/resources.hpp"
+
+namespace hippo::cgroups {
+namespace {
+
+constexpr std::string_view kV1Controllers[] = {
+    "blkio",  "cpu",  "cpuacct", "cpuset",   "devices",    "freezer", "hugetlb",
+    "memory", "misc", "net_cls", "net_prio", "perf_event", "pids",    "rdma"};
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t end = s.find(sep, start);
+    out.push_back(s.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape(std::string_view s) {
+  auto octal = [](char c) { return c >= '0' && c <= '7'; };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && octal(s[i + 1]) && octal(s[i + 2]) && octal(s[i + 3])) {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string without_trailing_slash(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return std::string(path);
+}
+
+bool is_under(std::string_view path, std::string_view root) {
+  if (root == "/") return path.size() > 1 && path.front() == '/';
+  return path.size() > root.size() && path.starts_with(root) && path[root.size()] == '/';
+}
+
+bool has(const Hierarchy& h, std::string_view controller) {
+  return std::ranges::find(h.controllers, controller) != h.controllers.end();
+}
+
+class FsV1Manager final : public Manager {
+ public:
+  FsV1Manager(const CgroupConfig& config, Result<V1Layout> layout, Tree tree)
+      : layout_(std::move(layout)), tree_(tree), levels_(cgroup_levels(config.path)) {}
+
+  Result<void> create(const spec::Resources& resources) override {
+    if (auto ok = ready(); !ok) return ok;
+    spec::Resources r = resources;
+    if (!r.devices) r.devices.emplace();  // no rules still means runc's default device policy
+    auto plan = plan_for(r);              // refuse a bad request before making anything
+    if (!plan) return std::unexpected(plan.error());
+    MadeDirs made(tree_);
+    for (const auto& h : layout_->hierarchies) {
+      if (auto ok = made.make(h.mount, *levels_); !ok) return std::unexpected(ok.error());
+      if (has(h, "cpuset")) {
+        if (auto ok = inherit_cpuset(h.mount); !ok) return ok;
+      }
+    }
+    if (!layout_->unified.empty()) {
+      if (auto ok = made.make(layout_->unified, *levels_); !ok) return std::unexpected(ok.error());
+    }
+    if (auto ok = apply(*plan); !ok) return ok;
+    made_ = made.commit();
+    return {};
+  }
+
+  Result<void> attach(pid_t pid) override {
+    if (auto ok = ready(); !ok) return ok;
+    for (const auto& dir : placements()) {
+      if (auto ok = write_file(join(dir, "cgroup.procs"), std::to_string(pid), tree_); !ok) {
+        return ok;
+      }
+    }
+    return {};
+  }
+
+  Result<void> update(const spec::Resources& resources) override {
+    if (auto ok = ready(); !ok) return ok;
+    auto plan = plan_for(resources);
+    if (!plan) return std::unexpected(plan.error());
+    return apply(*plan);
+  }
+
+  Result<void> freeze() override {
+    auto dir = dir_for("freezer", "freezer.state");
+    if (!dir) return std::unexpected(dir.error());
+    const auto state_file = join(*dir, "freezer.state");
+    int attempt = 0;
+    auto frozen = poll_until(kSettleTimeout, [&]() -> Result<bool> {
+      // A freeze can stall on a task that does not stop (vfork, some sleeps in the kernel);
+      // thawing and freezing again gets it moving, as runc does.
+      if (++attempt % 10 == 0) (void)write_file(state_file, "THAWED", tree_);
+      if (auto ok = write_file(state_file, "FROZEN", tree_); !ok) {
+        return std::unexpected(ok.error());
+      }
+      auto state = read_file(state_file, tree_);
+      if (!state) return std::unexpected(state.error());
+      const auto s = last_line(*state);
+      if (s == "FROZEN") return true;
+      if (s == "FREEZING") return false;
+      return fail("freeze " + *dir + ": unexpected freezer.state \"" + s + "\"", EINVAL);
+    });
+    if (frozen && *frozen) return {};
+    (void)write_file(state_file, "THAWED", tree_);  // never leave it half frozen
+    if (!frozen) return std::unexpected(frozen.error());
+    return fail("freeze " + *dir + ": still FREEZING after " +
+                    std::to_string(kSettleTimeout.count() / 1000) + " s",
+                ETIMEDOUT);
+  }
+
+  Result<void> thaw() override {
+    auto dir = dir_for("freezer", "freezer.state");
+    if (!dir) return std::unexpected(dir.error());
+    const auto state_file = join(*dir, "freezer.state");
+    if (auto ok = write_file(state_file, "THAWED", tree_); !ok) return ok;
+    auto thawed = poll_until(kSettleTimeout, [&]() -> Result<bool> {
+      auto state = read_file(state_file, tree_);
+      if (!state) return std::unexpected(state.error());
+      return last_line(*state) == "THAWED";
+    });
+    if (!thawed) return std::unexpected(thawed.error());
+    if (!*thawed) return fail("thaw " + *dir + ": freezer.state is not THAWED", ETIMEDOUT);
+    return {};
+  }
+
+  Result<bool> frozen() const override {
+    if (auto ok = ready(); !ok) return std::unexpected(ok.error());
+    const Hierarchy* h = find("freezer");
+    if (!h) return false;  // nothing can have frozen it
+    const auto dir = leaf_in(h->mount);
+    std::string state;
+    auto settled = poll_until(kSettleTimeout, [&]() -> Result<bool> {
+      auto text = read_file(join(dir, "freezer.state"), tree_);
+      if (!text) return std::unexpected(text.error());
+      state = last_line(*text);
+      return state != "FREEZING";
+    });
+    if (!settled) return std::unexpected(settled.error());
+    if (state != "FROZEN") return false;
+    // FROZEN because an ancestor is frozen is not this container being paused (runc).
+    auto self = read_optional(join(dir, "freezer.self_freezing"));
+    if (!self) return std::unexpected(self.error());
+    return !*self || trim(**self) != "0";
+  }
+
+  Result<std::vector<pid_t>> pids() const override {
+    if (auto ok = ready(); !ok) return std::unexpected(ok.error());
+    const Hierarchy* h = nullptr;
+    for (auto c : {"pids", "freezer", "memory", "cpu"}) {
+      if ((h = find(c))) break;
+    }
+    if (!h) h = &layout_->hierarchies.front();
+    return read_procs_recursive(leaf_in(h->mount), tree_);
+  }
+
+  Result<Stats> stats() const override {
+    if (auto ok = ready(); !ok) return std::unexpected(ok.error());
+    Stats s;
+    auto number = [&](const std::string& dir, const char* file, uint64_t& out) -> Result<void> {
+      auto v = read_uint(join(dir, file), tree_);
+      if (!v) return std::unexpected(v.error());
+      out = *v;
+      return {};
+    };
+    if (const Hierarchy* h = find("memory")) {
+      const auto dir = leaf_in(h->mount);
+      for (auto [file, out] : {std::pair{"memory.usage_in_bytes", &s.memory.usage},
+                               std::pair{"memory.max_usage_in_bytes", &s.memory.max_usage},
+                               std::pair{"memory.limit_in_bytes", &s.memory.limit},
+                               std::pair{"memory.failcnt", &s.memory.failcnt}}) {
+        if (auto ok = number(dir, file, *out); !ok) return std::unexpected(ok.error());
+      }
+      // "oom_kill N" appeared in memory.oom_control with kernel 4.13; absent reads as 0.
+      auto kills = read_keyed(join(dir, "memory.oom_control"), "oom_kill", tree_);
+      if (!kills) return std::unexpected(kills.error());
+      s.memory.oom_kills = *kills;
+    }
+    if (const Hierarchy* h = find("cpuacct")) {
+      if (auto ok = number(leaf_in(h->mount), "cpuacct.usage", s.cpu_usage_ns); !ok) {
+        return std::unexpected(ok.error());
+      }
+    }
+    if (const Hierarchy* h = find("pids")) {
+      const auto dir = leaf_in(h->mount);
+      if (auto ok = number(dir, "pids.current", s.pids_current); !ok) {
+        return std::unexpected(ok.error());
+      }
+      if (auto ok = number(dir, "pids.max", s.pids_limit); !ok) return std::unexpected(ok.error());
+      if (s.pids_limit == std::numeric_limits<uint64_t>::max()) s.pids_limit = 0;
+    }
+    return s;
+  }
+
+  Result<void> destroy() override {
+    if (auto ok = ready(); !ok) return ok;
+    // The leaf is the container's own whoever made it (`delete` runs in another process than
+    // `create`); ancestors go only if this manager made them and nothing else uses them.
+    Result<void> result;
+    for (const auto& dir : placements()) {
+      if (auto ok = remove_cgroup(dir, tree_); !ok && result) result = ok;
+    }
+    if (!result) return result;
+    for (auto it = made_.rbegin(); it != made_.rend(); ++it) {
+      if (auto ok = remove_if_unused(*it, tree_); !ok) return ok;
+    }
+    made_.clear();
+    return {};
+  }
+
+  std::string path_of(std::string_view controller) const override {
+    if (!layout_ || !levels_) return "";
+    if (controller.empty()) return layout_->unified.empty() ? "" : leaf_in(layout_->unified);
+    const Hierarchy* h = find(controller);
+    return h ? leaf_in(h->mount) : "";
+  }
+
+ private:
+  struct Plan {
+    std::vector<FileWrite> v1;
+    std::vector<FileWrite> unified_hugetlb;  // hugetlb of a hybrid host that has it on v2 only
+  };
+
+  Result<void> ready() const {
+    if (!layout_) return std::unexpected(layout_.error());
+    if (!levels_) return std::unexpected(levels_.error());
+    if (layout_->hierarchies.empty()) {
+      return fail("no cgroup v1 hierarchy is mounted under " + layout_->root, ENOENT);
+    }
+    return {};
+  }
+
+  const Hierarchy* find(std::string_view controller) const {
+    for (const auto& h : layout_->hierarchies) {
+      if (has(h, controller) || (!h.name.empty() && controller == "name=" + h.name)) return &h;
+    }
+    return nullptr;
+  }
+
+  std::string leaf_in(const std::string& mount) const {
+    std::string dir = mount;
+    for (const auto& level : *levels_) dir = join(dir, level);
+    return dir;
+  }
+
+  std::vector<std::string> placements() const {
+    std::vector<std::string> dirs;
+    for (const auto& h : layout_->hierarchies) dirs.push_back(leaf_in(h.mount));
+    if (!layout_->unified.empty()) dirs.push_back(leaf_in(layout_->unified));
+    return dirs;
+  }
+
+  Result<std::string> dir_for(std::string_view controller, std::string_view file) const {
+    if (auto ok = ready(); !ok) return std::unexpected(ok.error());
+    const Hierarchy* h = find(controller);
+    if (!h) {
+      // Not ENOENT: IfMissing rules are about files of a mounted controller.
+      return fail(std::string(file) + ": the cgroup v1 " + std::string(controller) +
+                      " controller is not mounted under " + layout_->root,
+                  ENODEV);
+    }
+    return leaf_in(h->mount);
+  }
+
+  Result<Plan> plan_for(const spec::Resources& r) const {
+    auto writes = v1_writes(r);
+    if (!writes) return std::unexpected(writes.error());
+    Plan plan;
+    if (!find("hugetlb") && r.hugepageLimits && !r.hugepageLimits->empty()) {
+      if (layout_->unified.empty()) {
+        return fail("linux.resources.hugepageLimits: the hugetlb controller is not mounted under " +
+                        layout_->root,
+                    ENODEV);
+      }
+      std::erase_if(*writes, [](const FileWrite& w) { return w.controller == "hugetlb"; });
+      auto huge = hugetlb_writes(*r.hugepageLimits, Version::v2);
+      if (!huge) return std::unexpected(huge.error());
+      plan.unified_hugetlb = std::move(*huge);
+    }
+    plan.v1 = std::move(*writes);
+    return plan;
+  }
+
+  Result<void> apply(const Plan& plan) {
+    auto ok = apply_writes(plan.v1, [&](const FileWrite& w) -> Result<void> {
+      auto dir = dir_for(w.controller, w.file);
+      if (!dir) return std::unexpected(dir.error());
+      return write_file(join(*dir, w.file), w.value, tree_);
+    });
+    if (!ok || plan.unified_hugetlb.empty()) return ok;
+    const std::string hugetlb = "hugetlb";
+    auto enabled = enable_controllers(layout_->unified, *levels_, {&hugetlb, 1}, tree_);
+    if (!enabled) return std::unexpected(enabled.error());
+    if (enabled->empty()) {
+      return fail(
+          "linux.resources.hugepageLimits: hugetlb is neither a cgroup v1 hierarchy under " +
+              layout_->root + " nor a controller the cgroup2 hierarchy " + layout_->unified +
+              " can enable",
+          ENODEV);
+    }
+    const auto dir = leaf_in(layout_->unified);
+    return apply_writes(plan.unified_hugetlb, [&](const FileWrite& w) {
+      return write_file(join(dir, w.file), w.value, tree_);
+    });
+  }
+
+  // A new v1 cpuset cgroup starts with empty cpus and mems, and a task cannot join it until
+  // both are set: copy them down from the parent wherever a level is still empty.
+  Result<void> inherit_cpuset(const std::string& mount) {
+    std::string dir = mount;
+    for (const auto& level : *levels_) {
+      const std::string parent = dir;
+      dir = join(dir, level);
+      for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+        auto mine = read_file(join(dir, file), tree_);
+        if (!mine) return std::unexpected(mine.error());
+        if (!trim(*mine).empty()) continue;
+        auto theirs = read_file(join(parent, file), tree_);
+        if (!theirs) return std::unexpected(theirs.error());
+        if (auto ok = write_file(join(dir, file), last_line(*theirs), tree_); !ok) return ok;
+      }
+    }
+    return {};
+  }
+
+  // The current value of a file; on a stand-in tree, whose files log every write, the last.
+  static std::string last_line(std::string_view text) {
+    const auto t = trim(text);
+    const auto nl = t.find_last_of('\n');
+    return nl == std::string::npos ? t : t.substr(nl + 1);
+  }
+
+  Result<V1Layout> layout_;
+  Tree tree_;
+  Result<std::vector<std::string>> levels_;
+  std::vector<std::string> made_;  // directories create() made, in creation order
+};
+
+}  // namespace
+
+V1Layout parse_v1_layout(std::string_view mountinfo, std::string_view root_in) {
+  V1Layout layout;
+  layout.root = without_trailing_slash(root_in);
+  for (auto line : split(mountinfo, '\n')) {
+    const auto fields = split(line, ' ');
+    // id parent dev root mountpoint options [optional…] - fstype source superoptions
+    const auto dash = std::ranges::find(fields, std::string_view("-"));
+    if (fields.size() < 7 || dash == fields.end() || fields.end() - dash < 4) continue;
+    const std::string mount = unescape(fields[4]);
+    if (!is_under(mount, layout.root)) continue;
+    const auto fstype = *(dash + 1);
+    if (fstype == "cgroup2") {
+      if (layout.unified.empty()) layout.unified = mount;
+      continue;
+    }
+    if (fstype != "cgroup") continue;
+    Hierarchy h{mount, {}, {}};
+    for (auto option : split(*(dash + 3), ',')) {
+      if (option.starts_with("name=")) {
+        h.name = std::string(option.substr(5));
+      } else if (std::ranges::find(kV1Controllers, option) != std::end(kV1Controllers)) {
+        h.controllers.emplace_back(option);
+      }
+    }
+    if (h.controllers.empty() && h.name != "systemd") continue;
+    if (!h.controllers.empty()) h.name.clear();
+    // The same hierarchy mounted twice (a bind mount) is one place to create the cgroup in.
+    const bool seen = std::ranges::any_of(layout.hierarchies, [&](const Hierarchy& other) {
+      return other.controllers == h.controllers && other.name == h.name;
+    });
+    if (!seen) layout.hierarchies.push_back(std::move(h));
+  }
+  return layout;
+}
+
+Result<V1Layout> read_v1_layout(const std::string& root) {
+  auto text = read_file("/proc/self/mountinfo", Tree::kernel);
+  if (!text) return std::unexpected(text.error());
+  return parse_v1_layout(*text, root);
+}
+
+std::unique_ptr<Manager> make_fs_v1_manager(const CgroupConfig& config, Result<V1Layout> layout,
+                                            Tree tree) {
+  return std::make_unique<FsV1Manager>(config, std::move(layout), tree);
+}
+
+}  // namespace hippo::cgroups

@@ -1,0 +1,58 @@
+#pragma once
+// A container's cgroup, whatever drives it. Small like crun's cgroup manager: create before the
+// init is spawned, place the init, change resources in place, freeze/thaw, read pids and stats,
+// destroy. Drivers: cgroupfs v1/hybrid and v2 (fs_v1.*, fs_v2.*); systemd comes later.
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "oci-spec/error.hpp"
+#include "oci-spec/spec.hpp"
+
+namespace hippo::cgroups {
+
+// Where a container's cgroup lives, as the user named it.
+struct CgroupConfig {
+  std::string path;  // cgroupsPath made absolute, e.g. "/hippo-test/c1"
+};
+
+struct MemoryStats {
+  uint64_t usage = 0, max_usage = 0, limit = 0, failcnt = 0;
+  uint64_t oom_kills = 0;  // v1: memory.oom_control oom_kill; v2: memory.events oom_kill
+};
+struct Stats {
+  MemoryStats memory;
+  uint64_t cpu_usage_ns = 0;
+  uint64_t pids_current = 0, pids_limit = 0;  // limit 0 means unlimited
+};
+
+class Manager {
+ public:
+  virtual ~Manager() = default;
+  // Creates the cgroup (all controllers) and applies resources. Nothing is left on failure.
+  virtual Result<void> create(const spec::Resources& resources) = 0;
+  // Moves pid into the cgroup (every v1 controller / the v2 leaf).
+  virtual Result<void> attach(pid_t pid) = 0;
+  // Changes resources of the live cgroup in place; only the fields set in `resources`.
+  virtual Result<void> update(const spec::Resources& resources) = 0;
+  virtual Result<void> freeze() = 0;
+  virtual Result<void> thaw() = 0;
+  virtual Result<bool> frozen() const = 0;
+  virtual Result<std::vector<pid_t>> pids() const = 0;
+  virtual Result<Stats> stats() const = 0;
+  // Removes the cgroup, retrying EBUSY for a bounded time while its processes exit.
+  // Removing a cgroup that does not exist succeeds.
+  virtual Result<void> destroy() = 0;
+  // The host path of this cgroup for `controller` ("memory", "pids", … on v1; ignored on v2).
+  virtual std::string path_of(std::string_view controller) const = 0;
+};
+
+// cgroupfs driver for the host's layout: v1/hybrid when /sys/fs/cgroup holds v1 controllers,
+// v2 when it is a cgroup2 mount. `root` is the mount root, "/sys/fs/cgroup" except in tests.
+std::unique_ptr<Manager> make_fs_manager(const CgroupConfig& config,
+                                         const std::string& root = "/sys/fs/cgroup");
+
+}  // namespace hippo::cgroups

@@ -1,0 +1,180 @@
+// create, run, start, state, kill, delete, list, ps, pause, resume: runc's lifecycle commands
+// over the native backend, with runc's outputs.
+
+#include <sys/wait.h>
+
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "commands.hpp"
+#include "runtime/backend.hpp"
+#include "signals.hpp"
+
+namespace hippo::cli {
+namespace {
+
+std::unique_ptr<runtime::Backend> backend(const Context& ctx) {
+  return runtime::make_native_backend({ctx.global.root});
+}
+
+Result<runtime::CreateOptions> create_options(const Context& ctx, const ParsedFlags& flags) {
+  if (ctx.global.systemd_cgroup) {
+    return fail("--systemd-cgroup: the systemd cgroup driver is not implemented yet");
+  }
+  runtime::CreateOptions o;
+  o.id = flags.args.at(0);
+  o.bundle = flags.value_or("bundle", ".");
+  o.pid_file = flags.value_or("pid-file", "");
+  o.console_socket = flags.value_or("console-socket", "");
+  o.no_pivot = flags.enabled("no-pivot");
+  o.no_new_keyring = flags.enabled("no-new-keyring");
+  const auto fds = flags.value_or("preserve-fds", "0");
+  auto [end, ec] = std::from_chars(fds.data(), fds.data() + fds.size(), o.preserve_fds);
+  if (ec != std::errc() || end != fds.data() + fds.size() || o.preserve_fds < 0) {
+    return fail("--preserve-fds: not a number of file descriptors: \"" + fds + "\"");
+  }
+  if (o.preserve_fds > 0) return fail("--preserve-fds: not implemented yet");
+  if (!o.console_socket.empty()) return fail("--console-socket: terminals are not implemented yet");
+  if (!o.pid_file.empty() && o.pid_file.front() != '/') {
+    o.pid_file = (std::filesystem::current_path() / o.pid_file).string();
+  }
+  return o;
+}
+
+Result<int> done(Result<void> r) {
+  if (!r) return std::unexpected(r.error());
+  return 0;
+}
+
+std::string pad(std::string s, size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+}  // namespace
+
+Result<int> run_create(const Context& ctx, const ParsedFlags& flags) {
+  auto o = create_options(ctx, flags);
+  if (!o) return std::unexpected(o.error());
+  return done(backend(ctx)->create(*o));
+}
+
+Result<int> run_run(const Context& ctx, const ParsedFlags& flags) {
+  auto o = create_options(ctx, flags);
+  if (!o) return std::unexpected(o.error());
+  runtime::RunOptions r;
+  r.detach = flags.enabled("detach");
+  r.keep = flags.enabled("keep");
+  return backend(ctx)->run(*o, r);
+}
+
+Result<int> run_start(const Context& ctx, const ParsedFlags& flags) {
+  return done(backend(ctx)->start(flags.args.at(0)));
+}
+
+Result<int> run_state(const Context& ctx, const ParsedFlags& flags) {
+  auto s = backend(ctx)->state(flags.args.at(0));
+  if (!s) return std::unexpected(s.error());
+  std::cout << spec::to_json(*s).dump(2) << "\n";
+  return 0;
+}
+
+Result<int> run_kill(const Context& ctx, const ParsedFlags& flags) {
+  const std::string name = flags.args.size() > 1 ? flags.args[1] : "SIGTERM";
+  auto sig = parse_signal(name);
+  if (!sig) return fail("unknown signal \"" + name + "\"");
+  return done(backend(ctx)->kill(flags.args.at(0), *sig, flags.enabled("all")));
+}
+
+Result<int> run_delete(const Context& ctx, const ParsedFlags& flags) {
+  return done(backend(ctx)->remove(flags.args.at(0), flags.enabled("force")));
+}
+
+Result<int> run_pause(const Context& ctx, const ParsedFlags& flags) {
+  return done(backend(ctx)->pause(flags.args.at(0)));
+}
+
+Result<int> run_resume(const Context& ctx, const ParsedFlags& flags) {
+  return done(backend(ctx)->resume(flags.args.at(0)));
+}
+
+Result<int> run_list(const Context& ctx, const ParsedFlags& flags) {
+  auto all = backend(ctx)->list();
+  if (!all) return std::unexpected(all.error());
+  const auto format = flags.value_or("format", "table");
+  if (flags.enabled("quiet")) {
+    for (const auto& s : *all) std::cout << s.id << "\n";
+    return 0;
+  }
+  if (format == "json") {
+    spec::Json array = spec::Json::array();
+    for (const auto& s : *all) array.push_back(spec::to_json(s));
+    std::cout << array.dump() << "\n";
+    return 0;
+  }
+  if (format != "table") return fail("invalid format option \"" + format + "\": use table or json");
+  std::cout << "ID          PID         STATUS      BUNDLE      CREATED     OWNER\n";
+  for (const auto& s : *all) {
+    std::cout << pad(s.id, 12) << pad(std::to_string(s.pid), 12) << pad(s.status, 12)
+              << pad(s.bundle, 12) << pad(s.created, 12) << s.owner << "\n";
+  }
+  return 0;
+}
+
+// `ps`: the container's pids as JSON, or ps(1)'s table narrowed to them, as runc does.
+Result<int> run_ps(const Context& ctx, const ParsedFlags& flags) {
+  auto pids = backend(ctx)->pids(flags.args.at(0));
+  if (!pids) return std::unexpected(pids.error());
+  const auto format = flags.value_or("format", "table");
+  if (format == "json") {
+    std::cout << spec::Json(*pids).dump() << "\n";
+    return 0;
+  }
+  if (format != "table") return fail("invalid format option \"" + format + "\": use table or json");
+  std::string command = "ps";
+  if (flags.args.size() > 1) {
+    for (size_t i = 1; i < flags.args.size(); ++i) {
+      for (char c : flags.args[i]) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != ',' && c != '=') {
+          return fail("ps: unsupported ps option \"" + flags.args[i] + "\"");
+        }
+      }
+      command += " " + flags.args[i];
+    }
+  } else {
+    command += " -ef";
+  }
+  FILE* ps = ::popen(command.c_str(), "re");
+  if (!ps) return fail_errno("run " + command);
+  std::string text;
+  char buf[4096];
+  while (size_t n = std::fread(buf, 1, sizeof buf, ps)) text.append(buf, n);
+  if (int rc = ::pclose(ps); rc != 0) return fail(command + ": exit status " + std::to_string(WEXITSTATUS(rc)));
+  std::istringstream lines(text);
+  std::string header;
+  std::getline(lines, header);
+  std::istringstream cols(header);
+  int pid_col = -1;
+  std::string col;
+  for (int i = 0; cols >> col; ++i) {
+    if (col == "PID") pid_col = i;
+  }
+  if (pid_col < 0) return fail("ps: no PID column in \"" + header + "\"");
+  const std::set<pid_t> wanted(pids->begin(), pids->end());
+  std::cout << header << "\n";
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string field;
+    for (int i = 0; i <= pid_col && (f >> field); ++i) {
+    }
+    pid_t pid = 0;
+    std::from_chars(field.data(), field.data() + field.size(), pid);
+    if (wanted.contains(pid)) std::cout << line << "\n";
+  }
+  return 0;
+}
+
+}  // namespace hippo::cli

@@ -1,0 +1,207 @@
+// update and events: resources in place, and stats in runc's JSON shape.
+
+#include <poll.h>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "oci-spec/config.hpp"
+#include "oci-spec/schema.hpp"
+#include "runtime/backend.hpp"
+
+namespace hippo::cli {
+namespace {
+
+// Sizes as runc's update takes them (docker/go-units RAMInBytes): "512m", "1g", "1048576".
+Result<int64_t> parse_bytes(const std::string& flag, const std::string& text) {
+  if (text == "-1") return -1;
+  size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  double number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + i, number);
+  std::string unit = text.substr(i);
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (unit.ends_with("ib")) unit.resize(unit.size() - 2);
+  else if (unit.ends_with("b")) unit.resize(unit.size() - 1);
+  static constexpr std::string_view kUnits = "kmgtp";
+  double scale = 1;
+  if (unit.size() == 1 && kUnits.find(unit[0]) != std::string_view::npos) {
+    scale = std::pow(1024.0, static_cast<double>(kUnits.find(unit[0]) + 1));
+  } else if (!unit.empty()) {
+    ec = std::errc::invalid_argument;
+  }
+  if (i == 0 || ec != std::errc() || end != text.data() + i) {
+    return fail("--" + flag + ": invalid size \"" + text + "\" (e.g. 536870912, 512m, 1g)");
+  }
+  return static_cast<int64_t>(number * scale);
+}
+
+template <class T>
+Result<T> parse_number(const std::string& flag, const std::string& text) {
+  T v{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return fail("--" + flag + ": invalid number \"" + text + "\"");
+  }
+  return v;
+}
+
+Result<spec::Resources> read_resources_file(const std::string& file) {
+  std::string text;
+  if (file == "-") {
+    std::ostringstream s;
+    s << std::cin.rdbuf();
+    text = s.str();
+  } else {
+    std::ifstream in(file);
+    if (!in) return fail_errno("open " + file);
+    std::ostringstream s;
+    s << in.rdbuf();
+    text = s.str();
+  }
+  const std::string label = file == "-" ? "resources (stdin)" : file;
+  std::string error;
+  auto json = spec::parse_json_text(text, label, error);
+  if (!json) return fail(error);
+  spec::Resources r;
+  spec::codec::Failure failure;
+  spec::codec::read_value(*json, "", r, failure);
+  if (failure.failed()) {
+    return fail(label + ": " + (failure.path.empty() ? "" : failure.path + ": ") + failure.reason);
+  }
+  return r;
+}
+
+// runc's update flags on top of --resources (flags win, as in runc).
+Result<spec::Resources> resources_from_flags(const ParsedFlags& flags) {
+  spec::Resources r;
+  if (auto file = flags.value("resources")) {
+    auto parsed = read_resources_file(*file);
+    if (!parsed) return parsed;
+    r = std::move(*parsed);
+  }
+  auto mem = [&]() -> spec::Memory& { return r.memory ? *r.memory : r.memory.emplace(); };
+  auto cpu = [&]() -> spec::Cpu& { return r.cpu ? *r.cpu : r.cpu.emplace(); };
+  for (const auto& [flag, field] : {std::pair{"memory", &spec::Memory::limit},
+                                    std::pair{"memory-reservation", &spec::Memory::reservation},
+                                    std::pair{"memory-swap", &spec::Memory::swap},
+                                    std::pair{"kernel-memory", &spec::Memory::kernel},
+                                    std::pair{"kernel-memory-tcp", &spec::Memory::kernelTCP}}) {
+    if (auto v = flags.value(flag)) {
+      auto bytes = parse_bytes(flag, *v);
+      if (!bytes) return std::unexpected(bytes.error());
+      mem().*field = *bytes;
+    }
+  }
+  for (const auto& flag : {"cpu-share", "cpu-shares"}) {
+    if (auto v = flags.value(flag)) {
+      auto n = parse_number<uint64_t>(flag, *v);
+      if (!n) return std::unexpected(n.error());
+      cpu().shares = *n;
+    }
+  }
+  for (const auto& [flag, field] : {std::pair{"cpu-period", &spec::Cpu::period},
+                                    std::pair{"cpu-rt-period", &spec::Cpu::realtimePeriod}}) {
+    if (auto v = flags.value(flag)) {
+      auto n = parse_number<uint64_t>(flag, *v);
+      if (!n) return std::unexpected(n.error());
+      cpu().*field = *n;
+    }
+  }
+  for (const auto& [flag, field] : {std::pair{"cpu-quota", &spec::Cpu::quota},
+                                    std::pair{"cpu-rt-runtime", &spec::Cpu::realtimeRuntime}}) {
+    if (auto v = flags.value(flag)) {
+      auto n = parse_number<int64_t>(flag, *v);
+      if (!n) return std::unexpected(n.error());
+      cpu().*field = *n;
+    }
+  }
+  if (auto v = flags.value("cpuset-cpus")) cpu().cpus = *v;
+  if (auto v = flags.value("cpuset-mems")) cpu().mems = *v;
+  if (auto v = flags.value("pids-limit")) {
+    auto n = parse_number<int64_t>("pids-limit", *v);
+    if (!n) return std::unexpected(n.error());
+    r.pids = spec::Pids{*n};
+  }
+  if (auto v = flags.value("blkio-weight")) {
+    auto n = parse_number<uint16_t>("blkio-weight", *v);
+    if (!n) return std::unexpected(n.error());
+    if (!r.blockIO) r.blockIO.emplace();
+    r.blockIO->weight = *n;
+  }
+  if (flags.has("l3-cache-schema") || flags.has("mem-bw-schema")) {
+    return fail("--l3-cache-schema/--mem-bw-schema: Intel RDT is not supported by hippo");
+  }
+  // The same rules as config.json's linux.resources.
+  spec::Spec probe;
+  probe.ociVersion = std::string(spec::kOciVersion);
+  probe.root = spec::Root{"rootfs", std::nullopt};
+  probe.linux = spec::Linux{};
+  probe.linux->resources = r;
+  if (auto ok = spec::validate(probe, "update"); !ok) return std::unexpected(ok.error());
+  return r;
+}
+
+spec::Json stats_json(const std::string& id, const cgroups::Stats& s) {
+  spec::Json data;
+  data["cpu"]["usage"]["total"] = s.cpu_usage_ns;
+  data["memory"]["usage"] = {{"usage", s.memory.usage}, {"max", s.memory.max_usage},
+                             {"limit", s.memory.limit}, {"failcnt", s.memory.failcnt}};
+  data["memory"]["oom_kill"] = s.memory.oom_kills;
+  data["pids"] = {{"current", s.pids_current}, {"limit", s.pids_limit}};
+  return {{"type", "stats"}, {"id", id}, {"data", data}};
+}
+
+}  // namespace
+
+Result<int> run_update(const Context& ctx, const ParsedFlags& flags) {
+  auto r = resources_from_flags(flags);
+  if (!r) return std::unexpected(r.error());
+  auto b = runtime::make_native_backend({ctx.global.root});
+  if (auto ok = b->update(flags.args.at(0), *r); !ok) return std::unexpected(ok.error());
+  return 0;
+}
+
+Result<int> run_events(const Context& ctx, const ParsedFlags& flags) {
+  const auto id = flags.args.at(0);
+  auto b = runtime::make_native_backend({ctx.global.root});
+  if (flags.enabled("stats")) {
+    auto s = b->stats(id);
+    if (!s) return std::unexpected(s.error());
+    std::cout << stats_json(id, *s).dump() << "\n";
+    return 0;
+  }
+  // The stream: one stats line per interval until the container stops.
+  const auto interval_text = flags.value_or("interval", "5s");
+  int interval_ms = 0;
+  {
+    std::string digits = interval_text;
+    int scale = 1000;
+    if (digits.ends_with("ms")) {
+      scale = 1;
+      digits.resize(digits.size() - 2);
+    } else if (digits.ends_with("s")) {
+      digits.resize(digits.size() - 1);
+    }
+    auto n = parse_number<int>("interval", digits);
+    if (!n || *n <= 0) return fail("--interval: invalid duration \"" + interval_text + "\" (e.g. 5s, 500ms)");
+    interval_ms = *n * scale;
+  }
+  for (;;) {
+    auto s = b->stats(id);
+    if (!s) {
+      auto st = b->state(id);
+      if (st && st->status == "stopped") return 0;
+      return std::unexpected(s.error());
+    }
+    std::cout << stats_json(id, *s).dump() << std::endl;
+    ::poll(nullptr, 0, interval_ms);
+  }
+}
+
+}  // namespace hippo::cli

@@ -1,0 +1,414 @@
+// Runs in the cloned child. Rules: no allocation, no locks, no exceptions, no logging library:
+// raw system calls over the pre-built plan; a failed step reports {errno, what} to the parent and
+// _exits. Fixed-size buffers live on the stack.
+
+#include "runtime/linux/init_child.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/mount.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <string_view>
+
+#include "runtime/linux/sync_protocol.hpp"
+#include "runtime/linux/syscalls.hpp"
+
+namespace hippo::linux {
+namespace {
+
+// Appends C strings into a fixed buffer, truncating; no allocation.
+struct Text {
+  char buf[PATH_MAX + 64];
+  size_t len = 0;
+  Text() { buf[0] = '\0'; }
+  Text& add(const char* s) {
+    while (*s && len + 1 < sizeof buf) buf[len++] = *s++;
+    buf[len] = '\0';
+    return *this;
+  }
+  Text& add(unsigned long v) {
+    char digits[24];
+    int n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    } while (v && n < 24);
+    while (n && len + 1 < sizeof buf) buf[len++] = digits[--n];
+    buf[len] = '\0';
+    return *this;
+  }
+};
+
+int g_sync_fd = -1;
+
+[[noreturn]] void die_with(int err, const char* what, const char* detail = "") {
+  SyncMessage msg{};
+  msg.type = SyncType::kError;
+  msg.error = err;
+  Text joined;
+  joined.add(what).add(detail);
+  size_t i = 0;
+  for (; joined.buf[i] && i + 1 < sizeof msg.what; ++i) msg.what[i] = joined.buf[i];
+  msg.what[i] = '\0';
+  if (g_sync_fd >= 0) {
+    [[maybe_unused]] auto n = ::send(g_sync_fd, &msg, sizeof msg, MSG_NOSIGNAL);
+  } else {
+    // After kReady nobody listens on the socket: say it on stderr, like runc's init.
+    Text t;
+    t.add("hippo init: ").add(what).add(detail).add(": errno ").add(static_cast<unsigned long>(err)).add("\n");
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, t.buf, t.len);
+  }
+  ::_exit(1);
+}
+
+// errno is read before anything else runs in die().
+[[noreturn]] void die(const char* what, const char* detail = "") { die_with(errno, what, detail); }
+[[noreturn]] void die(const std::string& what, const char* detail = "") {
+  die_with(errno, what.c_str(), detail);
+}
+
+void proc_fd_path(Text& t, int fd) { t.add("/proc/self/fd/").add(static_cast<unsigned long>(fd)); }
+
+// Opens `rel` (relative to the rootfs) with every symlink resolved inside the rootfs, so a
+// malicious rootfs cannot make us mount or write outside it.
+int open_in_root(int rootfd, const char* rel, int flags) {
+  return sys::openat2(rootfd, rel, static_cast<unsigned long long>(flags) | O_CLOEXEC,
+                      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+}
+
+// Creates the missing directories of `rel` (and the last component as a file if asked), each
+// created inside the directory resolved in the rootfs.
+void ensure_path(int rootfd, std::string_view rel, bool last_is_file, const char* what) {
+  char prefix[PATH_MAX];
+  const size_t n = rel.size();
+  if (n >= sizeof prefix) die_with(ENAMETOOLONG, what);
+  size_t end = 0;
+  int parent = ::fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+  while (end < n) {
+    size_t start = end;
+    while (end < n && rel[end] != '/') ++end;
+    std::memcpy(prefix, rel.data(), end);
+    prefix[end] = '\0';
+    const bool last = end == n;
+    int fd = open_in_root(rootfd, prefix, O_PATH);
+    if (fd < 0 && errno == ENOENT) {
+      char name[NAME_MAX + 1];
+      const size_t len = end - start;
+      if (len > NAME_MAX) die_with(ENAMETOOLONG, what);
+      std::memcpy(name, rel.data() + start, len);
+      name[len] = '\0';
+      if (last && last_is_file) {
+        int f = ::openat(parent, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (f < 0 && errno != EEXIST) die(what);
+        if (f >= 0) ::close(f);
+      } else if (::mkdirat(parent, name, 0755) != 0 && errno != EEXIST) {
+        die(what);
+      }
+      fd = open_in_root(rootfd, prefix, O_PATH);
+    }
+    if (fd < 0) die(what);
+    ::close(parent);
+    parent = fd;
+    while (end < n && rel[end] == '/') ++end;
+  }
+  ::close(parent);
+}
+
+int must_open_in_root(int rootfd, const std::string& rel, const std::string& what) {
+  int fd = open_in_root(rootfd, rel.c_str(), O_PATH);
+  if (fd < 0) die(what);
+  return fd;
+}
+
+void do_mount(int rootfd, const MountStep& m) {
+  if (m.flags & MS_REMOUNT) {
+    int fd = must_open_in_root(rootfd, m.target, m.what);
+    Text p;
+    proc_fd_path(p, fd);
+    if (::mount(m.source.c_str(), p.buf, m.fstype.c_str(), m.flags, m.data.c_str()) != 0) die(m.what);
+    ::close(fd);
+    return;
+  }
+  ensure_path(rootfd, m.target, m.bind && m.target_is_file, m.what.c_str());
+  int fd = must_open_in_root(rootfd, m.target, m.what);
+  Text p;
+  proc_fd_path(p, fd);
+  const char* data = m.data.empty() ? nullptr : m.data.c_str();
+  const char* fstype = m.fstype.empty() ? nullptr : m.fstype.c_str();
+  if (::mount(m.source.c_str(), p.buf, fstype, m.flags, data) != 0) die(m.what);
+  ::close(fd);
+  if (!m.remount && !m.propagation && !m.attr_set && !m.attr_clr) return;
+  // The fd opened before the mount names the directory under it: reopen to reach the new mount.
+  fd = must_open_in_root(rootfd, m.target, m.what);
+  Text q;
+  proc_fd_path(q, fd);
+  if (m.remount) {
+    if (::mount(nullptr, q.buf, nullptr, MS_REMOUNT | MS_BIND | m.remount, nullptr) != 0) {
+      die(m.what, " (remount)");
+    }
+  }
+  if (m.propagation && ::mount(nullptr, q.buf, nullptr, m.propagation, nullptr) != 0) {
+    die(m.what, " (propagation)");
+  }
+  if (m.attr_set || m.attr_clr) {
+    mount_attr attr{};
+    attr.attr_set = m.attr_set;
+    attr.attr_clr = m.attr_clr;
+    if (::syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
+      die(m.what, " (mount_setattr)");
+    }
+  }
+  ::close(fd);
+}
+
+const char* base_name(const std::string& rel) {
+  const char* s = rel.c_str();
+  const char* slash = std::strrchr(s, '/');
+  return slash ? slash + 1 : s;
+}
+
+int open_parent_in_root(int rootfd, const std::string& rel, const char* what) {
+  char parent[PATH_MAX];
+  const char* slash = std::strrchr(rel.c_str(), '/');
+  const size_t len = slash ? static_cast<size_t>(slash - rel.c_str()) : 0;
+  if (len >= sizeof parent) die_with(ENAMETOOLONG, what);
+  std::memcpy(parent, rel.data(), len);
+  parent[len] = '\0';
+  if (len == 0) return ::fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+  ensure_path(rootfd, parent, false, what);
+  int fd = open_in_root(rootfd, parent, O_PATH | O_DIRECTORY);
+  if (fd < 0) die(what);
+  return fd;
+}
+
+void create_device(int rootfd, const DeviceNode& d, bool bind) {
+  if (bind) {
+    ensure_path(rootfd, d.path, true, d.what.c_str());
+    int fd = must_open_in_root(rootfd, d.path, d.what);
+    Text p;
+    proc_fd_path(p, fd);
+    if (::mount(d.host_path.c_str(), p.buf, nullptr, MS_BIND, nullptr) != 0) die(d.what);
+    ::close(fd);
+    return;
+  }
+  int parent = open_parent_in_root(rootfd, d.path, d.what.c_str());
+  const char* name = base_name(d.path);
+  // O_PATH dirfds cannot create entries: reopen the directory for real.
+  int dir = ::openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) die(d.what);
+  ::unlinkat(dir, name, 0);
+  if (::mknodat(dir, name, d.mode, d.dev) != 0) die(d.what);
+  if (::fchownat(dir, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) die(d.what);
+  ::close(dir);
+  ::close(parent);
+}
+
+void create_symlink(int rootfd, const Symlink& s) {
+  int parent = open_parent_in_root(rootfd, s.path, "symlink");
+  int dir = ::openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) die("symlink /", s.path.c_str());
+  if (::symlinkat(s.target.c_str(), dir, base_name(s.path)) != 0 && errno != EEXIST) {
+    die("symlink /", s.path.c_str());
+  }
+  ::close(dir);
+  ::close(parent);
+}
+
+// Keeps the flags a user namespace locks (nosuid, nodev, noexec, atime) when remounting.
+unsigned long locked_flags(const char* path) {
+  struct statfs st {};
+  if (::statfs(path, &st) != 0) return 0;
+  unsigned long out = 0;
+  if (st.f_flags & ST_NOSUID) out |= MS_NOSUID;
+  if (st.f_flags & ST_NODEV) out |= MS_NODEV;
+  if (st.f_flags & ST_NOEXEC) out |= MS_NOEXEC;
+  if (st.f_flags & ST_NOATIME) out |= MS_NOATIME;
+  if (st.f_flags & ST_NODIRATIME) out |= MS_NODIRATIME;
+  if (st.f_flags & ST_RELATIME) out |= MS_RELATIME;
+  return out;
+}
+
+void make_readonly(const std::string& path) {
+  if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    if (errno == ENOENT) return;
+    die("readonly path ", path.c_str());
+  }
+  const unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | locked_flags(path.c_str());
+  if (::mount(nullptr, path.c_str(), nullptr, flags, nullptr) != 0) die("readonly path ", path.c_str());
+}
+
+void mask(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    die("masked path ", path.c_str());
+  }
+  const int rc = S_ISDIR(st.st_mode)
+                     ? ::mount("tmpfs", path.c_str(), "tmpfs", MS_RDONLY, "size=0k")
+                     : ::mount("/dev/null", path.c_str(), nullptr, MS_BIND, nullptr);
+  if (rc != 0) die("masked path ", path.c_str());
+}
+
+void write_file(const char* path, const std::string& value, const char* what) {
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die(what);
+  if (::write(fd, value.data(), value.size()) != static_cast<ssize_t>(value.size())) die(what);
+  ::close(fd);
+}
+
+void setup_rootfs(const InitPlan& plan) {
+  if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0) die("set propagation of /");
+  // pivot_root needs the new root to be a mount point.
+  if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    die("bind rootfs ", plan.rootfs.c_str());
+  }
+  if (plan.rootfs_propagation_after &&
+      ::mount(nullptr, plan.rootfs.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
+    die("make rootfs private before pivot_root");
+  }
+  int rootfd = ::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) die("open rootfs ", plan.rootfs.c_str());
+  for (const auto& m : plan.mounts) do_mount(rootfd, m);
+  for (const auto& d : plan.devices) create_device(rootfd, d, plan.bind_devices);
+  for (const auto& s : plan.symlinks) create_symlink(rootfd, s);
+  ::close(rootfd);
+
+  if (::chdir(plan.rootfs.c_str()) != 0) die("chdir rootfs ", plan.rootfs.c_str());
+  if (plan.no_pivot) {
+    if (::mount(plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0) die("move rootfs to /");
+    if (::chroot(".") != 0) die("chroot rootfs");
+  } else {
+    // pivot_root(".", ".") stacks the old root under the new one; detach it right away.
+    if (sys::pivot_root(".", ".") != 0) die("pivot_root ", plan.rootfs.c_str());
+    if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) die("make old root slave");
+    if (::umount2(".", MNT_DETACH) != 0) die("detach old root");
+  }
+  if (::chdir("/") != 0) die("chdir /");
+  if (plan.rootfs_propagation_after &&
+      ::mount(nullptr, "/", nullptr, plan.rootfs_propagation_after, nullptr) != 0) {
+    die("set rootfsPropagation");
+  }
+}
+
+void finish_rootfs(const InitPlan& plan) {
+  for (const auto& s : plan.sysctls) write_file(s.path.c_str(), s.value, s.what.c_str());
+  for (const auto& p : plan.readonly_paths) make_readonly(p);
+  for (const auto& p : plan.masked_paths) mask(p);
+  if (plan.readonly_root &&
+      ::mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/"), nullptr) != 0) {
+    die("remount rootfs read-only");
+  }
+}
+
+const char* find_executable(const InitPlan& plan) {
+  for (const auto& c : plan.exec_candidates) {
+    struct stat st {};
+    if (::stat(c.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(c.c_str(), X_OK) == 0) {
+      return c.c_str();
+    }
+  }
+  die_with(ENOENT, plan.exec_not_found.c_str());
+}
+
+// Closes every fd above stdio but the two the protocol needs: inherited copies of the parent's
+// fds would otherwise live on in init (a state-dir flock held by init blocks every later
+// command on the container until it execs).
+void close_other_fds(int a, int b) {
+  const unsigned lo = static_cast<unsigned>(a < b ? a : b);
+  const unsigned hi = static_cast<unsigned>(a < b ? b : a);
+  if (lo > 3) sys::close_range(3, lo - 1, 0);
+  if (hi > lo + 1) sys::close_range(lo + 1, hi - 1, 0);
+  sys::close_range(hi + 1, ~0U, 0);
+}
+
+}  // namespace
+
+void run_init(const InitPlan& plan) {
+  g_sync_fd = plan.sync_fd;
+  close_other_fds(plan.sync_fd, plan.exec_fifo_fd);
+  // The parent may block signals it forwards (hippo run); the container starts with none
+  // blocked and default dispositions, whatever its creator had.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
+  }
+  SyncMessage msg{};
+  if (::recv(plan.sync_fd, &msg, sizeof msg, 0) != static_cast<ssize_t>(sizeof msg) ||
+      msg.type != SyncType::kGo) {
+    ::_exit(1);  // the parent went away or gave up on us
+  }
+  ::umask(0);  // device and directory modes are exact; the process umask is set before exec
+
+  for (const auto& j : plan.joins) {
+    int fd = ::open(j.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, j.type) != 0) die(j.what);
+    ::close(fd);
+  }
+  if (plan.clone_flags & CLONE_NEWUSER) {
+    if (::setresgid(0, 0, 0) != 0) die("setresgid 0 in the user namespace");
+    if (::setresuid(0, 0, 0) != 0) die("setresuid 0 in the user namespace");
+  }
+  if (plan.unshare_cgroup && ::unshare(CLONE_NEWCGROUP) != 0) die("unshare cgroup namespace");
+  if (plan.hostname && ::sethostname(plan.hostname->data(), plan.hostname->size()) != 0) {
+    die("sethostname");
+  }
+  if (plan.domainname && ::setdomainname(plan.domainname->data(), plan.domainname->size()) != 0) {
+    die("setdomainname");
+  }
+  if (plan.oom_score_adj) write_file("/proc/self/oom_score_adj", *plan.oom_score_adj, "write oom_score_adj");
+  if (plan.setup_rootfs) setup_rootfs(plan);
+  finish_rootfs(plan);
+
+  for (const auto& r : plan.rlimits) {
+    if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &r.value) != 0) die("setrlimit");
+  }
+  if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
+  if (plan.set_groups &&
+      ::setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
+    die("setgroups");
+  }
+  if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) die("setresgid");
+  if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) die("setresuid");
+  ::umask(plan.umask ? *plan.umask : 022);
+  if (::chdir(plan.cwd.c_str()) != 0) die("chdir to cwd ", plan.cwd.c_str());
+  const char* program = find_executable(plan);
+
+  msg = SyncMessage{};
+  msg.type = SyncType::kReady;
+  if (::send(plan.sync_fd, &msg, sizeof msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof msg)) {
+    ::_exit(1);
+  }
+  ::close(plan.sync_fd);
+  g_sync_fd = -1;
+
+  // Block until `start` opens the fifo for reading (runc's exec fifo).
+  Text fifo;
+  proc_fd_path(fifo, plan.exec_fifo_fd);
+  int fd = ::open(fifo.buf, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die("open exec fifo");
+  if (::write(fd, "0", 1) != 1) die("write exec fifo");
+  ::close(fd);
+  ::close(plan.exec_fifo_fd);
+
+  ::execve(program, plan.argv.data(), plan.envp.data());
+  die("exec ", program);
+}
+
+}  // namespace hippo::linux

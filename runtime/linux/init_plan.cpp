@@ -1,0 +1,277 @@
+#include "init_plan.hpp"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+
+#include "oci-spec/names.hpp"
+#include "runtime/linux/mount_options.hpp"
+
+namespace hippo::linux {
+namespace {
+
+std::string relative(std::string_view container_path) {
+  while (!container_path.empty() && container_path.front() == '/') container_path.remove_prefix(1);
+  return std::string(container_path);
+}
+
+struct DefaultDevice {
+  const char* name;
+  unsigned major, minor;
+};
+// The devices every container gets, as runc creates them (runc's AllowedDevices).
+constexpr DefaultDevice kDefaultDevices[] = {
+    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& options) {
+  const auto opts = parse_mount_options(m.options.value_or(spec::Strings{}));
+  const std::string type = m.type.value_or("");
+  const std::string target = relative(m.destination);
+  if (target.empty()) return fail("mounts: " + m.destination + ": cannot mount over the rootfs itself");
+  if (type == "cgroup") {
+    // cgroup v1 inside a container: a tmpfs holding the container's own cgroup of each
+    // controller, bound from the host (runc does the same without a cgroup namespace).
+    const bool ro = (opts.flags & MS_RDONLY) != 0;
+    MountStep tmpfs;
+    tmpfs.source = "tmpfs";
+    tmpfs.target = target;
+    tmpfs.fstype = "tmpfs";
+    tmpfs.data = "mode=755";
+    tmpfs.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    tmpfs.what = "mount cgroup tmpfs on " + m.destination;
+    plan.mounts.push_back(tmpfs);
+    for (const auto& [name, host] : options.cgroup_binds) {
+      MountStep b;
+      b.source = host;
+      b.target = target + "/" + name;
+      b.bind = true;
+      b.flags = MS_BIND | MS_REC;
+      b.remount = MS_NOSUID | MS_NODEV | MS_NOEXEC | (ro ? MS_RDONLY : 0);
+      b.what = "bind cgroup " + host + " on " + m.destination + "/" + name;
+      plan.mounts.push_back(std::move(b));
+    }
+    if (ro) {
+      MountStep r;
+      r.target = target;
+      r.flags = MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+      r.fstype = "tmpfs";
+      r.source = "tmpfs";
+      r.data = "mode=755";
+      r.what = "remount cgroup tmpfs on " + m.destination + " read-only";
+      plan.mounts.push_back(std::move(r));
+    }
+    return {};
+  }
+  MountStep step;
+  step.target = target;
+  step.fstype = type == "bind" ? "" : type;
+  step.data = opts.data;
+  step.propagation = opts.propagation;
+  step.attr_set = opts.attr_set;
+  step.attr_clr = opts.attr_clr;
+  step.bind = opts.bind() || type == "bind";
+  if (step.bind) {
+    std::string source = m.source.value_or("");
+    if (source.empty()) return fail("mounts: " + m.destination + ": a bind mount needs a source");
+    if (source.front() != '/') source = options.bundle + "/" + source;
+    struct stat st {};
+    if (::stat(source.c_str(), &st) != 0) {
+      return fail_errno("mounts: " + m.destination + ": bind source " + source);
+    }
+    step.source = source;
+    step.target_is_file = !S_ISDIR(st.st_mode);
+    step.flags = MS_BIND | (opts.flags & MS_REC);
+    step.remount = opts.remount_flags();
+    step.what = "bind " + source + " on " + m.destination;
+  } else {
+    step.source = m.source.value_or(type);
+    step.flags = opts.flags;
+    step.what = "mount " + type + " on " + m.destination;
+  }
+  plan.mounts.push_back(std::move(step));
+  if (m.destination == "/dev" && type == "tmpfs") plan.create_default_devices = true;
+  return {};
+}
+
+Result<void> add_namespaces(InitPlan& plan, const spec::Linux& linux) {
+  bool mount = false;
+  for (const auto& ns : linux.namespaces.value_or(std::vector<spec::Namespace>{})) {
+    const auto flag = static_cast<int>(*spec::names::find(spec::names::namespaces(), ns.type));
+    if (ns.type == "mount") mount = true;
+    if (ns.path) {
+      if (flag == CLONE_NEWPID) {
+        plan.pid_ns_path = *ns.path;
+        continue;
+      }
+      NamespaceJoin join{flag, *ns.path, "join " + ns.type + " namespace " + *ns.path};
+      if (flag == CLONE_NEWUSER) {
+        plan.joins.insert(plan.joins.begin(), std::move(join));  // owner of the others: first
+      } else {
+        plan.joins.push_back(std::move(join));
+      }
+      continue;
+    }
+    if (flag == CLONE_NEWCGROUP) {
+      plan.unshare_cgroup = true;  // after kGo, so its root is the container's cgroup
+    } else if (ns.type == "time") {
+      return fail("linux.namespaces: a new time namespace is not supported by hippo yet");
+    } else {
+      plan.clone_flags |= static_cast<unsigned long>(flag);
+    }
+  }
+  if (!mount) {
+    return fail("linux.namespaces: hippo needs a mount namespace to set up the container's rootfs");
+  }
+  plan.setup_rootfs = true;
+  auto map_text = [](const std::optional<std::vector<spec::IdMapping>>& maps) {
+    std::string text;
+    for (const auto& m : maps.value_or(std::vector<spec::IdMapping>{})) {
+      text += std::to_string(m.containerID) + " " + std::to_string(m.hostID) + " " +
+              std::to_string(m.size) + "\n";
+    }
+    return text;
+  };
+  if (plan.clone_flags & CLONE_NEWUSER) {
+    plan.uid_map = map_text(linux.uidMappings);
+    plan.gid_map = map_text(linux.gidMappings);
+  }
+  plan.bind_devices = (plan.clone_flags & CLONE_NEWUSER) != 0 ||
+                      std::ranges::any_of(plan.joins, [](const auto& j) { return j.type == CLONE_NEWUSER; });
+  return {};
+}
+
+void add_devices(InitPlan& plan, const spec::Linux& linux) {
+  if (plan.create_default_devices) {
+    for (const auto& d : kDefaultDevices) {
+      DeviceNode node;
+      node.path = std::string("dev/") + d.name;
+      node.host_path = std::string("/dev/") + d.name;
+      node.mode = S_IFCHR | 0666;
+      node.dev = makedev(d.major, d.minor);
+      node.what = "create device /dev/" + std::string(d.name);
+      plan.devices.push_back(std::move(node));
+    }
+    plan.symlinks = {{"/proc/self/fd", "dev/fd"},
+                     {"/proc/self/fd/0", "dev/stdin"},
+                     {"/proc/self/fd/1", "dev/stdout"},
+                     {"/proc/self/fd/2", "dev/stderr"},
+                     {"/proc/kcore", "dev/core"}};
+    const bool pts = std::ranges::any_of(plan.mounts, [](const auto& m) { return m.target == "dev/pts"; });
+    if (pts) plan.symlinks.push_back({"pts/ptmx", "dev/ptmx"});
+  }
+  for (const auto& d : linux.devices.value_or(std::vector<spec::Device>{})) {
+    DeviceNode node;
+    node.path = relative(d.path);
+    node.host_path = d.path;
+    const mode_t kind = d.type == "b" ? S_IFBLK : d.type == "p" ? S_IFIFO : S_IFCHR;
+    node.mode = kind | (d.fileMode ? *d.fileMode : 0666);
+    node.dev = d.type == "p" ? 0 : makedev(static_cast<unsigned>(*d.major), static_cast<unsigned>(*d.minor));
+    node.uid = d.uid.value_or(0);
+    node.gid = d.gid.value_or(0);
+    node.what = "create device " + d.path;
+    // A spec device replaces a default one of the same path.
+    std::erase_if(plan.devices, [&](const DeviceNode& n) { return n.path == node.path; });
+    plan.devices.push_back(std::move(node));
+  }
+}
+
+void add_process(InitPlan& plan, const spec::Process& p) {
+  for (const auto& r : p.rlimits.value_or(std::vector<spec::Rlimit>{})) {
+    Rlimit limit;
+    limit.resource = static_cast<int>(*spec::names::find(spec::names::rlimits(), r.type));
+    limit.value.rlim_cur = r.soft;
+    limit.value.rlim_max = r.hard;
+    plan.rlimits.push_back(limit);
+  }
+  if (p.oomScoreAdj) plan.oom_score_adj = std::to_string(*p.oomScoreAdj);
+  plan.no_new_privileges = p.noNewPrivileges.value_or(false);
+  plan.uid = p.user.uid;
+  plan.gid = p.user.gid;
+  for (auto g : p.user.additionalGids.value_or(std::vector<uint32_t>{})) plan.additional_gids.push_back(g);
+  if (p.user.umask) plan.umask = static_cast<mode_t>(*p.user.umask);
+  plan.cwd = p.cwd;
+  plan.argv_storage = p.args.value_or(spec::Strings{});
+  plan.env_storage = p.env.value_or(spec::Strings{});
+
+  // PATH lookup like Go's exec.LookPath over the container's own PATH, done inside the rootfs.
+  const std::string& program = plan.argv_storage.front();
+  if (program.find('/') != std::string::npos) {
+    plan.exec_candidates.push_back(program);
+  } else {
+    std::string path;
+    for (const auto& kv : plan.env_storage) {
+      if (kv.starts_with("PATH=")) path = kv.substr(5);
+    }
+    size_t start = 0;
+    while (!path.empty() && start <= path.size()) {
+      size_t colon = path.find(':', start);
+      if (colon == std::string::npos) colon = path.size();
+      std::string dir = path.substr(start, colon - start);
+      if (dir.empty()) dir = ".";
+      plan.exec_candidates.push_back(dir + "/" + program);
+      start = colon + 1;
+    }
+  }
+  plan.exec_not_found = "exec: \"" + program + "\": executable file not found in $PATH";
+}
+
+}  // namespace
+
+Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& rootfs,
+                                 const PlanOptions& options) {
+  if (!spec.process) return fail("config.json: process: required to create a container");
+  const spec::Linux linux = spec.linux.value_or(spec::Linux{});
+  InitPlan plan;
+  plan.rootfs = rootfs;
+  plan.no_pivot = options.no_pivot;
+  if (auto ok = add_namespaces(plan, linux); !ok) return std::unexpected(ok.error());
+
+  // runc's default: the container's mounts receive host events but send none back.
+  plan.root_propagation = MS_SLAVE | MS_REC;
+  if (linux.rootfsPropagation && !linux.rootfsPropagation->empty()) {
+    const auto prop = static_cast<unsigned long>(
+        *spec::names::find(spec::names::rootfs_propagations(), *linux.rootfsPropagation));
+    if (prop & MS_SHARED) {
+      // pivot_root refuses shared mounts: go shared only after the pivot.
+      plan.rootfs_propagation_after = prop;
+    } else {
+      plan.root_propagation = prop;
+    }
+  }
+  plan.readonly_root = spec.root && spec.root->readonly.value_or(false);
+
+  for (const auto& m : spec.mounts.value_or(std::vector<spec::Mount>{})) {
+    if (auto ok = add_mount(plan, m, options); !ok) return std::unexpected(ok.error());
+  }
+  add_devices(plan, linux);
+  plan.masked_paths = linux.maskedPaths.value_or(spec::Strings{});
+  plan.readonly_paths = linux.readonlyPaths.value_or(spec::Strings{});
+  for (const auto& [key, value] : linux.sysctl.value_or(spec::StringMap{})) {
+    std::string path = "/proc/sys/" + key;
+    std::ranges::replace(path.begin() + 10, path.end(), '.', '/');
+    plan.sysctls.push_back({path, value, "sysctl " + key});
+  }
+  if (spec.hostname && !spec.hostname->empty()) plan.hostname = spec.hostname;
+  if (spec.domainname && !spec.domainname->empty()) plan.domainname = spec.domainname;
+  if (spec.process->terminal.value_or(false)) {
+    return fail("config.json: process.terminal: terminals are not supported by hippo yet; "
+                "set it to false");
+  }
+  add_process(plan, *spec.process);
+  return plan;
+}
+
+void bind_views(InitPlan& plan) {
+  plan.argv.clear();
+  plan.envp.clear();
+  for (auto& a : plan.argv_storage) plan.argv.push_back(a.data());
+  plan.argv.push_back(nullptr);
+  for (auto& e : plan.env_storage) plan.envp.push_back(e.data());
+  plan.envp.push_back(nullptr);
+}
+
+}  // namespace hippo::linux

@@ -1,0 +1,125 @@
+#pragma once
+// Everything the container's init does between clone and execve, prepared in the parent as plain
+// data: the child only walks it (no allocation, no locks, only async-signal-safe calls).
+// Built from a validated spec by build_init_plan(), which is unit-tested without root.
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oci-spec/error.hpp"
+#include "oci-spec/spec.hpp"
+
+namespace hippo::linux {
+
+struct MountStep {
+  std::string source;       // host path (binds) or the filesystem's source name
+  std::string target;       // inside the rootfs, relative: "dev/pts"
+  std::string fstype;
+  std::string data;
+  unsigned long flags = 0;  // for mount(2)
+  unsigned long remount = 0;  // binds: flags applied by a MS_REMOUNT|MS_BIND afterwards
+  unsigned long propagation = 0;
+  uint64_t attr_set = 0, attr_clr = 0;  // mount_setattr(AT_RECURSIVE)
+  bool bind = false;
+  bool target_is_file = false;  // a bind of a non-directory needs a file to mount on
+  std::string what;             // "mount proc on /proc", for errors
+};
+
+struct DeviceNode {
+  std::string path;       // inside the rootfs, relative: "dev/null"
+  std::string host_path;  // for binding under a user namespace
+  mode_t mode = 0;        // S_IFCHR|0666 …
+  dev_t dev = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string what;
+};
+
+struct Symlink {
+  std::string target;  // "/proc/self/fd"
+  std::string path;    // inside the rootfs, relative: "dev/fd"
+};
+
+struct FileWrite {
+  std::string path;  // absolute in the container, e.g. /proc/sys/net/ipv4/ip_forward
+  std::string value;
+  std::string what;
+};
+
+struct Rlimit {
+  int resource = 0;
+  rlimit value{};
+};
+
+struct NamespaceJoin {
+  int type = 0;  // CLONE_NEW*
+  std::string path;
+  std::string what;
+};
+
+struct InitPlan {
+  // Namespaces: created by clone3 (clone_flags), joined by path, or unshared after kGo.
+  unsigned long clone_flags = 0;
+  std::vector<NamespaceJoin> joins;  // user first, then the others (not pid: the parent joins it)
+  std::string pid_ns_path;           // joined by the parent before clone (pid_for_children)
+  bool unshare_cgroup = false;
+  std::string uid_map, gid_map;  // written by the parent for a new user namespace
+
+  // Rootfs.
+  bool setup_rootfs = false;  // a new mount namespace
+  std::string rootfs;         // absolute host path
+  unsigned long root_propagation = 0;
+  unsigned long rootfs_propagation_after = 0;  // for "shared" variants, applied after pivot
+  bool readonly_root = false;
+  bool no_pivot = false;
+  std::vector<MountStep> mounts;
+  bool create_default_devices = false;  // the spec mounts a tmpfs on /dev
+  bool bind_devices = false;            // user namespace: mknod is not allowed
+  std::vector<DeviceNode> devices;
+  std::vector<Symlink> symlinks;
+  std::vector<std::string> masked_paths;
+  std::vector<std::string> readonly_paths;
+  std::vector<FileWrite> sysctls;
+  std::optional<std::string> hostname;
+  std::optional<std::string> domainname;
+
+  // Process.
+  std::vector<Rlimit> rlimits;
+  std::optional<std::string> oom_score_adj;
+  bool no_new_privileges = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> additional_gids;
+  bool set_groups = true;  // false when a user namespace denies setgroups
+  std::optional<mode_t> umask;
+  std::string cwd;
+  std::vector<std::string> argv_storage, env_storage;
+  std::vector<char*> argv, envp;           // NULL-terminated views of the storage
+  std::vector<std::string> exec_candidates;  // paths to try, in order (PATH lookup)
+  std::string exec_not_found;                // runc's text for a failed lookup
+
+  // Descriptors the child uses, numbers fixed before clone.
+  int sync_fd = -1;
+  int exec_fifo_fd = -1;  // O_PATH fd of <state>/exec.fifo, reopened O_WRONLY via /proc
+};
+
+struct PlanOptions {
+  std::string bundle;  // relative bind sources are resolved against it, as runc does
+  bool no_pivot = false;
+  std::string cgroup_v1_root = "/sys/fs/cgroup";  // where bind sources for a cgroup mount live
+  std::vector<std::pair<std::string, std::string>> cgroup_binds;  // (controller dir name, host path)
+};
+
+// `rootfs` is the absolute host path of the bundle's rootfs.
+Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& rootfs,
+                                 const PlanOptions& options);
+
+// Points argv/envp at the storage strings. Call once the plan sits where the clone will read it
+// (moving a plan moves short strings' bytes, so the views are made last).
+void bind_views(InitPlan& plan);
+
+}  // namespace hippo::linux

@@ -1,0 +1,121 @@
+#include "runtime/linux/spawn.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <cstring>
+#include <string>
+
+#include "runtime/linux/init_child.hpp"
+#include "runtime/linux/sync_protocol.hpp"
+#include "runtime/linux/syscalls.hpp"
+
+namespace hippo::linux {
+namespace {
+
+Result<void> write_proc_file(pid_t pid, const char* name, const std::string& text) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return fail_errno("open " + path);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return fail_errno("write " + path);
+  }
+  return {};
+}
+
+void kill_and_reap(const SpawnedInit& child) {
+  sys::pidfd_send_signal(child.pidfd.get(), SIGKILL);
+  siginfo_t info{};
+  ::waitid(P_PIDFD, static_cast<id_t>(child.pidfd.get()), &info, WEXITED);
+}
+
+std::string describe_exit(const siginfo_t& info) {
+  if (info.si_code == CLD_EXITED) return "exit status " + std::to_string(info.si_status);
+  return std::string("signal ") + strsignal(info.si_status);
+}
+
+// Joins the pid namespace `path` for our future children only (pid_for_children).
+class PidNamespaceForChildren {
+ public:
+  Result<void> enter(const std::string& path) {
+    saved_ = UniqueFd(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+    UniqueFd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!target) return fail_errno("open pid namespace " + path);
+    if (::setns(target.get(), CLONE_NEWPID) != 0) return fail_errno("join pid namespace " + path);
+    return {};
+  }
+  ~PidNamespaceForChildren() {
+    if (saved_) ::setns(saved_.get(), CLONE_NEWPID);
+  }
+
+ private:
+  UniqueFd saved_;
+};
+
+}  // namespace
+
+Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return fail_errno("socketpair for init sync");
+  }
+  UniqueFd parent_end(pair[0]);
+  UniqueFd child_end(pair[1]);
+  plan.sync_fd = child_end.get();
+  bind_views(plan);
+
+  PidNamespaceForChildren pidns;
+  if (!plan.pid_ns_path.empty()) {
+    if (auto ok = pidns.enter(plan.pid_ns_path); !ok) return std::unexpected(ok.error());
+  }
+
+  int pidfd = -1;
+  clone_args args{};
+  args.flags = CLONE_PIDFD | plan.clone_flags;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  const long pid = sys::clone3(&args);
+  if (pid < 0) return fail_errno("clone3 of the container's init");
+  if (pid == 0) {
+    ::close(parent_end.get());
+    run_init(plan);
+  }
+  SpawnedInit child{static_cast<pid_t>(pid), UniqueFd(pidfd)};
+  child_end.reset();
+
+  auto abort_with = [&](Error e) -> Result<SpawnedInit> {
+    kill_and_reap(child);
+    return std::unexpected(std::move(e));
+  };
+  if (plan.clone_flags & CLONE_NEWUSER) {
+    if (auto ok = write_proc_file(child.pid, "uid_map", plan.uid_map); !ok) return abort_with(ok.error());
+    if (auto ok = write_proc_file(child.pid, "gid_map", plan.gid_map); !ok) return abort_with(ok.error());
+  }
+  if (before_go) {
+    if (auto ok = before_go(child.pid); !ok) return abort_with(ok.error());
+  }
+  SyncMessage msg{};
+  msg.type = SyncType::kGo;
+  if (::send(parent_end.get(), &msg, sizeof msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof msg)) {
+    return abort_with(Error::from_errno(errno, "send go to init"));
+  }
+  msg = SyncMessage{};
+  ssize_t n;
+  do {
+    n = ::recv(parent_end.get(), &msg, sizeof msg, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof msg) && msg.type == SyncType::kReady) return child;
+  if (n == static_cast<ssize_t>(sizeof msg) && msg.type == SyncType::kError) {
+    msg.what[sizeof msg.what - 1] = '\0';
+    return abort_with(Error::from_errno(msg.error, std::string("container init: ") + msg.what));
+  }
+  // EOF: init died before saying anything.
+  siginfo_t info{};
+  ::waitid(P_PIDFD, static_cast<id_t>(child.pidfd.get()), &info, WEXITED);
+  return fail("container init exited before it was ready (" + describe_exit(info) + ")");
+}
+
+}  // namespace hippo::linux

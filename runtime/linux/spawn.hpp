@@ -1,0 +1,27 @@
+#pragma once
+// Starts a container's init with clone3(CLONE_PIDFD | namespaces) and drives the parent side
+// of the sync protocol (sync_protocol.hpp) until init reports ready or fails.
+
+#include <sys/types.h>
+
+#include <functional>
+
+#include "oci-spec/error.hpp"
+#include "runtime/linux/init_plan.hpp"
+#include "runtime/linux/unique_fd.hpp"
+
+namespace hippo::linux {
+
+struct SpawnedInit {
+  pid_t pid = -1;
+  UniqueFd pidfd;
+};
+
+// Runs after the uid/gid maps are written and before init is told to go: place it in its
+// cgroup here.
+using BeforeGo = std::function<Result<void>(pid_t)>;
+
+// On failure the child is killed and reaped; nothing of it remains.
+Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go);
+
+}  // namespace hippo::linux

@@ -1,0 +1,381 @@
+// The native backend: hippo creates containers itself (linux/spawn, linux/init_child) and
+// places them in cgroups through the cgroupfs driver.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "oci-spec/config.hpp"
+#include "runtime/backend.hpp"
+#include "runtime/bundle.hpp"
+#include "runtime/linux/spawn.hpp"
+#include "runtime/logging.hpp"
+#include "runtime/linux/syscalls.hpp"
+#include "runtime/state_store.hpp"
+#include "runtime/undo.hpp"
+
+namespace hippo::runtime {
+namespace {
+
+using linux::UniqueFd;
+
+// v1 hierarchies a "cgroup" mount shows inside the container, by their directory names.
+constexpr const char* kV1Hierarchies[] = {"blkio",   "cpu,cpuacct", "cpuset",           "devices",
+                                          "freezer", "hugetlb",     "memory",           "net_cls,net_prio",
+                                          "perf_event", "pids",     "rdma",             "misc"};
+
+Result<std::string> cgroup_path_for(const spec::Spec& s, const std::string& id) {
+  std::string path = s.linux && s.linux->cgroupsPath ? *s.linux->cgroupsPath : "";
+  if (path.empty()) return "/" + id;  // runc's default for the cgroupfs driver
+  if (path.front() != '/' && path.find(':') != std::string::npos) {
+    return fail("config.json: linux.cgroupsPath: \"" + path +
+                "\" is a systemd slice:prefix:name path; the systemd cgroup driver is not "
+                "implemented yet");
+  }
+  if (path.front() != '/') path = "/" + path;
+  return path;
+}
+
+Result<void> write_pid_file(const std::string& file, pid_t pid) {
+  const std::string tmp = file + ".hippo-tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << pid;
+    out.flush();
+    if (!out) return fail_errno("write pid file " + tmp);
+  }
+  if (::rename(tmp.c_str(), file.c_str()) != 0) return fail_errno("rename pid file " + file);
+  return {};
+}
+
+std::string status_of(const ContainerDir& dir, const StoredState& st, const cgroups::Manager& cg) {
+  if (!init_alive(st)) return "stopped";
+  if (::access(dir.fifo_path().c_str(), F_OK) == 0) return "created";
+  if (auto frozen = cg.frozen(); frozen && *frozen) return "paused";
+  return "running";
+}
+
+spec::RuntimeState to_runtime_state(const StoredState& st, const std::string& status) {
+  spec::RuntimeState out;
+  out.ociVersion = std::string(spec::kOciVersion);
+  out.id = st.id;
+  out.pid = status == "stopped" ? 0 : st.pid;
+  out.status = status;
+  out.bundle = st.bundle;
+  out.rootfs = st.rootfs;
+  out.created = st.created;
+  if (!st.annotations.empty()) out.annotations = st.annotations;
+  out.owner = st.owner;
+  return out;
+}
+
+// Waits up to `timeout` for a process that may not be our child to exit.
+bool wait_gone(const StoredState& st, std::chrono::milliseconds timeout) {
+  UniqueFd pidfd(linux::sys::pidfd_open(st.pid));
+  if (!pidfd || !init_alive(st)) return true;
+  pollfd p{pidfd.get(), POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
+}
+
+// A container whose state is open: its dir (locked), stored state and cgroup.
+struct Opened {
+  ContainerDir dir;
+  StoredState state;
+  std::unique_ptr<cgroups::Manager> cgroup;
+  std::string status;
+};
+
+class NativeBackend final : public Backend {
+ public:
+  explicit NativeBackend(NativeOptions options) : options_(std::move(options)) {}
+
+  Result<void> create(const CreateOptions& options) override {
+    auto created = create_init(options);
+    if (!created) return std::unexpected(created.error());
+    return {};
+  }
+
+  Result<void> start(const std::string& id) override {
+    auto c = open(id);
+    if (!c) return std::unexpected(c.error());
+    if (c->status == "stopped") return fail("cannot start a container that has stopped");
+    if (c->status != "created") return fail("cannot start an already " + c->status + " container");
+    return release_init(*c);
+  }
+
+  Result<int> run(const CreateOptions& options, const RunOptions& run) override {
+    if (run.detach) {
+      if (auto ok = create(options); !ok) return std::unexpected(ok.error());
+      if (auto ok = start(options.id); !ok) {
+        (void)remove(options.id, true);
+        return std::unexpected(ok.error());
+      }
+      return 0;
+    }
+    // Signals for the container are blocked before the clone (init resets its mask) so that
+    // none is lost between the clone and the forwarding loop.
+    sigset_t forward, old;
+    sigemptyset(&forward);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&forward, s);
+    sigprocmask(SIG_BLOCK, &forward, &old);
+    auto code = run_foreground(options, forward);
+    sigprocmask(SIG_SETMASK, &old, nullptr);
+    if (!run.keep) {
+      if (auto ok = remove(options.id, true); !ok && code) return std::unexpected(ok.error());
+    }
+    return code;
+  }
+
+  Result<spec::RuntimeState> state(const std::string& id) override {
+    auto c = open(id);
+    if (!c) return std::unexpected(c.error());
+    return to_runtime_state(c->state, c->status);
+  }
+
+  Result<std::vector<spec::RuntimeState>> list() override {
+    std::vector<spec::RuntimeState> out;
+    for (const auto& id : list_container_ids(options_.state_root)) {
+      if (auto s = state(id)) out.push_back(std::move(*s));
+    }
+    return out;
+  }
+
+  Result<void> kill(const std::string& id, int signal, bool all) override {
+    auto c = open(id);
+    if (!c) return std::unexpected(c.error());
+    if (c->status == "stopped") return fail("container not running");
+    if (all) {
+      auto pids = c->cgroup->pids();
+      if (!pids) return std::unexpected(pids.error());
+      for (pid_t pid : *pids) ::kill(pid, signal);
+      // A paused container gets the signal when it thaws; SIGKILL must not wait for that.
+      if (signal == SIGKILL && c->status == "paused") (void)c->cgroup->thaw();
+      return {};
+    }
+    UniqueFd pidfd(linux::sys::pidfd_open(c->state.pid));
+    // Re-check after opening the pidfd: the pid cannot be reused while we hold it.
+    if (!pidfd || !init_alive(c->state)) return fail("container not running");
+    if (linux::sys::pidfd_send_signal(pidfd.get(), signal) != 0) {
+      return fail_errno("signal container init " + std::to_string(c->state.pid));
+    }
+    return {};
+  }
+
+  Result<void> remove(const std::string& id, bool force) override {
+    auto c = open(id);
+    if (!c) {
+      // A dir without state.json is an aborted create: remove it; --force hides "not found".
+      std::error_code ec;
+      std::filesystem::remove_all(options_.state_root / id, ec);
+      if (force && c.error().code == ENOENT) return {};
+      return std::unexpected(c.error());
+    }
+    if (c->status == "running" || c->status == "paused") {
+      if (!force) {
+        return fail("cannot delete container \"" + id + "\" that is not stopped: " + c->status);
+      }
+    }
+    if (c->status != "stopped") {
+      if (auto pids = c->cgroup->pids()) {
+        for (pid_t pid : *pids) ::kill(pid, SIGKILL);
+      }
+      UniqueFd pidfd(linux::sys::pidfd_open(c->state.pid));
+      if (pidfd && init_alive(c->state)) linux::sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+      if (c->status == "paused") (void)c->cgroup->thaw();
+      if (!wait_gone(c->state, std::chrono::seconds(10))) {
+        return fail("container \"" + id + "\": init " + std::to_string(c->state.pid) +
+                    " did not exit after SIGKILL");
+      }
+    }
+    if (auto ok = c->cgroup->destroy(); !ok) return ok;
+    return c->dir.remove();
+  }
+
+  Result<void> pause(const std::string& id) override {
+    auto c = open(id);
+    if (!c) return std::unexpected(c.error());
+    if (c->status != "running") return fail("container \"" + id + "\" is not running: " + c->status);
+    return c->cgroup->freeze();
+  }
+
+  Result<void> resume(const std::string& id) override {
+    auto c = open(id);
+    if (!c) return std::unexpected(c.error());
+    if (c->status != "paused") return fail("container \"" + id + "\" is not paused: " + c->status);
+    return c->cgroup->thaw();
+  }
+
+  Result<void> update(const std::string& id, const spec::Resources& resources) override {
+    auto c = open(id);
+    if (!c) return std::unexpected(c.error());
+    if (c->status == "stopped") return fail("container \"" + id + "\" is stopped: cannot update it");
+    return c->cgroup->update(resources);
+  }
+
+  Result<cgroups::Stats> stats(const std::string& id) override {
+    auto c = open(id);
+    if (!c) return std::unexpected(c.error());
+    if (c->status == "stopped") return fail("container \"" + id + "\" is stopped");
+    return c->cgroup->stats();
+  }
+
+  Result<std::vector<pid_t>> pids(const std::string& id) override {
+    auto c = open(id);
+    if (!c) return std::unexpected(c.error());
+    return c->cgroup->pids();
+  }
+
+ private:
+  struct CreatedInit {
+    pid_t pid;
+    UniqueFd pidfd;  // we are init's parent until this process exits
+  };
+
+  Result<Opened> open(const std::string& id) {
+    if (auto ok = validate_container_id(id); !ok) return std::unexpected(ok.error());
+    auto dir = ContainerDir::open(options_.state_root, id);
+    if (!dir) return std::unexpected(dir.error());
+    auto st = dir->read();
+    if (!st) {
+      if (st.error().code == ENOENT) return fail("container \"" + id + "\" does not exist", ENOENT);
+      return std::unexpected(st.error());
+    }
+    auto cg = cgroups::make_fs_manager({st->cgroup_path});
+    auto status = status_of(*dir, *st, *cg);
+    return Opened{std::move(*dir), std::move(*st), std::move(cg), std::move(status)};
+  }
+
+  Result<CreatedInit> create_init(const CreateOptions& options) {
+    if (auto ok = validate_container_id(options.id); !ok) return std::unexpected(ok.error());
+    auto bundle = load_bundle(options.bundle);
+    if (!bundle) return std::unexpected(bundle.error());
+    const auto& spec = bundle->spec;
+    if (!spec.process) return fail("config.json: process: required to create a container");
+    auto cgroup_path = cgroup_path_for(spec, options.id);
+    if (!cgroup_path) return std::unexpected(cgroup_path.error());
+
+    auto dir = ContainerDir::create(options_.state_root, options.id);
+    if (!dir) return std::unexpected(dir.error());
+    Undo remove_dir([&] { (void)dir->remove(); });
+
+    if (::mkfifo(dir->fifo_path().c_str(), 0622) != 0) return fail_errno("mkfifo " + dir->fifo_path().string());
+    UniqueFd fifo(::open(dir->fifo_path().c_str(), O_PATH | O_CLOEXEC));
+    if (!fifo) return fail_errno("open " + dir->fifo_path().string());
+
+    auto cgroup = cgroups::make_fs_manager({*cgroup_path});
+    const spec::Resources resources =
+        spec.linux && spec.linux->resources ? *spec.linux->resources : spec::Resources{};
+    if (auto ok = cgroup->create(resources); !ok) return std::unexpected(ok.error());
+    Undo destroy_cgroup([&] { (void)cgroup->destroy(); });
+
+    linux::PlanOptions plan_options;
+    plan_options.bundle = bundle->dir.string();
+    plan_options.no_pivot = options.no_pivot;
+    for (const char* h : kV1Hierarchies) {
+      const std::string first(std::string_view(h).substr(0, std::string_view(h).find(',')));
+      const auto host = cgroup->path_of(first);
+      if (!host.empty() && std::filesystem::is_directory(host)) plan_options.cgroup_binds.emplace_back(h, host);
+    }
+    auto plan = linux::build_init_plan(spec, bundle->rootfs.string(), plan_options);
+    if (!plan) return std::unexpected(plan.error());
+    plan->exec_fifo_fd = fifo.get();
+
+    auto init = linux::spawn_init(*plan, [&](pid_t pid) { return cgroup->attach(pid); });
+    if (!init) return std::unexpected(init.error());
+    Undo kill_init([&] {
+      linux::sys::pidfd_send_signal(init->pidfd.get(), SIGKILL);
+      siginfo_t info{};
+      ::waitid(P_PIDFD, static_cast<id_t>(init->pidfd.get()), &info, WEXITED);
+    });
+
+    StoredState st;
+    st.id = options.id;
+    st.pid = init->pid;
+    st.pid_start = process_start_time(init->pid).value_or(0);
+    st.bundle = bundle->dir.string();
+    st.rootfs = bundle->rootfs.string();
+    st.created = rfc3339_now();
+    st.cgroup_path = *cgroup_path;
+    st.annotations = spec.annotations.value_or(spec::StringMap{});
+    if (auto ok = dir->write(st); !ok) return std::unexpected(ok.error());
+    if (!options.pid_file.empty()) {
+      if (auto ok = write_pid_file(options.pid_file, init->pid); !ok) return std::unexpected(ok.error());
+    }
+    kill_init.commit();
+    destroy_cgroup.commit();
+    remove_dir.commit();
+    return CreatedInit{init->pid, std::move(init->pidfd)};
+  }
+
+  // Opens the exec fifo for reading: init, blocked opening it for writing, writes one byte and
+  // goes on to execve. If init dies instead, its pidfd says so.
+  Result<void> release_init(Opened& c) {
+    const auto fifo_path = c.dir.fifo_path();
+    UniqueFd fifo(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fifo) return fail_errno("open " + fifo_path.string());
+    UniqueFd pidfd(linux::sys::pidfd_open(c.state.pid));
+    if (!pidfd || !init_alive(c.state)) return fail("cannot start a container that has stopped");
+    for (;;) {
+      pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return fail_errno("wait for container init");
+      }
+      if (fds[0].revents & POLLIN) {
+        char byte = 0;
+        if (::read(fifo.get(), &byte, 1) == 1) break;
+      }
+      if (fds[1].revents & POLLIN) return fail("container init exited before it could start");
+    }
+    ::unlink(fifo_path.c_str());
+    return {};
+  }
+
+  Result<int> run_foreground(const CreateOptions& options, const sigset_t& forward) {
+    auto init = create_init(options);
+    if (!init) return std::unexpected(init.error());
+    {
+      auto c = open(options.id);
+      if (!c) return std::unexpected(c.error());
+      if (auto ok = release_init(*c); !ok) return std::unexpected(ok.error());
+    }
+    UniqueFd sfd(::signalfd(-1, &forward, SFD_CLOEXEC));
+    if (!sfd) return fail_errno("signalfd");
+    for (;;) {
+      pollfd fds[2] = {{init->pidfd.get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return fail_errno("wait for container");
+      }
+      if (fds[1].revents & POLLIN) {
+        signalfd_siginfo si{};
+        if (::read(sfd.get(), &si, sizeof si) == sizeof si) {
+          linux::sys::pidfd_send_signal(init->pidfd.get(), static_cast<int>(si.ssi_signo));
+        }
+      }
+      if (fds[0].revents & POLLIN) break;
+    }
+    siginfo_t info{};
+    if (::waitid(P_PIDFD, static_cast<id_t>(init->pidfd.get()), &info, WEXITED) != 0) {
+      return fail_errno("wait for container init");
+    }
+    return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+  }
+
+  NativeOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_native_backend(const NativeOptions& options) {
+  return std::make_unique<NativeBackend>(options);
+}
+
+}  // namespace hippo::runtime

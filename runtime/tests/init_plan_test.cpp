@@ -1,0 +1,146 @@
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+
+#include "oci-spec/config.hpp"
+#include "runtime/linux/init_plan.hpp"
+
+namespace hippo::linux {
+namespace {
+
+spec::Spec base() {
+  auto s = spec::default_spec();
+  s.process->terminal = false;
+  return s;
+}
+
+const MountStep* find_mount(const InitPlan& p, const std::string& target) {
+  auto it = std::ranges::find(p.mounts, target, &MountStep::target);
+  return it == p.mounts.end() ? nullptr : &*it;
+}
+
+TEST(InitPlan, DefaultSpecClonesNamespacesAndSetsUpRootfs) {
+  auto plan = build_init_plan(base(), "/b/rootfs", {});
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->clone_flags, static_cast<unsigned long>(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
+                                                          CLONE_NEWUTS | CLONE_NEWNS));
+  EXPECT_TRUE(plan->setup_rootfs);
+  EXPECT_EQ(plan->root_propagation, static_cast<unsigned long>(MS_SLAVE | MS_REC));
+  EXPECT_TRUE(plan->readonly_root);
+  EXPECT_TRUE(plan->create_default_devices);
+  EXPECT_EQ(plan->hostname, "hippo");
+  const auto* dev = find_mount(*plan, "dev");
+  ASSERT_NE(dev, nullptr);
+  EXPECT_EQ(dev->fstype, "tmpfs");
+  EXPECT_EQ(dev->data, "mode=755,size=65536k");
+  EXPECT_EQ(dev->flags, static_cast<unsigned long>(MS_NOSUID | MS_STRICTATIME));
+}
+
+TEST(InitPlan, DefaultDevicesAndSymlinks) {
+  auto plan = build_init_plan(base(), "/b/rootfs", {});
+  ASSERT_TRUE(plan);
+  auto null = std::ranges::find(plan->devices, std::string("dev/null"), &DeviceNode::path);
+  ASSERT_NE(null, plan->devices.end());
+  EXPECT_EQ(null->dev, makedev(1, 3));
+  EXPECT_EQ(null->mode, static_cast<mode_t>(S_IFCHR | 0666));
+  EXPECT_TRUE(std::ranges::any_of(plan->symlinks, [](const Symlink& s) {
+    return s.path == "dev/ptmx" && s.target == "pts/ptmx";
+  }));
+}
+
+TEST(InitPlan, CgroupNamespaceIsUnsharedAfterPlacementNotCloned) {
+  auto s = base();
+  s.linux->namespaces->push_back({"cgroup", std::nullopt});
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->clone_flags & CLONE_NEWCGROUP, 0u);
+  EXPECT_TRUE(plan->unshare_cgroup);
+}
+
+TEST(InitPlan, JoinedNamespacesPutUserFirstAndPidInTheParent) {
+  auto s = base();
+  auto& ns = *s.linux->namespaces;
+  ns[1].path = "/proc/1/ns/net";
+  ns[0].path = "/proc/1/ns/pid";
+  ns.push_back({"user", "/proc/1/ns/user"});
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->pid_ns_path, "/proc/1/ns/pid");
+  ASSERT_EQ(plan->joins.size(), 2u);
+  EXPECT_EQ(plan->joins[0].type, CLONE_NEWUSER);
+  EXPECT_EQ(plan->joins[1].type, CLONE_NEWNET);
+  EXPECT_EQ(plan->clone_flags & (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUSER), 0u);
+  EXPECT_TRUE(plan->bind_devices);
+}
+
+TEST(InitPlan, PathLookupUsesTheContainersPath) {
+  auto s = base();
+  s.process->args = spec::Strings{"ls", "-l"};
+  s.process->env = spec::Strings{"PATH=/usr/bin:/bin"};
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->exec_candidates, (std::vector<std::string>{"/usr/bin/ls", "/bin/ls"}));
+  EXPECT_EQ(plan->exec_not_found, "exec: \"ls\": executable file not found in $PATH");
+  s.process->args = spec::Strings{"/bin/ls"};
+  plan = build_init_plan(s, "/b/rootfs", {});
+  EXPECT_EQ(plan->exec_candidates, std::vector<std::string>{"/bin/ls"});
+}
+
+TEST(InitPlan, SysctlKeysBecomeProcPaths) {
+  auto s = base();
+  s.linux->sysctl = spec::StringMap{{"net.ipv4.ip_forward", "1"}};
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_TRUE(plan);
+  ASSERT_EQ(plan->sysctls.size(), 1u);
+  EXPECT_EQ(plan->sysctls[0].path, "/proc/sys/net/ipv4/ip_forward");
+}
+
+TEST(InitPlan, BindSourceMustExistAndIsNamed) {
+  auto s = base();
+  s.mounts->push_back({"/data", "/nonexistent-hippo-src", spec::Strings{"rbind"}, "bind", {}, {}});
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().message,
+            "mounts: /data: bind source /nonexistent-hippo-src: No such file or directory");
+}
+
+TEST(InitPlan, ReadOnlyBindIsRemounted) {
+  auto s = base();
+  s.mounts->push_back({"/etc/hosts", "/etc/hosts", spec::Strings{"rbind", "ro"}, "bind", {}, {}});
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_TRUE(plan) << plan.error().message;
+  const auto* m = find_mount(*plan, "etc/hosts");
+  ASSERT_NE(m, nullptr);
+  EXPECT_TRUE(m->bind);
+  EXPECT_TRUE(m->target_is_file);
+  EXPECT_EQ(m->flags, static_cast<unsigned long>(MS_BIND | MS_REC));
+  EXPECT_EQ(m->remount, static_cast<unsigned long>(MS_RDONLY));
+}
+
+TEST(InitPlan, NoMountNamespaceIsRefused) {
+  auto s = base();
+  std::erase_if(*s.linux->namespaces, [](const auto& n) { return n.type == "mount"; });
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().message,
+            "linux.namespaces: hippo needs a mount namespace to set up the container's rootfs");
+}
+
+TEST(InitPlan, ViewsPointAtStorage) {
+  auto s = base();
+  s.process->args = spec::Strings{"sh", "-c", "true"};
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_TRUE(plan);
+  bind_views(*plan);
+  ASSERT_EQ(plan->argv.size(), 4u);
+  EXPECT_STREQ(plan->argv[2], "true");
+  EXPECT_EQ(plan->argv[3], nullptr);
+  EXPECT_EQ(plan->envp.back(), nullptr);
+}
+
+}  // namespace
+}  // namespace hippo::linux

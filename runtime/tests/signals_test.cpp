@@ -1,0 +1,20 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "runtime/cli/signals.hpp"
+
+namespace hippo::cli {
+namespace {
+
+TEST(Signals, NamesWithAndWithoutPrefixAndNumbers) {
+  EXPECT_EQ(parse_signal("KILL"), SIGKILL);
+  EXPECT_EQ(parse_signal("SIGTERM"), SIGTERM);
+  EXPECT_EQ(parse_signal("9"), 9);
+  EXPECT_EQ(parse_signal("RTMIN+1"), SIGRTMIN + 1);
+  EXPECT_FALSE(parse_signal("0"));
+  EXPECT_FALSE(parse_signal("NOPE"));
+  EXPECT_FALSE(parse_signal("99"));
+}
+
+}  // namespace
+}  // namespace hippo::cli
