@@ -265,7 +265,11 @@ class NativeBackend final : public Backend {
     if (!dir) return std::unexpected(dir.error());
     Undo remove_dir([&] { (void)dir->remove(); });
 
-    if (::mkfifo(dir->fifo_path().c_str(), 0622) != 0) return fail_errno("mkfifo " + dir->fifo_path().string());
+    // 0622 whatever our umask: init opens it for writing after switching to the container's
+    // user (or its user namespace's root).
+    if (::mkfifo(dir->fifo_path().c_str(), 0622) != 0 || ::chmod(dir->fifo_path().c_str(), 0622) != 0) {
+      return fail_errno("mkfifo " + dir->fifo_path().string());
+    }
     UniqueFd fifo(::open(dir->fifo_path().c_str(), O_PATH | O_CLOEXEC));
     if (!fifo) return fail_errno("open " + dir->fifo_path().string());
 
@@ -318,10 +322,11 @@ class NativeBackend final : public Backend {
   // goes on to execve. If init dies instead, its pidfd says so.
   Result<void> release_init(Opened& c) {
     const auto fifo_path = c.dir.fifo_path();
-    UniqueFd fifo(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-    if (!fifo) return fail_errno("open " + fifo_path.string());
+    // The pidfd first: once the fifo is open, init may exec and exit at once.
     UniqueFd pidfd(linux::sys::pidfd_open(c.state.pid));
     if (!pidfd || !init_alive(c.state)) return fail("cannot start a container that has stopped");
+    UniqueFd fifo(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fifo) return fail_errno("open " + fifo_path.string());
     for (;;) {
       pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) {

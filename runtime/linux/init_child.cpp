@@ -90,8 +90,11 @@ int open_in_root(int rootfd, const char* rel, int flags) {
 }
 
 // Creates the missing directories of `rel` (and the last component as a file if asked), each
-// created inside the directory resolved in the rootfs.
-void ensure_path(int rootfd, std::string_view rel, bool last_is_file, const char* what) {
+// created inside the directory resolved in the rootfs. A dangling symlink on the way is followed
+// inside the rootfs (as openat2 will follow it later) and its target created instead.
+void ensure_path(int rootfd, std::string_view rel, bool last_is_file, const char* what,
+                 int depth = 0) {
+  if (depth > 40) die_with(ELOOP, what);
   char prefix[PATH_MAX];
   const size_t n = rel.size();
   if (n >= sizeof prefix) die_with(ENAMETOOLONG, what);
@@ -110,13 +113,38 @@ void ensure_path(int rootfd, std::string_view rel, bool last_is_file, const char
       if (len > NAME_MAX) die_with(ENAMETOOLONG, what);
       std::memcpy(name, rel.data() + start, len);
       name[len] = '\0';
+      int rc = 0;
       if (last && last_is_file) {
         int f = ::openat(parent, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (f < 0 && errno != EEXIST) die(what);
-        if (f >= 0) ::close(f);
-      } else if (::mkdirat(parent, name, 0755) != 0 && errno != EEXIST) {
-        die(what);
+        rc = f < 0 ? -1 : ::close(f);
+      } else {
+        rc = ::mkdirat(parent, name, 0755);
       }
+      if (rc != 0 && (errno == EEXIST || errno == ELOOP)) {
+        char link[PATH_MAX];
+        const ssize_t ln = ::readlinkat(parent, name, link, sizeof link - 1);
+        if (ln <= 0) die(what);
+        // new path = (link is absolute ? link : dir of this component + "/" + link) + rest
+        char next[PATH_MAX];
+        size_t k = 0;
+        auto put = [&](const char* p, size_t m) {
+          if (k + m >= sizeof next) die_with(ENAMETOOLONG, what);
+          std::memcpy(next + k, p, m);
+          k += m;
+        };
+        if (link[0] != '/' && start > 0) {
+          put(rel.data(), start);
+        }
+        size_t skip = 0;
+        while (skip < static_cast<size_t>(ln) && link[skip] == '/') ++skip;
+        put(link + skip, static_cast<size_t>(ln) - skip);
+        put(rel.data() + end, n - end);
+        next[k] = '\0';
+        ::close(parent);
+        ensure_path(rootfd, std::string_view(next, k), last_is_file, what, depth + 1);
+        return;
+      }
+      if (rc != 0) die(what);
       fd = open_in_root(rootfd, prefix, O_PATH);
     }
     if (fd < 0) die(what);
