@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "oci-spec/config.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/bundle.hpp"
+#include "runtime/linux/console.hpp"
 #include "runtime/linux/spawn.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/linux/syscalls.hpp"
@@ -252,12 +254,27 @@ class NativeBackend final : public Backend {
     return Opened{std::move(*dir), std::move(*st), std::move(cg), std::move(status)};
   }
 
-  Result<CreatedInit> create_init(const CreateOptions& options) {
+  // `console_fd`: where init sends its pty master when the caller receives it itself (hippo
+  // run in the foreground); otherwise --console-socket is connected.
+  Result<CreatedInit> create_init(const CreateOptions& options, int console_fd = -1) {
     if (auto ok = validate_container_id(options.id); !ok) return std::unexpected(ok.error());
     auto bundle = load_bundle(options.bundle);
     if (!bundle) return std::unexpected(bundle.error());
     const auto& spec = bundle->spec;
     if (!spec.process) return fail("config.json: process: required to create a container");
+    const bool terminal = spec.process->terminal.value_or(false);
+    UniqueFd console;
+    if (terminal && console_fd < 0) {
+      if (options.console_socket.empty()) {
+        return fail("cannot allocate tty if hippo will detach without setting console socket");
+      }
+      auto connected = linux::connect_console_socket(options.console_socket);
+      if (!connected) return std::unexpected(connected.error());
+      console = std::move(*connected);
+      console_fd = console.get();
+    } else if (!terminal && !options.console_socket.empty()) {
+      return fail("cannot use console socket if hippo will not detach or allocate tty");
+    }
     auto cgroup_path = cgroup_path_for(spec, options.id);
     if (!cgroup_path) return std::unexpected(cgroup_path.error());
 
@@ -290,6 +307,7 @@ class NativeBackend final : public Backend {
     auto plan = linux::build_init_plan(spec, bundle->rootfs.string(), plan_options);
     if (!plan) return std::unexpected(plan.error());
     plan->exec_fifo_fd = fifo.get();
+    plan->console_fd = terminal ? console_fd : -1;
 
     auto init = linux::spawn_init(*plan, [&](pid_t pid) { return cgroup->attach(pid); });
     if (!init) return std::unexpected(init.error());
@@ -344,8 +362,30 @@ class NativeBackend final : public Backend {
   }
 
   Result<int> run_foreground(const CreateOptions& options, const sigset_t& forward) {
-    auto init = create_init(options);
+    // With a terminal we are the console socket's receiver: a socketpair stands in for it.
+    UniqueFd console_ours, console_theirs;
+    {
+      auto bundle = load_bundle(options.bundle);
+      if (bundle && bundle->spec.process && bundle->spec.process->terminal.value_or(false)) {
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+          return fail_errno("socketpair for the console");
+        }
+        console_ours.reset(pair[0]);
+        console_theirs.reset(pair[1]);
+      }
+    }
+    auto init = create_init(options, console_theirs ? console_theirs.get() : -1);
     if (!init) return std::unexpected(init.error());
+    console_theirs.reset();
+    UniqueFd master;
+    if (console_ours) {
+      auto received = linux::receive_fd(console_ours.get());
+      if (!received) return std::unexpected(received.error());
+      master = std::move(*received);
+      linux::copy_window_size(STDIN_FILENO, master.get());
+    }
+    linux::RawMode raw(master ? STDIN_FILENO : -1);
     {
       auto c = open(options.id);
       if (!c) return std::unexpected(c.error());
@@ -353,25 +393,62 @@ class NativeBackend final : public Backend {
     }
     UniqueFd sfd(::signalfd(-1, &forward, SFD_CLOEXEC));
     if (!sfd) return fail_errno("signalfd");
+    bool stdin_open = static_cast<bool>(master);
     for (;;) {
-      pollfd fds[2] = {{init->pidfd.get(), POLLIN, 0}, {sfd.get(), POLLIN, 0}};
-      if (::poll(fds, 2, -1) < 0) {
+      pollfd fds[4] = {{init->pidfd.get(), POLLIN, 0},
+                       {sfd.get(), POLLIN, 0},
+                       {master ? master.get() : -1, POLLIN, 0},
+                       {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
+      if (::poll(fds, 4, -1) < 0) {
         if (errno == EINTR) continue;
         return fail_errno("wait for container");
       }
       if (fds[1].revents & POLLIN) {
         signalfd_siginfo si{};
         if (::read(sfd.get(), &si, sizeof si) == sizeof si) {
-          linux::sys::pidfd_send_signal(init->pidfd.get(), static_cast<int>(si.ssi_signo));
+          if (si.ssi_signo == SIGWINCH && master) {
+            linux::copy_window_size(STDIN_FILENO, master.get());
+          } else {
+            linux::sys::pidfd_send_signal(init->pidfd.get(), static_cast<int>(si.ssi_signo));
+          }
         }
       }
+      if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (!copy_once(master.get(), STDOUT_FILENO)) master.reset();
+      }
+      if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (!copy_once(STDIN_FILENO, master.get())) stdin_open = false;
+      }
       if (fds[0].revents & POLLIN) break;
+    }
+    if (master) {
+      // What the container wrote just before it exited is still in the pty.
+      ::fcntl(master.get(), F_SETFL, ::fcntl(master.get(), F_GETFL) | O_NONBLOCK);
+      while (copy_once(master.get(), STDOUT_FILENO)) {
+      }
     }
     siginfo_t info{};
     if (::waitid(P_PIDFD, static_cast<id_t>(init->pidfd.get()), &info, WEXITED) != 0) {
       return fail_errno("wait for container init");
     }
     return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;
+  }
+
+  // Moves one buffer from `in` to `out`; false at end of input (EOF, EIO of a closed pty, EAGAIN).
+  static bool copy_once(int in, int out) {
+    char buf[16384];
+    ssize_t n;
+    do {
+      n = ::read(in, buf, sizeof buf);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return false;
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = ::write(out, buf + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return false;
+      done += w;
+    }
+    return true;
   }
 
   NativeOptions options_;

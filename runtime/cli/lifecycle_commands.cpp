@@ -37,7 +37,6 @@ Result<runtime::CreateOptions> create_options(const Context& ctx, const ParsedFl
     return fail("--preserve-fds: not a number of file descriptors: \"" + fds + "\"");
   }
   if (o.preserve_fds > 0) return fail("--preserve-fds: not implemented yet");
-  if (!o.console_socket.empty()) return fail("--console-socket: terminals are not implemented yet");
   if (!o.pid_file.empty() && o.pid_file.front() != '/') {
     o.pid_file = (std::filesystem::current_path() / o.pid_file).string();
   }

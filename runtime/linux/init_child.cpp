@@ -10,12 +10,14 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -341,6 +343,52 @@ void finish_rootfs(const InitPlan& plan) {
   }
 }
 
+// The pty comes from the container's own devpts instance (/dev/ptmx -> pts/ptmx), as in runc.
+void setup_console(const InitPlan& plan) {
+  int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) die("open /dev/ptmx");
+  int unlock = 0;
+  if (::ioctl(master, TIOCSPTLCK, &unlock) != 0) die("unlock pty");
+  unsigned int number = 0;
+  if (::ioctl(master, TIOCGPTN, &number) != 0) die("get pty number");
+  Text slave_path;
+  slave_path.add("/dev/pts/").add(static_cast<unsigned long>(number));
+  int slave = ::open(slave_path.buf, O_RDWR | O_NOCTTY);
+  if (slave < 0) die("open ", slave_path.buf);
+  if (plan.console_rows && plan.console_cols) {
+    winsize ws{};
+    ws.ws_row = plan.console_rows;
+    ws.ws_col = plan.console_cols;
+    ::ioctl(slave, TIOCSWINSZ, &ws);
+  }
+  if (::fchown(slave, plan.uid, static_cast<gid_t>(-1)) != 0) die("chown ", slave_path.buf);
+
+  // SCM_RIGHTS with the pty's name as the payload, as runc's utils.SendFd does.
+  static const char kName[] = "/dev/ptmx";
+  iovec iov{const_cast<char*>(kName), sizeof kName - 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
+  if (::sendmsg(plan.console_fd, &msg, MSG_NOSIGNAL) < 0) die("send pty master to the console socket");
+  ::close(master);
+  ::close(plan.console_fd);
+
+  if (::setsid() < 0) die("setsid");
+  if (::ioctl(slave, TIOCSCTTY, 0) != 0) die("set controlling terminal");
+  for (int fd = 0; fd < 3; ++fd) {
+    if (::dup2(slave, fd) < 0) die("dup pty to stdio");
+  }
+  if (slave > 2) ::close(slave);
+}
+
 const char* find_executable(const InitPlan& plan) {
   for (const auto& c : plan.exec_candidates) {
     struct stat st {};
@@ -351,22 +399,35 @@ const char* find_executable(const InitPlan& plan) {
   die_with(ENOENT, plan.exec_not_found.c_str());
 }
 
-// Closes every fd above stdio but the two the protocol needs: inherited copies of the parent's
+// Closes every fd above stdio but the ones the protocol needs: inherited copies of the parent's
 // fds would otherwise live on in init (a state-dir flock held by init blocks every later
 // command on the container until it execs).
-void close_other_fds(int a, int b) {
-  const unsigned lo = static_cast<unsigned>(a < b ? a : b);
-  const unsigned hi = static_cast<unsigned>(a < b ? b : a);
-  if (lo > 3) sys::close_range(3, lo - 1, 0);
-  if (hi > lo + 1) sys::close_range(lo + 1, hi - 1, 0);
-  sys::close_range(hi + 1, ~0U, 0);
+void close_other_fds(int a, int b, int c) {
+  // Sort the (up to) three fds to keep; -1 means none.
+  int keep[3] = {a, b, c};
+  for (int i = 0; i < 3; ++i) {
+    for (int j = i + 1; j < 3; ++j) {
+      if (keep[j] < keep[i]) {
+        const int t = keep[i];
+        keep[i] = keep[j];
+        keep[j] = t;
+      }
+    }
+  }
+  unsigned next = 3;
+  for (int fd : keep) {
+    if (fd < static_cast<int>(next)) continue;
+    if (static_cast<unsigned>(fd) > next) sys::close_range(next, static_cast<unsigned>(fd) - 1, 0);
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  sys::close_range(next, ~0U, 0);
 }
 
 }  // namespace
 
 void run_init(const InitPlan& plan) {
   g_sync_fd = plan.sync_fd;
-  close_other_fds(plan.sync_fd, plan.exec_fifo_fd);
+  close_other_fds(plan.sync_fd, plan.exec_fifo_fd, plan.console_fd);
   // The parent may block signals it forwards (hippo run); the container starts with none
   // blocked and default dispositions, whatever its creator had.
   sigset_t none;
@@ -402,6 +463,7 @@ void run_init(const InitPlan& plan) {
   }
   if (plan.oom_score_adj) write_file("/proc/self/oom_score_adj", *plan.oom_score_adj, "write oom_score_adj");
   if (plan.setup_rootfs) setup_rootfs(plan);
+  if (plan.terminal) setup_console(plan);
   finish_rootfs(plan);
 
   for (const auto& r : plan.rlimits) {

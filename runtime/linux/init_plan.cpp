@@ -257,9 +257,10 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
   }
   if (spec.hostname && !spec.hostname->empty()) plan.hostname = spec.hostname;
   if (spec.domainname && !spec.domainname->empty()) plan.domainname = spec.domainname;
-  if (spec.process->terminal.value_or(false)) {
-    return fail("config.json: process.terminal: terminals are not supported by hippo yet; "
-                "set it to false");
+  plan.terminal = spec.process->terminal.value_or(false);
+  if (spec.process->consoleSize) {
+    plan.console_rows = static_cast<unsigned short>(spec.process->consoleSize->height);
+    plan.console_cols = static_cast<unsigned short>(spec.process->consoleSize->width);
   }
   add_process(plan, *spec.process);
   return plan;

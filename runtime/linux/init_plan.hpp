@@ -102,8 +102,14 @@ struct InitPlan {
   std::vector<std::string> exec_candidates;  // paths to try, in order (PATH lookup)
   std::string exec_not_found;                // runc's text for a failed lookup
 
+  // Terminal: init opens a pty in the container's devpts, makes the slave its stdio and
+  // controlling terminal, and sends the master over console_fd (runc's console socket protocol).
+  bool terminal = false;
+  unsigned short console_rows = 0, console_cols = 0;
+
   // Descriptors the child uses, numbers fixed before clone.
   int sync_fd = -1;
+  int console_fd = -1;
   int exec_fifo_fd = -1;  // O_PATH fd of <state>/exec.fifo, reopened O_WRONLY via /proc
 };
 

@@ -1,0 +1,62 @@
+#include "runtime/linux/console.hpp"
+
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace hippo::linux {
+
+Result<UniqueFd> connect_console_socket(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return fail("console socket path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return fail_errno("socket for console socket");
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return fail_errno("connect console socket " + path);
+  }
+  return fd;
+}
+
+Result<UniqueFd> receive_fd(int socket) {
+  char name[256];
+  iovec iov{name, sizeof name};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return fail_errno("receive pty master");
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) return fail("receive pty master: no fd in the message");
+  int fd = -1;
+  std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+  return UniqueFd(fd);
+}
+
+RawMode::RawMode(int fd) : fd_(fd) {
+  if (!::isatty(fd) || ::tcgetattr(fd, &saved_) != 0) return;
+  termios raw = saved_;
+  ::cfmakeraw(&raw);
+  active_ = ::tcsetattr(fd, TCSANOW, &raw) == 0;
+}
+
+RawMode::~RawMode() {
+  if (active_) ::tcsetattr(fd_, TCSANOW, &saved_);
+}
+
+void copy_window_size(int from, int to) {
+  winsize ws{};
+  if (::ioctl(from, TIOCGWINSZ, &ws) == 0) ::ioctl(to, TIOCSWINSZ, &ws);
+}
+
+}  // namespace hippo::linux
