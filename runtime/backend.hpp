@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,24 @@ struct RunOptions {
   bool keep = false;  // do not delete the container after it exits
 };
 
+// `hippo exec`: either a whole process (--process) or overrides of the container's own
+// process from config.json (args, env added, cwd, user, terminal), as runc exec does.
+struct ExecOptions {
+  std::string id;
+  std::optional<spec::Process> process;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  std::string cwd;
+  std::optional<uint32_t> uid, gid;
+  std::vector<uint32_t> additional_gids;
+  bool tty = false;
+  bool no_new_privs = false;
+  bool detach = false;
+  bool ignore_paused = false;
+  std::string pid_file;
+  std::string console_socket;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -39,6 +58,8 @@ class Backend {
   virtual Result<void> start(const std::string& id) = 0;
   // create + start; in the foreground waits and returns the exit code (128+N for signal N).
   virtual Result<int> run(const CreateOptions& options, const RunOptions& run) = 0;
+  // Runs a process in the container; in the foreground returns its exit code.
+  virtual Result<int> exec(const ExecOptions& options) = 0;
   virtual Result<spec::RuntimeState> state(const std::string& id) = 0;
   virtual Result<std::vector<spec::RuntimeState>> list() = 0;
   virtual Result<void> kill(const std::string& id, int signal, bool all) = 0;

@@ -135,6 +135,16 @@ class NativeBackend final : public Backend {
     return code;
   }
 
+  Result<int> exec(const ExecOptions& options) override {
+    sigset_t forward, old;
+    sigemptyset(&forward);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&forward, s);
+    if (!options.detach) sigprocmask(SIG_BLOCK, &forward, &old);
+    auto code = exec_process(options, forward);
+    if (!options.detach) sigprocmask(SIG_SETMASK, &old, nullptr);
+    return code;
+  }
+
   Result<spec::RuntimeState> state(const std::string& id) override {
     auto c = open(id);
     if (!c) return std::unexpected(c.error());
@@ -336,6 +346,88 @@ class NativeBackend final : public Backend {
     return CreatedInit{init->pid, std::move(init->pidfd)};
   }
 
+  Result<spec::Process> exec_process_spec(const ExecOptions& o, const StoredState& st) {
+    if (o.process) return *o.process;
+    auto spec = spec::load(std::filesystem::path(st.bundle) / "config.json");
+    if (!spec) return std::unexpected(spec.error());
+    spec::Process p = spec->process.value_or(spec::Process{});
+    p.args = o.args;
+    p.terminal = o.tty;
+    p.consoleSize.reset();
+    auto env = p.env.value_or(spec::Strings{});
+    for (const auto& kv : o.env) {
+      const auto key = kv.substr(0, kv.find('=') + 1);
+      std::erase_if(env, [&](const std::string& e) { return e.starts_with(key); });
+      env.push_back(kv);
+    }
+    p.env = env;
+    if (!o.cwd.empty()) p.cwd = o.cwd;
+    if (o.uid) p.user.uid = *o.uid;
+    if (o.gid) p.user.gid = *o.gid;
+    if (!o.additional_gids.empty()) p.user.additionalGids = o.additional_gids;
+    if (o.no_new_privs) p.noNewPrivileges = true;
+    return p;
+  }
+
+  Result<int> exec_process(const ExecOptions& o, const sigset_t& forward) {
+    UniqueFd pidfd;
+    UniqueFd master;
+    UniqueFd console_ours, console_theirs;
+    {
+      auto c = open(o.id);
+      if (!c) return std::unexpected(c.error());
+      if (c->status == "stopped") return fail("cannot exec in a stopped container");
+      if (c->status == "paused" && !o.ignore_paused) {
+        return fail("cannot exec in a paused container (use --ignore-paused to override)");
+      }
+      auto process = exec_process_spec(o, c->state);
+      if (!process) return std::unexpected(process.error());
+      const bool terminal = process->terminal.value_or(false);
+      if (terminal && o.detach && o.console_socket.empty()) {
+        return fail("cannot allocate tty if hippo will detach without setting console socket");
+      }
+      if (!terminal && !o.console_socket.empty()) {
+        return fail("cannot use console socket if hippo will not detach or allocate tty");
+      }
+      auto plan = linux::build_exec_plan(*process, c->state.pid);
+      if (!plan) return std::unexpected(plan.error());
+      if (terminal) {
+        if (!o.console_socket.empty()) {
+          auto connected = linux::connect_console_socket(o.console_socket);
+          if (!connected) return std::unexpected(connected.error());
+          console_theirs = std::move(*connected);
+        } else {
+          int pair[2];
+          if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+            return fail_errno("socketpair for the console");
+          }
+          console_ours.reset(pair[0]);
+          console_theirs.reset(pair[1]);
+        }
+        plan->console_fd = console_theirs.get();
+      }
+      // Hold init's pidfd across the spawn: its pid (and the /proc/<pid>/ns paths the plan
+      // names) cannot be reused meanwhile.
+      UniqueFd init_pidfd(linux::sys::pidfd_open(c->state.pid));
+      if (!init_pidfd || !init_alive(c->state)) return fail("cannot exec in a stopped container");
+      auto child = linux::spawn_init(*plan, [&](pid_t pid) { return c->cgroup->attach(pid); });
+      if (!child) return std::unexpected(child.error());
+      console_theirs.reset();
+      if (!o.pid_file.empty()) {
+        if (auto ok = write_pid_file(o.pid_file, child->pid); !ok) return std::unexpected(ok.error());
+      }
+      pidfd = std::move(child->pidfd);
+      if (console_ours) {
+        auto received = linux::receive_fd(console_ours.get());
+        if (!received) return std::unexpected(received.error());
+        master = std::move(*received);
+        linux::copy_window_size(STDIN_FILENO, master.get());
+      }
+    }  // the container's lock is released: other commands may run while the process does
+    if (o.detach) return 0;
+    return wait_and_relay(pidfd, std::move(master), forward);
+  }
+
   // Opens the exec fifo for reading: init, blocked opening it for writing, writes one byte and
   // goes on to execve. If init dies instead, its pidfd says so.
   Result<void> release_init(Opened& c) {
@@ -385,17 +477,23 @@ class NativeBackend final : public Backend {
       master = std::move(*received);
       linux::copy_window_size(STDIN_FILENO, master.get());
     }
-    linux::RawMode raw(master ? STDIN_FILENO : -1);
     {
       auto c = open(options.id);
       if (!c) return std::unexpected(c.error());
       if (auto ok = release_init(*c); !ok) return std::unexpected(ok.error());
     }
+    return wait_and_relay(init->pidfd, std::move(master), forward);
+  }
+
+  // Waits for our child behind `pidfd` to exit while forwarding signals to it and, with a
+  // terminal, relaying between our stdio and the pty master. Returns its exit code.
+  Result<int> wait_and_relay(const UniqueFd& pidfd, UniqueFd master, const sigset_t& forward) {
+    linux::RawMode raw(master ? STDIN_FILENO : -1);
     UniqueFd sfd(::signalfd(-1, &forward, SFD_CLOEXEC));
     if (!sfd) return fail_errno("signalfd");
     bool stdin_open = static_cast<bool>(master);
     for (;;) {
-      pollfd fds[4] = {{init->pidfd.get(), POLLIN, 0},
+      pollfd fds[4] = {{pidfd.get(), POLLIN, 0},
                        {sfd.get(), POLLIN, 0},
                        {master ? master.get() : -1, POLLIN, 0},
                        {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
@@ -409,7 +507,7 @@ class NativeBackend final : public Backend {
           if (si.ssi_signo == SIGWINCH && master) {
             linux::copy_window_size(STDIN_FILENO, master.get());
           } else {
-            linux::sys::pidfd_send_signal(init->pidfd.get(), static_cast<int>(si.ssi_signo));
+            linux::sys::pidfd_send_signal(pidfd.get(), static_cast<int>(si.ssi_signo));
           }
         }
       }
@@ -428,7 +526,7 @@ class NativeBackend final : public Backend {
       }
     }
     siginfo_t info{};
-    if (::waitid(P_PIDFD, static_cast<id_t>(init->pidfd.get()), &info, WEXITED) != 0) {
+    if (::waitid(P_PIDFD, static_cast<id_t>(pidfd.get()), &info, WEXITED) != 0) {
       return fail_errno("wait for container init");
     }
     return info.si_code == CLD_EXITED ? info.si_status : 128 + info.si_status;

@@ -106,7 +106,7 @@ constexpr Command kCommands[] = {
     {"create", "<container-id>", "create a container", kCreateFlags, 1, 1, false, run_create},
     {"delete", "<container-id>", "delete any resources held by the container often used with detached container", kDeleteFlags, 1, 1, false, run_delete},
     {"events", "<container-id>", "display container events such as OOM notifications, cpu, memory, and IO usage statistics", kEventsFlags, 1, 1, false, run_events},
-    {"exec", "<container-id> <command> [command options]", "execute new process inside the container", kExecFlags, 1, -1, true, run_not_implemented},
+    {"exec", "<container-id> <command> [command options]", "execute new process inside the container", kExecFlags, 1, -1, true, run_exec},
     {"features", "", "show the enabled features", kNone, 0, 0, false, run_features},
     {"kill", "<container-id> [signal]", "kill sends the specified signal (default: SIGTERM) to the container's init process", kKillFlags, 1, 2, false, run_kill},
     {"list", "", "lists containers started by hippo with the given root", kListFlags, 0, 0, false, run_list},

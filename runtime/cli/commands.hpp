@@ -55,6 +55,7 @@ Result<int> run_list(const Context&, const ParsedFlags&);
 Result<int> run_ps(const Context&, const ParsedFlags&);
 Result<int> run_pause(const Context&, const ParsedFlags&);
 Result<int> run_resume(const Context&, const ParsedFlags&);
+Result<int> run_exec(const Context&, const ParsedFlags&);         // exec_command.cpp
 Result<int> run_update(const Context&, const ParsedFlags&);       // update_commands.cpp
 Result<int> run_events(const Context&, const ParsedFlags&);
 Result<int> run_not_implemented(const Context&, const ParsedFlags&);  // command_table.cpp

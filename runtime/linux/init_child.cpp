@@ -445,10 +445,17 @@ void run_init(const InitPlan& plan) {
   }
   ::umask(0);  // device and directory modes are exact; the process umask is set before exec
 
-  for (const auto& j : plan.joins) {
-    int fd = ::open(j.path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || ::setns(fd, j.type) != 0) die(j.what);
-    ::close(fd);
+  // Open every namespace before joining any: once in another mount namespace, /proc/<pid>/ns
+  // paths name something else (or nothing).
+  int ns_fds[16];
+  const size_t joins = plan.joins.size() < 16 ? plan.joins.size() : 16;
+  for (size_t i = 0; i < joins; ++i) {
+    ns_fds[i] = ::open(plan.joins[i].path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns_fds[i] < 0) die(plan.joins[i].what);
+  }
+  for (size_t i = 0; i < joins; ++i) {
+    if (::setns(ns_fds[i], plan.joins[i].type) != 0) die(plan.joins[i].what);
+    ::close(ns_fds[i]);
   }
   if (plan.clone_flags & CLONE_NEWUSER) {
     if (::setresgid(0, 0, 0) != 0) die("setresgid 0 in the user namespace");
@@ -488,14 +495,17 @@ void run_init(const InitPlan& plan) {
   ::close(plan.sync_fd);
   g_sync_fd = -1;
 
-  // Block until `start` opens the fifo for reading (runc's exec fifo).
-  Text fifo;
-  proc_fd_path(fifo, plan.exec_fifo_fd);
-  int fd = ::open(fifo.buf, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) die("open exec fifo");
-  if (::write(fd, "0", 1) != 1) die("write exec fifo");
-  ::close(fd);
-  ::close(plan.exec_fifo_fd);
+  // A container's init blocks until `start` opens the fifo for reading (runc's exec fifo);
+  // an exec'd process has no fifo and goes on at once.
+  if (plan.exec_fifo_fd >= 0) {
+    Text fifo;
+    proc_fd_path(fifo, plan.exec_fifo_fd);
+    int fd = ::open(fifo.buf, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) die("open exec fifo");
+    if (::write(fd, "0", 1) != 1) die("write exec fifo");
+    ::close(fd);
+    ::close(plan.exec_fifo_fd);
+  }
 
   ::execve(program, plan.argv.data(), plan.envp.data());
   die("exec ", program);

@@ -6,12 +6,18 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <string>
+#include <utility>
 
 #include "oci-spec/names.hpp"
 #include "runtime/linux/mount_options.hpp"
 
 namespace hippo::linux {
 namespace {
+
+#ifndef CLONE_NEWTIME
+constexpr int CLONE_NEWTIME = 0x00000080;
+#endif
 
 std::string relative(std::string_view container_path) {
   while (!container_path.empty() && container_path.front() == '/') container_path.remove_prefix(1);
@@ -263,6 +269,35 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
     plan.console_cols = static_cast<unsigned short>(spec.process->consoleSize->width);
   }
   add_process(plan, *spec.process);
+  return plan;
+}
+
+Result<InitPlan> build_exec_plan(const spec::Process& process, pid_t init_pid) {
+  InitPlan plan;
+  const std::string base = "/proc/" + std::to_string(init_pid) + "/ns/";
+  // The user namespace first: it owns the others.
+  constexpr std::pair<const char*, int> kKinds[] = {
+      {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},   {"net", CLONE_NEWNET},  {"ipc", CLONE_NEWIPC},
+      {"uts", CLONE_NEWUTS},   {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}};
+  auto same = [&](const std::string& kind) {
+    struct stat ours {}, theirs {};
+    if (::stat(("/proc/self/ns/" + kind).c_str(), &ours) != 0) return true;  // kernel lacks it
+    if (::stat((base + kind).c_str(), &theirs) != 0) return true;
+    return ours.st_ino == theirs.st_ino && ours.st_dev == theirs.st_dev;
+  };
+  for (const auto& [kind, flag] : kKinds) {
+    if (same(kind)) continue;
+    plan.joins.push_back({flag, base + kind, "join the container's " + std::string(kind) + " namespace"});
+  }
+  if (!same("pid")) plan.pid_ns_path = base + "pid";
+  plan.bind_devices = std::ranges::any_of(plan.joins, [](const auto& j) { return j.type == CLONE_NEWUSER; });
+  plan.terminal = process.terminal.value_or(false);
+  if (process.consoleSize) {
+    plan.console_rows = static_cast<unsigned short>(process.consoleSize->height);
+    plan.console_cols = static_cast<unsigned short>(process.consoleSize->width);
+  }
+  if (!process.args || process.args->empty()) return fail("exec: the process needs args");
+  add_process(plan, process);
   return plan;
 }
 

@@ -124,6 +124,10 @@ struct PlanOptions {
 Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& rootfs,
                                  const PlanOptions& options);
 
+// A process joining a running container (exec): the namespaces of `init_pid` that differ from
+// ours are joined (pid through the parent), no rootfs is set up, `process` says the rest.
+Result<InitPlan> build_exec_plan(const spec::Process& process, pid_t init_pid);
+
 // Points argv/envp at the storage strings. Call once the plan sits where the clone will read it
 // (moving a plan moves short strings' bytes, so the views are made last).
 void bind_views(InitPlan& plan);

@@ -1,0 +1,90 @@
+// exec: a new process in a running container, with runc's flags.
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "oci-spec/schema.hpp"
+#include "runtime/backend.hpp"
+
+namespace hippo::cli {
+namespace {
+
+Result<uint32_t> parse_id(const std::string& what, const std::string& text) {
+  uint32_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return fail(what + ": \"" + text + "\" is not a numeric id");
+  }
+  return v;
+}
+
+Result<spec::Process> read_process_file(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) return fail_errno("open " + file);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string error;
+  auto json = spec::parse_json_text(text.str(), file, error);
+  if (!json) return fail(error);
+  spec::Process p;
+  spec::codec::Failure failure;
+  spec::codec::read_value(*json, "", p, failure);
+  if (failure.failed()) return fail(file + ": " + failure.path + ": " + failure.reason);
+  return p;
+}
+
+}  // namespace
+
+Result<int> run_exec(const Context& ctx, const ParsedFlags& flags) {
+  runtime::ExecOptions o;
+  o.id = flags.args.at(0);
+  if (auto file = flags.value("process")) {
+    auto p = read_process_file(*file);
+    if (!p) return std::unexpected(p.error());
+    o.process = std::move(*p);
+  } else {
+    o.args.assign(flags.args.begin() + 1, flags.args.end());
+    if (o.args.empty()) return fail("exec: needs a command to run (or --process)");
+  }
+  o.env = flags.all("env");
+  for (const auto& kv : o.env) {
+    if (kv.find('=') == std::string::npos || kv.front() == '=') {
+      return fail("--env: \"" + kv + "\" is not of the form KEY=VALUE");
+    }
+  }
+  o.cwd = flags.value_or("cwd", "");
+  if (!o.cwd.empty() && o.cwd.front() != '/') return fail("--cwd: must be an absolute path");
+  if (auto user = flags.value("user")) {
+    const auto colon = user->find(':');
+    auto uid = parse_id("--user", user->substr(0, colon));
+    if (!uid) return std::unexpected(uid.error());
+    o.uid = *uid;
+    if (colon != std::string::npos) {
+      auto gid = parse_id("--user", user->substr(colon + 1));
+      if (!gid) return std::unexpected(gid.error());
+      o.gid = *gid;
+    }
+  }
+  for (const auto& g : flags.all("additional-gids")) {
+    auto gid = parse_id("--additional-gids", g);
+    if (!gid) return std::unexpected(gid.error());
+    o.additional_gids.push_back(*gid);
+  }
+  o.tty = flags.enabled("tty");
+  o.detach = flags.enabled("detach");
+  o.no_new_privs = flags.enabled("no-new-privs");
+  o.ignore_paused = flags.enabled("ignore-paused");
+  o.pid_file = flags.value_or("pid-file", "");
+  o.console_socket = flags.value_or("console-socket", "");
+  if (flags.value_or("preserve-fds", "0") != "0") return fail("--preserve-fds: not implemented yet");
+  if (flags.has("cgroup")) return fail("--cgroup: exec into a sub-cgroup is not implemented yet");
+  if (flags.has("apparmor") || flags.has("process-label")) {
+    return fail("--apparmor/--process-label: LSM labels are not implemented yet");
+  }
+  if (flags.has("cap")) return fail("--cap: capabilities are not implemented yet");
+  return runtime::make_native_backend({ctx.global.root})->exec(o);
+}
+
+}  // namespace hippo::cli
