@@ -47,6 +47,7 @@ struct ExecOptions {
   bool no_new_privs = false;
   bool detach = false;
   bool ignore_paused = false;
+  int preserve_fds = 0;
   std::string pid_file;
   std::string console_socket;
 };

@@ -318,6 +318,8 @@ class NativeBackend final : public Backend {
     if (!plan) return std::unexpected(plan.error());
     plan->exec_fifo_fd = fifo.get();
     plan->console_fd = terminal ? console_fd : -1;
+    plan->preserve_fds = options.preserve_fds;
+    if (!options.no_new_keyring) plan->session_keyring = "_ses." + options.id;
 
     auto init = linux::spawn_init(*plan, [&](pid_t pid) { return cgroup->attach(pid); });
     if (!init) return std::unexpected(init.error());
@@ -391,6 +393,7 @@ class NativeBackend final : public Backend {
       }
       auto plan = linux::build_exec_plan(*process, c->state.pid);
       if (!plan) return std::unexpected(plan.error());
+      plan->preserve_fds = o.preserve_fds;
       if (terminal) {
         if (!o.console_socket.empty()) {
           auto connected = linux::connect_console_socket(o.console_socket);

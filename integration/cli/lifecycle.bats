@@ -217,3 +217,25 @@ teardown() {
   [[ ${lines[1]} == *sleep* ]]
   hippo delete --force "$ID"
 }
+
+@test "--preserve-fds passes exactly the requested extra fds to the container" {
+  echo first >"$BATS_TEST_TMPDIR/f3"
+  echo second >"$BATS_TEST_TMPDIR/f4"
+  busybox_bundle "$B" sh -c 'cat /proc/self/fd/3 /proc/self/fd/4 && ls /proc/self/fd | sort -n | tr "\n" " "'
+  run hippo run --preserve-fds 2 -b "$B" "$ID" 3<"$BATS_TEST_TMPDIR/f3" 4<"$BATS_TEST_TMPDIR/f4"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = first ]
+  [ "${lines[1]}" = second ]
+  # stdio, the two preserved fds, and the fd ls itself opens on /proc/self/fd: nothing else.
+  [ "${lines[2]}" = "0 1 2 3 4 5 " ]
+  run hippo run -b "$B" "$ID" 3<"$BATS_TEST_TMPDIR/f3"
+  [ "$status" -ne 0 ]
+}
+
+@test "no fd of hippo leaks into the container" {
+  busybox_bundle "$B" sh -c 'ls /proc/self/fd | sort -n | tr "\n" " "'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  # stdio and the directory fd ls itself reads /proc/self/fd with.
+  [ "$output" = "0 1 2 3 " ]
+}

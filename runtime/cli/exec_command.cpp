@@ -78,7 +78,13 @@ Result<int> run_exec(const Context& ctx, const ParsedFlags& flags) {
   o.ignore_paused = flags.enabled("ignore-paused");
   o.pid_file = flags.value_or("pid-file", "");
   o.console_socket = flags.value_or("console-socket", "");
-  if (flags.value_or("preserve-fds", "0") != "0") return fail("--preserve-fds: not implemented yet");
+  {
+    const auto fds = flags.value_or("preserve-fds", "0");
+    auto [end, ec] = std::from_chars(fds.data(), fds.data() + fds.size(), o.preserve_fds);
+    if (ec != std::errc() || end != fds.data() + fds.size() || o.preserve_fds < 0) {
+      return fail("--preserve-fds: not a number of file descriptors: \"" + fds + "\"");
+    }
+  }
   if (flags.has("cgroup")) return fail("--cgroup: exec into a sub-cgroup is not implemented yet");
   if (flags.has("apparmor") || flags.has("process-label")) {
     return fail("--apparmor/--process-label: LSM labels are not implemented yet");

@@ -36,7 +36,6 @@ Result<runtime::CreateOptions> create_options(const Context& ctx, const ParsedFl
   if (ec != std::errc() || end != fds.data() + fds.size() || o.preserve_fds < 0) {
     return fail("--preserve-fds: not a number of file descriptors: \"" + fds + "\"");
   }
-  if (o.preserve_fds > 0) return fail("--preserve-fds: not implemented yet");
   if (!o.pid_file.empty() && o.pid_file.front() != '/') {
     o.pid_file = (std::filesystem::current_path() / o.pid_file).string();
   }

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
@@ -402,7 +403,7 @@ const char* find_executable(const InitPlan& plan) {
 // Closes every fd above stdio but the ones the protocol needs: inherited copies of the parent's
 // fds would otherwise live on in init (a state-dir flock held by init blocks every later
 // command on the container until it execs).
-void close_other_fds(int a, int b, int c) {
+void close_other_fds(int first, int a, int b, int c) {
   // Sort the (up to) three fds to keep; -1 means none.
   int keep[3] = {a, b, c};
   for (int i = 0; i < 3; ++i) {
@@ -414,7 +415,7 @@ void close_other_fds(int a, int b, int c) {
       }
     }
   }
-  unsigned next = 3;
+  unsigned next = static_cast<unsigned>(first);
   for (int fd : keep) {
     if (fd < static_cast<int>(next)) continue;
     if (static_cast<unsigned>(fd) > next) sys::close_range(next, static_cast<unsigned>(fd) - 1, 0);
@@ -427,7 +428,8 @@ void close_other_fds(int a, int b, int c) {
 
 void run_init(const InitPlan& plan) {
   g_sync_fd = plan.sync_fd;
-  close_other_fds(plan.sync_fd, plan.exec_fifo_fd, plan.console_fd);
+  close_other_fds(3 + plan.preserve_fds, plan.sync_fd, plan.exec_fifo_fd, plan.console_fd);
+  for (int fd = 3; fd < 3 + plan.preserve_fds; ++fd) ::fcntl(fd, F_SETFD, 0);
   // The parent may block signals it forwards (hippo run); the container starts with none
   // blocked and default dispositions, whatever its creator had.
   sigset_t none;
@@ -462,6 +464,12 @@ void run_init(const InitPlan& plan) {
     if (::setresuid(0, 0, 0) != 0) die("setresuid 0 in the user namespace");
   }
   if (plan.unshare_cgroup && ::unshare(CLONE_NEWCGROUP) != 0) die("unshare cgroup namespace");
+  if (!plan.session_keyring.empty() &&
+      ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan.session_keyring.c_str()) < 0 &&
+      errno != ENOSYS && errno != EACCES && errno != EPERM) {
+    // Kernels or sandboxes without keyrings are tolerated, as runc does.
+    die("join session keyring ", plan.session_keyring.c_str());
+  }
   if (plan.hostname && ::sethostname(plan.hostname->data(), plan.hostname->size()) != 0) {
     die("sethostname");
   }

@@ -107,7 +107,10 @@ struct InitPlan {
   bool terminal = false;
   unsigned short console_rows = 0, console_cols = 0;
 
-  // Descriptors the child uses, numbers fixed before clone.
+  int preserve_fds = 0;           // fds 3 .. 3+N-1 stay open across execve (--preserve-fds)
+  std::string session_keyring;    // "_ses.<id>": init joins a new session keyring (runc's default)
+
+  // Descriptors the child uses, numbers fixed before clone (all above the preserved ones).
   int sync_fd = -1;
   int console_fd = -1;
   int exec_fifo_fd = -1;  // O_PATH fd of <state>/exec.fifo, reopened O_WRONLY via /proc

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "runtime/linux/init_child.hpp"
 #include "runtime/linux/sync_protocol.hpp"
@@ -65,6 +66,17 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go) {
   UniqueFd parent_end(pair[0]);
   UniqueFd child_end(pair[1]);
   plan.sync_fd = child_end.get();
+  // The child keeps fds 3 .. 3+N-1 for the container: move ours above them.
+  const int first_free = 3 + plan.preserve_fds;
+  std::vector<UniqueFd> moved;
+  for (int* fd : {&plan.sync_fd, &plan.exec_fifo_fd, &plan.console_fd}) {
+    if (*fd >= 0 && *fd < first_free) {
+      int high = ::fcntl(*fd, F_DUPFD_CLOEXEC, first_free);
+      if (high < 0) return fail_errno("move an internal fd above the preserved ones");
+      moved.emplace_back(high);
+      *fd = high;
+    }
+  }
   bind_views(plan);
 
   PidNamespaceForChildren pidns;
