@@ -70,6 +70,8 @@ class Backend {
   virtual Result<void> update(const std::string& id, const spec::Resources& resources) = 0;
   virtual Result<cgroups::Stats> stats(const std::string& id) = 0;
   virtual Result<std::vector<pid_t>> pids(const std::string& id) = 0;
+  // The directory OOM events of the container's memory cgroup are read from.
+  virtual Result<std::string> memory_cgroup_dir(const std::string& id) = 0;
 };
 
 struct NativeOptions {

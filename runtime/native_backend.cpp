@@ -28,10 +28,10 @@ namespace {
 
 using linux::UniqueFd;
 
-// v1 hierarchies a "cgroup" mount shows inside the container, by their directory names.
-constexpr const char* kV1Hierarchies[] = {"blkio",   "cpu,cpuacct", "cpuset",           "devices",
-                                          "freezer", "hugetlb",     "memory",           "net_cls,net_prio",
-                                          "perf_event", "pids",     "rdma",             "misc"};
+// v1 controllers a "cgroup" mount shows inside the container, each under its own name.
+constexpr const char* kV1Hierarchies[] = {"blkio",   "cpu",     "cpuacct",    "cpuset", "devices",
+                                          "freezer", "hugetlb", "memory",     "net_cls", "net_prio",
+                                          "perf_event", "pids", "rdma",       "misc"};
 
 Result<std::string> cgroup_path_for(const spec::Spec& s, const std::string& id) {
   std::string path = s.linux && s.linux->cgroupsPath ? *s.linux->cgroupsPath : "";
@@ -238,6 +238,14 @@ class NativeBackend final : public Backend {
     return c->cgroup->stats();
   }
 
+  Result<std::string> memory_cgroup_dir(const std::string& id) override {
+    auto c = open(id);
+    if (!c) return std::unexpected(c.error());
+    auto dir = c->cgroup->path_of("memory");
+    if (dir.empty()) return fail("container \"" + id + "\" has no memory cgroup");
+    return dir;
+  }
+
   Result<std::vector<pid_t>> pids(const std::string& id) override {
     auto c = open(id);
     if (!c) return std::unexpected(c.error());
@@ -310,8 +318,7 @@ class NativeBackend final : public Backend {
     plan_options.bundle = bundle->dir.string();
     plan_options.no_pivot = options.no_pivot;
     for (const char* h : kV1Hierarchies) {
-      const std::string first(std::string_view(h).substr(0, std::string_view(h).find(',')));
-      const auto host = cgroup->path_of(first);
+      const auto host = cgroup->path_of(h);
       if (!host.empty() && std::filesystem::is_directory(host)) plan_options.cgroup_binds.emplace_back(h, host);
     }
     auto plan = linux::build_init_plan(spec, bundle->rootfs.string(), plan_options);

@@ -281,3 +281,18 @@ teardown() {
   echo "$output" | jq -e '.data.pids.current == 1 and .data.pids.limit == 50'
   hippo delete --force "$ID"
 }
+
+@test "events streams an OOM notification when the memory limit kills a process" {
+  busybox_bundle "$B" sh -c 'sleep 0.5; tail /dev/zero; sleep 1000'
+  edit_config "$B" '.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
+  hippo_create -b "$B" "$ID"
+  hippo events --interval 100ms "$ID" >"$BATS_TEST_TMPDIR/events.out" 2>&1 &
+  events_pid=$!
+  hippo start "$ID"
+  for i in $(seq 200); do grep -q '"type":"oom"' "$BATS_TEST_TMPDIR/events.out" && break; sleep 0.1; done
+  hippo delete --force "$ID"
+  wait "$events_pid" || true
+  grep -q "{\"id\":\"$ID\",\"type\":\"oom\"}\|{\"type\":\"oom\",\"id\":\"$ID\"}" "$BATS_TEST_TMPDIR/events.out"
+  grep -q '"type":"stats"' "$BATS_TEST_TMPDIR/events.out"
+  [ "$(grep -c '"type":"oom"' "$BATS_TEST_TMPDIR/events.out")" -eq 1 ]
+}

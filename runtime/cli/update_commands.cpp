@@ -2,7 +2,9 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -13,6 +15,7 @@
 #include "oci-spec/config.hpp"
 #include "oci-spec/schema.hpp"
 #include "runtime/backend.hpp"
+#include "runtime/cgroups/oom.hpp"
 
 namespace hippo::cli {
 namespace {
@@ -192,15 +195,37 @@ Result<int> run_events(const Context& ctx, const ParsedFlags& flags) {
     if (!n || *n <= 0) return fail("--interval: invalid duration \"" + interval_text + "\" (e.g. 5s, 500ms)");
     interval_ms = *n * scale;
   }
+  // OOM notifications as they happen (runc's {"type":"oom"}), stats every interval, until the
+  // container stops.
+  auto dir = b->memory_cgroup_dir(id);
+  if (!dir) return std::unexpected(dir.error());
+  auto oom = cgroups::OomWatcher::open(*dir);
+  if (!oom) return std::unexpected(oom.error());
+  auto next_stats = std::chrono::steady_clock::now();
   for (;;) {
-    auto s = b->stats(id);
-    if (!s) {
-      auto st = b->state(id);
-      if (st && st->status == "stopped") return 0;
-      return std::unexpected(s.error());
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_stats) {
+      auto s = b->stats(id);
+      if (!s) {
+        auto st = b->state(id);
+        if (st && st->status == "stopped") return 0;
+        return std::unexpected(s.error());
+      }
+      std::cout << stats_json(id, *s).dump() << std::endl;
+      next_stats = now + std::chrono::milliseconds(interval_ms);
     }
-    std::cout << stats_json(id, *s).dump() << std::endl;
-    ::poll(nullptr, 0, interval_ms);
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_stats - now);
+    pollfd p{oom->fd(), POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(wait.count(), 0)));
+    if (ready > 0) {
+      auto events = oom->consume();
+      if (!events) return std::unexpected(events.error());
+      for (uint64_t i = 0; i < *events; ++i) {
+        std::cout << spec::Json{{"type", "oom"}, {"id", id}}.dump() << std::endl;
+      }
+      auto st = b->state(id);
+      if (!st || st->status == "stopped") return 0;
+    }
   }
 }
 
