@@ -296,3 +296,13 @@ teardown() {
   grep -q '"type":"stats"' "$BATS_TEST_TMPDIR/events.out"
   [ "$(grep -c '"type":"oom"' "$BATS_TEST_TMPDIR/events.out")" -eq 1 ]
 }
+
+@test "time namespace: boottime and monotonic offsets apply inside the container only" {
+  busybox_bundle "$B" cut -d. -f1 /proc/uptime
+  edit_config "$B" '.linux.namespaces += [{"type":"time"}]
+    | .linux.timeOffsets = {"boottime": {"secs": 1000000, "nanosecs": 0}, "monotonic": {"secs": 500}}'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  host=$(cut -d. -f1 /proc/uptime)
+  [ "$output" -ge $((host + 1000000 - 5)) ]
+}

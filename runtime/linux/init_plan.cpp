@@ -124,7 +124,11 @@ Result<void> add_namespaces(InitPlan& plan, const spec::Linux& linux) {
     if (flag == CLONE_NEWCGROUP) {
       plan.unshare_cgroup = true;  // after kGo, so its root is the container's cgroup
     } else if (ns.type == "time") {
-      return fail("linux.namespaces: a new time namespace is not supported by hippo yet");
+      plan.new_time_ns = true;
+      for (const auto& [clock, offset] : linux.timeOffsets.value_or(std::map<std::string, spec::TimeOffset>{})) {
+        plan.timens_offsets += clock + " " + std::to_string(offset.secs.value_or(0)) + " " +
+                               std::to_string(offset.nanosecs.value_or(0)) + "\n";
+      }
     } else {
       plan.clone_flags |= static_cast<unsigned long>(flag);
     }

@@ -67,6 +67,8 @@ struct InitPlan {
   std::vector<NamespaceJoin> joins;  // user first, then the others (not pid: the parent joins it)
   std::string pid_ns_path;           // joined by the parent before clone (pid_for_children)
   bool unshare_cgroup = false;
+  bool new_time_ns = false;       // made by the parent before the clone, offsets written first
+  std::string timens_offsets;     // "monotonic 100 5\nboottime -10 0\n"
   std::string uid_map, gid_map;  // written by the parent for a new user namespace
 
   // Rootfs.

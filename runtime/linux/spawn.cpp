@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <cstring>
@@ -16,6 +17,10 @@
 
 namespace hippo::linux {
 namespace {
+
+#ifndef CLONE_NEWTIME
+constexpr int CLONE_NEWTIME = 0x00000080;
+#endif
 
 Result<void> write_proc_file(pid_t pid, const char* name, const std::string& text) {
   const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
@@ -56,6 +61,44 @@ class PidNamespaceForChildren {
   UniqueFd saved_;
 };
 
+// A new time namespace for our next child: unshare(CLONE_NEWTIME) affects only children, and
+// its offsets can be written only before any process enters it. Restores ours afterwards.
+class TimeNamespaceForChildren {
+ public:
+  Result<void> enter(const std::string& offsets) {
+    saved_ = UniqueFd(::open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC));
+    if (!saved_) return fail_errno("open /proc/self/ns/time");
+    if (::unshare(CLONE_NEWTIME) != 0) return fail_errno("create a time namespace");
+    if (!offsets.empty()) {
+      UniqueFd fd(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
+      if (!fd || ::write(fd.get(), offsets.data(), offsets.size()) != static_cast<ssize_t>(offsets.size())) {
+        return fail_errno("write time namespace offsets");
+      }
+    }
+    return {};
+  }
+  ~TimeNamespaceForChildren() {
+    if (saved_) ::setns(saved_.get(), CLONE_NEWTIME);
+  }
+
+ private:
+  UniqueFd saved_;
+};
+
+// clone3 needs Linux 5.3; clone(2) has CLONE_PIDFD since 5.2 and returns the pidfd through the
+// parent_tid argument.
+long clone_with_pidfd(unsigned long flags, int* pidfd) {
+  clone_args args{};
+  args.flags = CLONE_PIDFD | flags;
+  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+  args.exit_signal = SIGCHLD;
+  long pid = sys::clone3(&args);
+  if (pid < 0 && errno == ENOSYS) {
+    pid = ::syscall(SYS_clone, CLONE_PIDFD | flags | SIGCHLD, nullptr, pidfd, nullptr, 0UL);
+  }
+  return pid;
+}
+
 }  // namespace
 
 Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go) {
@@ -84,12 +127,13 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go) {
     if (auto ok = pidns.enter(plan.pid_ns_path); !ok) return std::unexpected(ok.error());
   }
 
+  TimeNamespaceForChildren timens;
+  if (plan.new_time_ns) {
+    if (auto ok = timens.enter(plan.timens_offsets); !ok) return std::unexpected(ok.error());
+  }
+
   int pidfd = -1;
-  clone_args args{};
-  args.flags = CLONE_PIDFD | plan.clone_flags;
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  const long pid = sys::clone3(&args);
+  const long pid = clone_with_pidfd(plan.clone_flags, &pidfd);
   if (pid < 0) return fail_errno("clone3 of the container's init");
   if (pid == 0) {
     ::close(parent_end.get());
