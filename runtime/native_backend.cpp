@@ -127,9 +127,11 @@ class NativeBackend final : public Backend {
     sigemptyset(&forward);
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&forward, s);
     sigprocmask(SIG_BLOCK, &forward, &old);
-    auto code = run_foreground(options, forward);
+    bool created = false;
+    auto code = run_foreground(options, forward, created);
     sigprocmask(SIG_SETMASK, &old, nullptr);
-    if (!run.keep) {
+    // Only what this run created is deleted: a duplicate id must not remove the other container.
+    if (created && !run.keep) {
       if (auto ok = remove(options.id, true); !ok && code) return std::unexpected(ok.error());
     }
     return code;
@@ -463,7 +465,7 @@ class NativeBackend final : public Backend {
     return {};
   }
 
-  Result<int> run_foreground(const CreateOptions& options, const sigset_t& forward) {
+  Result<int> run_foreground(const CreateOptions& options, const sigset_t& forward, bool& created) {
     // With a terminal we are the console socket's receiver: a socketpair stands in for it.
     UniqueFd console_ours, console_theirs;
     {
@@ -479,6 +481,7 @@ class NativeBackend final : public Backend {
     }
     auto init = create_init(options, console_theirs ? console_theirs.get() : -1);
     if (!init) return std::unexpected(init.error());
+    created = true;
     console_theirs.reset();
     UniqueFd master;
     if (console_ours) {

@@ -306,3 +306,24 @@ teardown() {
   host=$(cut -d. -f1 /proc/uptime)
   [ "$output" -ge $((host + 1000000 - 5)) ]
 }
+
+@test "update of cpuset, memory reservation and swap reaches the cgroup files" {
+  busybox_bundle "$B" sleep 1000
+  edit_config "$B" '.linux.resources.memory = {"limit": 67108864, "swap": 67108864}'
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  p=$(cgroup_path_of "$B")
+  hippo update --cpuset-cpus 0 --cpuset-mems 0 --memory-reservation 32m "$ID"
+  [ "$(cat /sys/fs/cgroup/cpuset$p/cpuset.cpus)" = 0 ]
+  [ "$(cat /sys/fs/cgroup/cpuset$p/cpuset.mems)" = 0 ]
+  [ "$(cat /sys/fs/cgroup/memory$p/memory.soft_limit_in_bytes)" = 33554432 ]
+  # Raising limit and memory+swap together needs memsw first: hippo orders the writes.
+  hippo update --memory 256m --memory-swap 512m "$ID"
+  [ "$(cat /sys/fs/cgroup/memory$p/memory.limit_in_bytes)" = 268435456 ]
+  [ "$(cat /sys/fs/cgroup/memory$p/memory.memsw.limit_in_bytes)" = 536870912 ]
+  run hippo update --cpuset-cpus 0-a "$ID"
+  [ "$status" -eq 1 ]
+  [ "$output" = 'hippo: update: linux.resources.cpu.cpus: invalid CPU list "0-a"' ]
+  hippo delete --force "$ID"
+  assert_no_leaks "$ID" "$B"
+}

@@ -239,3 +239,13 @@ teardown() {
   # stdio and the directory fd ls itself reads /proc/self/fd with.
   [ "$output" = "0 1 2 3 " ]
 }
+
+@test "run with an id in use fails and leaves the existing container alone" {
+  busybox_bundle "$B" sleep 1000
+  hippo_create -b "$B" "$ID"
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [ "$output" = "hippo: container \"$ID\" already exists" ]
+  [ "$(hippo state "$ID" | jq -r .status)" = created ]
+  hippo delete "$ID"
+}
