@@ -15,8 +15,24 @@
 #include "oci-spec/spec.hpp"
 #include "oci-spec/state.hpp"
 #include "runtime/cgroups/manager.hpp"
+#include "runtime/linux/unique_fd.hpp"
 
 namespace hippo::runtime {
+
+// The container process's stdio, for callers that wire it themselves (the shim); -1 inherits
+// the caller's.
+struct ProcessIo {
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
+// A process the caller now owns: it is the caller's child, watched through the pidfd.
+struct ProcessHandle {
+  pid_t pid = -1;
+  linux::UniqueFd pidfd;
+  linux::UniqueFd pty_master;  // with a terminal and receive_pty
+};
 
 struct CreateOptions {
   std::string id;
@@ -26,6 +42,8 @@ struct CreateOptions {
   bool no_pivot = false;
   bool no_new_keyring = false;
   int preserve_fds = 0;
+  ProcessIo io;
+  bool receive_pty = false;  // a terminal's pty master comes back in ProcessHandle
 };
 
 struct RunOptions {
@@ -50,12 +68,18 @@ struct ExecOptions {
   int preserve_fds = 0;
   std::string pid_file;
   std::string console_socket;
+  ProcessIo io;
+  bool receive_pty = false;
 };
 
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual Result<void> create(const CreateOptions& options) = 0;
+  // create, keeping the init as our child (the shim reaps it through the pidfd).
+  virtual Result<ProcessHandle> create_process(const CreateOptions& options) = 0;
+  // exec without waiting: the process is our child, stdio as options.io says.
+  virtual Result<ProcessHandle> spawn_exec(const ExecOptions& options) = 0;
   virtual Result<void> start(const std::string& id) = 0;
   // create + start; in the foreground waits and returns the exit code (128+N for signal N).
   virtual Result<int> run(const CreateOptions& options, const RunOptions& run) = 0;

@@ -104,6 +104,30 @@ class NativeBackend final : public Backend {
     return {};
   }
 
+  Result<ProcessHandle> create_process(const CreateOptions& options) override {
+    UniqueFd console_ours, console_theirs;
+    auto bundle = load_bundle(options.bundle);
+    if (!bundle) return std::unexpected(bundle.error());
+    if (options.receive_pty && bundle->spec.process && bundle->spec.process->terminal.value_or(false)) {
+      int pair[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+        return fail_errno("socketpair for the console");
+      }
+      console_ours.reset(pair[0]);
+      console_theirs.reset(pair[1]);
+    }
+    auto init = create_init(options, console_theirs ? console_theirs.get() : -1);
+    if (!init) return std::unexpected(init.error());
+    ProcessHandle handle{init->pid, std::move(init->pidfd), UniqueFd()};
+    if (console_ours) {
+      console_theirs.reset();
+      auto received = linux::receive_fd(console_ours.get());
+      if (!received) return std::unexpected(received.error());
+      handle.pty_master = std::move(*received);
+    }
+    return handle;
+  }
+
   Result<void> start(const std::string& id) override {
     auto c = open(id);
     if (!c) return std::unexpected(c.error());
@@ -328,6 +352,9 @@ class NativeBackend final : public Backend {
     plan->exec_fifo_fd = fifo.get();
     plan->console_fd = terminal ? console_fd : -1;
     plan->preserve_fds = options.preserve_fds;
+    plan->stdio_fds[0] = options.io.stdin_fd;
+    plan->stdio_fds[1] = options.io.stdout_fd;
+    plan->stdio_fds[2] = options.io.stderr_fd;
     if (!options.no_new_keyring) plan->session_keyring = "_ses." + options.id;
 
     auto init = linux::spawn_init(*plan, [&](pid_t pid) { return cgroup->attach(pid); });
@@ -381,63 +408,71 @@ class NativeBackend final : public Backend {
   }
 
   Result<int> exec_process(const ExecOptions& o, const sigset_t& forward) {
-    UniqueFd pidfd;
-    UniqueFd master;
-    UniqueFd console_ours, console_theirs;
-    {
-      auto c = open(o.id);
-      if (!c) return std::unexpected(c.error());
-      if (c->status == "stopped") return fail("cannot exec in a stopped container");
-      if (c->status == "paused" && !o.ignore_paused) {
-        return fail("cannot exec in a paused container (use --ignore-paused to override)");
-      }
-      auto process = exec_process_spec(o, c->state);
-      if (!process) return std::unexpected(process.error());
-      const bool terminal = process->terminal.value_or(false);
-      if (terminal && o.detach && o.console_socket.empty()) {
-        return fail("cannot allocate tty if hippo will detach without setting console socket");
-      }
-      if (!terminal && !o.console_socket.empty()) {
-        return fail("cannot use console socket if hippo will not detach or allocate tty");
-      }
-      auto plan = linux::build_exec_plan(*process, c->state.pid);
-      if (!plan) return std::unexpected(plan.error());
-      plan->preserve_fds = o.preserve_fds;
-      if (terminal) {
-        if (!o.console_socket.empty()) {
-          auto connected = linux::connect_console_socket(o.console_socket);
-          if (!connected) return std::unexpected(connected.error());
-          console_theirs = std::move(*connected);
-        } else {
-          int pair[2];
-          if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-            return fail_errno("socketpair for the console");
-          }
-          console_ours.reset(pair[0]);
-          console_theirs.reset(pair[1]);
-        }
-        plan->console_fd = console_theirs.get();
-      }
-      // Hold init's pidfd across the spawn: its pid (and the /proc/<pid>/ns paths the plan
-      // names) cannot be reused meanwhile.
-      UniqueFd init_pidfd(linux::sys::pidfd_open(c->state.pid));
-      if (!init_pidfd || !init_alive(c->state)) return fail("cannot exec in a stopped container");
-      auto child = linux::spawn_init(*plan, [&](pid_t pid) { return c->cgroup->attach(pid); });
-      if (!child) return std::unexpected(child.error());
-      console_theirs.reset();
-      if (!o.pid_file.empty()) {
-        if (auto ok = write_pid_file(o.pid_file, child->pid); !ok) return std::unexpected(ok.error());
-      }
-      pidfd = std::move(child->pidfd);
-      if (console_ours) {
-        auto received = linux::receive_fd(console_ours.get());
-        if (!received) return std::unexpected(received.error());
-        master = std::move(*received);
-        linux::copy_window_size(STDIN_FILENO, master.get());
-      }
-    }  // the container's lock is released: other commands may run while the process does
+    ExecOptions local = o;
+    // In the foreground without a console socket we relay the pty ourselves.
+    local.receive_pty = !o.detach && o.console_socket.empty();
+    auto child = spawn_exec(local);
+    if (!child) return std::unexpected(child.error());
+    if (child->pty_master) linux::copy_window_size(STDIN_FILENO, child->pty_master.get());
     if (o.detach) return 0;
-    return wait_and_relay(pidfd, std::move(master), forward);
+    return wait_and_relay(child->pidfd, std::move(child->pty_master), forward);
+  }
+
+  Result<ProcessHandle> spawn_exec(const ExecOptions& o) override {
+    UniqueFd console_ours, console_theirs;
+    auto c = open(o.id);
+    if (!c) return std::unexpected(c.error());
+    if (c->status == "stopped") return fail("cannot exec in a stopped container");
+    if (c->status == "paused" && !o.ignore_paused) {
+      return fail("cannot exec in a paused container (use --ignore-paused to override)");
+    }
+    auto process = exec_process_spec(o, c->state);
+    if (!process) return std::unexpected(process.error());
+    const bool terminal = process->terminal.value_or(false);
+    if (terminal && !o.receive_pty && o.console_socket.empty()) {
+      return fail("cannot allocate tty if hippo will detach without setting console socket");
+    }
+    if (!terminal && !o.console_socket.empty()) {
+      return fail("cannot use console socket if hippo will not detach or allocate tty");
+    }
+    auto plan = linux::build_exec_plan(*process, c->state.pid);
+    if (!plan) return std::unexpected(plan.error());
+    plan->preserve_fds = o.preserve_fds;
+    plan->stdio_fds[0] = o.io.stdin_fd;
+    plan->stdio_fds[1] = o.io.stdout_fd;
+    plan->stdio_fds[2] = o.io.stderr_fd;
+    if (terminal) {
+      if (!o.console_socket.empty()) {
+        auto connected = linux::connect_console_socket(o.console_socket);
+        if (!connected) return std::unexpected(connected.error());
+        console_theirs = std::move(*connected);
+      } else {
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+          return fail_errno("socketpair for the console");
+        }
+        console_ours.reset(pair[0]);
+        console_theirs.reset(pair[1]);
+      }
+      plan->console_fd = console_theirs.get();
+    }
+    // Hold init's pidfd across the spawn: its pid (and the /proc/<pid>/ns paths the plan
+    // names) cannot be reused meanwhile.
+    UniqueFd init_pidfd(linux::sys::pidfd_open(c->state.pid));
+    if (!init_pidfd || !init_alive(c->state)) return fail("cannot exec in a stopped container");
+    auto child = linux::spawn_init(*plan, [&](pid_t pid) { return c->cgroup->attach(pid); });
+    if (!child) return std::unexpected(child.error());
+    console_theirs.reset();
+    if (!o.pid_file.empty()) {
+      if (auto ok = write_pid_file(o.pid_file, child->pid); !ok) return std::unexpected(ok.error());
+    }
+    ProcessHandle handle{child->pid, std::move(child->pidfd), UniqueFd()};
+    if (console_ours) {
+      auto received = linux::receive_fd(console_ours.get());
+      if (!received) return std::unexpected(received.error());
+      handle.pty_master = std::move(*received);
+    }
+    return handle;
   }
 
   // Opens the exec fifo for reading: init, blocked opening it for writing, writes one byte and
@@ -466,36 +501,19 @@ class NativeBackend final : public Backend {
   }
 
   Result<int> run_foreground(const CreateOptions& options, const sigset_t& forward, bool& created) {
-    // With a terminal we are the console socket's receiver: a socketpair stands in for it.
-    UniqueFd console_ours, console_theirs;
-    {
-      auto bundle = load_bundle(options.bundle);
-      if (bundle && bundle->spec.process && bundle->spec.process->terminal.value_or(false)) {
-        int pair[2];
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-          return fail_errno("socketpair for the console");
-        }
-        console_ours.reset(pair[0]);
-        console_theirs.reset(pair[1]);
-      }
-    }
-    auto init = create_init(options, console_theirs ? console_theirs.get() : -1);
+    // With a terminal we are the console socket's receiver ourselves.
+    CreateOptions local = options;
+    local.receive_pty = true;
+    auto init = create_process(local);
     if (!init) return std::unexpected(init.error());
     created = true;
-    console_theirs.reset();
-    UniqueFd master;
-    if (console_ours) {
-      auto received = linux::receive_fd(console_ours.get());
-      if (!received) return std::unexpected(received.error());
-      master = std::move(*received);
-      linux::copy_window_size(STDIN_FILENO, master.get());
-    }
+    if (init->pty_master) linux::copy_window_size(STDIN_FILENO, init->pty_master.get());
     {
       auto c = open(options.id);
       if (!c) return std::unexpected(c.error());
       if (auto ok = release_init(*c); !ok) return std::unexpected(ok.error());
     }
-    return wait_and_relay(init->pidfd, std::move(master), forward);
+    return wait_and_relay(init->pidfd, std::move(init->pty_master), forward);
   }
 
   // Waits for our child behind `pidfd` to exit while forwarding signals to it and, with a

@@ -428,6 +428,9 @@ void close_other_fds(int first, int a, int b, int c) {
 
 void run_init(const InitPlan& plan) {
   g_sync_fd = plan.sync_fd;
+  for (int i = 0; i < 3; ++i) {
+    if (plan.stdio_fds[i] >= 0 && ::dup2(plan.stdio_fds[i], i) < 0) die("set up stdio");
+  }
   close_other_fds(3 + plan.preserve_fds, plan.sync_fd, plan.exec_fifo_fd, plan.console_fd);
   for (int fd = 3; fd < 3 + plan.preserve_fds; ++fd) ::fcntl(fd, F_SETFD, 0);
   // The parent may block signals it forwards (hippo run); the container starts with none

@@ -113,6 +113,7 @@ struct InitPlan {
   std::string session_keyring;    // "_ses.<id>": init joins a new session keyring (runc's default)
 
   // Descriptors the child uses, numbers fixed before clone (all above the preserved ones).
+  int stdio_fds[3] = {-1, -1, -1};  // made the container's 0, 1, 2; -1 inherits ours
   int sync_fd = -1;
   int console_fd = -1;
   int exec_fifo_fd = -1;  // O_PATH fd of <state>/exec.fifo, reopened O_WRONLY via /proc
