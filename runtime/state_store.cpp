@@ -36,7 +36,9 @@ Result<linux::UniqueFd> lock_dir(const std::filesystem::path& dir) {
 }  // namespace
 
 Result<ContainerDir> ContainerDir::create(const std::filesystem::path& root, const std::string& id) {
-  if (::mkdir(root.c_str(), 0711) != 0 && errno != EEXIST) return fail_errno("create state root " + root.string());
+  std::error_code ec;
+  std::filesystem::create_directories(root, ec);
+  if (ec) return fail("create state root " + root.string() + ": " + ec.message(), ec.value());
   const auto dir = root / id;
   if (::mkdir(dir.c_str(), 0711) != 0) {
     if (errno == EEXIST) return fail("container \"" + id + "\" already exists", EEXIST);

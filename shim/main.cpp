@@ -1,24 +1,30 @@
 // containerd-shim-hippo-v2: containerd's shim v2 binary for runtime type io.containerd.hippo.v2.
-// This is the skeleton of the foundation step: it answers -v/-version and refuses everything else
-// with one clear line, so that containerd reports a readable error instead of hanging.
+// Actions: `start` (containerd runs it to get an address), `delete` (cleanup), `-info`, `-v`;
+// without an action it is the daemon serving the Task API (forked by start in practice).
 
 #include <iostream>
-#include <string_view>
+#include <string>
+#include <vector>
 
 #include "hippo/version.hpp"
+#include "shim/actions.hpp"
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "-v" || a == "--v" || a == "-version" || a == "--version") {
-      std::cout << "containerd-shim-hippo-v2:\n"
-                << "  Version:  " << hippo::kVersion << "\n"
-                << "  Revision: " << hippo::kGitCommit << "\n"
-                << "  Go version: none (C++)\n";
-      return 0;
-    }
+  using namespace hippo::shim;
+  auto flags = parse_shim_flags(std::vector<std::string>(argv + 1, argv + argc));
+  if (!flags) {
+    std::cerr << "containerd-shim-hippo-v2: " << flags.error().message << "\n";
+    return 1;
   }
-  std::cerr << "containerd-shim-hippo-v2: not implemented yet: the Task API server is not built "
-               "yet; only -v works\n";
+  if (flags->version) {
+    std::cout << "containerd-shim-hippo-v2:\n  Version:  " << hippo::kVersion
+              << "\n  Revision: " << hippo::kGitCommit << "\n";
+    return 0;
+  }
+  if (flags->info) return run_info();
+  if (flags->action == "start") return run_start(*flags);
+  if (flags->action == "delete") return run_delete(*flags);
+  std::cerr << "containerd-shim-hippo-v2: run with `start` by containerd; the daemon is started "
+               "by it\n";
   return 1;
 }

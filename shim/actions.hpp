@@ -1,0 +1,31 @@
+#pragma once
+// What the shim binary does, by action.
+
+#include <string>
+
+#include "oci-spec/error.hpp"
+#include "runtime/linux/unique_fd.hpp"
+#include "shim/shim_flags.hpp"
+
+namespace hippo::shim {
+
+// Settings the daemon runs with, decided by `start`.
+struct DaemonConfig {
+  std::string ns;
+  std::string grpc_address;
+  std::string ttrpc_address;  // $TTRPC_ADDRESS: where events are forwarded
+  std::string socket_path;    // to remove on exit
+  std::string config_path;    // hippo config.yaml named by runtime options, or empty
+  bool debug = false;
+};
+
+int run_start(const ShimFlags& flags);   // start_action.cpp
+int run_delete(const ShimFlags& flags);  // delete_action.cpp
+int run_info();                          // info_action.cpp
+// The long-lived daemon serving the Task API on `listener`; returns its exit code.
+int run_daemon(const DaemonConfig& config, linux::UniqueFd listener);  // daemon.cpp
+
+// State root of the containers of one containerd namespace: <state_root>/containerd/<ns>.
+std::string shim_state_root(const std::string& config_path, const std::string& ns);
+
+}  // namespace hippo::shim

@@ -1,0 +1,107 @@
+// The long-lived shim daemon: one event loop for ttrpc, process exits, OOM, stdio relays and
+// signals; it lives while it hosts containers and exits on Shutdown with none left.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "runtime/backend.hpp"
+#include "runtime/config.hpp"
+#include "runtime/logging.hpp"
+#include "shim/actions.hpp"
+#include "shim/publisher.hpp"
+#include "shim/task_service.hpp"
+#include "shim/ttrpc/server.hpp"
+
+namespace hippo::shim {
+namespace {
+
+// containerd created `log` (a FIFO it reads) in the bundle we started in: our stderr goes
+// there. Writes to it must never block or kill us when containerd is gone.
+void log_to_bundle_fifo(bool debug) {
+  int fd = ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0) {
+    ::dup2(fd, STDERR_FILENO);
+    ::close(fd);
+  }
+  (void)runtime::init_logging("", runtime::LogFormat::text,
+                              debug ? spdlog::level::debug : spdlog::level::info);
+}
+
+}  // namespace
+
+std::string shim_state_root(const std::string& config_path, const std::string& ns) {
+  auto config = runtime::load_config(config_path.empty() ? std::nullopt
+                                                         : std::optional<std::filesystem::path>(config_path));
+  const std::string root = config ? config->state_root : std::string("/run/hippo");
+  return root + "/containerd/" + ns;
+}
+
+int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
+  ::signal(SIGPIPE, SIG_IGN);
+  log_to_bundle_fifo(config.debug);
+  // Orphans of containers sharing a pid namespace are re-parented to us: we reap them.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  auto loop = ttrpc::EventLoop::create();
+  if (!loop) {
+    spdlog::error("shim: {}", loop.error().message);
+    return 1;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT}) sigaddset(&signals, s);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  linux::UniqueFd sfd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+
+  Publisher publisher(**loop, config.ttrpc_address, config.ns);
+  ttrpc::Server server(**loop);
+  bool exiting = false;
+  auto request_exit = [&] {
+    if (exiting) return;
+    exiting = true;
+    // Queued events go out first, within the Shutdown deadline containerd gives us.
+    publisher.when_idle([&] { (*loop)->stop(); });
+    (*loop)->after(std::chrono::seconds(2), [&] { (*loop)->stop(); });
+  };
+  TaskService service(**loop, publisher,
+                      runtime::make_native_backend({shim_state_root(config.config_path, config.ns)}),
+                      config.ns, request_exit);
+  service.register_with(server);
+  if (auto ok = server.serve(std::move(listener)); !ok) {
+    spdlog::error("shim: serve: {}", ok.error().message);
+    return 1;
+  }
+  (void)(*loop)->watch(sfd.get(), EPOLLIN, [&](uint32_t) {
+    signalfd_siginfo si{};
+    while (::read(sfd.get(), &si, sizeof si) == sizeof si) {
+      if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+        request_exit();
+      } else if (si.ssi_signo == SIGCHLD) {
+        // Reap orphans only: our own children are reaped through their pidfds.
+        for (;;) {
+          siginfo_t info{};
+          if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) break;
+          if (service.owns(info.si_pid)) break;
+          ::waitpid(info.si_pid, nullptr, WNOHANG);
+        }
+      }
+    }
+  });
+  spdlog::debug("shim daemon {} serving {}", ::getpid(), config.socket_path);
+  auto ran = (*loop)->run();
+  server.shutdown();
+  ::unlink(config.socket_path.c_str());
+  if (!ran) {
+    spdlog::error("shim: {}", ran.error().message);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace hippo::shim

@@ -1,0 +1,40 @@
+// `delete`: containerd's cleanup after every task deletion and after a shim died. Idempotent,
+// scoped to -id (a grouped daemon may still serve others), within containerd's 5 s.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "containerd/task/v2/shim.pb-c.h"
+#include "runtime/backend.hpp"
+#include "shim/actions.hpp"
+#include "shim/proto_util.hpp"
+#include "shim/rootfs.hpp"
+
+namespace hippo::shim {
+
+int run_delete(const ShimFlags& flags) {
+  const std::string bundle = flags.bundle.empty() ? std::filesystem::current_path().string() : flags.bundle;
+  auto backend = runtime::make_native_backend({shim_state_root("", flags.ns)});
+  uint32_t pid = 0;
+  if (auto st = backend->state(flags.id)) pid = static_cast<uint32_t>(st->pid);
+  if (auto ok = backend->remove(flags.id, /*force=*/true); !ok) {
+    std::cerr << "delete " << flags.id << ": " << ok.error().message << "\n";
+    return 1;
+  }
+  if (auto ok = unmount_all(bundle + "/rootfs"); !ok) {
+    std::cerr << "delete " << flags.id << ": " << ok.error().message << "\n";
+    return 1;
+  }
+  Timestamp now(std::chrono::system_clock::now());
+  Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
+  resp.pid = pid;
+  resp.exit_status = 128 + 9;  // as runc's shim: the container was (or is now) SIGKILLed
+  resp.exited_at = &now.ts;
+  std::cout << pack(resp) << std::flush;
+  return 0;
+}
+
+}  // namespace hippo::shim

@@ -1,0 +1,189 @@
+// `start`: choose the group, bind and listen the group's socket (or find the live one), fork
+// the daemon with /dev/null stdio, write `address`, print the address. containerd reads the
+// combined stdout+stderr, so nothing else may be printed on success.
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "containerd/bootstrap/bootstrap.pb-c.h"
+#include "containerd/runc/options.pb-c.h"
+#include "oci-spec/config.hpp"
+#include "runtime/config.hpp"
+#include "runtime/linux/unique_fd.hpp"
+#include "shim/actions.hpp"
+#include "shim/proto_util.hpp"
+#include "shim/runtime_options.hpp"
+#include "shim/sha256.hpp"
+
+namespace hippo::shim {
+namespace {
+
+using linux::UniqueFd;
+
+std::string read_all_stdin() {
+  std::string data;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n > 0) {
+      data.append(buf, static_cast<size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  return data;
+}
+
+struct StartInput {
+  std::string socket_dir = "/run/containerd/s";
+  std::string config_path;
+};
+
+// Options from the legacy bare Any, or BootstrapParams (containerd 2.3+) recognised by its
+// identity fields; stdin never makes start fail.
+StartInput parse_stdin(const std::string& data, const ShimFlags& flags) {
+  StartInput in;
+  std::string options_url, options_value;
+  auto params = unpack<Containerd__Runtime__Bootstrap__V1__BootstrapParams>(
+      containerd__runtime__bootstrap__v1__bootstrap_params__descriptor, data);
+  if (params && view(params->instance_id) == flags.id && view(params->namespace_) == flags.ns) {
+    if (!view(params->socket_dir).empty()) in.socket_dir = params->socket_dir;
+    for (size_t i = 0; i < params->n_extensions; ++i) {
+      const auto* any = params->extensions[i]->value;
+      if (!any) continue;
+      options_url = std::string(any_type_name(*any));
+      options_value = std::string(view(any->value));
+    }
+  } else if (auto any = unpack<Google__Protobuf__Any>(google__protobuf__any__descriptor, data)) {
+    options_url = std::string(any_type_name(*any));
+    options_value = std::string(view(any->value));
+  }
+  in.config_path = decode_runtime_options(options_url, options_value).config_path;
+  return in;
+}
+
+// The group a container joins: hippo's group annotation, then the CRI sandbox id, else itself.
+std::string group_of(const ShimFlags& flags, const runtime::Config& config) {
+  std::ifstream in("config.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto spec = spec::parse(text.str());
+  if (spec && spec->annotations) {
+    for (const auto& key : {config.group_annotation, std::string("io.kubernetes.cri.sandbox-id")}) {
+      auto it = spec->annotations->find(key);
+      if (it != spec->annotations->end() && !it->second.empty()) return it->second;
+    }
+  }
+  return flags.id;
+}
+
+bool socket_alive(const std::string& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+Result<UniqueFd> listen_on(const std::string& path, bool& reused) {
+  reused = false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return fail("socket path too long: " + path);
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) return fail_errno("socket");
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      ::chmod(path.c_str(), 0600);
+      if (::listen(fd.get(), 128) != 0) return fail_errno("listen " + path);
+      return fd;
+    }
+    if (errno != EADDRINUSE) return fail_errno("bind " + path);
+    // A live daemon already serves this group: reuse it. A dead one left its socket: replace.
+    if (socket_alive(path)) {
+      reused = true;
+      return UniqueFd();
+    }
+    ::unlink(path.c_str());
+  }
+  return fail("bind " + path + ": address in use");
+}
+
+Result<void> write_address(const std::string& address) {
+  // containerd 1.6 reads it verbatim: no trailing newline.
+  std::ofstream out("address", std::ios::trunc);
+  out << address;
+  out.flush();
+  if (!out) return fail_errno("write address file");
+  return {};
+}
+
+}  // namespace
+
+int run_start(const ShimFlags& flags) {
+  const StartInput input = parse_stdin(read_all_stdin(), flags);
+  auto config = runtime::load_config(input.config_path.empty()
+                                         ? std::nullopt
+                                         : std::optional<std::filesystem::path>(input.config_path));
+  if (!config) {
+    std::cerr << config.error().message << "\n";
+    return 1;
+  }
+  const std::string group = group_of(flags, *config);
+  const std::string hash = sha256_hex(flags.address + "/" + flags.ns + "/" + group);
+  const std::string path = input.socket_dir + "/" + hash;
+  const std::string address = "unix://" + path;
+  std::error_code ec;
+  std::filesystem::create_directories(input.socket_dir, ec);
+  ::chmod(input.socket_dir.c_str(), 0700);
+
+  bool reused = false;
+  auto listener = listen_on(path, reused);
+  if (!listener) {
+    std::cerr << listener.error().message << "\n";
+    return 1;
+  }
+  if (!reused) {
+    DaemonConfig daemon;
+    daemon.ns = flags.ns;
+    daemon.grpc_address = flags.address;
+    const char* ttrpc = std::getenv("TTRPC_ADDRESS");
+    daemon.ttrpc_address = ttrpc ? ttrpc : flags.address + ".ttrpc";
+    daemon.socket_path = path;
+    daemon.config_path = input.config_path;
+    daemon.debug = flags.debug;
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      std::perror("fork shim daemon");
+      return 1;
+    }
+    if (pid == 0) {
+      // The daemon must not hold start's stdout/stderr: containerd waits for every writer.
+      ::setsid();
+      int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+      for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+      if (null > 2) ::close(null);
+      ::_exit(run_daemon(daemon, std::move(*listener)));
+    }
+    listener->reset();
+  }
+  if (auto ok = write_address(address); !ok) {
+    std::cerr << ok.error().message << "\n";
+    return 1;
+  }
+  std::cout << address << std::flush;
+  return 0;
+}
+
+}  // namespace hippo::shim

@@ -1,0 +1,36 @@
+#pragma once
+// A container process's stdio from the URIs containerd gives (FIFO paths, file://, empty).
+// The process gets the FIFOs themselves: no copy through the shim, and output keeps flowing
+// to a reader that reattaches after a containerd restart. The shim keeps a reader on each
+// output FIFO (a vanished client must not SIGPIPE the container) and a writer on stdin (a
+// detaching client must not EOF it) until CloseIO.
+
+#include <string>
+
+#include "oci-spec/error.hpp"
+#include "runtime/linux/unique_fd.hpp"
+
+namespace hippo::shim {
+
+struct StdioUris {
+  std::string stdin_uri, stdout_uri, stderr_uri;
+  bool terminal = false;
+};
+
+struct Stdio {
+  // Handed to the process; the shim closes its copies once the process has them.
+  linux::UniqueFd process_stdin, process_stdout, process_stderr;
+  // Held by the shim.
+  linux::UniqueFd stdin_keepalive;   // closed by CloseIO
+  linux::UniqueFd stdout_keepalive;  // readers keeping the output FIFOs from losing all readers
+  linux::UniqueFd stderr_keepalive;
+  // With a terminal the shim relays between the pty and these.
+  linux::UniqueFd terminal_in;   // stdin FIFO, read side (non-blocking)
+  linux::UniqueFd terminal_out;  // stdout FIFO, write side (non-blocking)
+
+  void close_process_copies();
+};
+
+Result<Stdio> open_stdio(const StdioUris& uris);
+
+}  // namespace hippo::shim

@@ -1,0 +1,286 @@
+#include "shim/ttrpc/server.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <set>
+
+#include "shim/ttrpc/codec.hpp"
+#include "shim/ttrpc/messages.hpp"
+
+namespace hippo::ttrpc {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr int kAcceptBatch = 32;
+// After EMFILE/ENFILE the pending connection stays queued and the listener stays readable;
+// pausing instead of retrying at once keeps a level-triggered loop from spinning.
+constexpr std::chrono::milliseconds kAcceptPause{100};
+
+struct Connection {
+  uint64_t id = 0;
+  EventLoop* loop = nullptr;
+  linux::UniqueFd fd;
+  FrameDecoder decoder;
+  std::string out;  // whole frames only, so replies never interleave
+  size_t out_pos = 0;
+  uint32_t last_stream = 0;
+  std::set<uint32_t> pending;  // streams given to a handler and not yet replied
+  bool open = true;
+
+  bool has_output() const { return out_pos < out.size(); }
+
+  void update_interest() {
+    // A failure (ENOMEM) leaves the old interest set; the next event retries.
+    (void)loop->modify(fd.get(), EPOLLIN | (has_output() ? EPOLLOUT : 0u));
+  }
+
+  void queue(uint32_t stream, const Status& status, std::string_view payload) {
+    out += encode_frame(stream, MessageType::kResponse, 0, encode_response(status, payload));
+    update_interest();
+  }
+
+  // false: the peer is gone (EPIPE, ECONNRESET, …).
+  bool flush() {
+    while (has_output()) {
+      const ssize_t n = ::send(fd.get(), out.data() + out_pos, out.size() - out_pos,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return errno == EAGAIN || errno == EWOULDBLOCK;
+      }
+      out_pos += static_cast<size_t>(n);
+    }
+    out.clear();
+    out_pos = 0;
+    return true;
+  }
+};
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(EventLoop& l) : loop(l) {}
+
+  EventLoop& loop;
+  linux::UniqueFd listener;
+  EventLoop::TimerId accept_pause = 0;
+  std::map<std::string, std::map<std::string, Handler>> services;
+  std::function<void(uint64_t)> on_disconnect;
+  std::map<uint64_t, std::shared_ptr<Connection>> connections;
+  uint64_t next_connection_id = 1;
+
+  void accept_ready();
+  void add_connection(linux::UniqueFd fd);
+  void on_io(const std::shared_ptr<Connection>& conn, uint32_t events);
+  bool read_ready(const std::shared_ptr<Connection>& conn);
+  void handle_frame(const std::shared_ptr<Connection>& conn, FrameDecoder::Frame& frame);
+  void dispatch(const std::shared_ptr<Connection>& conn, uint32_t stream, RequestMessage request);
+  void close(const std::shared_ptr<Connection>& conn, bool notify);
+  void close_all();
+};
+
+void Server::Impl::accept_ready() {
+  for (int i = 0; i < kAcceptBatch; ++i) {
+    linux::UniqueFd fd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    if (!fd) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        (void)loop.modify(listener.get(), 0);
+        accept_pause = loop.after(kAcceptPause, [this] {
+          accept_pause = 0;
+          (void)loop.modify(listener.get(), EPOLLIN);
+        });
+      }
+      return;  // EAGAIN: drained
+    }
+    // Only our own user may drive the shim (ttrpc's UnixSocketRequireSameUser does the same).
+    ucred cred{};
+    socklen_t len = sizeof(cred);
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+        cred.uid != ::geteuid()) {
+      continue;
+    }
+    add_connection(std::move(fd));
+  }
+}
+
+void Server::Impl::add_connection(linux::UniqueFd fd) {
+  auto conn = std::make_shared<Connection>();
+  conn->id = next_connection_id++;
+  conn->loop = &loop;
+  conn->fd = std::move(fd);
+  const int raw = conn->fd.get();
+  // The watch holds the connection weakly: the map owns it, closing erases it.
+  std::weak_ptr<Connection> weak = conn;
+  auto watched = loop.watch(raw, EPOLLIN, [this, weak](uint32_t events) {
+    if (auto c = weak.lock()) on_io(c, events);
+  });
+  if (!watched) return;
+  connections.emplace(conn->id, std::move(conn));
+}
+
+void Server::Impl::on_io(const std::shared_ptr<Connection>& conn, uint32_t events) {
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !read_ready(conn)) return;
+  if (!conn->open) return;
+  // Flush here too: replies given synchronously by handlers go out without another wakeup.
+  if (!conn->flush()) {
+    close(conn, true);
+    return;
+  }
+  conn->update_interest();
+}
+
+// false when the connection was closed (EOF, error, or a handler shut the server down).
+bool Server::Impl::read_ready(const std::shared_ptr<Connection>& conn) {
+  char buf[kReadChunk];
+  const ssize_t n = ::recv(conn->fd.get(), buf, sizeof(buf), MSG_DONTWAIT);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    close(conn, true);
+    return false;
+  }
+  if (n < 0) return true;
+  conn->decoder.feed(std::string_view(buf, static_cast<size_t>(n)));
+  while (conn->open) {
+    auto frame = conn->decoder.next();
+    if (!frame) break;
+    handle_frame(conn, *frame);
+  }
+  return conn->open;
+}
+
+void Server::Impl::handle_frame(const std::shared_ptr<Connection>& conn,
+                                FrameDecoder::Frame& frame) {
+  const FrameHeader& h = frame.header;
+  // As Go's channel.recv: an oversize frame is answered whatever its type, since its payload
+  // was never looked at; it does not count as a use of the stream id.
+  if (frame.oversize) {
+    conn->queue(h.stream_id, {Code::kResourceExhausted,
+                              "message length " + std::to_string(h.length) +
+                                  " exceeds maximum message size " +
+                                  std::to_string(kMaxMessageSize)},
+                {});
+    return;
+  }
+  // Data (streaming, ttrpc >= 1.2) and future types: ignored for forward compatibility; no
+  // Task API call streams.
+  if (h.type != static_cast<uint8_t>(MessageType::kRequest)) return;
+  if (h.stream_id % 2 == 0) {
+    conn->queue(h.stream_id,
+                {Code::kInvalidArgument, "StreamID must be odd for client initiated streams"}, {});
+    return;
+  }
+  if (h.stream_id <= conn->last_stream) {
+    conn->queue(h.stream_id,
+                {Code::kInvalidArgument, "StreamID cannot be re-used and must increment"}, {});
+    return;
+  }
+  conn->last_stream = h.stream_id;
+  auto request = decode_request(frame.payload);
+  if (!request) {
+    conn->queue(h.stream_id,
+                {Code::kInvalidArgument, "unmarshal request error: invalid protobuf encoding"},
+                {});
+    return;
+  }
+  dispatch(conn, h.stream_id, std::move(*request));
+}
+
+void Server::Impl::dispatch(const std::shared_ptr<Connection>& conn, uint32_t stream,
+                            RequestMessage request) {
+  const auto service = services.find(request.service);
+  if (service == services.end()) {
+    conn->queue(stream, {Code::kUnimplemented, "service " + request.service}, {});
+    return;
+  }
+  const auto method = service->second.find(request.method);
+  if (method == service->second.end()) {
+    conn->queue(stream, {Code::kUnimplemented, "method " + request.method}, {});
+    return;
+  }
+  // A copy: the handler may replace its own registration while it runs.
+  const Handler handler = method->second;
+  CallContext call;
+  call.connection_id = conn->id;
+  call.stream_id = stream;
+  call.service = std::move(request.service);
+  call.method = std::move(request.method);
+  call.timeout_nano = request.timeout_nano;
+  call.metadata = std::move(request.metadata);
+  conn->pending.insert(stream);
+  // The reply may run long after this returns (Wait); it holds the connection weakly so a
+  // reply after a disconnect, or after the Server is gone, does nothing.
+  std::weak_ptr<Connection> weak = conn;
+  Reply reply = [weak, stream](Status status, std::string payload) {
+    const auto c = weak.lock();
+    if (!c || !c->open || c->pending.erase(stream) == 0) return;  // gone, or replied twice
+    c->queue(stream, status, payload);
+  };
+  handler(call, request.payload, std::move(reply));
+}
+
+void Server::Impl::close(const std::shared_ptr<Connection>& conn, bool notify) {
+  if (!conn->open) return;
+  conn->open = false;
+  conn->pending.clear();
+  loop.unwatch(conn->fd.get());
+  conn->fd.reset();
+  const uint64_t id = conn->id;
+  connections.erase(id);
+  if (notify && on_disconnect) {
+    // A copy, and nothing after it: the callback may replace itself or destroy the Server.
+    const auto callback = on_disconnect;
+    callback(id);
+  }
+}
+
+void Server::Impl::close_all() {
+  auto all = std::move(connections);
+  connections.clear();
+  for (auto& [id, conn] : all) close(conn, false);
+}
+
+Server::Server(EventLoop& loop) : impl_(std::make_unique<Impl>(loop)) {}
+
+Server::~Server() { shutdown(); }
+
+void Server::register_method(const std::string& service, const std::string& method,
+                             Handler handler) {
+  impl_->services[service][method] = std::move(handler);
+}
+
+Result<void> Server::serve(linux::UniqueFd listener) {
+  if (impl_->listener) return fail("ttrpc server: already serving", EBUSY);
+  const int flags = ::fcntl(listener.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(listener.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+    return fail_errno("ttrpc server: set listener non-blocking");
+  }
+  Impl* impl = impl_.get();
+  auto watched =
+      impl->loop.watch(listener.get(), EPOLLIN, [impl](uint32_t) { impl->accept_ready(); });
+  if (!watched) return std::unexpected(watched.error().context("ttrpc server"));
+  impl->listener = std::move(listener);
+  return {};
+}
+
+void Server::on_disconnect(std::function<void(uint64_t connection_id)> callback) {
+  impl_->on_disconnect = std::move(callback);
+}
+
+void Server::shutdown() {
+  if (impl_->listener) {
+    impl_->loop.unwatch(impl_->listener.get());
+    impl_->listener.reset();
+  }
+  if (impl_->accept_pause != 0) {
+    impl_->loop.cancel(impl_->accept_pause);
+    impl_->accept_pause = 0;
+  }
+  impl_->close_all();
+}
+
+size_t Server::connection_count() const { return impl_->connections.size(); }
+
+}  // namespace hippo::ttrpc
