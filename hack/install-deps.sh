@@ -13,6 +13,7 @@ packages=(
   # tests
   libgtest-dev libgmock-dev bats jq busybox-static runc containerd
   tar gzip coreutils util-linux procps hyperfine crun
+  clang libclang-rt-14-dev
 )
 
 missing=()

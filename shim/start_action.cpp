@@ -174,6 +174,10 @@ int run_start(const ShimFlags& flags) {
       int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
       for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
       if (null > 2) ::close(null);
+      // Nothing else containerd (or whoever ran containerd) left open lives on in the daemon.
+      const int keep = listener->get();
+      if (keep > 3) ::close_range(3, static_cast<unsigned>(keep) - 1, 0);
+      ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
       ::_exit(run_daemon(daemon, std::move(*listener)));
     }
     listener->reset();

@@ -212,7 +212,9 @@ void add_process(InitPlan& plan, const spec::Process& p) {
   if (program.find('/') != std::string::npos) {
     plan.exec_candidates.push_back(program);
   } else {
-    std::string path;
+    // Without a PATH in the container's environment, search where execvp would (crun and
+    // glibc do so; ctr --rootfs sets no PATH).
+    std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     for (const auto& kv : plan.env_storage) {
       if (kv.starts_with("PATH=")) path = kv.substr(5);
     }

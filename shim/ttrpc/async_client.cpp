@@ -136,10 +136,10 @@ bool AsyncClient::Impl::read_ready() {
   while (auto f = decoder.next()) {
     if (f->header.type != static_cast<uint8_t>(MessageType::kResponse)) continue;
     if (f->oversize) {
-      complete(f->header.stream_id,
-               std::unexpected(Error{EMSGSIZE, "response length " +
-                                                   std::to_string(f->header.length) +
-                                                   " exceeds maximum message size"}));
+      complete(
+          f->header.stream_id,
+          std::unexpected(Error{EMSGSIZE, "response length " + std::to_string(f->header.length) +
+                                              " exceeds maximum message size"}));
       continue;
     }
     auto response = decode_response(f->payload);
@@ -156,8 +156,8 @@ bool AsyncClient::Impl::read_ready() {
 // false: the connection was dropped.
 bool AsyncClient::Impl::flush() {
   while (out_pos < out.size()) {
-    const ssize_t n = ::send(fd.get(), out.data() + out_pos, out.size() - out_pos,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n =
+        ::send(fd.get(), out.data() + out_pos, out.size() - out_pos, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
@@ -185,9 +185,10 @@ void AsyncClient::call(std::string service, std::string method, std::string payl
   if (timeout.count() > 0) request.timeout_nano = std::chrono::nanoseconds(timeout).count();
   const std::string body = encode_request(request);
   if (body.size() > kMaxMessageSize) {
-    c.deliver(std::move(done), std::unexpected(Error{EMSGSIZE, name + ": message length " +
-                                                                   std::to_string(body.size()) +
-                                                                   " exceeds maximum message size"}));
+    c.deliver(
+        std::move(done),
+        std::unexpected(Error{EMSGSIZE, name + ": message length " + std::to_string(body.size()) +
+                                            " exceeds maximum message size"}));
     return;
   }
   const uint32_t stream = c.next_stream;

@@ -73,8 +73,8 @@ Result<CallResult> Client::call(std::string_view service, std::string_view metho
       fd_.reset();  // a partly written frame leaves the stream unusable
       return fail(name + ": send: " + std::strerror(err), err);
     }
-    const ssize_t n = ::send(fd_.get(), frame.data() + sent, frame.size() - sent,
-                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n =
+        ::send(fd_.get(), frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
       const int err = errno;

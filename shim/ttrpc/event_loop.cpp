@@ -65,7 +65,8 @@ void EventLoop::unwatch(int fd) {
 
 EventLoop::TimerId EventLoop::after(std::chrono::milliseconds delay, Callback callback) {
   const TimerId id = next_timer_++;
-  timers_.emplace(std::chrono::steady_clock::now() + delay, std::make_pair(id, std::move(callback)));
+  timers_.emplace(std::chrono::steady_clock::now() + delay,
+                  std::make_pair(id, std::move(callback)));
   return id;
 }
 

@@ -29,6 +29,7 @@ struct Connection {
   uint32_t last_stream = 0;
   std::set<uint32_t> pending;  // streams given to a handler and not yet replied
   bool open = true;
+  bool in_io = false;  // inside on_io, which flushes and sets the interest once at its end
 
   bool has_output() const { return out_pos < out.size(); }
 
@@ -39,14 +40,14 @@ struct Connection {
 
   void queue(uint32_t stream, const Status& status, std::string_view payload) {
     out += encode_frame(stream, MessageType::kResponse, 0, encode_response(status, payload));
-    update_interest();
+    if (!in_io) update_interest();
   }
 
   // false: the peer is gone (EPIPE, ECONNRESET, …).
   bool flush() {
     while (has_output()) {
-      const ssize_t n = ::send(fd.get(), out.data() + out_pos, out.size() - out_pos,
-                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      const ssize_t n =
+          ::send(fd.get(), out.data() + out_pos, out.size() - out_pos, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EINTR) continue;
         return errno == EAGAIN || errno == EWOULDBLOCK;
@@ -123,7 +124,10 @@ void Server::Impl::add_connection(linux::UniqueFd fd) {
 }
 
 void Server::Impl::on_io(const std::shared_ptr<Connection>& conn, uint32_t events) {
-  if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0 && !read_ready(conn)) return;
+  conn->in_io = true;
+  const bool readable = (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0;
+  if (readable && !read_ready(conn)) return;  // closed
+  conn->in_io = false;
   if (!conn->open) return;
   // Flush here too: replies given synchronously by handlers go out without another wakeup.
   if (!conn->flush()) {
@@ -157,10 +161,10 @@ void Server::Impl::handle_frame(const std::shared_ptr<Connection>& conn,
   // As Go's channel.recv: an oversize frame is answered whatever its type, since its payload
   // was never looked at; it does not count as a use of the stream id.
   if (frame.oversize) {
-    conn->queue(h.stream_id, {Code::kResourceExhausted,
-                              "message length " + std::to_string(h.length) +
-                                  " exceeds maximum message size " +
-                                  std::to_string(kMaxMessageSize)},
+    conn->queue(h.stream_id,
+                {Code::kResourceExhausted, "message length " + std::to_string(h.length) +
+                                               " exceeds maximum message size " +
+                                               std::to_string(kMaxMessageSize)},
                 {});
     return;
   }
@@ -181,8 +185,7 @@ void Server::Impl::handle_frame(const std::shared_ptr<Connection>& conn,
   auto request = decode_request(frame.payload);
   if (!request) {
     conn->queue(h.stream_id,
-                {Code::kInvalidArgument, "unmarshal request error: invalid protobuf encoding"},
-                {});
+                {Code::kInvalidArgument, "unmarshal request error: invalid protobuf encoding"}, {});
     return;
   }
   dispatch(conn, h.stream_id, std::move(*request));

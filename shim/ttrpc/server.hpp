@@ -30,7 +30,8 @@ struct CallContext {
 };
 
 // Call exactly once: with a payload (the encoded response message) and OK, or an error status.
-// Calling it after the connection closed is harmless.
+// Calling it after the connection closed is harmless; later calls are ignored. Call it on the
+// loop's thread (it may be copied and kept, e.g. by a pending Wait).
 using Reply = std::function<void(Status status, std::string payload)>;
 using Handler = std::function<void(const CallContext& call, std::string_view payload, Reply reply)>;
 
@@ -42,7 +43,7 @@ class Server {
   void register_method(const std::string& service, const std::string& method, Handler handler);
   // Serves connections accepted on `listener` (a bound, listening unix socket; adopted).
   Result<void> serve(linux::UniqueFd listener);
-  // Called when a connection closes (containerd went away), with its id.
+  // Called when a connection closes (containerd went away), with its id; not for shutdown().
   void on_disconnect(std::function<void(uint64_t connection_id)> callback);
   // Closes the listener and every connection (pending replies are dropped).
   void shutdown();

@@ -16,9 +16,8 @@ class AsyncClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     socket_ = dir_.path() + "/events.sock";
-    loop_.run([this] {
-      client_ = std::make_unique<AsyncClient>(loop_.loop(), "unix://" + socket_);
-    });
+    loop_.run(
+        [this] { client_ = std::make_unique<AsyncClient>(loop_.loop(), "unix://" + socket_); });
   }
   void TearDown() override {
     loop_.run([this] {
@@ -34,22 +33,24 @@ class AsyncClientTest : public ::testing::Test {
     ASSERT_TRUE(listener) << listener.error().message;
     auto served = loop_.run([&] {
       server_ = std::make_unique<Server>(loop_.loop());
-      server_->register_method(kSvc, "Publish", [this](const CallContext& c, std::string_view p,
-                                                       Reply reply) {
-        received_.emplace_back(p);
-        timeouts_.push_back(c.timeout_nano);
-        reply(Status::Ok(), "ack:" + std::string(p));
-      });
-      server_->register_method(kSvc, "Hold", [this](const CallContext&, std::string_view,
-                                                    Reply reply) { held_.push_back(reply); });
+      server_->register_method(kSvc, "Publish",
+                               [this](const CallContext& c, std::string_view p, Reply reply) {
+                                 received_.emplace_back(p);
+                                 timeouts_.push_back(c.timeout_nano);
+                                 reply(Status::Ok(), "ack:" + std::string(p));
+                               });
+      server_->register_method(
+          kSvc, "Hold",
+          [this](const CallContext&, std::string_view, Reply reply) { held_.push_back(reply); });
       return server_->serve(std::move(*listener));
     });
     ASSERT_TRUE(served) << served.error().message;
   }
 
   // Issues a call on the loop thread; the future resolves when `done` runs.
-  std::future<Result<CallResult>> call(std::string method, std::string payload,
-                                       std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  std::future<Result<CallResult>> call(
+      std::string method, std::string payload,
+      std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     auto promise = std::make_shared<std::promise<Result<CallResult>>>();
     auto future = promise->get_future();
     loop_.post([=, this] {

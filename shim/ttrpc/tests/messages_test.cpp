@@ -103,8 +103,8 @@ TEST(ResponseMessage, WorkedConnectReplyMatchesProtocolNotes) {
   const std::string payload = pack(resp, containerd__task__v2__connect_response__get_packed_size,
                                    containerd__task__v2__connect_response__pack);
   EXPECT_EQ(encode_frame(1, MessageType::kResponse, 0, encode_response(Status::Ok(), payload)),
-            bytes({0, 0, 0, 0x0a, 0, 0, 0, 1, 2, 0, 0x0a, 0x00, 0x12, 0x06, 0x08, 0xd2, 0x09, 0x10,
-                   0xae, 0x2c}));
+            bytes({0,    0,    0,    0x0a, 0,    0,    0,    1,    2,    0,
+                   0x0a, 0x00, 0x12, 0x06, 0x08, 0xd2, 0x09, 0x10, 0xae, 0x2c}));
 }
 
 TEST(ResponseMessage, WorkedNotFoundReplyMatchesProtocolNotes) {

@@ -23,16 +23,17 @@ class ServerTest : public ::testing::Test {
     socket_ = dir_.path() + "/ttrpc.sock";
     loop_.run([this] {
       server_ = std::make_unique<Server>(loop_.loop());
-      server_->register_method(kSvc, "Echo", [this](const CallContext& c, std::string_view p,
-                                                    Reply reply) {
-        last_call_ = c;
-        reply(Status::Ok(), std::string(p));
-      });
+      server_->register_method(kSvc, "Echo",
+                               [this](const CallContext& c, std::string_view p, Reply reply) {
+                                 last_call_ = c;
+                                 reply(Status::Ok(), std::string(p));
+                               });
       server_->register_method(kSvc, "Fail", [](const CallContext&, std::string_view, Reply r) {
         r({Code::kNotFound, "thing not found"}, "");
       });
-      server_->register_method(kSvc, "Hold", [this](const CallContext&, std::string_view,
-                                                    Reply reply) { held_.push_back(reply); });
+      server_->register_method(
+          kSvc, "Hold",
+          [this](const CallContext&, std::string_view, Reply reply) { held_.push_back(reply); });
       server_->register_method(kSvc, "Twice", [](const CallContext&, std::string_view, Reply r) {
         r(Status::Ok(), "one");
         r(Status::Ok(), "two");  // ignored: a stream gets one response
@@ -134,10 +135,8 @@ TEST_F(ServerTest, EvenAndReusedStreamIdsAreRejectedOnThatStream) {
                           request_frame(3, kSvc, "Echo", "three") +
                           request_frame(5, kSvc, "Echo", "five again") +
                           request_frame(7, kSvc, "Echo", "seven"));
-  const std::vector<std::pair<uint32_t, Code>> want = {{5, Code::kOk},
-                                                       {3, Code::kInvalidArgument},
-                                                       {5, Code::kInvalidArgument},
-                                                       {7, Code::kOk}};
+  const std::vector<std::pair<uint32_t, Code>> want = {
+      {5, Code::kOk}, {3, Code::kInvalidArgument}, {5, Code::kInvalidArgument}, {7, Code::kOk}};
   for (const auto& [stream, code] : want) {
     r = read_response(fd.get(), dec);
     ASSERT_TRUE(r);
@@ -239,6 +238,33 @@ TEST_F(ServerTest, HeldReplyDoesNotBlockFiftyOtherCallsAndArrivesLast) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->stream, 1u);
   EXPECT_EQ(r->message.payload, "exited");
+}
+
+TEST_F(ServerTest, LargeRepliesGoOutWholeThroughManyPartialWrites) {
+  // Each reply is far larger than the socket buffer, so the server must park it and finish
+  // on EPOLLOUT; frames must still arrive intact and unmixed.
+  linux::UniqueFd fd = raw_connect();
+  FrameDecoder dec;
+  std::string batch;
+  for (uint32_t s = 1; s <= 5; s += 2) {
+    batch += request_frame(s, kSvc, "Echo", std::string(1 << 20, static_cast<char>('a' + s)));
+  }
+  std::thread writer([&] { write_all(fd.get(), batch); });
+  for (uint32_t s = 1; s <= 5; s += 2) {
+    auto r = read_response(fd.get(), dec);
+    if (!r) {
+      ADD_FAILURE() << "no response for stream " << s;
+      ::shutdown(fd.get(), SHUT_RDWR);  // unblocks the writer
+      break;
+    }
+    EXPECT_EQ(r->stream, s);
+    EXPECT_EQ(r->message.payload, std::string(1 << 20, static_cast<char>('a' + s)));
+  }
+  writer.join();
+  Client c = client();
+  auto big = c.call(kSvc, "Echo", std::string(3 << 20, 'z'));
+  ASSERT_TRUE(big) << big.error().message;
+  EXPECT_EQ(big->payload.size(), size_t{3} << 20);
 }
 
 TEST_F(ServerTest, ManyConnectionsServedInterleaved) {

@@ -1,0 +1,152 @@
+#!/usr/bin/env bats
+# containerd-shim-hippo-v2 driven by a private containerd through ctr: the lifecycle, stdio,
+# exec, signals, pause, events and grouping. Each test checks that its shim, mounts and cgroups
+# are gone afterwards.
+
+load helpers
+
+setup_file() {
+  export NS=hippo-shim-$$
+  export CTRD_DIR=$BATS_FILE_TMPDIR/ctrd
+  export IMAGE=docker.io/hippo/busybox:latest
+  "$REPO_ROOT/hack/make-test-images.sh" "$BATS_FILE_TMPDIR/images" >/dev/null
+  # containerd finds containerd-shim-hippo-v2 on its PATH.
+  PATH=$HIPPO_BUILD/bin:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD_DIR" >/dev/null
+  export CONTAINERD_ADDRESS=$CTRD_DIR/containerd.sock
+  ctr -n "$NS" images import "$BATS_FILE_TMPDIR/images/busybox-oci.tar" >/dev/null
+}
+
+teardown_file() {
+  "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD_DIR" >/dev/null || true
+  rmdir /sys/fs/cgroup/*/"$NS" 2>/dev/null || true
+}
+
+setup() {
+  ID=c$BATS_TEST_NUMBER
+  FIFOS=$BATS_TEST_TMPDIR/fifo
+}
+
+teardown() {
+  for id in $(ctr -n "$NS" containers ls -q 2>/dev/null); do
+    ctr -n "$NS" task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    ctr -n "$NS" task delete -f "$id" >/dev/null 2>&1 || true
+    ctr -n "$NS" containers delete "$id" >/dev/null 2>&1 || true
+  done
+}
+
+hctr() {
+  ctr -n "$NS" "$@"
+}
+
+hrun() {  # hrun [ctr run flags] ID CMD...: a container with the hippo runtime
+  hctr run --runtime io.containerd.hippo.v2 --fifo-dir "$FIFOS" "$@"
+}
+
+# No shim, mount or cgroup of container $1 remains (bounded wait for the shim to exit).
+assert_shim_gone() {
+  local id=$1 i
+  for i in $(seq 100); do
+    pgrep -f "containerd-shim-hippo-v2 .*-namespace $NS .*-id $id " >/dev/null || break
+    sleep 0.1
+  done
+  if pgrep -af "containerd-shim-hippo-v2 .*-namespace $NS .*-id $id "; then
+    echo "leak: shim of $id still running" >&2
+    return 1
+  fi
+  if grep -q "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$id/" /proc/self/mountinfo; then
+    echo "leak: mounts of $id" >&2
+    return 1
+  fi
+  if ls -d /sys/fs/cgroup/*/"$NS/$id" 2>/dev/null; then
+    echo "leak: cgroup of $id" >&2
+    return 1
+  fi
+}
+
+@test "ctr run --rm prints the output and returns the exit code" {
+  run hrun --rm "$IMAGE" "$ID" sh -c 'echo hello from hippo; exit 3'
+  [ "$status" -eq 3 ]
+  [ "$output" = "hello from hippo" ]
+  assert_shim_gone "$ID"
+}
+
+@test "ctr run --rm with --rootfs (no snapshotter mounts)" {
+  cp -a "$BATS_FILE_TMPDIR/images/busybox-rootfs" "$BATS_TEST_TMPDIR/rootfs"
+  run hrun --rm --rootfs "$BATS_TEST_TMPDIR/rootfs" "$ID" sh -c 'echo rootfs-ok'
+  [ "$status" -eq 0 ]
+  [ "$output" = rootfs-ok ]
+  assert_shim_gone "$ID"
+}
+
+@test "stdin reaches the container" {
+  # (ctr 1.6 sends CloseIO only if stdin ends after the task exists, so a short pipe cannot
+  # show EOF reliably, with runc's shim as with ours: the container reads one line.)
+  run bash -c "echo piped-in | ctr -n $NS run --runtime io.containerd.hippo.v2 --fifo-dir $FIFOS --rm $IMAGE $ID sh -c 'read line; echo got:\$line'"
+  [ "$status" -eq 0 ]
+  [ "$output" = got:piped-in ]
+  assert_shim_gone "$ID"
+}
+
+@test "exec runs in the container and returns its exit code; a duplicate exec id is refused" {
+  hrun -d "$IMAGE" "$ID" sleep 1000
+  run hctr task exec --fifo-dir "$FIFOS" --exec-id e1 "$ID" sh -c 'hostname; exit 5'
+  [ "$status" -eq 5 ]
+  hctr task exec --fifo-dir "$FIFOS" -d --exec-id e2 "$ID" sleep 1000
+  run hctr task exec --fifo-dir "$FIFOS" --exec-id e2 "$ID" true
+  [ "$status" -ne 0 ]
+  [[ $output == *"already exists"* ]]
+  hctr task kill -s SIGKILL "$ID"
+  for i in $(seq 100); do [[ $(hctr task ls | grep "^$ID ") == *STOPPED* ]] && break; sleep 0.1; done
+  hctr task delete "$ID"
+  hctr containers delete "$ID"
+  assert_shim_gone "$ID"
+}
+
+@test "kill, ps, pause and resume of a running task" {
+  hrun -d "$IMAGE" "$ID" sh -c 'trap "exit 9" TERM; while true; do sleep 0.1; done'
+  run hctr task ps "$ID"
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -ge 2 ]
+  hctr task pause "$ID"
+  [[ $(hctr task ls | grep "^$ID ") == *PAUSED* ]]
+  hctr task resume "$ID"
+  [[ $(hctr task ls | grep "^$ID ") == *RUNNING* ]]
+  hctr task kill -s SIGTERM "$ID"
+  for i in $(seq 100); do [[ $(hctr task ls | grep "^$ID ") == *STOPPED* ]] && break; sleep 0.1; done
+  [[ $(hctr task ls | grep "^$ID ") == *STOPPED* ]]
+  hctr task delete "$ID"
+  hctr containers delete "$ID"
+  assert_shim_gone "$ID"
+}
+
+@test "events arrive in order: create, start, exit, delete, with decodable bodies" {
+  hctr events >"$BATS_TEST_TMPDIR/events" 2>&1 &
+  events_pid=$!
+  sleep 0.5
+  hrun --rm "$IMAGE" "$ID" true
+  for i in $(seq 50); do grep -q "/tasks/delete" "$BATS_TEST_TMPDIR/events" && break; sleep 0.1; done
+  kill "$events_pid" || true
+  grep "$ID" "$BATS_TEST_TMPDIR/events" | grep -o '/tasks/[a-z-]*' >"$BATS_TEST_TMPDIR/topics"
+  run cat "$BATS_TEST_TMPDIR/topics"
+  [ "${lines[0]}" = /tasks/create ]
+  [ "${lines[1]}" = /tasks/start ]
+  [ "${lines[2]}" = /tasks/exit ]
+  [ "${lines[3]}" = /tasks/delete ]
+  # ctr prints the decoded event: a type URL it cannot resolve would show as raw bytes.
+  grep "/tasks/exit" "$BATS_TEST_TMPDIR/events" | grep -q "\"container_id\":\"$ID\""
+}
+
+@test "two containers with the same group annotation share one shim, which exits after the last" {
+  hrun -d --annotation io.containerd.hippo.v2.group=g1 "$IMAGE" "$ID-a" sleep 1000
+  hrun -d --annotation io.containerd.hippo.v2.group=g1 "$IMAGE" "$ID-b" sleep 1000
+  [ "$(cat "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$ID-a/address")" = \
+    "$(cat "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$ID-b/address")" ]
+  [ "$(pgrep -fc "containerd-shim-hippo-v2 .*-namespace $NS .*-id $ID-a ")" -eq 1 ]
+  for id in "$ID-a" "$ID-b"; do
+    hctr task kill -s SIGKILL "$id"
+    for i in $(seq 100); do [[ $(hctr task ls | grep "^$id ") == *STOPPED* ]] && break; sleep 0.1; done
+    hctr task delete "$id"
+    hctr containers delete "$id"
+  done
+  assert_shim_gone "$ID-a"
+}
