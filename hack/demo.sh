@@ -1,14 +1,27 @@
 #!/usr/bin/env bash
-# hippo's demo: a busybox container run by hippo's own runtime, from a bundle that `hippo spec`
-# writes. The shim step turns this into: start a private containerd and
-# `ctr run --runtime io.containerd.hippo.v2` a busybox container.
+# hippo's demo: a private containerd (state in a temp dir, its own socket) runs busybox
+# containers with runtime io.containerd.hippo.v2, and the shim's memory is shown next to
+# runc-v2's for the same container. Then `hippo run`, the runc-compatible CLI, alone.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
-hippo=$build/bin/hippo
 work=$(mktemp -d /tmp/hippo-demo.XXXXXX)
-trap 'rm -rf --one-file-system -- "$work"' EXIT
+ns=hippo-demo-$$
+image=docker.io/hippo/busybox:latest
+export CONTAINERD_ADDRESS=$work/ctrd/containerd.sock HIPPO_CONFIG=/dev/null
+
+cleanup() {
+  for id in $(ctr -n "$ns" containers ls -q 2>/dev/null); do
+    ctr -n "$ns" task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    ctr -n "$ns" task delete -f "$id" >/dev/null 2>&1 || true
+    ctr -n "$ns" containers delete "$id" >/dev/null 2>&1 || true
+  done
+  "$root/hack/private-containerd.sh" stop "$work/ctrd" >/dev/null 2>&1 || true
+  rmdir /sys/fs/cgroup/*/"$ns" 2>/dev/null || true
+  rm -rf --one-file-system -- "$work"
+}
+trap cleanup EXIT
 
 if [[ -t 1 ]]; then
   say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
@@ -16,36 +29,38 @@ else
   say() { printf '\n$ %s\n' "$*"; }
 fi
 
-say "hippo --version"
-"$hippo" --version
+rss_of() {  # "RSS kB / PSS kB" of a process
+  awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} END {printf "RSS %6d kB   PSS %6d kB\n", r, p}' "/proc/$1/smaps_rollup"
+}
 
-say "hack/make-test-images.sh   # busybox rootfs + OCI image, from Debian's busybox-static"
-"$root/hack/make-test-images.sh" "$build/images" | sed 's/^/  /'
+"$root/hack/make-test-images.sh" "$build/images" >/dev/null
+say "containerd (private: $work/ctrd), image $image imported from hack/make-test-images.sh"
+PATH=$build/bin:$PATH "$root/hack/private-containerd.sh" start "$work/ctrd" >/dev/null
+ctr -n "$ns" images import "$build/images/busybox-oci.tar" >/dev/null
+ctr version | sed -n '1,3p;6,8p'
 
+say "ctr run --rm --runtime io.containerd.hippo.v2 $image demo sh -c '…; exit 3'"
+set +e
+ctr -n "$ns" run --rm --runtime io.containerd.hippo.v2 --fifo-dir "$work/fifo" "$image" demo \
+  sh -c 'echo "hello from a hippo container: pid $$, hostname $(hostname), $(wc -l < /proc/mounts) mounts"; exit 3'
+echo "exit status: $?"
+set -e
+
+say "one sleeping container per shim: memory of containerd-shim-hippo-v2 vs containerd-shim-runc-v2"
+ctr -n "$ns" run -d --runtime io.containerd.hippo.v2 --fifo-dir "$work/fifo" "$image" mem-hippo sleep 1000 >/dev/null
+ctr -n "$ns" run -d --runc-root "$work/runc" --fifo-dir "$work/fifo" "$image" mem-runc sleep 1000 >/dev/null
+hippo_shim=$(pgrep -f "containerd-shim-hippo-v2 .*-namespace $ns .*-id mem-hippo " | head -1)
+runc_shim=$(pgrep -f "containerd-shim-runc-v2 .*-namespace $ns .*-id mem-runc " | head -1)
+echo "hippo shim: $(rss_of "$hippo_shim")"
+echo "runc  shim: $(rss_of "$runc_shim")"
+ctr -n "$ns" task ls
+
+say "hippo run (the runc-compatible CLI, no containerd): busybox with a 64 MiB memory limit"
 mkdir -p "$work/bundle"
 cp -a "$build/images/busybox-rootfs" "$work/bundle/rootfs"
-cd "$work/bundle"
-say "hippo spec   # in $work/bundle"
-HIPPO_CONFIG=/dev/null "$hippo" spec
-jq '{ociVersion, process: {args: .process.args, cwd: .process.cwd}, root, hostname,
-        namespaces: [.linux.namespaces[].type]}' config.json
-
-say "hippo validate"
-HIPPO_CONFIG=/dev/null "$hippo" validate
-
-jq --arg cg "/hippo-demo-$$" '.process.terminal = false | .linux.cgroupsPath = $cg
-    | .process.args = ["sh", "-c", "echo hello from $(hostname), pid $$; cat /sys/fs/cgroup/memory/memory.limit_in_bytes"]
-    | .linux.resources.memory = {"limit": 67108864}' config.json >config.new && mv config.new config.json
-say "hippo run demo   # sh in new namespaces, pivot_root'ed into busybox, 64 MiB memory limit"
-HIPPO_CONFIG=/dev/null "$hippo" --root "$work/state" run demo
-
-say "jq '.linux.resources.memory.limit = \"1G\"' … && hippo create demo   # a typo engines make"
-jq '.linux.resources.memory = {"limit": "1G"}' config.json >config.bad && mv config.bad config.json
-HIPPO_CONFIG=/dev/null "$hippo" --root "$work/state" create demo || true
-
-say "hippo features | jq '{ociVersionMin, ociVersionMax, hooks, namespaces: .linux.namespaces}'"
-HIPPO_CONFIG=/dev/null "$hippo" features |
-  jq '{ociVersionMin, ociVersionMax, hooks, namespaces: .linux.namespaces, annotations}'
-
-printf '\nhippo runs containers with its own runtime today; containerd reaches it with the shim\n'
-printf 'step (see README.md, "Status").\n'
+(cd "$work/bundle" && "$build/bin/hippo" spec)
+jq --arg cg "/hippo-demo-cli-$$" '.process.terminal = false | .linux.cgroupsPath = $cg
+    | .process.args = ["sh", "-c", "echo hello from $(hostname), pid $$, limit $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"]
+    | .linux.resources.memory = {"limit": 67108864}' "$work/bundle/config.json" >"$work/config.json"
+mv "$work/config.json" "$work/bundle/config.json"
+"$build/bin/hippo" --root "$work/state" run -b "$work/bundle" demo-cli
