@@ -9,6 +9,7 @@
 #          DIR/containerd.sock
 #   stop   kill the tasks it still runs, stop that containerd (TERM, then
 #          KILL after 10 s), unmount everything left under DIR
+#   restart  stop containerd alone (its tasks and shims keep running) and start it again
 #   env    print shell exports for ctr (eval "$(... env DIR)")
 #
 # Env: CONTAINERD (binary, default containerd), CTR (default ctr),
@@ -33,7 +34,7 @@ die() {
 }
 
 usage() {
-	echo "usage: $0 start|stop|env DIR" >&2
+	echo "usage: $0 start|stop|restart|env DIR" >&2
 	exit 2
 }
 
@@ -234,6 +235,18 @@ cmd_stop() {
 	return "$rc"
 }
 
+# Stops containerd alone (TERM) and starts it again on the same state: running tasks and their
+# shims stay, as with a real containerd upgrade or crash-restart.
+cmd_restart() {
+	local pid
+	if pid=$(read_pid) && is_our_containerd "$pid"; then
+		kill -TERM "$pid" 2>/dev/null || true
+		poll "$STOP_TIMEOUT" pid_dead "$pid" || die "containerd pid $pid did not stop"
+	fi
+	rm -f "$PIDFILE"
+	cmd_start
+}
+
 cmd_env() {
 	printf 'export CONTAINERD_ADDRESS=%q\n' "$SOCK"
 }
@@ -245,7 +258,7 @@ main() {
 	[[ -n $DIR ]] || usage
 	case $cmd in
 	start) mkdir -p "$DIR" ;;
-	stop | env) ;;
+	stop | env | restart) ;;
 	*) usage ;;
 	esac
 	# Canonical absolute path: it is compared against mountinfo and shim

@@ -150,3 +150,71 @@ assert_shim_gone() {
   done
   assert_shim_gone "$ID-a"
 }
+
+wait_task() {  # wait_task ID STATUS: bounded poll of ctr task ls
+  local i
+  for i in $(seq 100); do
+    [[ $(hctr task ls 2>/dev/null | grep "^$1 ") == *"$2"* ]] && return 0
+    sleep 0.1
+  done
+  echo "task $1 never reached $2: $(hctr task ls 2>&1)" >&2
+  return 1
+}
+
+@test "a containerd restart leaves a running container running, reachable, and its exit reported" {
+  hrun -d "$IMAGE" "$ID" sh -c 'trap "exit 7" TERM; while true; do sleep 0.1; done'
+  wait_task "$ID" RUNNING
+  shim=$(pgrep -f "containerd-shim-hippo-v2 .*-namespace $NS .*-id $ID ")
+  PATH=$HIPPO_BUILD/bin:$PATH "$REPO_ROOT/hack/private-containerd.sh" restart "$CTRD_DIR" >/dev/null
+  wait_task "$ID" RUNNING
+  [ "$(pgrep -f "containerd-shim-hippo-v2 .*-namespace $NS .*-id $ID ")" = "$shim" ]
+  run hctr task exec --fifo-dir "$FIFOS" --exec-id after-restart "$ID" sh -c 'exit 4'
+  [ "$status" -eq 4 ]
+  hctr task kill -s SIGTERM "$ID"
+  wait_task "$ID" STOPPED
+  run hctr task delete "$ID"
+  [ "$status" -eq 0 ]
+  [[ $output == *"exit status 7"* || $output == *"7"* ]]
+  hctr containers delete "$ID"
+  assert_shim_gone "$ID"
+}
+
+@test "SIGKILL of the shim daemon: containerd's delete leaves no process, mount or cgroup" {
+  hrun -d "$IMAGE" "$ID" sleep 1000
+  wait_task "$ID" RUNNING
+  init=$(hctr task ls | awk -v id="$ID" '$1 == id {print $2}')
+  shim=$(pgrep -f "containerd-shim-hippo-v2 .*-namespace $NS .*-id $ID ")
+  kill -KILL "$shim"
+  # containerd notices the closed connection, runs `containerd-shim-hippo-v2 delete`.
+  for i in $(seq 100); do [ -d "/proc/$init" ] && ! grep -q '^State:.*Z' "/proc/$init/status" 2>/dev/null || break; sleep 0.1; done
+  [ ! -d "/proc/$init" ] || grep -q '^State:.*Z' "/proc/$init/status"
+  for i in $(seq 100); do hctr task ls | grep -q "^$ID " || break; sleep 0.1; done
+  hctr containers delete "$ID"
+  assert_shim_gone "$ID"
+  [ ! -e "/run/hippo/containerd/$NS/$ID" ]
+}
+
+@test "20 containers in parallel each print their own output" {
+  for n in $(seq 20); do
+    hrun --rm "$IMAGE" "$ID-$n" sh -c "echo out-$n" >"$BATS_TEST_TMPDIR/out-$n" 2>&1 &
+  done
+  wait
+  for n in $(seq 20); do
+    [ "$(cat "$BATS_TEST_TMPDIR/out-$n")" = "out-$n" ]
+  done
+  for n in $(seq 20); do assert_shim_gone "$ID-$n"; done
+}
+
+@test "ctr task metrics decodes cgroup v1 Metrics from Stats" {
+  hrun -d --memory-limit 67108864 "$IMAGE" "$ID" sleep 1000
+  wait_task "$ID" RUNNING
+  run hctr task metrics "$ID"
+  [ "$status" -eq 0 ]
+  [[ $output == *"memory.limit_in_bytes"*"67108864"* ]]
+  [[ $output == *"pids.current"* ]]
+  hctr task kill -s SIGKILL "$ID"
+  wait_task "$ID" STOPPED
+  hctr task delete "$ID"
+  hctr containers delete "$ID"
+  assert_shim_gone "$ID"
+}

@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cgroups/v1/metrics.pb-c.h"
 #include "containerd/events/task.pb-c.h"
 #include "containerd/runc/options.pb-c.h"
 #include "containerd/task/v2/shim.pb-c.h"
@@ -122,7 +123,10 @@ void TaskService::register_with(ttrpc::Server& server) {
     server.register_method(service, "Resume", [this](const auto&, std::string_view p, Reply r) {
       pause(p, std::move(r), true);
     });
-    for (const char* name : {"Checkpoint", "Stats"}) {
+    server.register_method(service, "Stats", [this](const auto&, std::string_view p, Reply r) {
+      stats(p, std::move(r));
+    });
+    for (const char* name : {"Checkpoint"}) {
       server.register_method(service, name, [name](const auto&, std::string_view, Reply r) {
         reply_error(r, Code::kUnimplemented, std::string(name) + " is not implemented by hippo yet");
       });
@@ -606,6 +610,40 @@ void TaskService::update(std::string_view payload, Reply reply) {
   if (!resources) return reply_error(reply, Code::kInvalidArgument, resources.error().message);
   if (auto ok = backend_->update(c->id, *resources); !ok) return reply(error_status(ok.error()), "");
   reply_empty(reply);
+}
+
+void TaskService::stats(std::string_view payload, Reply reply) {
+  DECODE(Containerd__Task__V2__StatsRequest, containerd__task__v2__stats_request__descriptor, req);
+  Container* c = find(view(req->id));
+  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
+  auto st = backend_->stats(c->id);
+  if (!st) return reply(error_status(st.error(), Code::kNotFound), "");
+  Io__Containerd__Cgroups__V1__CPUUsage usage = IO__CONTAINERD__CGROUPS__V1__CPUUSAGE__INIT;
+  usage.total = st->cpu_usage_ns;
+  Io__Containerd__Cgroups__V1__CPUStat cpu = IO__CONTAINERD__CGROUPS__V1__CPUSTAT__INIT;
+  cpu.usage = &usage;
+  Io__Containerd__Cgroups__V1__MemoryEntry mem_usage = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT;
+  mem_usage.usage = st->memory.usage;
+  mem_usage.max = st->memory.max_usage;
+  mem_usage.limit = st->memory.limit;
+  mem_usage.failcnt = st->memory.failcnt;
+  Io__Containerd__Cgroups__V1__MemoryStat memory = IO__CONTAINERD__CGROUPS__V1__MEMORY_STAT__INIT;
+  memory.usage = &mem_usage;
+  Io__Containerd__Cgroups__V1__PidsStat pids = IO__CONTAINERD__CGROUPS__V1__PIDS_STAT__INIT;
+  pids.current = st->pids_current;
+  pids.limit = st->pids_limit;
+  Io__Containerd__Cgroups__V1__MemoryOomControl oom = IO__CONTAINERD__CGROUPS__V1__MEMORY_OOM_CONTROL__INIT;
+  oom.oom_kill = st->memory.oom_kills;
+  Io__Containerd__Cgroups__V1__Metrics metrics = IO__CONTAINERD__CGROUPS__V1__METRICS__INIT;
+  metrics.cpu = &cpu;
+  metrics.memory = &memory;
+  metrics.pids = &pids;
+  metrics.memory_oom_control = &oom;
+  // TODO(v2 hosts): io.containerd.cgroups.v2.Metrics when the cgroup is on cgroup2.
+  OwnedAny any("io.containerd.cgroups.v1.Metrics", pack(metrics));
+  Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
+  resp.stats = &any.any;
+  reply_message(reply, &resp.base);
 }
 
 void TaskService::connect(std::string_view payload, Reply reply) {

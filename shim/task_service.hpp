@@ -72,6 +72,7 @@ class TaskService {
   void close_io(std::string_view payload, Reply reply);
   void resize_pty(std::string_view payload, Reply reply);
   void update(std::string_view payload, Reply reply);
+  void stats(std::string_view payload, Reply reply);
   void connect(std::string_view payload, Reply reply);
   void shutdown(std::string_view payload, Reply reply);
 
