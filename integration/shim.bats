@@ -218,3 +218,10 @@ wait_task() {  # wait_task ID STATUS: bounded poll of ctr task ls
   hctr containers delete "$ID"
   assert_shim_gone "$ID"
 }
+
+@test "ctr run -t gives the container a terminal relayed by the shim" {
+  run script -qec "ctr -n $NS run --runtime io.containerd.hippo.v2 --fifo-dir $FIFOS -t --rm $IMAGE $ID sh -c 'tty; exit 2'" /dev/null
+  [ "$status" -eq 2 ]
+  [[ $output == *"/dev/pts/0"* ]]
+  assert_shim_gone "$ID"
+}
