@@ -40,6 +40,7 @@ demo: deps
 bench: deps
 	$(MAKE) build
 	hack/bench-run.sh $(BUILD)
+	hack/bench-shim.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

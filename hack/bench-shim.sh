@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): containerd-shim-hippo-v2 against containerd-shim-runc-v2 + runc in
+# one private containerd: `ctr run --rm` of /bin/true, `ctr task exec` of /bin/true, and shim
+# memory (RSS and PSS per shim) with N sleeping containers each. Prints medians and ratios.
+# Usage: hack/bench-shim.sh [BUILD_DIR] [RUNS] [N...]
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+runs=${2:-50}
+shift $(( $# > 2 ? 2 : $# ))
+counts=("${@:-1 10 50}")
+read -r -a counts <<<"${counts[*]}"
+work=$(mktemp -d /tmp/hippo-bench-shim.XXXXXX)
+ns=bench-$$
+image=docker.io/hippo/busybox:latest
+export CONTAINERD_ADDRESS=$work/ctrd/containerd.sock HIPPO_CONFIG=/dev/null
+
+cleanup() {
+  for id in $(ctr -n "$ns" containers ls -q 2>/dev/null); do
+    ctr -n "$ns" task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    ctr -n "$ns" task delete -f "$id" >/dev/null 2>&1 || true
+    ctr -n "$ns" containers delete "$id" >/dev/null 2>&1 || true
+  done
+  "$root/hack/private-containerd.sh" stop "$work/ctrd" >/dev/null 2>&1 || true
+  rmdir /sys/fs/cgroup/*/"$ns" 2>/dev/null || true
+  rm -rf --one-file-system -- "$work"
+}
+trap cleanup EXIT
+
+"$root/hack/make-test-images.sh" "$build/images" >/dev/null
+PATH=$build/bin:$PATH "$root/hack/private-containerd.sh" start "$work/ctrd" >/dev/null
+ctr -n "$ns" images import "$build/images/busybox-oci.tar" >/dev/null
+
+c="ctr -n $ns"
+hippo_rt="--runtime io.containerd.hippo.v2"
+runc_rt="--runtime io.containerd.runc.v2 --runc-root $work/runc"
+fifo="--fifo-dir $work/fifo"
+
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/run.json" \
+  -n hippo "$c run --rm $hippo_rt $fifo $image r-hippo /bin/true" \
+  -n runc "$c run --rm $runc_rt $fifo $image r-runc /bin/true" >&2
+
+$c run -d $hippo_rt $fifo "$image" x-hippo sleep 100000 >/dev/null
+$c run -d $runc_rt $fifo "$image" x-runc sleep 100000 >/dev/null
+hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/exec.json" \
+  -n hippo "$c task exec $fifo --exec-id e x-hippo /bin/true" \
+  -n runc "$c task exec $fifo --exec-id e x-runc /bin/true" >&2
+
+ratio() {
+  jq -r --arg what "$2" '(.results | map({(.command): .median}) | add) as $m
+    | "\($what): hippo \($m.hippo * 1000 | . * 10 | round / 10) ms, runc-v2 \($m.runc * 1000 | . * 10 | round / 10) ms, ratio \(($m.hippo / $m.runc) * 100 | round / 100)"' "$1"
+}
+ratio "$work/run.json" "ctr run --rm /bin/true (median)"
+ratio "$work/exec.json" "ctr task exec /bin/true (median)"
+
+memory() {  # memory SHIM_NAME: average "RSS PSS" in kB over that runtime's shims
+  local pids
+  pids=$(pgrep -f "$1 .*-namespace $ns " || true)
+  for p in $pids; do awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} END {print r, p}' "/proc/$p/smaps_rollup"; done |
+    awk '{r += $1; p += $2; n++} END {if (n) printf "%d shims, RSS %.0f kB, PSS %.0f kB per shim", n, r / n, p / n}'
+}
+
+started=1  # x-hippo / x-runc already run
+for n in "${counts[@]}"; do
+  while ((started < n)); do
+    $c run -d $hippo_rt $fifo "$image" "m-hippo-$started" sleep 100000 >/dev/null
+    $c run -d $runc_rt $fifo "$image" "m-runc-$started" sleep 100000 >/dev/null
+    started=$((started + 1))
+  done
+  h=$(memory containerd-shim-hippo-v2)
+  r=$(memory containerd-shim-runc-v2)
+  echo "memory with $n containers each: hippo: $h | runc-v2: $r"
+done
