@@ -225,3 +225,32 @@ wait_task() {  # wait_task ID STATUS: bounded poll of ctr task ls
   [[ $output == *"/dev/pts/0"* ]]
   assert_shim_gone "$ID"
 }
+
+@test "binary:// logger gets stdout and stderr on fds 3 and 4 and the container id" {
+  logger=$BATS_TEST_TMPDIR/logger.sh
+  cat >"$logger" <<'SH'
+#!/bin/sh
+# $1 $2 = "dir" DIR from the URI query; fd 5: readiness
+exec 5>&-
+cat <&3 >"$2/stdout" &
+cat <&4 >"$2/stderr" &
+echo "$CONTAINER_ID $CONTAINER_NAMESPACE" >"$2/env"
+wait
+SH
+  chmod +x "$logger"
+  mkdir -p "$BATS_TEST_TMPDIR/logs"
+  run hrun --rm --log-uri "binary://$logger?dir=$BATS_TEST_TMPDIR/logs" "$IMAGE" "$ID" sh -c 'echo to-out; echo to-err >&2'
+  [ "$status" -eq 0 ]
+  for i in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/logs/stderr" ] && break; sleep 0.1; done
+  [ "$(cat "$BATS_TEST_TMPDIR/logs/stdout")" = to-out ]
+  [ "$(cat "$BATS_TEST_TMPDIR/logs/stderr")" = to-err ]
+  [ "$(cat "$BATS_TEST_TMPDIR/logs/env")" = "$ID $NS" ]
+  assert_shim_gone "$ID"
+}
+
+@test "file:// log gets both streams" {
+  run hrun --rm --log-uri "file://$BATS_TEST_TMPDIR/logs/c.log" "$IMAGE" "$ID" sh -c 'echo one; echo two >&2'
+  [ "$status" -eq 0 ]
+  [ "$(sort "$BATS_TEST_TMPDIR/logs/c.log" | tr '\n' ' ')" = "one two " ]
+  assert_shim_gone "$ID"
+}

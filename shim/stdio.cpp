@@ -1,10 +1,12 @@
 #include "shim/stdio.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <vector>
 
 namespace hippo::shim {
 namespace {
@@ -41,6 +43,57 @@ Result<void> open_output(const std::string& uri, UniqueFd& keepalive, UniqueFd& 
   return {};
 }
 
+// containerd's logging-binary protocol: the logger gets the read ends of the process's stdout
+// and stderr pipes as fds 3 and 4 and a readiness pipe as fd 5, args from the URI's query,
+// and an environment of exactly CONTAINER_ID and CONTAINER_NAMESPACE. It exits once both
+// pipes reach EOF; the daemon reaps it as an orphan-like child.
+Result<void> start_logger(const std::string& uri, const StdioUris& uris, Stdio& io) {
+  const bool v2 = uri.starts_with("binary-v2://");
+  std::string rest = uri.substr(v2 ? 12 : 9);
+  std::string query;
+  if (auto q = rest.find('?'); q != std::string::npos) {
+    query = rest.substr(q + 1);
+    rest.resize(q);
+  }
+  std::vector<std::string> args{rest};
+  for (size_t start = 0; start < query.size();) {
+    size_t amp = query.find('&', start);
+    if (amp == std::string::npos) amp = query.size();
+    const std::string kv = query.substr(start, amp - start);
+    const size_t eq = kv.find('=');
+    args.push_back(kv.substr(0, eq));
+    args.push_back(eq == std::string::npos ? "" : kv.substr(eq + 1));
+    start = amp + 1;
+  }
+  int out[2], err[2], ready[2];
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 || ::pipe2(ready, O_CLOEXEC) != 0) {
+    return fail_errno("pipes for logger " + rest);
+  }
+  UniqueFd out_r(out[0]), out_w(out[1]), err_r(err[0]), err_w(err[1]), ready_r(ready[0]), ready_w(ready[1]);
+  const std::string env_id = "CONTAINER_ID=" + uris.container_id;
+  const std::string env_ns = "CONTAINER_NAMESPACE=" + uris.ns;
+  std::vector<char*> argv, envp{const_cast<char*>(env_id.c_str()), const_cast<char*>(env_ns.c_str()), nullptr};
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) return fail_errno("fork logger " + rest);
+  if (pid == 0) {
+    // Only async-signal-safe calls until execve: fds onto 3, 4, 5 (dup2 clears CLOEXEC).
+    if (::dup2(out_r.get(), 3) < 0 || ::dup2(err_r.get(), 4) < 0 || ::dup2(ready_w.get(), 5) < 0) ::_exit(127);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ready_w.reset();
+  pollfd p{ready_r.get(), POLLIN, 0};
+  if (::poll(&p, 1, 10000) <= 0) return fail("logger " + rest + " did not get ready in 10 s");
+  char byte = 0;
+  const ssize_t n = ::read(ready_r.get(), &byte, 1);
+  if (v2 && n != 1) return fail("logger " + rest + " exited before it was ready");
+  io.process_stdout = std::move(out_w);
+  io.process_stderr = std::move(err_w);
+  return {};
+}
+
 }  // namespace
 
 void Stdio::close_process_copies() {
@@ -53,9 +106,8 @@ Result<Stdio> open_stdio(const StdioUris& uris) {
   Stdio io;
   const auto& out = uris.stdout_uri;
   if (out.starts_with("binary://") || out.starts_with("binary-v2://")) {
-    return fail("stdio: binary:// loggers are not supported by hippo yet");
-  }
-  if (out.starts_with("file://")) {
+    if (auto ok = start_logger(out, uris, io); !ok) return std::unexpected(ok.error());
+  } else if (out.starts_with("file://")) {
     // Both output streams appended to one file.
     const std::string path = out.substr(7);
     std::error_code ec;

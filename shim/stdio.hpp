@@ -1,5 +1,6 @@
 #pragma once
-// A container process's stdio from the URIs containerd gives (FIFO paths, file://, empty).
+// A container process's stdio from the URIs containerd gives (FIFO paths, file://,
+// binary:// and binary-v2:// loggers, empty).
 // The process gets the FIFOs themselves: no copy through the shim, and output keeps flowing
 // to a reader that reattaches after a containerd restart. The shim keeps a reader on each
 // output FIFO (a vanished client must not SIGPIPE the container) and a writer on stdin (a
@@ -15,6 +16,7 @@ namespace hippo::shim {
 struct StdioUris {
   std::string stdin_uri, stdout_uri, stderr_uri;
   bool terminal = false;
+  std::string container_id, ns;  // for binary:// loggers' environment
 };
 
 struct Stdio {

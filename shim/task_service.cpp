@@ -168,7 +168,7 @@ void TaskService::create(std::string_view payload, Reply reply) {
   c->bundle = std::string(view(req->bundle));
   c->init.container_id = id;
   c->init.uris = {std::string(view(req->stdin)), std::string(view(req->stdout)),
-                  std::string(view(req->stderr)), req->terminal != 0};
+                  std::string(view(req->stderr)), req->terminal != 0, id, ns_};
 
   std::vector<RootfsMount> mounts;
   for (size_t i = 0; i < req->n_rootfs; ++i) {
@@ -472,7 +472,7 @@ void TaskService::exec(std::string_view payload, Reply reply) {
   p->container_id = c->id;
   p->exec_id = exec_id;
   p->uris = {std::string(view(req->stdin)), std::string(view(req->stdout)),
-             std::string(view(req->stderr)), req->terminal != 0};
+             std::string(view(req->stderr)), req->terminal != 0, c->id, ns_};
   spec->terminal = req->terminal != 0;
   p->exec_spec = std::move(*spec);
   auto stdio = open_stdio(p->uris);
