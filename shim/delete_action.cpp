@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "containerd/task/v2/shim.pb-c.h"
@@ -17,7 +18,10 @@ namespace hippo::shim {
 
 int run_delete(const ShimFlags& flags) {
   const std::string bundle = flags.bundle.empty() ? std::filesystem::current_path().string() : flags.bundle;
-  auto backend = runtime::make_native_backend({shim_state_root("", flags.ns)});
+  // The state root `start` chose (its config.yaml may have come from runtime options).
+  std::string root = shim_state_root("", flags.ns);
+  if (std::ifstream in(bundle + "/hippo-state-root"); in) std::getline(in, root);
+  auto backend = runtime::make_native_backend({root});
   uint32_t pid = 0;
   if (auto st = backend->state(flags.id)) pid = static_cast<uint32_t>(st->pid);
   if (auto ok = backend->remove(flags.id, /*force=*/true); !ok) {

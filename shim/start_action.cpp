@@ -182,6 +182,11 @@ int run_start(const ShimFlags& flags) {
     }
     listener->reset();
   }
+  // `delete` runs without options: tell it where this container's state lives.
+  {
+    std::ofstream root_file("hippo-state-root", std::ios::trunc);
+    root_file << shim_state_root(input.config_path, flags.ns);
+  }
   if (auto ok = write_address(address); !ok) {
     std::cerr << ok.error().message << "\n";
     return 1;
