@@ -254,3 +254,23 @@ SH
   [ "$(sort "$BATS_TEST_TMPDIR/logs/c.log" | tr '\n' ' ')" = "one two " ]
   assert_shim_gone "$ID"
 }
+
+@test "the runc backend (config.yaml backend: runc) runs the same lifecycle through runc" {
+  printf 'backend: runc\nrunc_root: %s\n' "$BATS_TEST_TMPDIR/runc" >"$BATS_TEST_TMPDIR/hippo.yaml"
+  run hrun --rm --runtime-config-path "$BATS_TEST_TMPDIR/hippo.yaml" "$IMAGE" "$ID" sh -c 'echo via-runc; exit 4'
+  [ "$status" -eq 4 ]
+  [ "$output" = via-runc ]
+  hrun -d --runtime-config-path "$BATS_TEST_TMPDIR/hippo.yaml" "$IMAGE" "$ID-d" sleep 1000
+  wait_task "$ID-d" RUNNING
+  # runc itself holds the container's state.
+  runc --root "$BATS_TEST_TMPDIR/runc/$NS" state "$ID-d" | jq -e '.status == "running"'
+  run hctr task exec --fifo-dir "$FIFOS" --exec-id e1 "$ID-d" sh -c 'exit 6'
+  [ "$status" -eq 6 ]
+  hctr task kill -s SIGKILL "$ID-d"
+  wait_task "$ID-d" STOPPED
+  hctr task delete "$ID-d"
+  hctr containers delete "$ID-d"
+  run runc --root "$BATS_TEST_TMPDIR/runc/$NS" list -q
+  [ -z "$output" ]
+  assert_shim_gone "$ID-d"
+}

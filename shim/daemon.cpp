@@ -69,9 +69,17 @@ int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
     publisher.when_idle([&] { (*loop)->stop(); });
     (*loop)->after(std::chrono::seconds(2), [&] { (*loop)->stop(); });
   };
+  std::optional<runtime::RuncOptions> runc;
+  auto settings = runtime::load_config(config.config_path.empty()
+                                           ? std::nullopt
+                                           : std::optional<std::filesystem::path>(config.config_path));
+  if (settings && settings->backend == "runc") {
+    runc = runtime::RuncOptions{settings->runc_binary, settings->runc_root + "/" + config.ns,
+                                settings->cgroup_driver == "systemd"};
+  }
   TaskService service(**loop, publisher,
                       runtime::make_native_backend({shim_state_root(config.config_path, config.ns)}),
-                      config.ns, request_exit);
+                      config.ns, request_exit, runc);
   service.register_with(server);
   if (auto ok = server.serve(std::move(listener)); !ok) {
     spdlog::error("shim: serve: {}", ok.error().message);

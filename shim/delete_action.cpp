@@ -10,6 +10,7 @@
 
 #include "containerd/task/v2/shim.pb-c.h"
 #include "runtime/backend.hpp"
+#include "runtime/runc/runc_backend.hpp"
 #include "shim/actions.hpp"
 #include "shim/proto_util.hpp"
 #include "shim/rootfs.hpp"
@@ -21,7 +22,18 @@ int run_delete(const ShimFlags& flags) {
   // The state root `start` chose (its config.yaml may have come from runtime options).
   std::string root = shim_state_root("", flags.ns);
   if (std::ifstream in(bundle + "/hippo-state-root"); in) std::getline(in, root);
-  auto backend = runtime::make_native_backend({root});
+  std::unique_ptr<runtime::Backend> backend;
+  if (std::ifstream runc_file(bundle + "/hippo-runc"); runc_file) {
+    runtime::RuncOptions o;
+    std::string cgroup;
+    std::getline(runc_file, o.binary);
+    std::getline(runc_file, o.root);
+    std::getline(runc_file, cgroup);
+    o.systemd_cgroup = cgroup == "systemd";
+    backend = runtime::make_runc_backend(o);
+  } else {
+    backend = runtime::make_native_backend({root});
+  }
   uint32_t pid = 0;
   if (auto st = backend->state(flags.id)) pid = static_cast<uint32_t>(st->pid);
   if (auto ok = backend->remove(flags.id, /*force=*/true); !ok) {

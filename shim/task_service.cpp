@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 
 #include <spdlog/spdlog.h>
 
@@ -19,6 +20,7 @@
 #include "containerd/task/v2/shim.pb-c.h"
 #include "oci-spec/schema.hpp"
 #include "runtime/linux/syscalls.hpp"
+#include "runtime/runc/runc_backend.hpp"
 #include "shim/proto_util.hpp"
 #include "shim/rootfs.hpp"
 #include "shim/runtime_options.hpp"
@@ -93,9 +95,12 @@ bool relay_once(int in, int out) {
 
 TaskService::TaskService(ttrpc::EventLoop& loop, Publisher& publisher,
                          std::unique_ptr<runtime::Backend> backend, std::string ns,
-                         std::function<void()> request_exit)
+                         std::function<void()> request_exit,
+                         std::optional<runtime::RuncOptions> runc)
     : loop_(loop), publisher_(publisher), backend_(std::move(backend)), ns_(std::move(ns)),
-      request_exit_(std::move(request_exit)) {}
+      request_exit_(std::move(request_exit)), default_runc_(std::move(runc)) {
+  if (default_runc_) backend_ = runtime::make_runc_backend(*default_runc_);
+}
 
 TaskService::~TaskService() = default;
 
@@ -189,6 +194,24 @@ void TaskService::create(std::string_view payload, Reply reply) {
   if (req->options) {
     options = decode_runtime_options(any_type_name(*req->options), view(req->options->value));
   }
+  // containerd.runc.v1.Options.BinaryName (or config.yaml's backend: runc) selects an external
+  // runc-compatible binary.
+  runtime::Backend* backend = backend_.get();
+  std::optional<runtime::RuncOptions> runc = default_runc_;
+  if (!options.binary_name.empty()) {
+    runc = runtime::RuncOptions{options.binary_name,
+                                options.root.empty() ? "/run/hippo/runc/" + ns_ : options.root + "/" + ns_,
+                                options.systemd_cgroup};
+    auto& b = runc_backends_[options.binary_name];
+    if (!b) b = runtime::make_runc_backend(*runc);
+    backend = b.get();
+  }
+  if (runc) {
+    // `delete` (run by containerd without options) must reach the same runc.
+    std::ofstream(c->bundle + "/hippo-runc") << runc->binary << "\n" << runc->root << "\n"
+                                             << (runc->systemd_cgroup ? "systemd" : "") << "\n";
+  }
+  c->backend = backend;
   auto stdio = open_stdio(c->init.uris);
   if (!stdio) {
     undo_mounts();
@@ -204,7 +227,7 @@ void TaskService::create(std::string_view payload, Reply reply) {
   o.io = {c->init.stdio.process_stdin.get(), c->init.stdio.process_stdout.get(),
           c->init.stdio.process_stderr.get()};
   o.receive_pty = req->terminal != 0;
-  auto handle = backend_->create_process(o);
+  auto handle = backend->create_process(o);
   c->init.stdio.close_process_copies();
   if (!handle) {
     undo_mounts();
@@ -213,7 +236,7 @@ void TaskService::create(std::string_view payload, Reply reply) {
   c->init.pid = handle->pid;
   c->init.pidfd = std::move(handle->pidfd);
   c->init.pty = std::move(handle->pty_master);
-  if (auto dir = backend_->memory_cgroup_dir(id)) {
+  if (auto dir = backend->memory_cgroup_dir(id)) {
     if (auto watcher = cgroups::OomWatcher::open(*dir)) c->oom.emplace(std::move(*watcher));
   }
   Container& ref = *c;
@@ -277,7 +300,7 @@ void TaskService::start(std::string_view payload, Reply reply) {
                        "cannot start a " + std::string(state_name(p->state)) + " process");
   }
   if (p->exec_id.empty()) {
-    if (auto ok = backend_->start(c->id); !ok) return reply(error_status(ok.error(), Code::kFailedPrecondition), "");
+    if (auto ok = c->backend->start(c->id); !ok) return reply(error_status(ok.error(), Code::kFailedPrecondition), "");
     p->state = ProcessState::kRunning;
     Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
     ev.container_id = req->id;
@@ -293,7 +316,7 @@ void TaskService::start(std::string_view payload, Reply reply) {
     o.io = {p->stdio.process_stdin.get(), p->stdio.process_stdout.get(), p->stdio.process_stderr.get()};
     o.receive_pty = p->uris.terminal;
     o.ignore_paused = false;
-    auto handle = backend_->spawn_exec(o);
+    auto handle = c->backend->spawn_exec(o);
     p->stdio.close_process_copies();
     if (!handle) return reply(error_status(handle.error(), Code::kFailedPrecondition), "");
     p->pid = handle->pid;
@@ -347,7 +370,7 @@ void TaskService::on_exit(const std::string& container_id, const std::string& ex
   if (exec_id.empty()) {
     // An init sharing its pid namespace leaves processes behind: they go with it (as runc's
     // shim does), and their exits go out before init's.
-    (void)backend_->kill(c->id, SIGKILL, true);
+    (void)c->backend->kill(c->id, SIGKILL, true);
     drain_oom(*c);
     const bool execs_running = std::ranges::any_of(c->execs, [](const auto& e) {
       return e.second->state == ProcessState::kRunning || e.second->state == ProcessState::kPaused;
@@ -414,7 +437,7 @@ void TaskService::state(std::string_view payload, Reply reply) {
   if (!p) return reply_error(reply, Code::kNotFound, "process " + std::string(view(req->exec_id)) + " not found");
   ProcessState shown = p->state;
   if (p->exec_id.empty() && shown == ProcessState::kRunning) {
-    if (auto st = backend_->state(c->id); st && st->status == "paused") shown = ProcessState::kPaused;
+    if (auto st = c->backend->state(c->id); st && st->status == "paused") shown = ProcessState::kPaused;
   }
   Timestamp at(p->exited_at);
   Containerd__Task__V2__StateResponse resp = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;
@@ -444,7 +467,7 @@ void TaskService::kill(std::string_view payload, Reply reply) {
   }
   const int sig = static_cast<int>(req->signal);
   if (p->exec_id.empty() && req->all) {
-    if (auto ok = backend_->kill(c->id, sig, true); !ok) return reply(error_status(ok.error()), "");
+    if (auto ok = c->backend->kill(c->id, sig, true); !ok) return reply(error_status(ok.error()), "");
   } else if (linux::sys::pidfd_send_signal(p->pidfd.get(), sig) != 0) {
     return reply_error(reply, errno == ESRCH ? Code::kNotFound : Code::kUnknown,
                        std::string("kill: ") + std::strerror(errno));
@@ -510,7 +533,7 @@ void TaskService::remove(std::string_view payload, Reply reply) {
       ::waitid(P_PIDFD, static_cast<id_t>(p->pidfd.get()), &info, WEXITED);
       p->pidfd.reset();
     }
-    if (auto ok = backend_->remove(c->id, true); !ok) {
+    if (auto ok = c->backend->remove(c->id, true); !ok) {
       spdlog::warn("delete {}: {}", c->id, ok.error().message);
     }
     if (c->rootfs_mounted) {
@@ -537,7 +560,7 @@ void TaskService::pids(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__PidsRequest, containerd__task__v2__pids_request__descriptor, req);
   Container* c = find(view(req->id));
   if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
-  auto pids = backend_->pids(c->id);
+  auto pids = c->backend->pids(c->id);
   if (!pids) return reply(error_status(pids.error()), "");
   std::vector<Containerd__V1__Types__ProcessInfo> infos(pids->size());
   std::vector<Containerd__V1__Types__ProcessInfo*> ptrs;
@@ -565,7 +588,7 @@ void TaskService::pause(std::string_view payload, Reply reply, bool resume) {
   DECODE(Containerd__Task__V2__PauseRequest, containerd__task__v2__pause_request__descriptor, req);
   Container* c = find(view(req->id));
   if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
-  auto ok = resume ? backend_->resume(c->id) : backend_->pause(c->id);
+  auto ok = resume ? c->backend->resume(c->id) : c->backend->pause(c->id);
   if (!ok) return reply(error_status(ok.error(), Code::kFailedPrecondition), "");
   Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;  // same shape as TaskResumed
   ev.container_id = req->id;
@@ -608,7 +631,7 @@ void TaskService::update(std::string_view payload, Reply reply) {
   }
   auto resources = parse_json_any<spec::Resources>(view(req->resources->value), "resources");
   if (!resources) return reply_error(reply, Code::kInvalidArgument, resources.error().message);
-  if (auto ok = backend_->update(c->id, *resources); !ok) return reply(error_status(ok.error()), "");
+  if (auto ok = c->backend->update(c->id, *resources); !ok) return reply(error_status(ok.error()), "");
   reply_empty(reply);
 }
 
@@ -616,7 +639,7 @@ void TaskService::stats(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__StatsRequest, containerd__task__v2__stats_request__descriptor, req);
   Container* c = find(view(req->id));
   if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
-  auto st = backend_->stats(c->id);
+  auto st = c->backend->stats(c->id);
   if (!st) return reply(error_status(st.error(), Code::kNotFound), "");
   Io__Containerd__Cgroups__V1__CPUUsage usage = IO__CONTAINERD__CGROUPS__V1__CPUUSAGE__INIT;
   usage.total = st->cpu_usage_ns;

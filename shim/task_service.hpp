@@ -15,6 +15,7 @@
 #include "oci-spec/spec.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/cgroups/oom.hpp"
+#include "runtime/runc/runc_backend.hpp"
 #include "shim/process_state.hpp"
 #include "shim/publisher.hpp"
 #include "shim/stdio.hpp"
@@ -39,6 +40,7 @@ struct Process {
 
 struct Container {
   std::string id;
+  runtime::Backend* backend = nullptr;  // native, or a runc backend chosen by its options
   std::string bundle;
   bool rootfs_mounted = false;
   Process init;
@@ -49,9 +51,12 @@ struct Container {
 
 class TaskService {
  public:
+  // `runc`: the daemon's default backend is that external runc (config.yaml backend: runc);
+  // otherwise `backend` (native).
   TaskService(ttrpc::EventLoop& loop, Publisher& publisher,
               std::unique_ptr<runtime::Backend> backend, std::string ns,
-              std::function<void()> request_exit);
+              std::function<void()> request_exit,
+              std::optional<runtime::RuncOptions> runc = std::nullopt);
   ~TaskService();
   void register_with(ttrpc::Server& server);
   size_t container_count() const { return containers_.size(); }
@@ -88,8 +93,10 @@ class TaskService {
   ttrpc::EventLoop& loop_;
   Publisher& publisher_;
   std::unique_ptr<runtime::Backend> backend_;
+  std::map<std::string, std::unique_ptr<runtime::Backend>> runc_backends_;  // by binary
   std::string ns_;
   std::function<void()> request_exit_;
+  std::optional<runtime::RuncOptions> default_runc_;
   std::map<std::string, std::unique_ptr<Container>, std::less<>> containers_;
 };
 

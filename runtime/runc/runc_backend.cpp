@@ -1,0 +1,280 @@
+#include "runtime/runc/runc_backend.hpp"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "oci-spec/config.hpp"
+#include "oci-spec/schema.hpp"
+#include "oci-spec/state.hpp"
+#include "runtime/linux/console.hpp"
+#include "runtime/linux/syscalls.hpp"
+#include "runtime/runc/runc_command.hpp"
+
+namespace hippo::runtime {
+namespace {
+
+using linux::UniqueFd;
+
+std::string signal_arg(int sig) { return std::to_string(sig); }
+
+// A listening unix socket for --console-socket when we receive the pty ourselves: runc
+// connects and sends the master during create/exec; we accept after it returned.
+struct ConsoleListener {
+  std::filesystem::path path;
+  UniqueFd fd;
+  ~ConsoleListener() {
+    if (!path.empty()) std::filesystem::remove(path);
+  }
+};
+
+Result<std::unique_ptr<ConsoleListener>> listen_console(const std::filesystem::path& dir) {
+  auto l = std::make_unique<ConsoleListener>();
+  static int counter = 0;
+  l->path = dir / ("console-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".sock");
+  l->fd = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (l->path.native().size() >= sizeof addr.sun_path) return fail("console socket path too long");
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", l->path.c_str());
+  if (::bind(l->fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(l->fd.get(), 1) != 0) {
+    return fail_errno("console socket " + l->path.string());
+  }
+  return l;
+}
+
+Result<UniqueFd> accept_pty(ConsoleListener& l) {
+  UniqueFd conn(::accept4(l.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!conn) return fail_errno("accept console socket");
+  return linux::receive_fd(conn.get());
+}
+
+class RuncBackend final : public Backend {
+ public:
+  explicit RuncBackend(RuncOptions o) : o_(std::move(o)) {
+    std::error_code ec;
+    std::filesystem::create_directories(o_.root, ec);
+  }
+
+  Result<void> create(const CreateOptions& options) override {
+    auto h = create_process(options);
+    if (!h) return std::unexpected(h.error());
+    return {};
+  }
+
+  Result<ProcessHandle> create_process(const CreateOptions& o) override {
+    const auto pid_file = o_.root + "/" + o.id + ".pid";
+    std::vector<std::string> args{"create", "--bundle", std::filesystem::absolute(o.bundle).string(), "--pid-file", pid_file};
+    if (o.no_pivot) args.push_back("--no-pivot");
+    if (o.no_new_keyring) args.push_back("--no-new-keyring");
+    if (o.preserve_fds) args.insert(args.end(), {"--preserve-fds", std::to_string(o.preserve_fds)});
+    std::unique_ptr<ConsoleListener> console;
+    if (!o.console_socket.empty()) {
+      args.insert(args.end(), {"--console-socket", o.console_socket});
+    } else if (o.receive_pty) {
+      auto spec = spec::load(std::filesystem::path(o.bundle) / "config.json");
+      if (spec && spec->process && spec->process->terminal.value_or(false)) {
+        auto l = listen_console(o_.root);
+        if (!l) return std::unexpected(l.error());
+        console = std::move(*l);
+        args.insert(args.end(), {"--console-socket", console->path.string()});
+      }
+    }
+    args.push_back(o.id);
+    if (auto r = invoke({args, "", o.io, false}); !r) return std::unexpected(r.error());
+    return handle_from_pid_file(pid_file, console.get());
+  }
+
+  Result<void> start(const std::string& id) override { return simple({"start", id}); }
+
+  Result<int> run(const CreateOptions& o, const RunOptions& r) override {
+    std::vector<std::string> args{"run", "--bundle", std::filesystem::absolute(o.bundle).string()};
+    if (r.detach) args.push_back("--detach");
+    if (r.keep) args.push_back("--keep");
+    if (!o.pid_file.empty()) args.insert(args.end(), {"--pid-file", o.pid_file});
+    if (!o.console_socket.empty()) args.insert(args.end(), {"--console-socket", o.console_socket});
+    if (o.no_pivot) args.push_back("--no-pivot");
+    args.push_back(o.id);
+    auto out = invoke({args, "", {0, 1, 2}, false});
+    if (!out) return std::unexpected(out.error());
+    return out->exit_code;
+  }
+
+  Result<int> exec(const ExecOptions& o) override {
+    auto h = spawn_exec(o);
+    if (!h) return std::unexpected(h.error());
+    return 0;
+  }
+
+  Result<ProcessHandle> spawn_exec(const ExecOptions& o) override {
+    spec::Process process;
+    if (o.process) {
+      process = *o.process;
+    } else {
+      auto st = state(o.id);
+      if (!st) return std::unexpected(st.error());
+      auto spec = spec::load(std::filesystem::path(st->bundle) / "config.json");
+      if (!spec) return std::unexpected(spec.error());
+      process = spec->process.value_or(spec::Process{});
+      process.args = o.args;
+      process.terminal = o.tty;
+    }
+    const auto base = o_.root + "/" + o.id + "-exec-" + std::to_string(::getpid()) + "-" + std::to_string(++exec_counter_);
+    {
+      std::ofstream out(base + ".json");
+      out << spec::codec::write_value(process).dump();
+    }
+    std::vector<std::string> args{"exec", "--process", base + ".json", "--detach", "--pid-file", base + ".pid"};
+    std::unique_ptr<ConsoleListener> console;
+    if (!o.console_socket.empty()) {
+      args.insert(args.end(), {"--console-socket", o.console_socket});
+    } else if (process.terminal.value_or(false)) {
+      auto l = listen_console(o_.root);
+      if (!l) return std::unexpected(l.error());
+      console = std::move(*l);
+      args.insert(args.end(), {"--console-socket", console->path.string()});
+    }
+    args.push_back(o.id);
+    auto r = invoke({args, "", o.io, false});
+    std::filesystem::remove(base + ".json");
+    if (!r) return std::unexpected(r.error());
+    auto h = handle_from_pid_file(base + ".pid", console.get());
+    std::filesystem::remove(base + ".pid");
+    return h;
+  }
+
+  Result<spec::RuntimeState> state(const std::string& id) override {
+    auto r = invoke({{"state", id}, "", {}, true});
+    if (!r) return std::unexpected(not_found_if_missing(r.error(), id));
+    return spec::parse_runtime_state(r->stdout_text, "runc state");
+  }
+
+  Result<std::vector<spec::RuntimeState>> list() override {
+    auto r = invoke({{"list", "--format", "json"}, "", {}, true});
+    if (!r) return std::unexpected(r.error());
+    std::vector<spec::RuntimeState> out;
+    auto j = nlohmann::json::parse(r->stdout_text, nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& item : j) {
+      if (auto s = spec::parse_runtime_state(item.dump(), "runc list")) out.push_back(*s);
+    }
+    return out;
+  }
+
+  Result<void> kill(const std::string& id, int sig, bool all) override {
+    std::vector<std::string> args{"kill"};
+    if (all) args.push_back("--all");
+    args.insert(args.end(), {id, signal_arg(sig)});
+    return simple(args);
+  }
+
+  Result<void> remove(const std::string& id, bool force) override {
+    std::vector<std::string> args{"delete"};
+    if (force) args.push_back("--force");
+    args.push_back(id);
+    auto r = simple(args);
+    if (!r && force && r.error().code == ENOENT) return {};
+    return r;
+  }
+
+  Result<void> pause(const std::string& id) override { return simple({"pause", id}); }
+  Result<void> resume(const std::string& id) override { return simple({"resume", id}); }
+
+  Result<void> update(const std::string& id, const spec::Resources& resources) override {
+    auto r = invoke({{"update", "--resources", "-", id}, spec::codec::write_value(resources).dump(), {}, false});
+    if (!r) return std::unexpected(r.error());
+    return {};
+  }
+
+  Result<cgroups::Stats> stats(const std::string& id) override {
+    auto r = invoke({{"events", "--stats", id}, "", {}, true});
+    if (!r) return std::unexpected(r.error());
+    auto j = nlohmann::json::parse(r->stdout_text, nullptr, false);
+    cgroups::Stats s;
+    if (!j.is_object()) return fail("runc events --stats: unreadable output");
+    const auto& d = j["data"];
+    auto u64 = [](const nlohmann::json& v) { return v.is_number() ? v.get<uint64_t>() : 0; };
+    s.cpu_usage_ns = u64(d["cpu"]["usage"]["total"]);
+    s.memory.usage = u64(d["memory"]["usage"]["usage"]);
+    s.memory.max_usage = u64(d["memory"]["usage"]["max"]);
+    s.memory.limit = u64(d["memory"]["usage"]["limit"]);
+    s.memory.failcnt = u64(d["memory"]["usage"]["failcnt"]);
+    s.pids_current = u64(d["pids"]["current"]);
+    s.pids_limit = u64(d["pids"]["limit"]);
+    return s;
+  }
+
+  Result<std::vector<pid_t>> pids(const std::string& id) override {
+    auto r = invoke({{"ps", "--format", "json", id}, "", {}, true});
+    if (!r) return std::unexpected(r.error());
+    auto j = nlohmann::json::parse(r->stdout_text, nullptr, false);
+    std::vector<pid_t> out;
+    if (j.is_array()) {
+      for (const auto& p : j) out.push_back(p.get<pid_t>());
+    }
+    return out;
+  }
+
+  Result<std::string> memory_cgroup_dir(const std::string& id) override {
+    return fail("runc backend: container " + id + ": OOM events come from runc, not watched by hippo");
+  }
+
+ private:
+  Result<runc::Outcome> invoke(const runc::Command& command) {
+    std::vector<std::string> global{"--root", o_.root};
+    if (o_.systemd_cgroup) global.push_back("--systemd-cgroup");
+    const auto log = o_.root + "/.log-" + std::to_string(::getpid()) + "-" + std::to_string(++log_counter_) + ".json";
+    auto r = runc::run(o_.binary, global, log, command);
+    std::filesystem::remove(log);
+    return r;
+  }
+
+  Result<void> simple(const std::vector<std::string>& args) {
+    auto r = invoke({args, "", {}, false});
+    if (!r) return std::unexpected(not_found_if_missing(r.error(), args.back()));
+    return {};
+  }
+
+  // runc says "container does not exist": give it the errno callers (the shim) map to NotFound.
+  static Error not_found_if_missing(Error e, const std::string& id) {
+    if (e.message.find("does not exist") != std::string::npos || e.message.find("not exist") != std::string::npos) {
+      e.code = ENOENT;
+      e.message = "container \"" + id + "\" does not exist";
+    }
+    return e;
+  }
+
+  // runc's init (and exec'd processes) are re-parented to us when we are a subreaper (the
+  // shim): from then on the pidfd reaps them.
+  Result<ProcessHandle> handle_from_pid_file(const std::string& pid_file, ConsoleListener* console) {
+    std::ifstream in(pid_file);
+    pid_t pid = 0;
+    if (!(in >> pid) || pid <= 0) return fail("runc wrote no pid to " + pid_file);
+    ProcessHandle h{pid, UniqueFd(linux::sys::pidfd_open(pid)), UniqueFd()};
+    if (!h.pidfd) return fail_errno("pidfd_open " + std::to_string(pid));
+    if (console) {
+      auto master = accept_pty(*console);
+      if (!master) return std::unexpected(master.error());
+      h.pty_master = std::move(*master);
+    }
+    return h;
+  }
+
+  RuncOptions o_;
+  int log_counter_ = 0;
+  int exec_counter_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_runc_backend(const RuncOptions& options) {
+  return std::make_unique<RuncBackend>(options);
+}
+
+}  // namespace hippo::runtime
