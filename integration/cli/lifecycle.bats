@@ -249,3 +249,20 @@ teardown() {
   [ "$(hippo state "$ID" | jq -r .status)" = created ]
   hippo delete "$ID"
 }
+
+@test "config.yaml backend: runc drives runc with the same commands" {
+  printf 'backend: runc\nrunc_root: %s\n' "$BATS_TEST_TMPDIR/runc" >"$BATS_TEST_TMPDIR/hippo.yaml"
+  export HIPPO_TEST_CONFIG=$BATS_TEST_TMPDIR/hippo.yaml
+  busybox_bundle "$B" sh -c 'echo through-runc; exit 5'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 5 ]
+  [ "$output" = through-runc ]
+  busybox_bundle "$B-2" sleep 1000
+  hippo_create -b "$B-2" "$ID-2"
+  runc --root "$BATS_TEST_TMPDIR/runc" state "$ID-2" | jq -e '.status == "created"'
+  hippo start "$ID-2"
+  [ "$(hippo state "$ID-2" | jq -r .status)" = running ]
+  hippo delete --force "$ID-2"
+  run runc --root "$BATS_TEST_TMPDIR/runc" list -q
+  [ -z "$output" ]
+}

@@ -1,11 +1,13 @@
 #pragma once
 // The `hippo` subcommands: runc's set, with runc's flags, plus `validate`.
 
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "flags.hpp"
+#include "runtime/backend.hpp"
 #include "runtime/config.hpp"
 
 namespace hippo::cli {
@@ -39,6 +41,10 @@ struct Command {
 };
 
 std::span<const Command> commands();
+
+// The backend config.yaml names: native (state under --root) or an external runc (its own
+// --root: runc_root).
+std::unique_ptr<runtime::Backend> make_backend(const Context& ctx);
 const Command* find_command(std::string_view name);
 
 // Handlers, grouped by the file that holds them.

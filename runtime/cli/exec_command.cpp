@@ -90,7 +90,7 @@ Result<int> run_exec(const Context& ctx, const ParsedFlags& flags) {
     return fail("--apparmor/--process-label: LSM labels are not implemented yet");
   }
   if (flags.has("cap")) return fail("--cap: capabilities are not implemented yet");
-  return runtime::make_native_backend({ctx.global.root})->exec(o);
+  return make_backend(ctx)->exec(o);
 }
 
 }  // namespace hippo::cli

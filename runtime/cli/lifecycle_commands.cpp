@@ -11,17 +11,16 @@
 
 #include "commands.hpp"
 #include "runtime/backend.hpp"
+#include "runtime/runc/runc_backend.hpp"
 #include "signals.hpp"
 
 namespace hippo::cli {
 namespace {
 
-std::unique_ptr<runtime::Backend> backend(const Context& ctx) {
-  return runtime::make_native_backend({ctx.global.root});
-}
+std::unique_ptr<runtime::Backend> backend(const Context& ctx) { return make_backend(ctx); }
 
 Result<runtime::CreateOptions> create_options(const Context& ctx, const ParsedFlags& flags) {
-  if (ctx.global.systemd_cgroup) {
+  if (ctx.global.systemd_cgroup && ctx.config.backend != "runc") {
     return fail("--systemd-cgroup: the systemd cgroup driver is not implemented yet");
   }
   runtime::CreateOptions o;
@@ -53,6 +52,13 @@ std::string pad(std::string s, size_t width) {
 }
 
 }  // namespace
+
+std::unique_ptr<runtime::Backend> make_backend(const Context& ctx) {
+  if (ctx.config.backend == "runc") {
+    return runtime::make_runc_backend({ctx.config.runc_binary, ctx.config.runc_root, ctx.global.systemd_cgroup});
+  }
+  return runtime::make_native_backend({ctx.global.root});
+}
 
 Result<int> run_create(const Context& ctx, const ParsedFlags& flags) {
   auto o = create_options(ctx, flags);

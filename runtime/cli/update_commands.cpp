@@ -165,14 +165,14 @@ spec::Json stats_json(const std::string& id, const cgroups::Stats& s) {
 Result<int> run_update(const Context& ctx, const ParsedFlags& flags) {
   auto r = resources_from_flags(flags);
   if (!r) return std::unexpected(r.error());
-  auto b = runtime::make_native_backend({ctx.global.root});
+  auto b = make_backend(ctx);
   if (auto ok = b->update(flags.args.at(0), *r); !ok) return std::unexpected(ok.error());
   return 0;
 }
 
 Result<int> run_events(const Context& ctx, const ParsedFlags& flags) {
   const auto id = flags.args.at(0);
-  auto b = runtime::make_native_backend({ctx.global.root});
+  auto b = make_backend(ctx);
   if (flags.enabled("stats")) {
     auto s = b->stats(id);
     if (!s) return std::unexpected(s.error());
