@@ -184,6 +184,8 @@ wait_task() {  # wait_task ID STATUS: bounded poll of ctr task ls
   wait_task "$ID" RUNNING
   init=$(hctr task ls | awk -v id="$ID" '$1 == id {print $2}')
   shim=$(pgrep -f "containerd-shim-hippo-v2 .*-namespace $NS .*-id $ID ")
+  socket=$(sed 's|^unix://||' "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$ID/address")
+  [ -S "$socket" ]
   kill -KILL "$shim"
   # containerd notices the closed connection, runs `containerd-shim-hippo-v2 delete`.
   for i in $(seq 100); do [ -d "/proc/$init" ] && ! grep -q '^State:.*Z' "/proc/$init/status" 2>/dev/null || break; sleep 0.1; done
@@ -192,6 +194,8 @@ wait_task() {  # wait_task ID STATUS: bounded poll of ctr task ls
   hctr containers delete "$ID"
   assert_shim_gone "$ID"
   [ ! -e "/run/hippo/containerd/$NS/$ID" ]
+  # The dead daemon's socket went with the cleanup.
+  [ ! -e "$socket" ]
 }
 
 @test "20 containers in parallel each print their own output" {

@@ -1,7 +1,11 @@
 // `delete`: containerd's cleanup after every task deletion and after a shim died. Idempotent,
 // scoped to -id (a grouped daemon may still serve others), within containerd's 5 s.
 
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <chrono>
 #include <filesystem>
@@ -13,9 +17,30 @@
 #include "runtime/runc/runc_backend.hpp"
 #include "shim/actions.hpp"
 #include "shim/proto_util.hpp"
+#include "runtime/linux/unique_fd.hpp"
 #include "shim/rootfs.hpp"
 
 namespace hippo::shim {
+namespace {
+
+// A daemon killed outright leaves its socket behind: if nothing listens on the address this
+// container used, remove it (a live daemon of the group keeps it).
+void remove_dead_socket(const std::string& bundle) {
+  std::ifstream in(bundle + "/address");
+  std::string address;
+  if (!std::getline(in, address) || !address.starts_with("unix://")) return;
+  const std::string path = address.substr(7);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  linux::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno == ECONNREFUSED) {
+    ::unlink(path.c_str());
+  }
+}
+
+}  // namespace
 
 int run_delete(const ShimFlags& flags) {
   const std::string bundle = flags.bundle.empty() ? std::filesystem::current_path().string() : flags.bundle;
@@ -44,6 +69,7 @@ int run_delete(const ShimFlags& flags) {
     std::cerr << "delete " << flags.id << ": " << ok.error().message << "\n";
     return 1;
   }
+  remove_dead_socket(bundle);
   Timestamp now(std::chrono::system_clock::now());
   Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
   resp.pid = pid;
