@@ -16,12 +16,11 @@ ns=bench-$$
 image=docker.io/hippo/busybox:latest
 export CONTAINERD_ADDRESS=$work/ctrd/containerd.sock HIPPO_CONFIG=/dev/null
 
+# shellcheck source=hack/lib-ctr.sh
+source "$root/hack/lib-ctr.sh"
+
 cleanup() {
-  for id in $(ctr -n "$ns" containers ls -q 2>/dev/null); do
-    ctr -n "$ns" task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
-    ctr -n "$ns" task delete -f "$id" >/dev/null 2>&1 || true
-    ctr -n "$ns" containers delete "$id" >/dev/null 2>&1 || true
-  done
+  ctr_remove_all "$ns"
   "$root/hack/private-containerd.sh" stop "$work/ctrd" >/dev/null 2>&1 || true
   rmdir /sys/fs/cgroup/*/"$ns" 2>/dev/null || true
   rm -rf --one-file-system -- "$work"

@@ -4,6 +4,7 @@
 # are gone afterwards.
 
 load helpers
+source "$REPO_ROOT/hack/lib-ctr.sh"
 
 setup_file() {
   export NS=hippo-shim-$$
@@ -27,11 +28,7 @@ setup() {
 }
 
 teardown() {
-  for id in $(ctr -n "$NS" containers ls -q 2>/dev/null); do
-    ctr -n "$NS" task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
-    ctr -n "$NS" task delete -f "$id" >/dev/null 2>&1 || true
-    ctr -n "$NS" containers delete "$id" >/dev/null 2>&1 || true
-  done
+  ctr_remove_all "$NS"
 }
 
 hctr() {

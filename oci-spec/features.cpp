@@ -91,17 +91,7 @@ Features model_features() {
 Json to_json(const Features& features) { return codec::write_value(features); }
 
 Result<Features> parse_features(std::string_view text, std::string_view label) {
-  std::string syntax_error;
-  auto json = parse_json_text(text, label, syntax_error);
-  if (!json) return fail(syntax_error);
-  Features f;
-  codec::Failure failure;
-  codec::read_value(*json, "", f, failure);
-  if (failure.failed()) {
-    return fail(std::string(label) + ": " + (failure.path.empty() ? "" : failure.path + ": ") +
-                failure.reason);
-  }
-  return f;
+  return read_document<Features>(text, label);
 }
 
 }  // namespace hippo::spec

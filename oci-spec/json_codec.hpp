@@ -14,6 +14,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "error.hpp"
+
 namespace hippo::spec {
 
 using Json = nlohmann::ordered_json;
@@ -203,5 +205,22 @@ Json write_value(const T& value) {
 // Parses text as JSON, naming line and column of a syntax error. `label` starts every error.
 std::optional<Json> parse_json_text(std::string_view text, std::string_view label,
                                     std::string& error);
+
+// A whole JSON document read into T (any type with a describe() table): syntax, types and
+// ranges checked; errors read "<label>: <json.path>: <reason>".
+template <class T>
+Result<T> read_document(std::string_view text, std::string_view label) {
+  std::string syntax_error;
+  auto json = parse_json_text(text, label, syntax_error);
+  if (!json) return fail(syntax_error);
+  T out;
+  codec::Failure failure;
+  codec::read_value(*json, "", out, failure);
+  if (failure.failed()) {
+    return fail(std::string(label) + ": " + (failure.path.empty() ? "" : failure.path + ": ") +
+                failure.reason);
+  }
+  return out;
+}
 
 }  // namespace hippo::spec

@@ -38,18 +38,9 @@ namespace {
 
 template <class T>
 Result<T> parse_state(std::string_view text, std::string_view label) {
-  std::string syntax_error;
-  auto json = parse_json_text(text, label, syntax_error);
-  if (!json) return fail(syntax_error);
-  T state;
-  codec::Failure failure;
-  codec::read_value(*json, "", state, failure);
-  if (!failure.failed() && !valid_status(state.status)) {
-    failure.set("status", "unknown status " + Json(state.status).dump());
-  }
-  if (failure.failed()) {
-    return fail(std::string(label) + ": " + (failure.path.empty() ? "" : failure.path + ": ") +
-                failure.reason);
+  auto state = read_document<T>(text, label);
+  if (state && !valid_status(state->status)) {
+    return fail(std::string(label) + ": status: unknown status " + Json(state->status).dump());
   }
   return state;
 }

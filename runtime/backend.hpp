@@ -72,6 +72,10 @@ struct ExecOptions {
   bool receive_pty = false;
 };
 
+// The process an exec runs: options.process, or the container's own process from
+// <bundle>/config.json with the overrides applied (runc exec's rules). Both backends use it.
+Result<spec::Process> exec_process_spec(const ExecOptions& options, const std::filesystem::path& bundle);
+
 class Backend {
  public:
   virtual ~Backend() = default;

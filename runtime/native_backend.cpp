@@ -99,13 +99,14 @@ class NativeBackend final : public Backend {
   explicit NativeBackend(NativeOptions options) : options_(std::move(options)) {}
 
   Result<void> create(const CreateOptions& options) override {
-    auto created = create_init(options);
+    auto created = create_process(options);
     if (!created) return std::unexpected(created.error());
     return {};
   }
 
   Result<ProcessHandle> create_process(const CreateOptions& options) override {
     UniqueFd console_ours, console_theirs;
+    if (auto ok = validate_container_id(options.id); !ok) return std::unexpected(ok.error());
     auto bundle = load_bundle(options.bundle);
     if (!bundle) return std::unexpected(bundle.error());
     if (options.receive_pty && bundle->spec.process && bundle->spec.process->terminal.value_or(false)) {
@@ -116,7 +117,7 @@ class NativeBackend final : public Backend {
       console_ours.reset(pair[0]);
       console_theirs.reset(pair[1]);
     }
-    auto init = create_init(options, console_theirs ? console_theirs.get() : -1);
+    auto init = create_init(options, *bundle, console_theirs ? console_theirs.get() : -1);
     if (!init) return std::unexpected(init.error());
     ProcessHandle handle{init->pid, std::move(init->pidfd), UniqueFd()};
     if (console_ours) {
@@ -300,10 +301,8 @@ class NativeBackend final : public Backend {
 
   // `console_fd`: where init sends its pty master when the caller receives it itself (hippo
   // run in the foreground); otherwise --console-socket is connected.
-  Result<CreatedInit> create_init(const CreateOptions& options, int console_fd = -1) {
-    if (auto ok = validate_container_id(options.id); !ok) return std::unexpected(ok.error());
-    auto bundle = load_bundle(options.bundle);
-    if (!bundle) return std::unexpected(bundle.error());
+  Result<CreatedInit> create_init(const CreateOptions& options, const Bundle& loaded, int console_fd) {
+    const Bundle* bundle = &loaded;
     const auto& spec = bundle->spec;
     if (!spec.process) return fail("config.json: process: required to create a container");
     const bool terminal = spec.process->terminal.value_or(false);
@@ -384,29 +383,6 @@ class NativeBackend final : public Backend {
     return CreatedInit{init->pid, std::move(init->pidfd)};
   }
 
-  Result<spec::Process> exec_process_spec(const ExecOptions& o, const StoredState& st) {
-    if (o.process) return *o.process;
-    auto spec = spec::load(std::filesystem::path(st.bundle) / "config.json");
-    if (!spec) return std::unexpected(spec.error());
-    spec::Process p = spec->process.value_or(spec::Process{});
-    p.args = o.args;
-    p.terminal = o.tty;
-    p.consoleSize.reset();
-    auto env = p.env.value_or(spec::Strings{});
-    for (const auto& kv : o.env) {
-      const auto key = kv.substr(0, kv.find('=') + 1);
-      std::erase_if(env, [&](const std::string& e) { return e.starts_with(key); });
-      env.push_back(kv);
-    }
-    p.env = env;
-    if (!o.cwd.empty()) p.cwd = o.cwd;
-    if (o.uid) p.user.uid = *o.uid;
-    if (o.gid) p.user.gid = *o.gid;
-    if (!o.additional_gids.empty()) p.user.additionalGids = o.additional_gids;
-    if (o.no_new_privs) p.noNewPrivileges = true;
-    return p;
-  }
-
   Result<int> exec_process(const ExecOptions& o, const sigset_t& forward) {
     ExecOptions local = o;
     // In the foreground without a console socket we relay the pty ourselves.
@@ -426,7 +402,7 @@ class NativeBackend final : public Backend {
     if (c->status == "paused" && !o.ignore_paused) {
       return fail("cannot exec in a paused container (use --ignore-paused to override)");
     }
-    auto process = exec_process_spec(o, c->state);
+    auto process = exec_process_spec(o, c->state.bundle);
     if (!process) return std::unexpected(process.error());
     const bool terminal = process->terminal.value_or(false);
     if (terminal && !o.receive_pty && o.console_socket.empty()) {

@@ -87,14 +87,7 @@ Result<StoredState> ContainerDir::read() const {
   if (!in) return fail_errno("open " + file.string());
   std::stringstream text;
   text << in.rdbuf();
-  std::string error;
-  auto json = spec::parse_json_text(text.str(), file.string(), error);
-  if (!json) return fail(error);
-  StoredState state;
-  spec::codec::Failure failure;
-  spec::codec::read_value(*json, "", state, failure);
-  if (failure.failed()) return fail(file.string() + ": " + failure.path + ": " + failure.reason);
-  return state;
+  return spec::read_document<StoredState>(text.str(), file.string());
 }
 
 Result<void> ContainerDir::remove() {

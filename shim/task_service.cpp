@@ -46,18 +46,6 @@ void reply_error(ttrpc::Reply& reply, Code code, std::string message) {
   reply(Status{code, std::move(message)}, "");
 }
 
-template <class T>
-Result<T> parse_json_any(std::string_view json, std::string_view label) {
-  std::string error;
-  auto parsed = spec::parse_json_text(json, label, error);
-  if (!parsed) return fail(error);
-  T out;
-  spec::codec::Failure failure;
-  spec::codec::read_value(*parsed, "", out, failure);
-  if (failure.failed()) return fail(std::string(label) + ": " + failure.path + ": " + failure.reason);
-  return out;
-}
-
 Containerd__V1__Types__Status proto_status(ProcessState s) {
   switch (s) {
     case ProcessState::kCreated:
@@ -152,6 +140,21 @@ bool TaskService::owns(pid_t pid) const {
 Container* TaskService::find(std::string_view id) {
   auto it = containers_.find(id);
   return it == containers_.end() ? nullptr : it->second.get();
+}
+
+Container* TaskService::lookup(std::string_view id, Reply& reply) {
+  Container* c = find(id);
+  if (!c) reply_error(reply, Code::kNotFound, "container " + std::string(id) + " not found");
+  return c;
+}
+
+std::pair<Container*, Process*> TaskService::lookup(std::string_view id, std::string_view exec_id,
+                                                    Reply& reply) {
+  Container* c = lookup(id, reply);
+  if (!c) return {nullptr, nullptr};
+  Process* p = find_process(*c, exec_id);
+  if (!p) reply_error(reply, Code::kNotFound, "process " + std::string(exec_id) + " not found");
+  return {c, p};
 }
 
 Process* TaskService::find_process(Container& c, std::string_view exec_id) {
@@ -291,10 +294,8 @@ void TaskService::watch_terminal(Process& p) {
 
 void TaskService::start(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__StartRequest, containerd__task__v2__start_request__descriptor, req);
-  Container* c = find(view(req->id));
-  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
-  Process* p = find_process(*c, view(req->exec_id));
-  if (!p) return reply_error(reply, Code::kNotFound, "process " + std::string(view(req->exec_id)) + " not found");
+  auto [c, p] = lookup(view(req->id), view(req->exec_id), reply);
+  if (!p) return;
   if (p->state != ProcessState::kCreated) {
     return reply_error(reply, Code::kFailedPrecondition,
                        "cannot start a " + std::string(state_name(p->state)) + " process");
@@ -414,10 +415,8 @@ void TaskService::publish_exit(Container& c, Process& p) {
 
 void TaskService::wait(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__WaitRequest, containerd__task__v2__wait_request__descriptor, req);
-  Container* c = find(view(req->id));
-  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
-  Process* p = find_process(*c, view(req->exec_id));
-  if (!p) return reply_error(reply, Code::kNotFound, "process " + std::string(view(req->exec_id)) + " not found");
+  auto [c, p] = lookup(view(req->id), view(req->exec_id), reply);
+  if (!p) return;
   const bool deferred_init = p->exec_id.empty() && c->init_exit_deferred;
   if (p->state == ProcessState::kStopped && !deferred_init) {
     Timestamp at(p->exited_at);
@@ -431,10 +430,8 @@ void TaskService::wait(std::string_view payload, Reply reply) {
 
 void TaskService::state(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__StateRequest, containerd__task__v2__state_request__descriptor, req);
-  Container* c = find(view(req->id));
-  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
-  Process* p = find_process(*c, view(req->exec_id));
-  if (!p) return reply_error(reply, Code::kNotFound, "process " + std::string(view(req->exec_id)) + " not found");
+  auto [c, p] = lookup(view(req->id), view(req->exec_id), reply);
+  if (!p) return;
   ProcessState shown = p->state;
   if (p->exec_id.empty() && shown == ProcessState::kRunning) {
     if (auto st = c->backend->state(c->id); st && st->status == "paused") shown = ProcessState::kPaused;
@@ -458,10 +455,8 @@ void TaskService::state(std::string_view payload, Reply reply) {
 
 void TaskService::kill(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__KillRequest, containerd__task__v2__kill_request__descriptor, req);
-  Container* c = find(view(req->id));
-  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
-  Process* p = find_process(*c, view(req->exec_id));
-  if (!p) return reply_error(reply, Code::kNotFound, "process " + std::string(view(req->exec_id)) + " not found");
+  auto [c, p] = lookup(view(req->id), view(req->exec_id), reply);
+  if (!p) return;
   if (p->state == ProcessState::kStopped || p->state == ProcessState::kDeleted || !p->pidfd) {
     return reply_error(reply, Code::kNotFound, "process already finished: not found");
   }
@@ -477,8 +472,8 @@ void TaskService::kill(std::string_view payload, Reply reply) {
 
 void TaskService::exec(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__ExecProcessRequest, containerd__task__v2__exec_process_request__descriptor, req);
-  Container* c = find(view(req->id));
-  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
+  Container* c = lookup(view(req->id), reply);
+  if (!c) return;
   const std::string exec_id(view(req->exec_id));
   if (c->execs.contains(exec_id)) {
     return reply_error(reply, Code::kAlreadyExists, "id " + exec_id + ": already exists");
@@ -489,7 +484,7 @@ void TaskService::exec(std::string_view payload, Reply reply) {
   if (!req->spec || any_type_name(*req->spec) != kSpecProcessUrl) {
     return reply_error(reply, Code::kInvalidArgument, "exec: spec must be an OCI Process (" + std::string(kSpecProcessUrl) + ")");
   }
-  auto spec = parse_json_any<spec::Process>(view(req->spec->value), "exec process");
+  auto spec = spec::read_document<spec::Process>(view(req->spec->value), "exec process");
   if (!spec) return reply_error(reply, Code::kInvalidArgument, spec.error().message);
   auto p = std::make_unique<Process>();
   p->container_id = c->id;
@@ -511,10 +506,8 @@ void TaskService::exec(std::string_view payload, Reply reply) {
 
 void TaskService::remove(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__DeleteRequest, containerd__task__v2__delete_request__descriptor, req);
-  Container* c = find(view(req->id));
-  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
-  Process* p = find_process(*c, view(req->exec_id));
-  if (!p) return reply_error(reply, Code::kNotFound, "process " + std::string(view(req->exec_id)) + " not found");
+  auto [c, p] = lookup(view(req->id), view(req->exec_id), reply);
+  if (!p) return;
   if (auto ok = check_transition(p->state, ProcessState::kDeleted, "delete"); !ok) {
     return reply_error(reply, Code::kFailedPrecondition, ok.error().message);
   }
@@ -558,8 +551,8 @@ void TaskService::remove(std::string_view payload, Reply reply) {
 
 void TaskService::pids(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__PidsRequest, containerd__task__v2__pids_request__descriptor, req);
-  Container* c = find(view(req->id));
-  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
+  Container* c = lookup(view(req->id), reply);
+  if (!c) return;
   auto pids = c->backend->pids(c->id);
   if (!pids) return reply(error_status(pids.error()), "");
   std::vector<Containerd__V1__Types__ProcessInfo> infos(pids->size());
@@ -586,8 +579,8 @@ void TaskService::pids(std::string_view payload, Reply reply) {
 
 void TaskService::pause(std::string_view payload, Reply reply, bool resume) {
   DECODE(Containerd__Task__V2__PauseRequest, containerd__task__v2__pause_request__descriptor, req);
-  Container* c = find(view(req->id));
-  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
+  Container* c = lookup(view(req->id), reply);
+  if (!c) return;
   auto ok = resume ? c->backend->resume(c->id) : c->backend->pause(c->id);
   if (!ok) return reply(error_status(ok.error(), Code::kFailedPrecondition), "");
   Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;  // same shape as TaskResumed
@@ -599,20 +592,16 @@ void TaskService::pause(std::string_view payload, Reply reply, bool resume) {
 
 void TaskService::close_io(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__CloseIORequest, containerd__task__v2__close_iorequest__descriptor, req);
-  Container* c = find(view(req->id));
-  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
-  Process* p = find_process(*c, view(req->exec_id));
-  if (!p) return reply_error(reply, Code::kNotFound, "process " + std::string(view(req->exec_id)) + " not found");
+  auto [c, p] = lookup(view(req->id), view(req->exec_id), reply);
+  if (!p) return;
   if (req->stdin) p->stdio.stdin_keepalive.reset();
   reply_empty(reply);
 }
 
 void TaskService::resize_pty(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__ResizePtyRequest, containerd__task__v2__resize_pty_request__descriptor, req);
-  Container* c = find(view(req->id));
-  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
-  Process* p = find_process(*c, view(req->exec_id));
-  if (!p) return reply_error(reply, Code::kNotFound, "process " + std::string(view(req->exec_id)) + " not found");
+  auto [c, p] = lookup(view(req->id), view(req->exec_id), reply);
+  if (!p) return;
   if (p->pty) {
     winsize ws{};
     ws.ws_col = static_cast<unsigned short>(req->width);
@@ -624,12 +613,12 @@ void TaskService::resize_pty(std::string_view payload, Reply reply) {
 
 void TaskService::update(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__UpdateTaskRequest, containerd__task__v2__update_task_request__descriptor, req);
-  Container* c = find(view(req->id));
-  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
+  Container* c = lookup(view(req->id), reply);
+  if (!c) return;
   if (!req->resources || any_type_name(*req->resources) != kResourcesUrl) {
     return reply_error(reply, Code::kInvalidArgument, "update: resources must be LinuxResources JSON");
   }
-  auto resources = parse_json_any<spec::Resources>(view(req->resources->value), "resources");
+  auto resources = spec::read_document<spec::Resources>(view(req->resources->value), "resources");
   if (!resources) return reply_error(reply, Code::kInvalidArgument, resources.error().message);
   if (auto ok = c->backend->update(c->id, *resources); !ok) return reply(error_status(ok.error()), "");
   reply_empty(reply);
@@ -637,8 +626,8 @@ void TaskService::update(std::string_view payload, Reply reply) {
 
 void TaskService::stats(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__StatsRequest, containerd__task__v2__stats_request__descriptor, req);
-  Container* c = find(view(req->id));
-  if (!c) return reply_error(reply, Code::kNotFound, "container " + std::string(view(req->id)) + " not found");
+  Container* c = lookup(view(req->id), reply);
+  if (!c) return;
   auto st = c->backend->stats(c->id);
   if (!st) return reply(error_status(st.error(), Code::kNotFound), "");
   Io__Containerd__Cgroups__V1__CPUUsage usage = IO__CONTAINERD__CGROUPS__V1__CPUUSAGE__INIT;

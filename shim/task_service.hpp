@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "oci-spec/spec.hpp"
@@ -83,6 +84,9 @@ class TaskService {
 
   Container* find(std::string_view id);
   Process* find_process(Container& c, std::string_view exec_id);
+  // The container (and process) a request names, or nullptr after replying NotFound.
+  Container* lookup(std::string_view id, Reply& reply);
+  std::pair<Container*, Process*> lookup(std::string_view id, std::string_view exec_id, Reply& reply);
   void watch_process(Container& c, Process& p);
   void watch_terminal(Process& p);
   void on_exit(const std::string& container_id, const std::string& exec_id);

@@ -25,14 +25,7 @@ Result<spec::Process> read_process_file(const std::string& file) {
   if (!in) return fail_errno("open " + file);
   std::ostringstream text;
   text << in.rdbuf();
-  std::string error;
-  auto json = spec::parse_json_text(text.str(), file, error);
-  if (!json) return fail(error);
-  spec::Process p;
-  spec::codec::Failure failure;
-  spec::codec::read_value(*json, "", p, failure);
-  if (failure.failed()) return fail(file + ": " + failure.path + ": " + failure.reason);
-  return p;
+  return spec::read_document<spec::Process>(text.str(), file);
 }
 
 }  // namespace

@@ -67,17 +67,7 @@ Result<spec::Resources> read_resources_file(const std::string& file) {
     s << in.rdbuf();
     text = s.str();
   }
-  const std::string label = file == "-" ? "resources (stdin)" : file;
-  std::string error;
-  auto json = spec::parse_json_text(text, label, error);
-  if (!json) return fail(error);
-  spec::Resources r;
-  spec::codec::Failure failure;
-  spec::codec::read_value(*json, "", r, failure);
-  if (failure.failed()) {
-    return fail(label + ": " + (failure.path.empty() ? "" : failure.path + ": ") + failure.reason);
-  }
-  return r;
+  return spec::read_document<spec::Resources>(text, file == "-" ? "resources (stdin)" : file);
 }
 
 // runc's update flags on top of --resources (flags win, as in runc).

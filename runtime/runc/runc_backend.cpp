@@ -113,18 +113,15 @@ class RuncBackend final : public Backend {
   }
 
   Result<ProcessHandle> spawn_exec(const ExecOptions& o) override {
-    spec::Process process;
-    if (o.process) {
-      process = *o.process;
-    } else {
+    std::filesystem::path bundle;
+    if (!o.process) {
       auto st = state(o.id);
       if (!st) return std::unexpected(st.error());
-      auto spec = spec::load(std::filesystem::path(st->bundle) / "config.json");
-      if (!spec) return std::unexpected(spec.error());
-      process = spec->process.value_or(spec::Process{});
-      process.args = o.args;
-      process.terminal = o.tty;
+      bundle = st->bundle;
     }
+    auto found = exec_process_spec(o, bundle);
+    if (!found) return std::unexpected(found.error());
+    const spec::Process& process = *found;
     const auto base = o_.root + "/" + o.id + "-exec-" + std::to_string(::getpid()) + "-" + std::to_string(++exec_counter_);
     {
       std::ofstream out(base + ".json");
