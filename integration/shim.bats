@@ -2,15 +2,28 @@
 # containerd-shim-hippo-v2 driven by a private containerd through ctr: the lifecycle, stdio,
 # exec, signals, pause, events and grouping. Each test checks that its shim, mounts and cgroups
 # are gone afterwards.
+# integration/shim-runc.bats is a symlink to this file: every test runs once with the native
+# backend and once with the runc backend (config.yaml `backend: runc`), which must behave alike.
 
 load helpers
 source "$REPO_ROOT/hack/lib-ctr.sh"
 
+BACKEND=native
+[[ $(basename "$BATS_TEST_FILENAME") == shim-runc.bats ]] && BACKEND=runc
+
 setup_file() {
-  export NS=hippo-shim-$$
+  export NS=hippo-shim-$BACKEND-$$
   export CTRD_DIR=$BATS_FILE_TMPDIR/ctrd
   export IMAGE=docker.io/hippo/busybox:latest
   "$REPO_ROOT/hack/make-test-images.sh" "$BATS_FILE_TMPDIR/images" >/dev/null
+  # The shim inherits containerd's environment: HIPPO_CONFIG chooses the backend for all tests.
+  export RUNC_ROOT=$BATS_FILE_TMPDIR/runc
+  if [[ $BACKEND == runc ]]; then
+    printf 'backend: runc\nrunc_root: %s\n' "$RUNC_ROOT" >"$BATS_FILE_TMPDIR/hippo.yaml"
+  else
+    : >"$BATS_FILE_TMPDIR/hippo.yaml"
+  fi
+  export HIPPO_CONFIG=$BATS_FILE_TMPDIR/hippo.yaml
   # containerd finds containerd-shim-hippo-v2 on its PATH.
   PATH=$HIPPO_BUILD/bin:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD_DIR" >/dev/null
   export CONTAINERD_ADDRESS=$CTRD_DIR/containerd.sock
@@ -69,7 +82,8 @@ assert_shim_gone() {
 
 @test "ctr run --rm with --rootfs (no snapshotter mounts)" {
   cp -a "$BATS_FILE_TMPDIR/images/busybox-rootfs" "$BATS_TEST_TMPDIR/rootfs"
-  run hrun --rm --rootfs "$BATS_TEST_TMPDIR/rootfs" "$ID" sh -c 'echo rootfs-ok'
+  # Without an image there is no PATH in the spec (runc then finds nothing): name the binary.
+  run hrun --rm --rootfs "$BATS_TEST_TMPDIR/rootfs" "$ID" /bin/sh -c 'echo rootfs-ok'
   [ "$status" -eq 0 ]
   [ "$output" = rootfs-ok ]
   assert_shim_gone "$ID"
@@ -190,7 +204,9 @@ wait_task() {  # wait_task ID STATUS: bounded poll of ctr task ls
   for i in $(seq 100); do hctr task ls | grep -q "^$ID " || break; sleep 0.1; done
   hctr containers delete "$ID"
   assert_shim_gone "$ID"
+  # Nor does the backend's record of it.
   [ ! -e "/run/hippo/containerd/$NS/$ID" ]
+  [ -z "$(runc --root "$RUNC_ROOT/$NS" list -q 2>/dev/null)" ]
   # The dead daemon's socket went with the cleanup.
   [ ! -e "$socket" ]
 }
@@ -256,22 +272,47 @@ SH
   assert_shim_gone "$ID"
 }
 
-@test "the runc backend (config.yaml backend: runc) runs the same lifecycle through runc" {
-  printf 'backend: runc\nrunc_root: %s\n' "$BATS_TEST_TMPDIR/runc" >"$BATS_TEST_TMPDIR/hippo.yaml"
-  run hrun --rm --runtime-config-path "$BATS_TEST_TMPDIR/hippo.yaml" "$IMAGE" "$ID" sh -c 'echo via-runc; exit 4'
+@test "runtime options ConfigPath chooses the other backend for one container" {
+  # This file's default backend comes from HIPPO_CONFIG; ctr's --runtime-config-path (runtime
+  # options ConfigPath) overrides it per container.
+  if [[ $BACKEND == native ]]; then other=runc; else other=native; fi
+  printf 'backend: %s\nrunc_root: %s\n' "$other" "$BATS_TEST_TMPDIR/runc" >"$BATS_TEST_TMPDIR/other.yaml"
+  run hrun --rm --runtime-config-path "$BATS_TEST_TMPDIR/other.yaml" "$IMAGE" "$ID" sh -c 'echo via-other; exit 4'
   [ "$status" -eq 4 ]
-  [ "$output" = via-runc ]
-  hrun -d --runtime-config-path "$BATS_TEST_TMPDIR/hippo.yaml" "$IMAGE" "$ID-d" sleep 1000
+  [ "$output" = via-other ]
+  hrun -d --runtime-config-path "$BATS_TEST_TMPDIR/other.yaml" "$IMAGE" "$ID-d" sleep 1000
   wait_task "$ID-d" RUNNING
-  # runc itself holds the container's state.
-  runc --root "$BATS_TEST_TMPDIR/runc/$NS" state "$ID-d" | jq -e '.status == "running"'
+  # Only runc holds state for a runc-backed container; runc knows nothing of a native one.
+  if [[ $other == runc ]]; then
+    runc --root "$BATS_TEST_TMPDIR/runc/$NS" state "$ID-d" | jq -e '.status == "running"'
+  else
+    [ -z "$(runc --root "$RUNC_ROOT/$NS" list -q 2>/dev/null)" ]
+  fi
   run hctr task exec --fifo-dir "$FIFOS" --exec-id e1 "$ID-d" sh -c 'exit 6'
   [ "$status" -eq 6 ]
   hctr task kill -s SIGKILL "$ID-d"
   wait_task "$ID-d" STOPPED
   hctr task delete "$ID-d"
   hctr containers delete "$ID-d"
-  run runc --root "$BATS_TEST_TMPDIR/runc/$NS" list -q
-  [ -z "$output" ]
+  [ -z "$(runc --root "$BATS_TEST_TMPDIR/runc/$NS" list -q 2>/dev/null)" ]
   assert_shim_gone "$ID-d"
+}
+
+@test "a container killed by its memory limit: /tasks/oom before /tasks/exit, exit status 137" {
+  hctr events >"$BATS_TEST_TMPDIR/events" 2>&1 &
+  events_pid=$!
+  sleep 0.5
+  # (This machine has no swap: the limit alone makes the kernel kill.)
+  run hrun --rm --memory-limit 33554432 "$IMAGE" "$ID" sh -c 'tail /dev/zero'
+  [ "$status" -eq 137 ]
+  for i in $(seq 50); do grep -q "/tasks/delete" "$BATS_TEST_TMPDIR/events" && break; sleep 0.1; done
+  kill "$events_pid" || true
+  grep "$ID" "$BATS_TEST_TMPDIR/events" | grep -o '/tasks/[a-z-]*' >"$BATS_TEST_TMPDIR/topics"
+  run cat "$BATS_TEST_TMPDIR/topics"
+  [ "${lines[0]}" = /tasks/create ]
+  [ "${lines[1]}" = /tasks/start ]
+  [ "${lines[2]}" = /tasks/oom ]
+  [ "${lines[3]}" = /tasks/exit ]
+  grep "/tasks/exit" "$BATS_TEST_TMPDIR/events" | grep -q '"exit_status":137'
+  assert_shim_gone "$ID"
 }

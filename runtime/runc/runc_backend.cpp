@@ -13,6 +13,7 @@
 #include "oci-spec/config.hpp"
 #include "oci-spec/schema.hpp"
 #include "oci-spec/state.hpp"
+#include "runtime/cgroups/proc_cgroup.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/syscalls.hpp"
 #include "runtime/runc/runc_command.hpp"
@@ -218,8 +219,13 @@ class RuncBackend final : public Backend {
     return out;
   }
 
+  // runc made the cgroup: find it from the init's /proc/<pid>/cgroup, as containerd's runc
+  // shim does, so the shim watches OOM kills the same way for both backends.
   Result<std::string> memory_cgroup_dir(const std::string& id) override {
-    return fail("runc backend: container " + id + ": OOM events come from runc, not watched by hippo");
+    auto st = state(id);
+    if (!st) return std::unexpected(st.error());
+    if (st->pid <= 0) return fail("runc backend: container " + id + " has no init process");
+    return cgroups::memory_dir_of_pid(st->pid);
   }
 
  private:
