@@ -211,6 +211,20 @@ wait_task() {  # wait_task ID STATUS: bounded poll of ctr task ls
   [ ! -e "$socket" ]
 }
 
+@test "an init sharing our pid namespace takes its other processes with it when it exits" {
+  run hrun --rm --with-ns "pid:/proc/$$/ns/pid" "$IMAGE" "$ID" sh -c 'sleep 1000 </dev/null >/dev/null 2>&1 & echo $!; exit 3'
+  [ "$status" -eq 3 ]
+  child=$output
+  [ -n "$child" ]
+  # The kernel does not end it (the init was not pid 1 of a namespace): the shim must.
+  for i in $(seq 50); do [ -d "/proc/$child" ] || break; sleep 0.1; done
+  if [ -d "/proc/$child" ] && grep -q sleep "/proc/$child/cmdline"; then
+    echo "leak: $child still runs" >&2
+    return 1
+  fi
+  assert_shim_gone "$ID"
+}
+
 @test "20 containers in parallel each print their own output" {
   for n in $(seq 20); do
     hrun --rm "$IMAGE" "$ID-$n" sh -c "echo out-$n" >"$BATS_TEST_TMPDIR/out-$n" 2>&1 &

@@ -189,7 +189,8 @@ class NativeBackend final : public Backend {
   Result<void> kill(const std::string& id, int signal, bool all) override {
     auto c = open(id);
     if (!c) return std::unexpected(c.error());
-    if (c->status == "stopped") return fail("container not running");
+    // --all reaches what is left in the cgroup even after the init died (as runc does): an
+    // init that shared its pid namespace leaves processes the kernel does not end.
     if (all) {
       auto pids = c->cgroup->pids();
       if (!pids) return std::unexpected(pids.error());
@@ -198,6 +199,7 @@ class NativeBackend final : public Backend {
       if (signal == SIGKILL && c->status == "paused") (void)c->cgroup->thaw();
       return {};
     }
+    if (c->status == "stopped") return fail("container not running");
     UniqueFd pidfd(linux::sys::pidfd_open(c->state.pid));
     // Re-check after opening the pidfd: the pid cannot be reused while we hold it.
     if (!pidfd || !init_alive(c->state)) return fail("container not running");
@@ -221,10 +223,12 @@ class NativeBackend final : public Backend {
         return fail("cannot delete container \"" + id + "\" that is not stopped: " + c->status);
       }
     }
+    // Whatever is left in the cgroup goes, also after a stopped init that did not own its pid
+    // namespace; destroy() then waits for the cgroup to empty.
+    if (auto pids = c->cgroup->pids()) {
+      for (pid_t pid : *pids) ::kill(pid, SIGKILL);
+    }
     if (c->status != "stopped") {
-      if (auto pids = c->cgroup->pids()) {
-        for (pid_t pid : *pids) ::kill(pid, SIGKILL);
-      }
       UniqueFd pidfd(linux::sys::pidfd_open(c->state.pid));
       if (pidfd && init_alive(c->state)) linux::sys::pidfd_send_signal(pidfd.get(), SIGKILL);
       if (c->status == "paused") (void)c->cgroup->thaw();

@@ -14,7 +14,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "cgroups/v1/metrics.pb-c.h"
 #include "containerd/events/task.pb-c.h"
 #include "containerd/runc/options.pb-c.h"
 #include "containerd/task/v2/shim.pb-c.h"
@@ -22,6 +21,8 @@
 #include "runtime/linux/syscalls.hpp"
 #include "runtime/runc/runc_backend.hpp"
 #include "shim/proto_util.hpp"
+#include "runtime/cgroups/cgroup_files.hpp"
+#include "shim/metrics.hpp"
 #include "shim/rootfs.hpp"
 #include "shim/runtime_options.hpp"
 
@@ -38,6 +39,19 @@ Status error_status(const Error& e, Code fallback = Code::kUnknown) {
   if (e.code == ENOENT) return {Code::kNotFound, e.message};
   if (e.code == EEXIST) return {Code::kAlreadyExists, e.message};
   return {fallback, e.message};
+}
+
+// Whether `pid` is 1 in its innermost pid namespace (the last NSpid field): then the kernel
+// ends every other process of that namespace when it exits. Unknown counts as "no".
+bool is_pid_namespace_init(pid_t pid) {
+  auto status = cgroups::read_file("/proc/" + std::to_string(pid) + "/status", cgroups::Tree::kernel);
+  if (!status) return false;
+  const auto at = status->find("\nNSpid:");
+  if (at == std::string::npos) return false;
+  const auto end = status->find('\n', at + 1);
+  const auto line = std::string_view(*status).substr(at + 1, end - at - 1);
+  const auto last = line.find_last_of(" \t");
+  return last != std::string_view::npos && line.substr(last + 1) == "1";
 }
 
 void reply_message(ttrpc::Reply& reply, const ProtobufCMessage* m) { reply(Status::Ok(), pack(m)); }
@@ -237,6 +251,7 @@ void TaskService::create(std::string_view payload, Reply reply) {
     return reply(error_status(handle.error()), "");
   }
   c->init.pid = handle->pid;
+  c->kill_all_on_exit = !is_pid_namespace_init(handle->pid);
   c->init.pidfd = std::move(handle->pidfd);
   c->init.pty = std::move(handle->pty_master);
   if (auto dir = backend->memory_cgroup_dir(id)) {
@@ -371,7 +386,7 @@ void TaskService::on_exit(const std::string& container_id, const std::string& ex
   if (exec_id.empty()) {
     // An init sharing its pid namespace leaves processes behind: they go with it (as runc's
     // shim does), and their exits go out before init's.
-    (void)c->backend->kill(c->id, SIGKILL, true);
+    if (c->kill_all_on_exit) (void)c->backend->kill(c->id, SIGKILL, true);
     drain_oom(*c);
     const bool execs_running = std::ranges::any_of(c->execs, [](const auto& e) {
       return e.second->state == ProcessState::kRunning || e.second->state == ProcessState::kPaused;
@@ -630,29 +645,8 @@ void TaskService::stats(std::string_view payload, Reply reply) {
   if (!c) return;
   auto st = c->backend->stats(c->id);
   if (!st) return reply(error_status(st.error(), Code::kNotFound), "");
-  Io__Containerd__Cgroups__V1__CPUUsage usage = IO__CONTAINERD__CGROUPS__V1__CPUUSAGE__INIT;
-  usage.total = st->cpu_usage_ns;
-  Io__Containerd__Cgroups__V1__CPUStat cpu = IO__CONTAINERD__CGROUPS__V1__CPUSTAT__INIT;
-  cpu.usage = &usage;
-  Io__Containerd__Cgroups__V1__MemoryEntry mem_usage = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT;
-  mem_usage.usage = st->memory.usage;
-  mem_usage.max = st->memory.max_usage;
-  mem_usage.limit = st->memory.limit;
-  mem_usage.failcnt = st->memory.failcnt;
-  Io__Containerd__Cgroups__V1__MemoryStat memory = IO__CONTAINERD__CGROUPS__V1__MEMORY_STAT__INIT;
-  memory.usage = &mem_usage;
-  Io__Containerd__Cgroups__V1__PidsStat pids = IO__CONTAINERD__CGROUPS__V1__PIDS_STAT__INIT;
-  pids.current = st->pids_current;
-  pids.limit = st->pids_limit;
-  Io__Containerd__Cgroups__V1__MemoryOomControl oom = IO__CONTAINERD__CGROUPS__V1__MEMORY_OOM_CONTROL__INIT;
-  oom.oom_kill = st->memory.oom_kills;
-  Io__Containerd__Cgroups__V1__Metrics metrics = IO__CONTAINERD__CGROUPS__V1__METRICS__INIT;
-  metrics.cpu = &cpu;
-  metrics.memory = &memory;
-  metrics.pids = &pids;
-  metrics.memory_oom_control = &oom;
-  // TODO(v2 hosts): io.containerd.cgroups.v2.Metrics when the cgroup is on cgroup2.
-  OwnedAny any("io.containerd.cgroups.v1.Metrics", pack(metrics));
+  auto metrics = encode_metrics(*st, metrics_version_);
+  OwnedAny any(std::move(metrics.type_url), std::move(metrics.bytes));
   Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;
   resp.stats = &any.any;
   reply_message(reply, &resp.base);

@@ -17,6 +17,7 @@
 #include "runtime/backend.hpp"
 #include "runtime/cgroups/oom.hpp"
 #include "runtime/runc/runc_backend.hpp"
+#include "shim/metrics.hpp"
 #include "shim/process_state.hpp"
 #include "shim/publisher.hpp"
 #include "shim/stdio.hpp"
@@ -48,6 +49,9 @@ struct Container {
   std::map<std::string, std::unique_ptr<Process>> execs;
   std::optional<cgroups::OomWatcher> oom;
   bool init_exit_deferred = false;  // waiting for exec exits to go out first
+  // The init is not pid 1 of its pid namespace (the host's or another container's): its exit
+  // does not end the others, so the shim kills them, as runc's shim does.
+  bool kill_all_on_exit = false;
 };
 
 class TaskService {
@@ -101,6 +105,7 @@ class TaskService {
   std::string ns_;
   std::function<void()> request_exit_;
   std::optional<runtime::RuncOptions> default_runc_;
+  MetricsVersion metrics_version_ = host_metrics_version();
   std::map<std::string, std::unique_ptr<Container>, std::less<>> containers_;
 };
 
