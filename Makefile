@@ -37,13 +37,16 @@ demo: deps
 	$(MAKE) build
 	hack/demo.sh $(BUILD)
 
+# Benchmarks measure the release build (MinSizeRel + LTO) in its own directory, whatever
+# configuration $(BUILD) holds.
+RELEASE_BUILD ?= build-release
 bench: deps
-	$(MAKE) build
-	hack/bench-run.sh $(BUILD)
-	hack/bench-shim.sh $(BUILD)
+	$(MAKE) build BUILD=$(RELEASE_BUILD) CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=MinSizeRel -DHIPPO_BUILD_TESTS=OFF"
+	hack/bench-run.sh $(RELEASE_BUILD)
+	hack/bench-shim.sh $(RELEASE_BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(RELEASE_BUILD)
