@@ -1,32 +1,30 @@
 #include "config.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
+#include <cstring>
 #include <initializer_list>
-#include <sstream>
+
+#include "oci-spec/file_io.hpp"
+#include "runtime/config_yaml.hpp"
 
 namespace hippo::runtime {
 namespace {
 
-std::string node_kind(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
+std::string kind_name(YamlEntry::Kind kind) {
+  switch (kind) {
+    case YamlEntry::Kind::null:
       return "null";
-    case YAML::NodeType::Sequence:
+    case YamlEntry::Kind::list:
       return "a list";
-    case YAML::NodeType::Map:
+    case YamlEntry::Kind::mapping:
       return "a mapping";
     default:
       return "a scalar";
   }
 }
 
-std::string at_line(const YAML::Mark& mark) {
-  return mark.line >= 0 ? " (line " + std::to_string(mark.line + 1) + ")" : "";
-}
+std::string at_line(int line) { return " (line " + std::to_string(line) + ")"; }
 
 struct Key {
   std::string_view name;
@@ -55,35 +53,21 @@ std::string one_of(std::initializer_list<std::string_view> allowed) {
 
 Result<Config> parse_config(std::string_view yaml_text, std::string_view label) {
   const std::string where(label);
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return fail(where + ": invalid YAML" + at_line(e.mark) + ": " + e.msg);
-  }
-  Config config;
-  if (root.IsNull()) return config;  // an empty file keeps every default
-  if (!root.IsMap()) return fail(where + ": expected a mapping of keys at the top level");
-  for (const auto& item : root) {
-    const auto& key_node = item.first;
-    const auto& value = item.second;
-    if (!key_node.IsScalar()) return fail(where + ": keys must be plain names" + at_line(key_node.Mark()));
-    const auto name = key_node.Scalar();
-    auto key = std::ranges::find(kKeys, name, &Key::name);
-    if (key == std::end(kKeys)) {
-      return fail(where + ": unknown key \"" + name + "\"" + at_line(key_node.Mark()));
+  auto entries = parse_flat_yaml(yaml_text);
+  if (!entries) return fail(where + ": " + entries.error().message);
+  Config config;  // an empty file keeps every default
+  for (const auto& e : *entries) {
+    auto key = std::ranges::find(kKeys, e.key, &Key::name);
+    if (key == std::end(kKeys)) return fail(where + ": unknown key \"" + e.key + "\"" + at_line(e.key_line));
+    if (e.kind != YamlEntry::Kind::scalar) {
+      return fail(where + ": " + e.key + ": expected a string, got " + kind_name(e.kind) + at_line(e.value_line));
     }
-    if (!value.IsScalar()) {
-      return fail(where + ": " + name + ": expected a string, got " + node_kind(value) +
-                  at_line(value.Mark()));
+    if (e.value.empty()) return fail(where + ": " + e.key + ": must not be empty" + at_line(e.value_line));
+    if (key->allowed.size() != 0 && std::ranges::find(key->allowed, e.value) == key->allowed.end()) {
+      return fail(where + ": " + e.key + ": must be one of " + one_of(key->allowed) + ", got \"" + e.value +
+                  "\"" + at_line(e.value_line));
     }
-    const auto text = value.Scalar();
-    if (text.empty()) return fail(where + ": " + name + ": must not be empty" + at_line(value.Mark()));
-    if (key->allowed.size() != 0 && std::ranges::find(key->allowed, text) == key->allowed.end()) {
-      return fail(where + ": " + name + ": must be one of " + one_of(key->allowed) + ", got \"" +
-                  text + "\"" + at_line(value.Mark()));
-    }
-    config.*(key->field) = text;
+    config.*(key->field) = e.value;
   }
   return config;
 }
@@ -99,14 +83,12 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& explicit_
     path = kDefaultConfigPath;
     must_exist = false;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (!must_exist && errno == ENOENT) return Config{};
-    return fail_errno("config " + path.string());
+  auto text = read_text_file(path.string());
+  if (!text) {
+    if (!must_exist && text.error().code == ENOENT) return Config{};
+    return fail("config " + path.string() + ": " + std::strerror(text.error().code));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  auto config = parse_config(text.str(), path.string());
+  auto config = parse_config(*text, path.string());
   if (config) config->source = path;
   return config;
 }

@@ -72,6 +72,58 @@ TEST(ConfigYaml, SyntaxErrorNamesLine) {
   EXPECT_TRUE(c.error().message.starts_with("c.yaml: invalid YAML (line ")) << c.error().message;
 }
 
+TEST(ConfigYaml, QuotesCommentsAndMarkers) {
+  auto c = parse_config(R"(%YAML 1.2
+---
+# hippo settings
+backend: "runc"            # quoted
+runc_binary: '/opt/it''s/runc'
+runc_root: /run/a#b        # a '#' inside a plain value stays
+state_root: "/run/x\ty"
+log_level: debug
+...
+ignored: after the document end
+)",
+                        "c.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->backend, "runc");
+  EXPECT_EQ(c->runc_binary, "/opt/it's/runc");
+  EXPECT_EQ(c->runc_root, "/run/a#b");
+  EXPECT_EQ(c->state_root, "/run/x\ty");
+  EXPECT_EQ(c->log_level, "debug");
+}
+
+TEST(ConfigYaml, NestedAndFlowValuesAreRefusedWithTheirKind) {
+  auto m = parse_config("log_level:\n  a: b\n", "c.yaml");
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().message, "c.yaml: log_level: expected a string, got a mapping (line 2)");
+  auto f = parse_config("backend: {a: b}\n", "c.yaml");
+  ASSERT_FALSE(f);
+  EXPECT_EQ(f.error().message, "c.yaml: backend: expected a string, got a mapping (line 1)");
+  auto l = parse_config("backend: [a, b]\n", "c.yaml");
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().message, "c.yaml: backend: expected a string, got a list (line 1)");
+  auto n = parse_config("backend:\nlog_level: info\n", "c.yaml");
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error().message, "c.yaml: backend: expected a string, got null (line 1)");
+}
+
+TEST(ConfigYaml, SyntaxTheSubsetDoesNotReadIsAnErrorWithItsLine) {
+  for (const char* text : {"backend: \"runc\n", "backend: 'runc\n", "backend runc\n",
+                           "backend: runc\n  more\n", "\tbackend: runc\n", "backend: &a runc\n",
+                           "backend: |\n  runc\n", "backend: \"a\" b\n", "---\na: b\n---\nc: d\n"}) {
+    auto c = parse_config(text, "c.yaml");
+    ASSERT_FALSE(c) << text;
+    EXPECT_TRUE(c.error().message.starts_with("c.yaml: invalid YAML (line ")) << c.error().message;
+  }
+}
+
+TEST(ConfigYaml, DuplicateKeyIsAnError) {
+  auto c = parse_config("backend: runc\nbackend: native\n", "c.yaml");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, "c.yaml: duplicate key \"backend\" (line 2)");
+}
+
 class ConfigFile : public testing::Test {
  protected:
   void SetUp() override {
