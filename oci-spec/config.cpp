@@ -1,8 +1,6 @@
 #include "config.hpp"
 
-#include <fstream>
-#include <sstream>
-
+#include "oci-spec/file_io.hpp"
 #include "schema.hpp"
 
 namespace hippo::spec {
@@ -25,12 +23,9 @@ Result<Spec> parse(std::string_view json_text, std::string_view label) {
 }
 
 Result<Spec> load(const std::filesystem::path& file, std::string_view label) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail_errno("open " + file.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return fail_errno("read " + file.string());
-  auto spec = parse(text.str(), label);
+  auto text = read_text_file(file.string());
+  if (!text) return std::unexpected(text.error());
+  auto spec = parse(*text, label);
   if (!spec) return spec;
   if (auto ok = validate(*spec, label); !ok) return std::unexpected(ok.error());
   return spec;

@@ -66,6 +66,16 @@ Result<void> replace_text_file(const std::string& path, std::string_view content
   return {};
 }
 
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> lines;
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    lines.emplace_back(text.substr(0, nl));
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+  return lines;
+}
+
 void write_all(int fd, std::string_view text) { (void)write_fd(fd, text, "fd " + std::to_string(fd)); }
 
 }  // namespace hippo

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "oci-spec/error.hpp"
 
@@ -18,6 +19,9 @@ Result<void> write_text_file(const std::string& path, std::string_view content, 
 
 // Writes to `path`.tmp then renames it over `path`: readers see the old or the new content.
 Result<void> replace_text_file(const std::string& path, std::string_view content);
+
+// The lines of `text` without their '\n' (a last line without one counts too).
+std::vector<std::string> split_lines(std::string_view text);
 
 // Writes all of `text` to fd (stdout/stderr of the one-shot actions), retrying short writes.
 void write_all(int fd, std::string_view text);

@@ -3,10 +3,10 @@
 #include <seccomp.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <string>
 
 #include "hippo/version.hpp"
+#include "oci-spec/file_io.hpp"
 #include "oci-spec/names.hpp"
 
 namespace hippo::runtime {
@@ -26,9 +26,8 @@ struct Implemented {
 constexpr Implemented kImplemented{};
 
 bool apparmor_enabled_on_host() {
-  std::ifstream in("/sys/module/apparmor/parameters/enabled");
-  std::string v;
-  return in >> v && v == "Y";
+  auto v = read_text_file("/sys/module/apparmor/parameters/enabled");
+  return v && v->starts_with("Y");
 }
 
 bool selinux_enabled_on_host() { return ::access("/sys/fs/selinux/enforce", F_OK) == 0; }

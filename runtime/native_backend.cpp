@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
 
 #include "oci-spec/config.hpp"
+#include "oci-spec/file_io.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/bundle.hpp"
 #include "runtime/linux/console.hpp"
@@ -46,15 +46,8 @@ Result<std::string> cgroup_path_for(const spec::Spec& s, const std::string& id) 
 }
 
 Result<void> write_pid_file(const std::string& file, pid_t pid) {
-  const std::string tmp = file + ".hippo-tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << pid;
-    out.flush();
-    if (!out) return fail_errno("write pid file " + tmp);
-  }
-  if (::rename(tmp.c_str(), file.c_str()) != 0) return fail_errno("rename pid file " + file);
-  return {};
+  // runc writes it atomically too: a watcher never reads a partial pid.
+  return replace_text_file(file, std::to_string(pid));
 }
 
 std::string status_of(const ContainerDir& dir, const StoredState& st, const cgroups::Manager& cg) {

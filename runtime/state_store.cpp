@@ -4,9 +4,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
+#include <charconv>
 
+#include "oci-spec/file_io.hpp"
 #include "oci-spec/json_codec.hpp"
 
 namespace hippo::runtime {
@@ -69,25 +69,14 @@ Result<ContainerDir> ContainerDir::open(const std::filesystem::path& root, const
 }
 
 Result<void> ContainerDir::write(const StoredState& state) const {
-  const auto tmp = path_ / "state.json.tmp";
-  const auto final_path = path_ / "state.json";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << spec::codec::write_value(state).dump() << "\n";
-    out.flush();
-    if (!out) return fail_errno("write " + tmp.string());
-  }
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) return fail_errno("rename " + tmp.string());
-  return {};
+  return replace_text_file((path_ / "state.json").string(), spec::codec::write_value(state).dump() + "\n");
 }
 
 Result<StoredState> ContainerDir::read() const {
   const auto file = path_ / "state.json";
-  std::ifstream in(file);
-  if (!in) return fail_errno("open " + file.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  return spec::read_document<StoredState>(text.str(), file.string());
+  auto text = read_text_file(file.string());
+  if (!text) return std::unexpected(text.error());
+  return spec::read_document<StoredState>(*text, file.string());
 }
 
 Result<void> ContainerDir::remove() {
@@ -109,21 +98,27 @@ std::vector<std::string> list_container_ids(const std::filesystem::path& root) {
 }
 
 std::optional<uint64_t> process_start_time(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  if (!std::getline(in, text)) return std::nullopt;
+  auto text = read_text_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!text) return std::nullopt;
   // comm may hold spaces and parentheses: fields resume after the last ')'.
-  const auto close = text.rfind(')');
+  const auto close = text->rfind(')');
   if (close == std::string::npos) return std::nullopt;
-  std::istringstream fields(text.substr(close + 2));
-  std::string field;
-  std::string state;
-  fields >> state;  // field 3
-  if (state == "Z" || state == "X") return std::nullopt;
-  for (int i = 4; i <= 22; ++i) {
-    if (!(fields >> field)) return std::nullopt;
+  std::string_view rest = std::string_view(*text).substr(close + 1);
+  // Field 3 is the state, field 22 the start time.
+  for (int field = 3; field <= 22; ++field) {
+    while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    const auto end = std::min(rest.find(' '), rest.size());
+    const auto value = rest.substr(0, end);
+    if (value.empty()) return std::nullopt;
+    if (field == 3 && (value == "Z" || value == "X")) return std::nullopt;
+    if (field == 22) {
+      uint64_t start = 0;
+      if (std::from_chars(value.data(), value.data() + value.size(), start).ec != std::errc{}) return std::nullopt;
+      return start;
+    }
+    rest.remove_prefix(end);
   }
-  return std::stoull(field);
+  return std::nullopt;
 }
 
 bool init_alive(const StoredState& state) {

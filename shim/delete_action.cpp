@@ -9,10 +9,9 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
 
 #include "containerd/task/v2/shim.pb-c.h"
+#include "oci-spec/file_io.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/runc/runc_backend.hpp"
 #include "shim/actions.hpp"
@@ -26,9 +25,9 @@ namespace {
 // A daemon killed outright leaves its socket behind: if nothing listens on the address this
 // container used, remove it (a live daemon of the group keeps it).
 void remove_dead_socket(const std::string& bundle) {
-  std::ifstream in(bundle + "/address");
-  std::string address;
-  if (!std::getline(in, address) || !address.starts_with("unix://")) return;
+  auto text = read_text_file(bundle + "/address");
+  if (!text || !text->starts_with("unix://")) return;
+  const auto address = split_lines(*text).front();
   const std::string path = address.substr(7);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -46,15 +45,17 @@ int run_delete(const ShimFlags& flags) {
   const std::string bundle = flags.bundle.empty() ? std::filesystem::current_path().string() : flags.bundle;
   // The state root `start` chose (its config.yaml may have come from runtime options).
   std::string root = shim_state_root("", flags.ns);
-  if (std::ifstream in(bundle + "/hippo-state-root"); in) std::getline(in, root);
+  if (auto text = read_text_file(bundle + "/hippo-state-root"); text && !text->empty()) {
+    root = split_lines(*text).front();
+  }
   std::unique_ptr<runtime::Backend> backend;
-  if (std::ifstream runc_file(bundle + "/hippo-runc"); runc_file) {
+  if (auto text = read_text_file(bundle + "/hippo-runc")) {
+    auto lines = split_lines(*text);
+    lines.resize(3);
     runtime::RuncOptions o;
-    std::string cgroup;
-    std::getline(runc_file, o.binary);
-    std::getline(runc_file, o.root);
-    std::getline(runc_file, cgroup);
-    o.systemd_cgroup = cgroup == "systemd";
+    o.binary = lines[0];
+    o.root = lines[1];
+    o.systemd_cgroup = lines[2] == "systemd";
     backend = runtime::make_runc_backend(o);
   } else {
     backend = runtime::make_native_backend({root});
@@ -62,11 +63,11 @@ int run_delete(const ShimFlags& flags) {
   uint32_t pid = 0;
   if (auto st = backend->state(flags.id)) pid = static_cast<uint32_t>(st->pid);
   if (auto ok = backend->remove(flags.id, /*force=*/true); !ok) {
-    std::cerr << "delete " << flags.id << ": " << ok.error().message << "\n";
+    write_all(STDERR_FILENO, "delete " + flags.id + ": " + ok.error().message + "\n");
     return 1;
   }
   if (auto ok = unmount_all(bundle + "/rootfs"); !ok) {
-    std::cerr << "delete " << flags.id << ": " << ok.error().message << "\n";
+    write_all(STDERR_FILENO, "delete " + flags.id + ": " + ok.error().message + "\n");
     return 1;
   }
   remove_dead_socket(bundle);
@@ -75,7 +76,7 @@ int run_delete(const ShimFlags& flags) {
   resp.pid = pid;
   resp.exit_status = 128 + 9;  // as runc's shim: the container was (or is now) SIGKILLed
   resp.exited_at = &now.ts;
-  std::cout << pack(resp) << std::flush;
+  write_all(STDOUT_FILENO, pack(resp));
   return 0;
 }
 

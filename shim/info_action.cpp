@@ -1,10 +1,11 @@
 // `-info`: RuntimeInfo for containerd 2.x introspection, with the OCI features document.
 
-#include <iostream>
+#include <unistd.h>
 
 #include "containerd/types/introspection.pb-c.h"
 #include "hippo/version.hpp"
 #include "oci-spec/features.hpp"
+#include "oci-spec/file_io.hpp"
 #include "runtime/features.hpp"
 #include "shim/actions.hpp"
 #include "shim/proto_util.hpp"
@@ -21,7 +22,7 @@ int run_info() {
   info.name = const_cast<char*>("io.containerd.hippo.v2");
   info.version = &version;
   info.features = &features.any;
-  std::cout << pack(info) << std::flush;
+  write_all(STDOUT_FILENO, pack(info));
   return 0;
 }
 

@@ -2,29 +2,31 @@
 // Actions: `start` (containerd runs it to get an address), `delete` (cleanup), `-info`, `-v`;
 // without an action it is the daemon serving the Task API (forked by start in practice).
 
-#include <iostream>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
 #include "hippo/version.hpp"
+#include "oci-spec/file_io.hpp"
 #include "shim/actions.hpp"
 
 int main(int argc, char** argv) {
   using namespace hippo::shim;
   auto flags = parse_shim_flags(std::vector<std::string>(argv + 1, argv + argc));
   if (!flags) {
-    std::cerr << "containerd-shim-hippo-v2: " << flags.error().message << "\n";
+    hippo::write_all(STDERR_FILENO, "containerd-shim-hippo-v2: " + flags.error().message + "\n");
     return 1;
   }
   if (flags->version) {
-    std::cout << "containerd-shim-hippo-v2:\n  Version:  " << hippo::kVersion
-              << "\n  Revision: " << hippo::kGitCommit << "\n";
+    hippo::write_all(STDOUT_FILENO, std::string("containerd-shim-hippo-v2:\n  Version:  ") + hippo::kVersion +
+                                        "\n  Revision: " + hippo::kGitCommit + "\n");
     return 0;
   }
   if (flags->info) return run_info();
   if (flags->action == "start") return run_start(*flags);
   if (flags->action == "delete") return run_delete(*flags);
-  std::cerr << "containerd-shim-hippo-v2: run with `start` by containerd; the daemon is started "
-               "by it\n";
+  hippo::write_all(STDERR_FILENO,
+                   "containerd-shim-hippo-v2: run with `start` by containerd; the daemon is started by it\n");
   return 1;
 }

@@ -6,10 +6,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "oci-spec/file_io.hpp"
 #include "runtime/linux/mount_options.hpp"
 
 namespace hippo::shim {
@@ -31,12 +30,16 @@ std::string unescape(const std::string& s) {
 
 std::vector<std::string> mounts_under(const std::string& path) {
   std::vector<std::string> out;
-  std::ifstream in("/proc/self/mountinfo");
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, point;
-    f >> id >> parent >> dev >> root >> point;
-    point = unescape(point);
+  auto text = read_text_file("/proc/self/mountinfo");
+  if (!text) return out;
+  for (const auto& line : split_lines(*text)) {
+    // id parent major:minor root mount-point …
+    std::string_view rest = line;
+    for (int skip = 0; skip < 4 && !rest.empty(); ++skip) {
+      rest.remove_prefix(std::min(rest.find(' '), rest.size()));
+      rest.remove_prefix(rest.empty() ? 0 : 1);
+    }
+    const auto point = unescape(std::string(rest.substr(0, rest.find(' '))));
     if (point == path || point.starts_with(path + "/")) out.push_back(point);
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });

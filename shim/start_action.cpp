@@ -11,13 +11,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 
 #include "containerd/bootstrap/bootstrap.pb-c.h"
 #include "containerd/runc/options.pb-c.h"
 #include "oci-spec/config.hpp"
+#include "oci-spec/file_io.hpp"
 #include "runtime/config.hpp"
 #include "runtime/linux/unique_fd.hpp"
 #include "shim/actions.hpp"
@@ -74,10 +72,8 @@ StartInput parse_stdin(const std::string& data, const ShimFlags& flags) {
 
 // The group a container joins: hippo's group annotation, then the CRI sandbox id, else itself.
 std::string group_of(const ShimFlags& flags, const runtime::Config& config) {
-  std::ifstream in("config.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto spec = spec::parse(text.str());
+  auto text = read_text_file("config.json");
+  auto spec = text ? spec::parse(*text) : std::unexpected(text.error());
   if (spec && spec->annotations) {
     for (const auto& key : {config.group_annotation, std::string("io.kubernetes.cri.sandbox-id")}) {
       auto it = spec->annotations->find(key);
@@ -122,11 +118,7 @@ Result<UniqueFd> listen_on(const std::string& path, bool& reused) {
 
 Result<void> write_address(const std::string& address) {
   // containerd 1.6 reads it verbatim: no trailing newline.
-  std::ofstream out("address", std::ios::trunc);
-  out << address;
-  out.flush();
-  if (!out) return fail_errno("write address file");
-  return {};
+  return write_text_file("address", address);
 }
 
 }  // namespace
@@ -137,7 +129,7 @@ int run_start(const ShimFlags& flags) {
                                          ? std::nullopt
                                          : std::optional<std::filesystem::path>(input.config_path));
   if (!config) {
-    std::cerr << config.error().message << "\n";
+    write_all(STDERR_FILENO, config.error().message + "\n");
     return 1;
   }
   const std::string group = group_of(flags, *config);
@@ -151,7 +143,7 @@ int run_start(const ShimFlags& flags) {
   bool reused = false;
   auto listener = listen_on(path, reused);
   if (!listener) {
-    std::cerr << listener.error().message << "\n";
+    write_all(STDERR_FILENO, listener.error().message + "\n");
     return 1;
   }
   if (!reused) {
@@ -183,15 +175,15 @@ int run_start(const ShimFlags& flags) {
     listener->reset();
   }
   // `delete` runs without options: tell it where this container's state lives.
-  {
-    std::ofstream root_file("hippo-state-root", std::ios::trunc);
-    root_file << shim_state_root(input.config_path, flags.ns);
-  }
-  if (auto ok = write_address(address); !ok) {
-    std::cerr << ok.error().message << "\n";
+  if (auto ok = write_text_file("hippo-state-root", shim_state_root(input.config_path, flags.ns)); !ok) {
+    write_all(STDERR_FILENO, ok.error().message + "\n");
     return 1;
   }
-  std::cout << address << std::flush;
+  if (auto ok = write_address(address); !ok) {
+    write_all(STDERR_FILENO, ok.error().message + "\n");
+    return 1;
+  }
+  write_all(STDOUT_FILENO, address);
   return 0;
 }
 

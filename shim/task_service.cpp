@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fstream>
 
 #include <spdlog/spdlog.h>
 
@@ -21,6 +20,7 @@
 #include "runtime/linux/syscalls.hpp"
 #include "runtime/runc/runc_backend.hpp"
 #include "shim/proto_util.hpp"
+#include "oci-spec/file_io.hpp"
 #include "runtime/cgroups/cgroup_files.hpp"
 #include "shim/metrics.hpp"
 #include "shim/rootfs.hpp"
@@ -225,8 +225,11 @@ void TaskService::create(std::string_view payload, Reply reply) {
   }
   if (runc) {
     // `delete` (run by containerd without options) must reach the same runc.
-    std::ofstream(c->bundle + "/hippo-runc") << runc->binary << "\n" << runc->root << "\n"
-                                             << (runc->systemd_cgroup ? "systemd" : "") << "\n";
+    const auto record = runc->binary + "\n" + runc->root + "\n" + (runc->systemd_cgroup ? "systemd" : "") + "\n";
+    if (auto ok = write_text_file(c->bundle + "/hippo-runc", record); !ok) {
+      undo_mounts();
+      return reply(error_status(ok.error()), "");
+    }
   }
   c->backend = backend;
   auto stdio = open_stdio(c->init.uris);

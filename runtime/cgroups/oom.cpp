@@ -5,20 +5,16 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
+#include "runtime/cgroups/cgroup_files.hpp"
 
 namespace hippo::cgroups {
 namespace {
 
 uint64_t read_oom_kills(const std::string& events_path) {
-  std::ifstream in(events_path);
-  std::string key;
-  uint64_t value = 0;
-  while (in >> key >> value) {
-    if (key == "oom_kill") return value;
-  }
-  return 0;
+  auto text = read_file(events_path, Tree::kernel);
+  if (!text) return 0;
+  auto kills = keyed_value(*text, "oom_kill", events_path);
+  return kills ? *kills : 0;
 }
 
 }  // namespace

@@ -5,12 +5,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "oci-spec/config.hpp"
+#include "oci-spec/file_io.hpp"
 #include "oci-spec/schema.hpp"
 #include "oci-spec/state.hpp"
 #include "runtime/cgroups/proc_cgroup.hpp"
@@ -124,9 +124,8 @@ class RuncBackend final : public Backend {
     if (!found) return std::unexpected(found.error());
     const spec::Process& process = *found;
     const auto base = o_.root + "/" + o.id + "-exec-" + std::to_string(::getpid()) + "-" + std::to_string(++exec_counter_);
-    {
-      std::ofstream out(base + ".json");
-      out << spec::codec::write_value(process).dump();
+    if (auto ok = write_text_file(base + ".json", spec::codec::write_value(process).dump()); !ok) {
+      return std::unexpected(ok.error());
     }
     std::vector<std::string> args{"exec", "--process", base + ".json", "--detach", "--pid-file", base + ".pid"};
     std::unique_ptr<ConsoleListener> console;
@@ -256,9 +255,10 @@ class RuncBackend final : public Backend {
   // runc's init (and exec'd processes) are re-parented to us when we are a subreaper (the
   // shim): from then on the pidfd reaps them.
   Result<ProcessHandle> handle_from_pid_file(const std::string& pid_file, ConsoleListener* console) {
-    std::ifstream in(pid_file);
+    auto text = read_text_file(pid_file);
     pid_t pid = 0;
-    if (!(in >> pid) || pid <= 0) return fail("runc wrote no pid to " + pid_file);
+    if (text) std::from_chars(text->data(), text->data() + text->size(), pid);
+    if (pid <= 0) return fail("runc wrote no pid to " + pid_file);
     ProcessHandle h{pid, UniqueFd(linux::sys::pidfd_open(pid)), UniqueFd()};
     if (!h.pidfd) return fail_errno("pidfd_open " + std::to_string(pid));
     if (console) {

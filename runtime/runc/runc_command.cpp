@@ -6,9 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "oci-spec/file_io.hpp"
 #include "runtime/linux/unique_fd.hpp"
 
 extern char** environ;
@@ -20,11 +20,15 @@ using linux::UniqueFd;
 
 // The last "error" message runc wrote to its JSON log (go-runc reads errors the same way).
 std::string last_error(const std::string& log) {
-  std::ifstream in(log);
-  std::string line, message;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, false);
+  auto text = read_text_file(log);
+  std::string message;
+  if (!text) return message;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    const auto nl = std::min(rest.find('\n'), rest.size());
+    auto j = nlohmann::json::parse(rest.substr(0, nl), nullptr, false);
     if (j.is_object() && j.value("level", "") == "error") message = j.value("msg", "");
+    rest.remove_prefix(std::min(nl + 1, rest.size()));
   }
   return message;
 }
