@@ -126,9 +126,8 @@ class SystemdManager final : public Manager {
       if (auto ok = bus_->reset_failed_unit(scope_.unit); !ok) return ok;
       started = bus_->start_transient_unit(scope_.unit, properties);
       if (!started && started.error().code == EEXIST) {
-        return fail("systemd unit " + scope_.unit + " already exists and is active (" +
-                        "is another container using cgroupsPath " + scope_.slice + ":" +
-                        scope_.unit + "?)",
+        return fail("systemd unit " + scope_.unit +
+                        " already exists and is active: another container or service uses it",
                     EEXIST);
       }
     }
