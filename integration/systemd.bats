@@ -147,10 +147,19 @@ teardown() {
   [[ $output == *"char-pts rwm"* ]]
   [[ $output != *"/dev/char/1:1 "* ]]
   sd systemctl daemon-reload
-  run hsd exec "$N" sh -c 'mknod /dev/mem2 c 1 1 || exit 9; head -c1 /dev/mem2 >/dev/null; echo "mem=$?"; head -c1 /dev/zero | wc -c'
+  # /dev/fuse opens for root whatever the state of fuse: only the device policy can refuse it.
+  run hsd exec "$N" sh -c 'mknod /dev/fuse2 c 10 229 || exit 9; (exec 3</dev/fuse2) 2>&1; echo "rc=$?"'
   [ "$status" -eq 0 ]
-  [ "${lines[0]}" = "mem=1" ]
-  [ "${lines[1]}" = 1 ]
+  [[ $output == *"Operation not permitted"* ]]
+  [[ ${lines[-1]} == rc=[1-9]* ]]
+  # An update that allows it reaches both the unit and the cgroup.
+  echo '{"devices": [{"allow": true, "type": "c", "major": 10, "minor": 229, "access": "rwm"}]}' \
+    >"$SD_DIR/devices-$BATS_TEST_NUMBER.json"
+  hsd update --resources "$SD_DIR/devices-$BATS_TEST_NUMBER.json" "$N"
+  run unit_prop "$UNIT" DeviceAllow
+  [[ $output == *"/dev/char/10:229 rwm"* ]]
+  run hsd exec "$N" sh -c '(exec 3</dev/fuse2) 2>&1; echo "rc=$?"'
+  [ "$output" = rc=0 ]
 }
 
 @test "update of cpuset reaches the files (v1) or AllowedCPUs (v2)" {
@@ -215,9 +224,11 @@ teardown() {
 }
 
 @test "a wrong slice name is an error naming cgroupsPath, and nothing is left" {
+  k=0
   for path in "system:hippo:$N" "bad--x.slice:hippo:$N" "/system.slice/$N" "system.slice:hippo"; do
-    sd_bundle "$B" "$path"
-    run hsd --systemd-cgroup run -d -b "$B" "$N"
+    k=$((k + 1))
+    sd_bundle "$B-$k" "$path"
+    run hsd --systemd-cgroup run -d -b "$B-$k" "$N"
     [ "$status" -ne 0 ]
     [[ $output == *"linux.cgroupsPath"* ]]
     [ ! -e "$SD_DIR/state-$BATS_TEST_NUMBER/$N" ]
