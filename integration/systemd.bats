@@ -236,6 +236,17 @@ teardown() {
   assert_no_unit "$UNIT"
 }
 
+@test "without a reachable systemd, --systemd-cgroup fails clearly and leaves nothing" {
+  # On the host side, in a mount namespace whose /run holds no system bus.
+  sd_bundle "$B" "system.slice:hippo:$N"
+  run unshare -m sh -c 'mount -t tmpfs tmpfs /run && exec "$@"' sh \
+    env HIPPO_CONFIG=/dev/null "$HIPPO_BIN" --root "$SD_DIR/state-$BATS_TEST_NUMBER" --systemd-cgroup \
+    run -d -b "$B" "$N"
+  [ "$status" -ne 0 ]
+  [[ $output == *"systemd cgroup driver: connect to the system bus"* ]]
+  [ ! -e "$SD_DIR/state-$BATS_TEST_NUMBER/$N" ]
+}
+
 @test "a nested slice a-b.slice is expanded as systemd nests it" {
   slice="hippot$$-n$BATS_TEST_NUMBER.slice"
   sd_bundle "$B" "$slice:hippo:$N"

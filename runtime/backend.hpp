@@ -16,6 +16,7 @@
 #include "oci-spec/state.hpp"
 #include "runtime/cgroups/driver.hpp"
 #include "runtime/cgroups/manager.hpp"
+#include "runtime/config.hpp"
 #include "runtime/linux/unique_fd.hpp"
 
 namespace hippo::runtime {
@@ -111,6 +112,9 @@ struct NativeOptions {
   cgroups::Driver cgroup_driver = cgroups::Driver::cgroupfs;
   std::string systemd_slice = "system.slice";  // for a cgroupsPath that names no slice
 };
+
+// config.yaml's cgroup_driver and systemd_slice, with state under `state_root`.
+NativeOptions native_options(const Config& config, std::filesystem::path state_root);
 
 std::unique_ptr<Backend> make_native_backend(const NativeOptions& options);
 

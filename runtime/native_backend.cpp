@@ -592,6 +592,13 @@ class NativeBackend final : public Backend {
 
 }  // namespace
 
+NativeOptions native_options(const Config& config, std::filesystem::path state_root) {
+  // load_config has checked the value; an unchecked one falls back to auto.
+  return {std::move(state_root),
+          cgroups::parse_driver(config.cgroup_driver).value_or(cgroups::Driver::automatic),
+          config.systemd_slice};
+}
+
 std::unique_ptr<Backend> make_native_backend(const NativeOptions& options) {
   return std::make_unique<NativeBackend>(options);
 }

@@ -54,11 +54,10 @@ std::unique_ptr<runtime::Backend> make_backend(const Context& ctx) {
   if (ctx.config.backend == "runc") {
     return runtime::make_runc_backend({ctx.config.runc_binary, ctx.config.runc_root, ctx.global.systemd_cgroup});
   }
-  // --systemd-cgroup wins over config.yaml's cgroup_driver (already checked when loaded).
-  auto driver = ctx.global.systemd_cgroup ? cgroups::Driver::systemd
-                                          : cgroups::parse_driver(ctx.config.cgroup_driver)
-                                                .value_or(cgroups::Driver::automatic);
-  return runtime::make_native_backend({ctx.global.root, driver, ctx.config.systemd_slice});
+  auto options = runtime::native_options(ctx.config, ctx.global.root);
+  // --systemd-cgroup wins over config.yaml's cgroup_driver.
+  if (ctx.global.systemd_cgroup) options.cgroup_driver = cgroups::Driver::systemd;
+  return runtime::make_native_backend(options);
 }
 
 Result<int> run_create(const Context& ctx, const ParsedFlags& flags) {
