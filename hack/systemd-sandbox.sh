@@ -57,13 +57,14 @@ if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
   mount -t cgroup2 cgroup2 /sys/fs/cgroup
 else
   mount -t tmpfs -o mode=755 tmpfs /sys/fs/cgroup
-  for c in cpu cpuacct cpuset memory devices freezer blkio pids hugetlb net_cls net_prio perf_event; do
-    mkdir -p /sys/fs/cgroup/$c
-    mount -t cgroup -o $c cgroup /sys/fs/cgroup/$c 2>/dev/null || rmdir /sys/fs/cgroup/$c
+  # The host's v1 hierarchies, each with its own controller set (cpu,cpuacct may be one).
+  echo "$HOST_V1" | while read -r target opts; do
+    [ -n "$target" ] || continue
+    mkdir -p "$target"
+    mount -t cgroup -o "$opts" cgroup "$target"
   done
-  mkdir -p /sys/fs/cgroup/systemd /sys/fs/cgroup/unified
-  mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
-  mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
+  for link in $HOST_LINKS; do ln -s "${link#*=}" "/sys/fs/cgroup/${link%%=*}"; done
+  if [ -n "$HOST_V2" ]; then mkdir -p "$HOST_V2"; mount -t cgroup2 cgroup2 "$HOST_V2"; fi
 fi
 # systemd's "running in a container" mode: no hardware units, no reboot of the host.
 export container=hippo-sandbox
@@ -91,10 +92,16 @@ start() {
   fi
   # The launcher moves itself into the sandbox cgroup, then unshares: the new cgroup namespace
   # takes that cgroup as its root.
-  SYSTEMD=$SYSTEMD NAME=$NAME HIERARCHIES="$(hierarchies)" INNER="$(inner_script)" setsid bash -c '
+  local host_v1 host_v2 host_links l
+  host_v1=$(findmnt -rn -t cgroup -o TARGET,FS-OPTIONS | sed -E 's/ (rw|ro),?/ /; s/,?release_agent=[^,]*//; s/ $/ none/')
+  host_v2=$(findmnt -rn -t cgroup2 -o TARGET | grep -v "^$CG\$" | head -1 || true)
+  host_links=$(for l in "$CG"/*; do [[ -L $l ]] && echo "$(basename "$l")=$(readlink "$l")"; done || true)
+  SYSTEMD=$SYSTEMD NAME=$NAME HIERARCHIES="$(hierarchies)" INNER="$(inner_script)" \
+    HOST_V1=$host_v1 HOST_V2=$host_v2 HOST_LINKS=$host_links setsid bash -c '
     for h in $HIERARCHIES; do echo $$ >"$h/$NAME/cgroup.procs"; done
     exec unshare --pid --fork --mount --cgroup --uts --ipc --propagation private \
-      env SYSTEMD="$SYSTEMD" bash -c "$INNER"
+      env SYSTEMD="$SYSTEMD" HOST_V1="$HOST_V1" HOST_V2="$HOST_V2" HOST_LINKS="$HOST_LINKS" \
+      bash -c "$INNER"
   ' >"$STATE/console.log" 2>&1 </dev/null &
   local launcher=$! s="" i u
   for i in $(seq 100); do

@@ -131,6 +131,8 @@ class SystemdManager final : public Manager {
                     EEXIST);
       }
     }
+    // A start whose job failed leaves the unit loaded as failed: it was ours, unload it.
+    if (!started) (void)bus_->reset_failed_unit(scope_.unit);
     return started;
   }
 
