@@ -309,6 +309,16 @@ teardown() {
   fi
 }
 
+@test "a cgroup mount in the container shows the unit's own cgroups" {
+  [ "$SD_V2" = 0 ] || skip "v1 only: a cgroup (v1) mount binds one directory per controller"
+  sd_bundle "$B" "system.slice:hippo:$N" sh -c 'ls /sys/fs/cgroup; cat /sys/fs/cgroup/memory/memory.limit_in_bytes'
+  edit_config "$B" '.linux.resources.memory = {"limit": 67108864}'
+  run hsd --systemd-cgroup run -b "$B" "$N"
+  [ "$status" -eq 0 ]
+  for c in memory freezer cpuset pids devices; do [[ $output == *"$c"* ]]; done
+  [ "${lines[-1]}" = 67108864 ]
+}
+
 @test "pause and resume freeze and thaw the unit's cgroup" {
   sd_bundle "$B" "system.slice:hippo:$N"
   hsd_create --systemd-cgroup run -d -b "$B" "$N"

@@ -374,7 +374,11 @@ class NativeBackend final : public Backend {
     plan_options.no_pivot = options.no_pivot;
     for (const char* h : kV1Hierarchies) {
       const auto host = cgroup->path_of(h);
-      if (!host.empty() && std::filesystem::is_directory(host)) plan_options.cgroup_binds.emplace_back(h, host);
+      // A systemd scope's directories appear only when the unit starts (at attach, before
+      // the init mounts anything).
+      if (!host.empty() && (placed->systemd_unit || std::filesystem::is_directory(host))) {
+        plan_options.cgroup_binds.emplace_back(h, host);
+      }
     }
     auto plan = linux::build_init_plan(spec, bundle->rootfs.string(), plan_options);
     if (!plan) return std::unexpected(plan.error());
