@@ -202,7 +202,7 @@ teardown() {
 @test "UnitExists: a failed unit of the same name is reset and the container starts" {
   # A scope that ran into its RuntimeMaxSec stays loaded as failed.
   sd systemd-run --scope --unit="hippo-$N" -p RuntimeMaxSec=1 sleep 100 </dev/null >/dev/null 2>&1 || true
-  [ "$(unit_prop "$UNIT" ActiveState)" = failed ]
+  eventually test "$(unit_prop "$UNIT" ActiveState)" = failed
   sd_bundle "$B" "system.slice:hippo:$N"
   hsd_create --systemd-cgroup run -d -b "$B" "$N"
   [ "$(unit_prop "$UNIT" ActiveState)" = active ]
