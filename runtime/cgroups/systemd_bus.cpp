@@ -16,12 +16,15 @@ constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
 
 // The sd-bus functions we use, resolved from libsystemd.so.0 once per process.
 struct SdBus {
-#define HIPPO_SD_BUS_FUNCTIONS(X)                                                         \
-  X(sd_bus_open_system) X(sd_bus_flush_close_unref) X(sd_bus_message_new_method_call)     \
-  X(sd_bus_message_unref) X(sd_bus_message_append) X(sd_bus_message_append_array)         \
-  X(sd_bus_message_open_container) X(sd_bus_message_close_container) X(sd_bus_call)       \
-  X(sd_bus_call_method) X(sd_bus_error_free) X(sd_bus_message_read) X(sd_bus_match_signal) \
-  X(sd_bus_slot_unref) X(sd_bus_process) X(sd_bus_wait) X(sd_bus_get_property_string)
+// clang-format off
+#define HIPPO_SD_BUS_FUNCTIONS(X)                                                    \
+  X(sd_bus_open_system) X(sd_bus_flush_close_unref) X(sd_bus_call_method)            \
+  X(sd_bus_message_new_method_call) X(sd_bus_message_unref) X(sd_bus_call)           \
+  X(sd_bus_message_append) X(sd_bus_message_append_array) X(sd_bus_message_read)     \
+  X(sd_bus_message_open_container) X(sd_bus_message_close_container)                 \
+  X(sd_bus_error_free) X(sd_bus_match_signal) X(sd_bus_slot_unref) X(sd_bus_process) \
+  X(sd_bus_wait) X(sd_bus_get_property_string)
+// clang-format on
 #define HIPPO_DECLARE(name) decltype(&::name) name = nullptr;
   HIPPO_SD_BUS_FUNCTIONS(HIPPO_DECLARE)
 #undef HIPPO_DECLARE
@@ -36,8 +39,8 @@ const SdBus& sd() {
       l.error = std::string("load libsystemd.so.0 (package libsystemd0): ") + ::dlerror();
       return l;
     }
-#define HIPPO_RESOLVE(name)                                                      \
-  l.name = reinterpret_cast<decltype(l.name)>(::dlsym(lib, #name));              \
+#define HIPPO_RESOLVE(name)                                         \
+  l.name = reinterpret_cast<decltype(l.name)>(::dlsym(lib, #name)); \
   if (!l.name && l.error.empty()) l.error = "libsystemd.so.0 lacks " #name;
     HIPPO_SD_BUS_FUNCTIONS(HIPPO_RESOLVE)
 #undef HIPPO_RESOLVE
@@ -112,7 +115,8 @@ Result<void> append_value(sd_bus_message* m, const PropertyValue& value) {
 // a(sv)
 Result<void> append_properties(sd_bus_message* m, const std::vector<Property>& properties) {
   const auto& b = sd();
-  if (auto ok = check(b.sd_bus_message_open_container(m, 'a', "(sv)"), "encode unit properties"); !ok) {
+  if (auto ok = check(b.sd_bus_message_open_container(m, 'a', "(sv)"), "encode unit properties");
+      !ok) {
     return ok;
   }
   for (const auto& p : properties) {
@@ -120,7 +124,8 @@ Result<void> append_properties(sd_bus_message* m, const std::vector<Property>& p
     if (r >= 0) r = b.sd_bus_message_append(m, "s", p.name.c_str());
     if (auto ok = check(r, "encode unit property " + p.name); !ok) return ok;
     if (auto ok = append_value(m, p.value); !ok) return std::unexpected(ok.error().context(p.name));
-    if (auto ok = check(b.sd_bus_message_close_container(m), "encode unit property " + p.name); !ok) {
+    if (auto ok = check(b.sd_bus_message_close_container(m), "encode unit property " + p.name);
+        !ok) {
       return ok;
     }
   }
@@ -166,7 +171,8 @@ struct SystemdConnection::State {
   // A reply carrying the job's object path; waits for that job to be removed.
   Result<void> wait_job(Message reply, const std::string& what, std::chrono::milliseconds timeout) {
     const char* path = nullptr;
-    if (auto ok = check(sd().sd_bus_message_read(reply.get(), "o", &path), what + ": read job"); !ok) {
+    if (auto ok = check(sd().sd_bus_message_read(reply.get(), "o", &path), what + ": read job");
+        !ok) {
       return ok;
     }
     const std::string job = path;
@@ -209,8 +215,8 @@ Result<SystemdConnection> SystemdConnection::open() {
   }
   // The match goes in before any job is started, so that no JobRemoved can be missed.
   sd_bus_slot* slot = nullptr;
-  if (const int r = b.sd_bus_match_signal(state->bus, &slot, kService, kPath, kManager, "JobRemoved",
-                                          &State::on_job_removed, state.get());
+  if (const int r = b.sd_bus_match_signal(state->bus, &slot, kService, kPath, kManager,
+                                          "JobRemoved", &State::on_job_removed, state.get());
       r < 0) {
     return fail_errno("systemd cgroup driver: watch JobRemoved", -r);
   }
@@ -229,8 +235,8 @@ Result<SystemdConnection> SystemdConnection::open() {
 Result<int> SystemdConnection::version() {
   BusError err;
   char* text = nullptr;
-  const int r = sd().sd_bus_get_property_string(s_->bus, kService, kPath, kManager, "Version",
-                                                &err.e, &text);
+  const int r =
+      sd().sd_bus_get_property_string(s_->bus, kService, kPath, kManager, "Version", &err.e, &text);
   if (r < 0) return std::unexpected(bus_error("systemd: read Version", err, r));
   const std::unique_ptr<char, decltype(&std::free)> owned(text, &std::free);
   return std::atoi(text);  // "252.39-1~deb12u2" -> 252; "v253" would read 0: oldest features
@@ -272,7 +278,8 @@ Result<void> SystemdConnection::set_unit_properties(const std::string& name,
   return {};
 }
 
-Result<void> SystemdConnection::stop_unit(const std::string& name, std::chrono::milliseconds timeout) {
+Result<void> SystemdConnection::stop_unit(const std::string& name,
+                                          std::chrono::milliseconds timeout) {
   const std::string what = "systemd: stop " + name;
   auto m = s_->new_call("StopUnit");
   if (!m) return std::unexpected(m.error());
@@ -292,7 +299,8 @@ Result<void> SystemdConnection::reset_failed_unit(const std::string& name) {
   const std::string what = "systemd: reset-failed " + name;
   auto m = s_->new_call("ResetFailedUnit");
   if (!m) return std::unexpected(m.error());
-  if (auto ok = check(sd().sd_bus_message_append(m->get(), "s", name.c_str()), what); !ok) return ok;
+  if (auto ok = check(sd().sd_bus_message_append(m->get(), "s", name.c_str()), what); !ok)
+    return ok;
   auto reply = s_->call(m->get(), what);
   if (!reply && reply.error().code != ENOENT) return std::unexpected(reply.error());
   return {};

@@ -32,11 +32,13 @@ class SystemdConnection {
   // StartTransientUnit(name, "replace", properties) and waits for the job's JobRemoved.
   // A unit of that name that already exists is an error with code EEXIST; a job that ends
   // in anything but "done" is an error naming its result.
-  Result<void> start_transient_unit(const std::string& name, const std::vector<Property>& properties,
+  Result<void> start_transient_unit(const std::string& name,
+                                    const std::vector<Property>& properties,
                                     std::chrono::milliseconds timeout = kJobTimeout);
   // SetUnitProperties(name, runtime=true, properties): the change lasts until reboot and is
   // re-applied by systemd on every daemon-reload.
-  Result<void> set_unit_properties(const std::string& name, const std::vector<Property>& properties);
+  Result<void> set_unit_properties(const std::string& name,
+                                   const std::vector<Property>& properties);
   // StopUnit(name, "replace") and waits for its job; a unit that does not exist is success.
   Result<void> stop_unit(const std::string& name, std::chrono::milliseconds timeout = kJobTimeout);
   // ResetFailedUnit(name); a unit that does not exist is success.

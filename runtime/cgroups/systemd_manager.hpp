@@ -17,9 +17,9 @@
 namespace hippo::cgroups {
 
 struct SystemdScope {
-  std::string unit;    // "hippo-c1.scope"
-  std::string slice;   // "system.slice"
-  std::string cgroup;  // "/system.slice/hippo-c1.scope", below the cgroup root
+  std::string unit;             // "hippo-c1.scope"
+  std::string slice;            // "system.slice"
+  std::string cgroup;           // "/system.slice/hippo-c1.scope", below the cgroup root
   std::string description;      // "hippo container c1"
   std::vector<Property> extra;  // org.systemd.property.* annotations, sent with the start
 };

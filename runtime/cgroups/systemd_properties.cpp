@@ -19,8 +19,8 @@ constexpr uint64_t kDefaultPeriodUsec = 100000;  // the kernel's (and systemd's)
 // The characters systemd allows in a unit name (unit_name_is_valid, without the instance '@').
 bool valid_unit_chars(std::string_view s) {
   return !s.empty() && std::ranges::all_of(s, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == ':' || c == '_' || c == '.' || c == '-' || c == '\\';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
+           c == '_' || c == '.' || c == '-' || c == '\\';
   });
 }
 
@@ -153,10 +153,10 @@ Result<void> device_properties(std::vector<Property>& out,
 Result<void> unified_properties(std::vector<Property>& out, const spec::StringMap& unified) {
   // The v2 files systemd rewrites from its own properties on every reload.
   static constexpr std::pair<std::string_view, std::string_view> kMap[] = {
-      {"memory.min", "MemoryMin"},     {"memory.low", "MemoryLow"},
-      {"memory.high", "MemoryHigh"},   {"memory.max", "MemoryMax"},
+      {"memory.min", "MemoryMin"},          {"memory.low", "MemoryLow"},
+      {"memory.high", "MemoryHigh"},        {"memory.max", "MemoryMax"},
       {"memory.swap.max", "MemorySwapMax"}, {"pids.max", "TasksMax"},
-      {"cpu.weight", "CPUWeight"},     {"io.weight", "IOWeight"},
+      {"cpu.weight", "CPUWeight"},          {"io.weight", "IOWeight"},
   };
   for (const auto& [key, value] : unified) {
     auto it = std::ranges::find(kMap, key, &std::pair<std::string_view, std::string_view>::first);
@@ -196,8 +196,8 @@ Result<PropertyValue> parse_variant(std::string_view raw, const std::string& at)
   if (text == "true") return PropertyValue(true);
   if (text == "false") return PropertyValue(false);
   static constexpr std::pair<std::string_view, char> kTypes[] = {
-      {"uint64 ", 't'}, {"@t ", 't'}, {"int64 ", 'x'},  {"@x ", 'x'}, {"uint32 ", 'u'},
-      {"@u ", 'u'},     {"int32 ", 'i'}, {"@i ", 'i'}, {"double ", 'd'}, {"@d ", 'd'}};
+      {"uint64 ", 't'}, {"@t ", 't'},    {"int64 ", 'x'}, {"@x ", 'x'},     {"uint32 ", 'u'},
+      {"@u ", 'u'},     {"int32 ", 'i'}, {"@i ", 'i'},    {"double ", 'd'}, {"@d ", 'd'}};
   char type = 0;
   std::string_view number = text;
   for (const auto& [prefix, t] : kTypes) {
@@ -292,7 +292,8 @@ Result<ScopeName> parse_scope_name(std::string_view cgroups_path, std::string_vi
   } else {
     const auto first = cgroups_path.find(':');
     const auto second = first == std::string_view::npos ? first : cgroups_path.find(':', first + 1);
-    if (second == std::string_view::npos || cgroups_path.find(':', second + 1) != std::string_view::npos) {
+    if (second == std::string_view::npos ||
+        cgroups_path.find(':', second + 1) != std::string_view::npos) {
       return fail(std::string(kPathField) + ": " + quoted(cgroups_path) +
                       " is not of the form \"slice:prefix:name\" that the systemd cgroup driver "
                       "takes (e.g. \"system.slice:hippo:c1\")",
@@ -329,7 +330,7 @@ Result<ScopeName> parse_scope_name(std::string_view cgroups_path, std::string_vi
 }
 
 std::string_view signature_of(const PropertyValue& value) {
-  static constexpr std::string_view kSignatures[] = {"b", "t", "x", "u",  "i",
+  static constexpr std::string_view kSignatures[] = {"b", "t", "x",  "u",  "i",
                                                      "d", "s", "au", "ay", "a(ss)"};
   return kSignatures[value.index()];
 }
@@ -347,9 +348,9 @@ Result<std::vector<uint8_t>> cpu_mask(std::string_view list, std::string_view at
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     const auto dash = item.find('-');
     auto first = parse_integer<unsigned>(item.substr(0, dash), std::string(at));
-    auto last = dash == std::string::npos ? first
-                                          : parse_integer<unsigned>(item.substr(dash + 1),
-                                                                    std::string(at));
+    auto last = dash == std::string::npos
+                    ? first
+                    : parse_integer<unsigned>(item.substr(dash + 1), std::string(at));
     if (!first || !last || *last < *first || *last > 8191) {
       return fail(std::string(at) + ": invalid CPU list " + quoted(list), EINVAL);
     }
@@ -359,8 +360,8 @@ Result<std::vector<uint8_t>> cpu_mask(std::string_view list, std::string_view at
 }
 
 Result<std::vector<Property>> resource_properties(const spec::Resources& r,
-                                                 const SystemdFeatures& f, bool for_create,
-                                                 MajorName major_name) {
+                                                  const SystemdFeatures& f, bool for_create,
+                                                  MajorName major_name) {
   std::vector<Property> out;
   if (for_create) {
     // Accounting on, so that systemd keeps every controller the resources need on the unit.
@@ -405,11 +406,10 @@ Result<std::vector<Property>> annotation_properties(const spec::StringMap& annot
     if (!key.starts_with(kAnnotationPrefix)) continue;
     const std::string at = "config.json: annotations[" + quoted(key) + "]";
     std::string name = key.substr(kAnnotationPrefix.size());
-    const bool valid = !name.empty() && name[0] >= 'A' && name[0] <= 'Z' &&
-                       std::ranges::all_of(name, [](char c) {
-                         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                (c >= '0' && c <= '9');
-                       });
+    const bool valid =
+        !name.empty() && name[0] >= 'A' && name[0] <= 'Z' && std::ranges::all_of(name, [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        });
     if (!valid) {
       return fail(at + ": not a systemd property name (a capital letter, then letters and digits)",
                   EINVAL);

@@ -43,8 +43,8 @@ struct DeviceAllow {
   bool operator==(const DeviceAllow&) const = default;
 };
 using PropertyValue = std::variant<bool, uint64_t, int64_t, uint32_t, int32_t, double, std::string,
-                                   std::vector<uint32_t>,  // "au" (PIDs)
-                                   std::vector<uint8_t>,   // "ay" (AllowedCPUs bitmask)
+                                   std::vector<uint32_t>,      // "au" (PIDs)
+                                   std::vector<uint8_t>,       // "ay" (AllowedCPUs bitmask)
                                    std::vector<DeviceAllow>>;  // "a(ss)"
 struct Property {
   std::string name;
@@ -68,8 +68,8 @@ struct SystemdFeatures {
 // runc's default devices. Errors for values systemd would refuse.
 using MajorName = std::string (*)(char type, int64_t major);
 Result<std::vector<Property>> resource_properties(const spec::Resources& resources,
-                                                 const SystemdFeatures& f, bool for_create,
-                                                 MajorName major_name);
+                                                  const SystemdFeatures& f, bool for_create,
+                                                  MajorName major_name);
 
 // "0-2,5" -> the little-endian bitmask systemd's AllowedCPUs/AllowedMemoryNodes take.
 Result<std::vector<uint8_t>> cpu_mask(std::string_view list, std::string_view at);

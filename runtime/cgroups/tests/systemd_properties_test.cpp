@@ -10,9 +10,7 @@ namespace {
 constexpr SystemdFeatures kV1{Hierarchy::v1, 252};
 constexpr SystemdFeatures kV2{Hierarchy::v2, 252};
 
-std::string pts_name(char type, int64_t major) {
-  return type == 'c' && major == 136 ? "pts" : "";
-}
+std::string pts_name(char type, int64_t major) { return type == 'c' && major == 136 ? "pts" : ""; }
 
 std::vector<Property> props(const spec::Resources& r, SystemdFeatures f, bool create = false) {
   auto p = resource_properties(r, f, create, &pts_name);
@@ -71,7 +69,8 @@ TEST(SystemdScopeName, OtherFormsAreErrors) {
                           "a.slice:p:x.slice", "bad:p:n"}) {
     auto r = parse_scope_name(bad, "id", "system.slice");
     ASSERT_FALSE(r) << bad;
-    EXPECT_EQ(r.error().message.rfind("config.json: linux.cgroupsPath", 0), 0u) << r.error().message;
+    EXPECT_EQ(r.error().message.rfind("config.json: linux.cgroupsPath", 0), 0u)
+        << r.error().message;
   }
 }
 
@@ -132,7 +131,8 @@ TEST(SystemdProperties, QuotaPerSecondRoundsUpAndPeriodNeedsSystemd242) {
 
 TEST(SystemdProperties, CreateTurnsAccountingOnAndLeavesNoTasksDefault) {
   const auto p = props(spec::Resources{}, kV1, true);
-  for (const char* name : {"MemoryAccounting", "CPUAccounting", "TasksAccounting", "BlockIOAccounting"}) {
+  for (const char* name :
+       {"MemoryAccounting", "CPUAccounting", "TasksAccounting", "BlockIOAccounting"}) {
     EXPECT_TRUE(value_of<bool>(p, name)) << name;
   }
   EXPECT_EQ(value_of<uint64_t>(p, "TasksMax"), kInfinity);
