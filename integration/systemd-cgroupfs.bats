@@ -80,7 +80,7 @@ teardown() {
   events=$!
   hsd start "$N"
   eventually grep -q '"type":"oom"' "$SD_DIR/events-$BATS_TEST_NUMBER.out"
-  eventually test "$(hsd state "$N" | jq -r .status)" = stopped
+  eventually status_is "$N" stopped
   wait "$events" || true
   grep -q "{\"type\":\"oom\",\"id\":\"$N\"}" "$SD_DIR/events-$BATS_TEST_NUMBER.out"
   hsd delete --force "$N"

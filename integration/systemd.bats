@@ -202,7 +202,7 @@ teardown() {
 @test "UnitExists: a failed unit of the same name is reset and the container starts" {
   # A scope that ran into its RuntimeMaxSec stays loaded as failed.
   sd systemd-run --scope --unit="hippo-$N" -p RuntimeMaxSec=1 sleep 100 </dev/null >/dev/null 2>&1 || true
-  eventually test "$(unit_prop "$UNIT" ActiveState)" = failed
+  eventually unit_state_is "$UNIT" failed
   sd_bundle "$B" "system.slice:hippo:$N"
   hsd_create --systemd-cgroup run -d -b "$B" "$N"
   [ "$(unit_prop "$UNIT" ActiveState)" = active ]
@@ -213,7 +213,7 @@ teardown() {
 
 @test "an active unit of the same name is an error; that unit is left alone and nothing of ours remains" {
   sd systemd-run --unit="hippo-$N" --scope sleep 1000 </dev/null >/dev/null 2>&1 &
-  eventually test "$(unit_prop "$UNIT" ActiveState)" = active
+  eventually unit_state_is "$UNIT" active
   sd_bundle "$B" "system.slice:hippo:$N"
   run hsd --systemd-cgroup run -d -b "$B" "$N"
   [ "$status" -ne 0 ]
@@ -339,7 +339,7 @@ teardown() {
   events=$!
   hsd start "$N"
   eventually grep -q '"type":"oom"' "$SD_DIR/events-$BATS_TEST_NUMBER.out"
-  eventually test "$(hsd state "$N" | jq -r .status)" = stopped
+  eventually status_is "$N" stopped
   wait "$events" || true
   grep -q "{\"type\":\"oom\",\"id\":\"$N\"}" "$SD_DIR/events-$BATS_TEST_NUMBER.out"
   hsd delete --force "$N"
@@ -364,7 +364,7 @@ teardown() {
 @test "a container whose init exited is deleted cleanly after systemd collected its scope" {
   sd_bundle "$B" "system.slice:hippo:$N" true
   hsd_create --systemd-cgroup run -d -b "$B" "$N"
-  eventually test "$(hsd state "$N" | jq -r .status)" = stopped
+  eventually status_is "$N" stopped
   # An empty scope is garbage-collected by systemd.
   eventually assert_no_unit "$UNIT"
   hsd delete "$N"

@@ -141,6 +141,14 @@ assert_no_leaks_sd() {
   fi
 }
 
+# For `eventually`: each call reads the value afresh.
+unit_state_is() {
+  [ "$(unit_prop "$1" ActiveState)" = "$2" ]
+}
+status_is() {
+  [ "$(hsd state "$1" 2>/dev/null | jq -r .status)" = "$2" ]
+}
+
 # Polls CMD... until it succeeds (bounded: 10 s).
 eventually() {
   local i
