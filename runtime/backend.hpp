@@ -14,7 +14,9 @@
 #include "oci-spec/error.hpp"
 #include "oci-spec/spec.hpp"
 #include "oci-spec/state.hpp"
+#include "runtime/cgroups/driver.hpp"
 #include "runtime/cgroups/manager.hpp"
+#include "runtime/config.hpp"
 #include "runtime/linux/unique_fd.hpp"
 
 namespace hippo::runtime {
@@ -44,6 +46,9 @@ struct CreateOptions {
   int preserve_fds = 0;
   ProcessIo io;
   bool receive_pty = false;  // a terminal's pty master comes back in ProcessHandle
+  // Overrides NativeOptions::cgroup_driver for this container (the shim: runc Options'
+  // SystemdCgroup). Later commands use the driver the container was created with.
+  std::optional<cgroups::Driver> cgroup_driver;
 };
 
 struct RunOptions {
@@ -104,7 +109,12 @@ class Backend {
 
 struct NativeOptions {
   std::filesystem::path state_root = "/run/hippo";
+  cgroups::Driver cgroup_driver = cgroups::Driver::cgroupfs;
+  std::string systemd_slice = "system.slice";  // for a cgroupsPath that names no slice
 };
+
+// config.yaml's cgroup_driver and systemd_slice, with state under `state_root`.
+NativeOptions native_options(const Config& config, std::filesystem::path state_root);
 
 std::unique_ptr<Backend> make_native_backend(const NativeOptions& options);
 

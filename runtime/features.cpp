@@ -23,7 +23,7 @@ struct Implemented {
   bool selinux = false;
   bool idmap_mounts = false;
 };
-constexpr Implemented kImplemented{};
+constexpr Implemented kImplemented{.cgroup_v1 = true, .cgroup_v2 = true, .cgroup_systemd = true};
 
 bool apparmor_enabled_on_host() {
   auto v = read_text_file("/sys/module/apparmor/parameters/enabled");

@@ -1,5 +1,5 @@
 // The native backend: hippo creates containers itself (linux/spawn, linux/init_child) and
-// places them in cgroups through the cgroupfs driver.
+// places them in cgroups through the cgroupfs or the systemd driver.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -16,6 +16,7 @@
 #include "oci-spec/file_io.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/bundle.hpp"
+#include "runtime/cgroups/systemd_manager.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/spawn.hpp"
 #include "runtime/logging.hpp"
@@ -33,16 +34,44 @@ constexpr const char* kV1Hierarchies[] = {"blkio",   "cpu",     "cpuacct",    "c
                                           "freezer", "hugetlb", "memory",     "net_cls", "net_prio",
                                           "perf_event", "pids", "rdma",       "misc"};
 
-Result<std::string> cgroup_path_for(const spec::Spec& s, const std::string& id) {
+// The container's cgroup by the driver it is created with, and what later commands need to
+// find it again (stored in state.json).
+struct PlacedCgroup {
+  std::unique_ptr<cgroups::Manager> manager;
+  std::string path;                         // StoredState::cgroup_path
+  std::optional<std::string> systemd_unit;  // StoredState::systemd_unit
+};
+
+Result<PlacedCgroup> cgroup_for(const spec::Spec& s, const std::string& id, cgroups::Driver wanted,
+                                const std::string& default_slice) {
   std::string path = s.linux && s.linux->cgroupsPath ? *s.linux->cgroupsPath : "";
-  if (path.empty()) return "/" + id;  // runc's default for the cgroupfs driver
-  if (path.front() != '/' && path.find(':') != std::string::npos) {
+  if (cgroups::resolve_driver(wanted, path) == cgroups::Driver::systemd) {
+    auto scope = cgroups::parse_scope_name(path, id, default_slice);
+    if (!scope) return std::unexpected(scope.error());
+    auto extra = cgroups::annotation_properties(s.annotations.value_or(spec::StringMap{}));
+    if (!extra) return std::unexpected(extra.error());
+    auto manager = cgroups::make_systemd_manager(
+        {scope->unit, scope->slice, scope->cgroup, "hippo container " + id, std::move(*extra)});
+    return PlacedCgroup{std::move(manager), scope->cgroup, scope->unit};
+  }
+  if (path.empty()) path = "/" + id;  // runc's default for the cgroupfs driver
+  if (cgroups::is_systemd_path(path)) {
     return fail("config.json: linux.cgroupsPath: \"" + path +
-                "\" is a systemd slice:prefix:name path; the systemd cgroup driver is not "
-                "implemented yet");
+                "\" is a systemd slice:prefix:name path, but the cgroupfs driver is in use " +
+                (wanted == cgroups::Driver::automatic
+                     ? std::string("(systemd does not run here)")
+                     : std::string("(use --systemd-cgroup or config.yaml cgroup_driver: systemd)")),
+                EINVAL);
   }
   if (path.front() != '/') path = "/" + path;
-  return path;
+  return PlacedCgroup{cgroups::make_fs_manager({path}), path, std::nullopt};
+}
+
+std::unique_ptr<cgroups::Manager> stored_cgroup(const StoredState& st) {
+  if (st.systemd_unit) {
+    return cgroups::make_systemd_manager({*st.systemd_unit, "", st.cgroup_path, "", {}});
+  }
+  return cgroups::make_fs_manager({st.cgroup_path});
 }
 
 Result<void> write_pid_file(const std::string& file, pid_t pid) {
@@ -291,7 +320,7 @@ class NativeBackend final : public Backend {
       if (st.error().code == ENOENT) return fail("container \"" + id + "\" does not exist", ENOENT);
       return std::unexpected(st.error());
     }
-    auto cg = cgroups::make_fs_manager({st->cgroup_path});
+    auto cg = stored_cgroup(*st);
     auto status = status_of(*dir, *st, *cg);
     return Opened{std::move(*dir), std::move(*st), std::move(cg), std::move(status)};
   }
@@ -315,8 +344,9 @@ class NativeBackend final : public Backend {
     } else if (!terminal && !options.console_socket.empty()) {
       return fail("cannot use console socket if hippo will not detach or allocate tty");
     }
-    auto cgroup_path = cgroup_path_for(spec, options.id);
-    if (!cgroup_path) return std::unexpected(cgroup_path.error());
+    auto placed = cgroup_for(spec, options.id, options.cgroup_driver.value_or(options_.cgroup_driver),
+                             options_.systemd_slice);
+    if (!placed) return std::unexpected(placed.error());
 
     auto dir = ContainerDir::create(options_.state_root, options.id);
     if (!dir) return std::unexpected(dir.error());
@@ -330,7 +360,7 @@ class NativeBackend final : public Backend {
     UniqueFd fifo(::open(dir->fifo_path().c_str(), O_PATH | O_CLOEXEC));
     if (!fifo) return fail_errno("open " + dir->fifo_path().string());
 
-    auto cgroup = cgroups::make_fs_manager({*cgroup_path});
+    auto& cgroup = placed->manager;
     const spec::Resources resources =
         spec.linux && spec.linux->resources ? *spec.linux->resources : spec::Resources{};
     if (auto ok = cgroup->create(resources); !ok) return std::unexpected(ok.error());
@@ -341,7 +371,11 @@ class NativeBackend final : public Backend {
     plan_options.no_pivot = options.no_pivot;
     for (const char* h : kV1Hierarchies) {
       const auto host = cgroup->path_of(h);
-      if (!host.empty() && std::filesystem::is_directory(host)) plan_options.cgroup_binds.emplace_back(h, host);
+      // A systemd scope's directories appear only when the unit starts (at attach, before
+      // the init mounts anything).
+      if (!host.empty() && (placed->systemd_unit || std::filesystem::is_directory(host))) {
+        plan_options.cgroup_binds.emplace_back(h, host);
+      }
     }
     auto plan = linux::build_init_plan(spec, bundle->rootfs.string(), plan_options);
     if (!plan) return std::unexpected(plan.error());
@@ -368,7 +402,8 @@ class NativeBackend final : public Backend {
     st.bundle = bundle->dir.string();
     st.rootfs = bundle->rootfs.string();
     st.created = rfc3339_now();
-    st.cgroup_path = *cgroup_path;
+    st.cgroup_path = placed->path;
+    st.systemd_unit = placed->systemd_unit;
     st.annotations = spec.annotations.value_or(spec::StringMap{});
     if (auto ok = dir->write(st); !ok) return std::unexpected(ok.error());
     if (!options.pid_file.empty()) {
@@ -557,6 +592,13 @@ class NativeBackend final : public Backend {
 };
 
 }  // namespace
+
+NativeOptions native_options(const Config& config, std::filesystem::path state_root) {
+  // load_config has checked the value; an unchecked one falls back to auto.
+  return {std::move(state_root),
+          cgroups::parse_driver(config.cgroup_driver).value_or(cgroups::Driver::automatic),
+          config.systemd_slice};
+}
 
 std::unique_ptr<Backend> make_native_backend(const NativeOptions& options) {
   return std::make_unique<NativeBackend>(options);

@@ -21,6 +21,7 @@ void describe(V& v, M& m) {
   v("created", m.created);
   v("owner", m.owner);
   v("cgroup_path", m.cgroup_path);
+  v("systemd_unit", m.systemd_unit);
   v("annotations", m.annotations);
 }
 

@@ -25,7 +25,8 @@ struct StoredState {
   std::string rootfs;
   std::string created;  // RFC 3339, UTC, nanoseconds
   std::string owner;
-  std::string cgroup_path;
+  std::string cgroup_path;  // cgroupfs: the cgroupsPath; systemd: the unit's cgroup
+  std::optional<std::string> systemd_unit;  // set when the systemd driver placed it
   spec::StringMap annotations;
 };
 

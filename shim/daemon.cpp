@@ -78,7 +78,9 @@ int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
                                 settings->cgroup_driver == "systemd"};
   }
   TaskService service(**loop, publisher,
-                      runtime::make_native_backend({shim_state_root(config.config_path, config.ns)}),
+                      runtime::make_native_backend(
+                          settings ? runtime::native_options(*settings, shim_state_root(config.config_path, config.ns))
+                                   : runtime::NativeOptions{shim_state_root(config.config_path, config.ns)}),
                       config.ns, request_exit, runc);
   service.register_with(server);
   if (auto ok = server.serve(std::move(listener)); !ok) {

@@ -98,6 +98,9 @@ void TaskService::create(std::string_view payload, Reply reply) {
   o.bundle = c->bundle;
   o.no_pivot = options.no_pivot_root;
   o.no_new_keyring = options.no_new_keyring;
+  // runc Options SystemdCgroup (what CRI sets for the systemd driver) chooses it for this
+  // container; otherwise config.yaml's cgroup_driver decides.
+  if (options.systemd_cgroup) o.cgroup_driver = cgroups::Driver::systemd;
   o.io = {c->init.stdio.process_stdin.get(), c->init.stdio.process_stdout.get(),
           c->init.stdio.process_stderr.get()};
   o.receive_pty = req->terminal != 0;

@@ -19,10 +19,7 @@ namespace {
 
 std::unique_ptr<runtime::Backend> backend(const Context& ctx) { return make_backend(ctx); }
 
-Result<runtime::CreateOptions> create_options(const Context& ctx, const ParsedFlags& flags) {
-  if (ctx.global.systemd_cgroup && ctx.config.backend != "runc") {
-    return fail("--systemd-cgroup: the systemd cgroup driver is not implemented yet");
-  }
+Result<runtime::CreateOptions> create_options(const ParsedFlags& flags) {
   runtime::CreateOptions o;
   o.id = flags.args.at(0);
   o.bundle = flags.value_or("bundle", ".");
@@ -57,17 +54,20 @@ std::unique_ptr<runtime::Backend> make_backend(const Context& ctx) {
   if (ctx.config.backend == "runc") {
     return runtime::make_runc_backend({ctx.config.runc_binary, ctx.config.runc_root, ctx.global.systemd_cgroup});
   }
-  return runtime::make_native_backend({ctx.global.root});
+  auto options = runtime::native_options(ctx.config, ctx.global.root);
+  // --systemd-cgroup wins over config.yaml's cgroup_driver.
+  if (ctx.global.systemd_cgroup) options.cgroup_driver = cgroups::Driver::systemd;
+  return runtime::make_native_backend(options);
 }
 
 Result<int> run_create(const Context& ctx, const ParsedFlags& flags) {
-  auto o = create_options(ctx, flags);
+  auto o = create_options(flags);
   if (!o) return std::unexpected(o.error());
   return done(backend(ctx)->create(*o));
 }
 
 Result<int> run_run(const Context& ctx, const ParsedFlags& flags) {
-  auto o = create_options(ctx, flags);
+  auto o = create_options(flags);
   if (!o) return std::unexpected(o.error());
   runtime::RunOptions r;
   r.detach = flags.enabled("detach");
