@@ -61,6 +61,7 @@ struct ExecOptions {
   std::string cwd;
   std::optional<uint32_t> uid, gid;
   std::vector<uint32_t> additional_gids;
+  std::vector<std::string> caps;  // --cap: added to bounding, effective, permitted, ambient
   bool tty = false;
   bool no_new_privs = false;
   bool detach = false;

@@ -82,7 +82,7 @@ Result<int> run_exec(const Context& ctx, const ParsedFlags& flags) {
   if (flags.has("apparmor") || flags.has("process-label")) {
     return fail("--apparmor/--process-label: LSM labels are not implemented yet");
   }
-  if (flags.has("cap")) return fail("--cap: capabilities are not implemented yet");
+  o.caps = flags.all("cap");
   return make_backend(ctx)->exec(o);
 }
 
