@@ -23,7 +23,7 @@ struct Implemented {
   bool selinux = false;
   bool idmap_mounts = false;
 };
-constexpr Implemented kImplemented{};
+constexpr Implemented kImplemented{.seccomp = true};
 
 bool apparmor_enabled_on_host() {
   std::ifstream in("/sys/module/apparmor/parameters/enabled");
