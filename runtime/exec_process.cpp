@@ -26,6 +26,8 @@ Result<spec::Process> exec_process_spec(const ExecOptions& o, const std::filesys
   if (o.gid) p.user.gid = *o.gid;
   if (!o.additional_gids.empty()) p.user.additionalGids = o.additional_gids;
   if (o.no_new_privs) p.noNewPrivileges = true;
+  if (o.apparmor_profile) p.apparmorProfile = o.apparmor_profile;
+  if (o.process_label) p.selinuxLabel = o.process_label;
   if (!o.caps.empty()) {
     auto& caps = p.capabilities ? *p.capabilities : p.capabilities.emplace();
     for (const auto& name : o.caps) {

@@ -8,6 +8,7 @@
 
 #include "hippo/version.hpp"
 #include "oci-spec/names.hpp"
+#include "runtime/linux/lsm.hpp"
 
 namespace hippo::runtime {
 namespace {
@@ -23,15 +24,8 @@ struct Implemented {
   bool selinux = false;
   bool idmap_mounts = false;
 };
-constexpr Implemented kImplemented{.seccomp = true};
+constexpr Implemented kImplemented{.seccomp = true, .apparmor = true, .selinux = true};
 
-bool apparmor_enabled_on_host() {
-  std::ifstream in("/sys/module/apparmor/parameters/enabled");
-  std::string v;
-  return in >> v && v == "Y";
-}
-
-bool selinux_enabled_on_host() { return ::access("/sys/fs/selinux/enforce", F_OK) == 0; }
 
 }  // namespace
 
@@ -52,8 +46,8 @@ spec::Features host_features() {
     if (api >= 7) supported.emplace_back("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
   }
   sc.supportedFlags = std::move(supported);
-  l.apparmor = spec::Enabled{kImplemented.apparmor && apparmor_enabled_on_host()};
-  l.selinux = spec::Enabled{kImplemented.selinux && selinux_enabled_on_host()};
+  l.apparmor = spec::Enabled{kImplemented.apparmor && linux::apparmor_enabled()};
+  l.selinux = spec::Enabled{kImplemented.selinux && linux::selinux_enabled()};
   l.intelRdt = spec::Enabled{false};
   l.mountExtensions = spec::MountExtensions{spec::Enabled{kImplemented.idmap_mounts}};
   l.netDevices = spec::Enabled{false};

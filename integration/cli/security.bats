@@ -342,3 +342,48 @@ userns_config() {
   [ "${lines[1]}" = 4 ]
   [ "${lines[2]}" -ge 1 ]
 }
+
+# --- AppArmor and SELinux -------------------------------------------------------------------
+
+@test "apparmorProfile: applied where AppArmor runs, ignored silently where it does not" {
+  busybox_bundle "$B" sh -c 'cat /proc/self/attr/current 2>/dev/null; echo ran'
+  edit_config "$B" '.process.apparmorProfile = "unconfined"'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "${lines[-1]}" = ran ]
+  if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then
+    [[ ${lines[0]} == unconfined* ]]
+  else
+    # nothing said about it: the process's output only
+    [ "$output" = ran ]
+  fi
+}
+
+@test "selinuxLabel: a label the host cannot apply is an error naming it, and nothing is left" {
+  if [ -e /sys/fs/selinux/enforce ]; then
+    skip "SELinux is enabled on this host: the refusal path cannot be exercised"
+  fi
+  busybox_bundle "$B" true
+  edit_config "$B" '.process.selinuxLabel = "system_u:system_r:container_t:s0"'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -ne 0 ]
+  [[ $output == *'process.selinuxLabel'*'system_u:system_r:container_t:s0'*'SELinux is not enabled'* ]]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "mountLabel is ignored without SELinux; exec --apparmor is accepted, exec --process-label refused" {
+  if [ -e /sys/fs/selinux/enforce ]; then
+    skip "SELinux is enabled on this host: the no-SELinux path cannot be exercised"
+  fi
+  busybox_bundle "$B" sleep 1000
+  edit_config "$B" '.linux.mountLabel = "system_u:object_r:container_file_t:s0"'
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  run hippo exec --apparmor some-profile "$ID" echo fine
+  [ "$status" -eq 0 ]
+  [ "$output" = fine ]
+  run hippo exec --process-label "system_u:system_r:container_t:s0" "$ID" true
+  [ "$status" -ne 0 ]
+  [[ $output == *'SELinux is not enabled'* ]]
+  hippo delete --force "$ID"
+}

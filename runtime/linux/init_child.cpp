@@ -537,6 +537,18 @@ void set_capabilities(const CapabilitySets& c) {
   }
 }
 
+// The label the next execve gives this thread: /proc/thread-self/attr/<name>, or the
+// process-wide file on kernels without thread-self (or without the LSM's own directory).
+void set_exec_label(const char* name, const std::string& value, const char* what) {
+  Text path;
+  path.add("/proc/thread-self/attr/").add(name);
+  int fd = ::open(path.buf, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fd = ::open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die(what);
+  if (::write(fd, value.data(), value.size()) != static_cast<ssize_t>(value.size())) die(what);
+  ::close(fd);
+}
+
 // Returns the notify listener fd, or -1 when the filter has no SCMP_ACT_NOTIFY rule.
 int load_seccomp(const SeccompProgram& p) {
   sock_fprog prog{static_cast<unsigned short>(p.filter.size()), const_cast<sock_filter*>(p.filter.data())};
@@ -658,6 +670,8 @@ void run_init(const InitPlan& plan) {
   }
   if (plan.personality && ::personality(*plan.personality) < 0) die("personality");
   if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
+  if (!plan.apparmor_exec.empty()) set_exec_label("apparmor/exec", plan.apparmor_exec, "set the AppArmor profile");
+  if (!plan.selinux_exec.empty()) set_exec_label("exec", plan.selinux_exec, "set the SELinux label");
   int listener = -1;
   if (plan.seccomp && !plan.no_new_privileges) listener = load_seccomp(*plan.seccomp);
   switch_user(plan);

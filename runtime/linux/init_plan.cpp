@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "oci-spec/names.hpp"
+#include "runtime/linux/lsm.hpp"
 #include "runtime/linux/mount_options.hpp"
 
 extern char** environ;
@@ -205,6 +206,18 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p) {
     plan.rlimits.push_back(limit);
   }
   if (p.oomScoreAdj) plan.oom_score_adj = std::to_string(*p.oomScoreAdj);
+  // As runc: an AppArmor profile on a host without AppArmor is ignored; an SELinux label that
+  // cannot be applied is an error.
+  if (p.apparmorProfile && !p.apparmorProfile->empty() && apparmor_enabled()) {
+    plan.apparmor_exec = "exec " + *p.apparmorProfile;
+  }
+  if (p.selinuxLabel && !p.selinuxLabel->empty()) {
+    if (!selinux_enabled()) {
+      return fail("process.selinuxLabel: cannot apply \"" + *p.selinuxLabel +
+                  "\": SELinux is not enabled on this host");
+    }
+    plan.selinux_exec = *p.selinuxLabel;
+  }
   if (p.scheduler) {
     const auto policy = spec::names::find(spec::names::scheduler_policies(), p.scheduler->policy);
     if (!policy) return fail("process.scheduler.policy: unknown policy \"" + p.scheduler->policy + "\"");
@@ -288,6 +301,14 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
 
   for (const auto& m : spec.mounts.value_or(std::vector<spec::Mount>{})) {
     if (auto ok = add_mount(plan, m, options); !ok) return std::unexpected(ok.error());
+  }
+  // linux.mountLabel labels the filesystems the container mounts; without SELinux it is
+  // ignored (runc's label.FormatMountLabel does the same).
+  if (linux.mountLabel && !linux.mountLabel->empty() && selinux_enabled()) {
+    for (auto& step : plan.mounts) {
+      if (step.bind || (step.flags & MS_REMOUNT) || step.data.find("context=") != std::string::npos) continue;
+      step.data += (step.data.empty() ? "" : ",") + std::string("context=\"") + *linux.mountLabel + "\"";
+    }
   }
   add_devices(plan, linux);
   plan.masked_paths = linux.maskedPaths.value_or(spec::Strings{});

@@ -135,6 +135,9 @@ struct InitPlan {
   std::optional<SchedulerAttr> scheduler;
   std::optional<int> io_priority;              // ioprio_set(2) value: class << 13 | level
   std::optional<unsigned long> personality;  // personality(2) domain
+  // Labels for the next execve, set only where the host runs the LSM (empty: none).
+  std::string apparmor_exec;  // "exec <profile>" for attr/apparmor/exec
+  std::string selinux_exec;   // the label for attr/exec
   // Loaded last (after the uid change) with no_new_privileges, else before the capabilities
   // are dropped (without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN): runc's order.
   std::optional<SeccompProgram> seccomp;
