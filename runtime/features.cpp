@@ -24,7 +24,7 @@ struct Implemented {
   bool selinux = false;
   bool idmap_mounts = false;
 };
-constexpr Implemented kImplemented{.seccomp = true, .apparmor = true, .selinux = true};
+constexpr Implemented kImplemented{.seccomp = true, .apparmor = true, .selinux = true, .idmap_mounts = true};
 
 
 }  // namespace

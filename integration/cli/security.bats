@@ -387,3 +387,35 @@ userns_config() {
   [[ $output == *'SELinux is not enabled'* ]]
   hippo delete --force "$ID"
 }
+
+@test "idmapped bind mount: host root's files are the container root's, and files it makes are host root's" {
+  busybox_bundle "$B" sh -c 'stat -c %u:%g /idm/by-host-root; touch /idm/made-inside && echo made; stat -c %u /plain/by-host-root'
+  mkdir -p "$BATS_TEST_TMPDIR/idm"
+  touch "$BATS_TEST_TMPDIR/idm/by-host-root"
+  chmod 755 "$BATS_TEST_TMPDIR/idm"
+  userns_config
+  edit_config "$B" '.mounts += [
+      {destination: "/idm", type: "bind", source: $src, options: ["rbind", "rw"],
+       uidMappings: [{containerID: 0, hostID: 100000, size: 65536}],
+       gidMappings: [{containerID: 0, hostID: 100000, size: 65536}]},
+      {destination: "/plain", type: "bind", source: $src, options: ["rbind", "ro"]}]' \
+    --arg src "$BATS_TEST_TMPDIR/idm"
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0:0 ]
+  [ "${lines[1]}" = made ]
+  # without the idmap the same file belongs to nobody inside
+  [ "${lines[2]}" = 65534 ]
+  [ "$(stat -c %u:%g "$BATS_TEST_TMPDIR/idm/made-inside")" = 0:0 ]
+}
+
+@test "uidMappings on a mount that is not a bind is refused clearly" {
+  busybox_bundle "$B" true
+  edit_config "$B" '.mounts += [{destination: "/t", type: "tmpfs", source: "tmpfs",
+       uidMappings: [{containerID: 0, hostID: 100000, size: 1}], gidMappings: [{containerID: 0, hostID: 100000, size: 1}]}]'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -ne 0 ]
+  [[ $output == *'mounts: /t: uidMappings and gidMappings need a bind mount'* ]]
+  assert_no_leaks "$ID" "$B"
+}

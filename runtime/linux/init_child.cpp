@@ -191,7 +191,14 @@ void do_mount(int rootfd, const MountStep& m) {
   proc_fd_path(p, fd);
   const char* data = m.data.empty() ? nullptr : m.data.c_str();
   const char* fstype = m.fstype.empty() ? nullptr : m.fstype.c_str();
-  if (::mount(m.source.c_str(), p.buf, fstype, m.flags, data) != 0) die(m.what);
+  if (m.tree_fd >= 0) {
+    if (::syscall(SYS_move_mount, m.tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+      die(m.what, " (move the idmapped mount into place)");
+    }
+    ::close(m.tree_fd);
+  } else if (::mount(m.source.c_str(), p.buf, fstype, m.flags, data) != 0) {
+    die(m.what);
+  }
   ::close(fd);
   if (!m.remount && !m.propagation && !m.attr_set && !m.attr_clr) return;
   // The fd opened before the mount names the directory under it: reopen to reach the new mount.
@@ -483,14 +490,18 @@ const char* find_executable(const InitPlan& plan) {
   die_with(ENOENT, plan.exec_not_found.c_str());
 }
 
-// Closes every fd above stdio but the ones the protocol needs: inherited copies of the parent's
-// fds would otherwise live on in init (a state-dir flock held by init blocks every later
-// command on the container until it execs).
-void close_other_fds(int first, int a, int b, int c) {
-  // Sort the (up to) three fds to keep; -1 means none.
-  int keep[3] = {a, b, c};
-  for (int i = 0; i < 3; ++i) {
-    for (int j = i + 1; j < 3; ++j) {
+// Closes every fd above stdio but the ones the protocol and the plan need: inherited copies of
+// the parent's fds would otherwise live on in init (a state-dir flock held by init blocks every
+// later command on the container until it execs).
+void close_other_fds(int first, const InitPlan& plan) {
+  // The fds to keep, sorted; -1 means none. At most 16 idmapped trees are kept.
+  int keep[19] = {plan.sync_fd, plan.exec_fifo_fd, plan.console_fd};
+  int count = 3;
+  for (const auto& m : plan.mounts) {
+    if (m.tree_fd >= 0 && count < 19) keep[count++] = m.tree_fd;
+  }
+  for (int i = 0; i < count; ++i) {
+    for (int j = i + 1; j < count; ++j) {
       if (keep[j] < keep[i]) {
         const int t = keep[i];
         keep[i] = keep[j];
@@ -499,7 +510,8 @@ void close_other_fds(int first, int a, int b, int c) {
     }
   }
   unsigned next = static_cast<unsigned>(first);
-  for (int fd : keep) {
+  for (int k = 0; k < count; ++k) {
+    const int fd = keep[k];
     if (fd < static_cast<int>(next)) continue;
     if (static_cast<unsigned>(fd) > next) sys::close_range(next, static_cast<unsigned>(fd) - 1, 0);
     next = static_cast<unsigned>(fd) + 1;
@@ -607,7 +619,7 @@ void run_init(const InitPlan& plan) {
   for (int i = 0; i < 3; ++i) {
     if (plan.stdio_fds[i] >= 0 && ::dup2(plan.stdio_fds[i], i) < 0) die("set up stdio");
   }
-  close_other_fds(3 + plan.preserve_fds, plan.sync_fd, plan.exec_fifo_fd, plan.console_fd);
+  close_other_fds(3 + plan.preserve_fds, plan);
   for (int fd = 3; fd < 3 + plan.preserve_fds; ++fd) ::fcntl(fd, F_SETFD, 0);
   // The parent may block signals it forwards (hippo run); the container starts with none
   // blocked and default dispositions, whatever its creator had.

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "oci-spec/names.hpp"
+#include "runtime/linux/idmapped_mount.hpp"
 #include "runtime/linux/lsm.hpp"
 #include "runtime/linux/mount_options.hpp"
 
@@ -93,10 +94,20 @@ Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& 
     }
     step.source = source;
     step.target_is_file = !S_ISDIR(st.st_mode);
+    if (m.uidMappings || m.gidMappings) {
+      auto tree = make_idmapped_tree(source, (opts.flags & MS_REC) != 0, m.uidMappings.value_or(std::vector<spec::IdMapping>{}),
+                                     m.gidMappings.value_or(std::vector<spec::IdMapping>{}), "mounts: " + m.destination);
+      if (!tree) return std::unexpected(tree.error());
+      step.tree_fd = tree->get();
+      plan.held_fds.push_back(std::make_shared<UniqueFd>(std::move(*tree)));
+    }
     step.flags = MS_BIND | (opts.flags & MS_REC);
     step.remount = opts.remount_flags();
     step.what = "bind " + source + " on " + m.destination;
   } else {
+    if (m.uidMappings || m.gidMappings) {
+      return fail("mounts: " + m.destination + ": uidMappings and gidMappings need a bind mount");
+    }
     step.source = m.source.value_or(type);
     step.flags = opts.flags;
     step.what = "mount " + type + " on " + m.destination;

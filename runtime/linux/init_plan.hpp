@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "oci-spec/error.hpp"
 #include "oci-spec/spec.hpp"
 #include "runtime/linux/seccomp_program.hpp"
+#include "runtime/linux/unique_fd.hpp"
 
 namespace hippo::linux {
 
@@ -27,6 +29,7 @@ struct MountStep {
   uint64_t attr_set = 0, attr_clr = 0;  // mount_setattr(AT_RECURSIVE)
   bool bind = false;
   bool target_is_file = false;  // a bind of a non-directory needs a file to mount on
+  int tree_fd = -1;  // an idmapped bind: a detached tree (idmapped_mount.hpp) init moves into place
   std::string what;             // "mount proc on /proc", for errors
 };
 
@@ -174,6 +177,9 @@ struct InitPlan {
   bool parent_hooks = false;
   std::vector<HookRun> create_container_hooks, start_container_hooks;
   std::string state_creating_head, state_created_head, state_tail;
+
+  // Fds the plan names (idmapped trees): owned here, kept open in init until its mounts are done.
+  std::vector<std::shared_ptr<UniqueFd>> held_fds;
 
   // Said to the user by the parent (logged as warnings); the child never reads them.
   std::vector<std::string> warnings;
