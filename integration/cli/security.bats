@@ -419,3 +419,15 @@ userns_config() {
   [[ $output == *'mounts: /t: uidMappings and gidMappings need a bind mount'* ]]
   assert_no_leaks "$ID" "$B"
 }
+
+@test "the idmap mount option without maps of its own takes the container's user namespace maps" {
+  busybox_bundle "$B" stat -c %u:%g /idm/by-host-root
+  mkdir -p "$BATS_TEST_TMPDIR/idm"
+  touch "$BATS_TEST_TMPDIR/idm/by-host-root"
+  userns_config
+  edit_config "$B" '.mounts += [{destination: "/idm", type: "bind", source: $src, options: ["rbind", "idmap"]}]' \
+    --arg src "$BATS_TEST_TMPDIR/idm"
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = 0:0 ]
+}

@@ -37,7 +37,8 @@ constexpr DefaultDevice kDefaultDevices[] = {
     {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
-Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& options) {
+Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& options,
+                       const spec::Linux& linux) {
   const auto opts = parse_mount_options(m.options.value_or(spec::Strings{}));
   const std::string type = m.type.value_or("");
   const std::string target = relative(m.destination);
@@ -94,9 +95,15 @@ Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& 
     }
     step.source = source;
     step.target_is_file = !S_ISDIR(st.st_mode);
-    if (m.uidMappings || m.gidMappings) {
-      auto tree = make_idmapped_tree(source, (opts.flags & MS_REC) != 0, m.uidMappings.value_or(std::vector<spec::IdMapping>{}),
-                                     m.gidMappings.value_or(std::vector<spec::IdMapping>{}), "mounts: " + m.destination);
+    if (m.uidMappings || m.gidMappings || opts.idmap) {
+      // The "idmap"/"ridmap" options without maps of the mount's own take the container's.
+      const auto& uids = m.uidMappings ? m.uidMappings : linux.uidMappings;
+      const auto& gids = m.gidMappings ? m.gidMappings : linux.gidMappings;
+      if (!uids || uids->empty() || !gids || gids->empty()) {
+        return fail("mounts: " + m.destination + ": an idmapped mount needs uidMappings and gidMappings "
+                    "(of the mount or of the container's user namespace)");
+      }
+      auto tree = make_idmapped_tree(source, (opts.flags & MS_REC) != 0, *uids, *gids, "mounts: " + m.destination);
       if (!tree) return std::unexpected(tree.error());
       step.tree_fd = tree->get();
       plan.held_fds.push_back(std::make_shared<UniqueFd>(std::move(*tree)));
@@ -311,7 +318,7 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
   plan.readonly_root = spec.root && spec.root->readonly.value_or(false);
 
   for (const auto& m : spec.mounts.value_or(std::vector<spec::Mount>{})) {
-    if (auto ok = add_mount(plan, m, options); !ok) return std::unexpected(ok.error());
+    if (auto ok = add_mount(plan, m, options, linux); !ok) return std::unexpected(ok.error());
   }
   // linux.mountLabel labels the filesystems the container mounts; without SELinux it is
   // ignored (runc's label.FormatMountLabel does the same).
