@@ -431,3 +431,16 @@ userns_config() {
   [ "$status" -eq 0 ]
   [ "$output" = 0:0 ]
 }
+
+@test "user namespace without a network namespace of its own: /sys is the host's, bound read-only" {
+  busybox_bundle "$B" sh -c 'ls /sys/class/net | grep -c .; touch /sys/x 2>&1; echo end'
+  userns_config
+  edit_config "$B" '.linux.namespaces |= map(select(.type != "network"))
+    | .mounts |= map(if .destination == "/sys" then {destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid","noexec","nodev","ro"]} else . end)'
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # the host's interfaces, not a fresh namespace's lone lo
+  [ "${lines[0]}" -eq "$(ls /sys/class/net | grep -c .)" ]
+  [[ ${lines[1]} == *"Read-only file system"* ]]
+}

@@ -77,6 +77,20 @@ Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& 
     }
     return {};
   }
+  if (type == "sysfs" && (plan.clone_flags & CLONE_NEWUSER) && !(plan.clone_flags & CLONE_NEWNET)) {
+    // The kernel mounts sysfs only for the owner of the network namespace: a new user
+    // namespace sharing the host's network gets the host's /sys bound instead (as runc does),
+    // with the options asked for (ro, nosuid …) applied by the remount.
+    MountStep b;
+    b.source = "/sys";
+    b.target = target;
+    b.bind = true;
+    b.flags = MS_BIND | MS_REC;
+    b.remount = opts.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    b.what = "bind /sys on " + m.destination + " (sysfs needs a network namespace of the container's own)";
+    plan.mounts.push_back(std::move(b));
+    return {};
+  }
   MountStep step;
   step.target = target;
   step.fstype = type == "bind" ? "" : type;
