@@ -434,7 +434,8 @@ Result<void> set_hooks(InitPlan& plan, const spec::Hooks& hooks, const std::stri
       if (r.argv_storage.empty()) r.argv_storage.push_back(r.path);
       // Without "env" a hook inherits the runtime's environment (Go's exec.Cmd does so in runc).
       r.env_storage = hs[i].env ? *hs[i].env : environ_copy;
-      r.timeout_s = static_cast<int>(hs[i].timeout.value_or(0));
+      // poll(2) takes milliseconds in an int: longer timeouts are as good as none.
+      r.timeout_s = static_cast<int>(std::min<int64_t>(hs[i].timeout.value_or(0), 2'000'000));
       r.what = std::string(kind) + " hook #" + std::to_string(i) + " (" + r.path + ")";
       out.push_back(std::move(r));
     }
