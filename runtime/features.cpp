@@ -24,8 +24,8 @@ struct Implemented {
   bool selinux = false;
   bool idmap_mounts = false;
 };
-constexpr Implemented kImplemented{.seccomp = true, .apparmor = true, .selinux = true, .idmap_mounts = true};
-
+constexpr Implemented kImplemented{
+    .seccomp = true, .apparmor = true, .selinux = true, .idmap_mounts = true};
 
 }  // namespace
 

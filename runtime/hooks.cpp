@@ -39,7 +39,8 @@ std::string trimmed(std::string s) {
   return s;
 }
 
-Result<void> run_one(const std::string& what, const spec::Hook& hook, const std::string& state_json) {
+Result<void> run_one(const std::string& what, const spec::Hook& hook,
+                     const std::string& state_json) {
   auto in = stdin_with(state_json);
   if (!in) return std::unexpected(in.error());
   int out[2];
@@ -74,14 +75,16 @@ Result<void> run_one(const std::string& what, const spec::Hook& hook, const std:
   out_wr.reset();
   in->reset();
   UniqueFd pidfd(linux::sys::pidfd_open(pid));
-  const auto deadline = hook.timeout ? std::chrono::steady_clock::now() + std::chrono::seconds(*hook.timeout)
-                                     : std::chrono::steady_clock::time_point::max();
+  const auto deadline = hook.timeout
+                            ? std::chrono::steady_clock::now() + std::chrono::seconds(*hook.timeout)
+                            : std::chrono::steady_clock::time_point::max();
   std::string output;
   bool exited = false, timed_out = false;
   while (!exited) {
     int wait_ms = -1;
     if (hook.timeout) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) {
         timed_out = true;
         break;
@@ -105,7 +108,8 @@ Result<void> run_one(const std::string& what, const spec::Hook& hook, const std:
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (timed_out) return fail(what + ": timed out after " + std::to_string(*hook.timeout) + " s", ETIMEDOUT);
+  if (timed_out)
+    return fail(what + ": timed out after " + std::to_string(*hook.timeout) + " s", ETIMEDOUT);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   std::string how = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
                                       : std::string("signal ") + strsignal(WTERMSIG(status));
@@ -118,7 +122,8 @@ Result<void> run_one(const std::string& what, const spec::Hook& hook, const std:
 Result<void> run_hooks(std::string_view kind, const std::vector<spec::Hook>& hooks,
                        const std::string& state_json) {
   for (size_t i = 0; i < hooks.size(); ++i) {
-    const std::string what = std::string(kind) + " hook #" + std::to_string(i) + " (" + hooks[i].path + ")";
+    const std::string what =
+        std::string(kind) + " hook #" + std::to_string(i) + " (" + hooks[i].path + ")";
     if (auto ok = run_one(what, hooks[i], state_json); !ok) return ok;
   }
   return {};

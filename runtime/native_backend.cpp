@@ -16,12 +16,12 @@
 #include "oci-spec/config.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/bundle.hpp"
+#include "runtime/hooks.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/spawn.hpp"
-#include "runtime/hooks.hpp"
 #include "runtime/logging.hpp"
-#include "runtime/seccomp_agent.hpp"
 #include "runtime/linux/syscalls.hpp"
+#include "runtime/seccomp_agent.hpp"
 #include "runtime/state_store.hpp"
 #include "runtime/undo.hpp"
 
@@ -270,7 +270,8 @@ class NativeBackend final : public Backend {
     }
     if (auto ok = c->cgroup->destroy(); !ok) return ok;
     // poststop hooks run once the container is gone; their failures are only warned about.
-    if (auto config = spec::load(std::filesystem::path(c->state.bundle) / "config.json"); config && config->hooks) {
+    if (auto config = spec::load(std::filesystem::path(c->state.bundle) / "config.json");
+        config && config->hooks) {
       const auto state = hook_state(id, "stopped", 0, c->state.bundle, *config);
       if (auto ok = run_hooks("poststop", hooks_of(*config, &spec::Hooks::poststop), state); !ok) {
         spdlog::warn("{}", ok.error().message);
@@ -400,19 +401,22 @@ class NativeBackend final : public Backend {
     if (!options.no_new_keyring) plan->session_keyring = "_ses." + options.id;
     const std::string bundle_dir = bundle->dir.string();
     if (spec.hooks) {
-      auto ok = linux::set_hooks(*plan, *spec.hooks,
-                                 hook_state(options.id, "creating", linux::kStatePidMarker, bundle_dir, spec),
-                                 hook_state(options.id, "created", linux::kStatePidMarker, bundle_dir, spec));
+      auto ok = linux::set_hooks(
+          *plan, *spec.hooks,
+          hook_state(options.id, "creating", linux::kStatePidMarker, bundle_dir, spec),
+          hook_state(options.id, "created", linux::kStatePidMarker, bundle_dir, spec));
       if (!ok) return std::unexpected(ok.error());
     }
     // prestart then createRuntime, in our namespaces, once init's mounts are done.
     auto creation_hooks = [&](pid_t pid) -> Result<void> {
       const auto state = hook_state(options.id, "creating", pid, bundle_dir, spec);
-      if (auto ok = run_hooks("prestart", hooks_of(spec, &spec::Hooks::prestart), state); !ok) return ok;
+      if (auto ok = run_hooks("prestart", hooks_of(spec, &spec::Hooks::prestart), state); !ok)
+        return ok;
       return run_hooks("createRuntime", hooks_of(spec, &spec::Hooks::createRuntime), state);
     };
 
-    auto init = linux::spawn_init(*plan, [&](pid_t pid) { return cgroup->attach(pid); }, creation_hooks);
+    auto init = linux::spawn_init(
+        *plan, [&](pid_t pid) { return cgroup->attach(pid); }, creation_hooks);
     if (!init) return std::unexpected(init.error());
     Undo kill_init([&] {
       linux::sys::pidfd_send_signal(init->pidfd.get(), SIGKILL);
@@ -420,9 +424,9 @@ class NativeBackend final : public Backend {
       ::waitid(P_PIDFD, static_cast<id_t>(init->pidfd.get()), &info, WEXITED);
     });
 
-    if (auto ok = hand_over_listener(init->seccomp_listener, spec,
-                                     oci_state(options.id, "creating", init->pid, bundle->dir.string(), spec),
-                                     init->pid);
+    if (auto ok = hand_over_listener(
+            init->seccomp_listener, spec,
+            oci_state(options.id, "creating", init->pid, bundle->dir.string(), spec), init->pid);
         !ok) {
       return std::unexpected(ok.error());
     }
@@ -507,9 +511,9 @@ class NativeBackend final : public Backend {
     auto child = linux::spawn_init(*plan, [&](pid_t pid) { return c->cgroup->attach(pid); });
     if (!child) return std::unexpected(child.error());
     console_theirs.reset();
-    if (auto ok = hand_over_listener(child->seccomp_listener, *container_spec,
-                                     oci_state(o.id, c->status, c->state.pid, c->state.bundle, *container_spec),
-                                     child->pid);
+    if (auto ok = hand_over_listener(
+            child->seccomp_listener, *container_spec,
+            oci_state(o.id, c->status, c->state.pid, c->state.bundle, *container_spec), child->pid);
         !ok) {
       linux::sys::pidfd_send_signal(child->pidfd.get(), SIGKILL);
       return std::unexpected(ok.error());
@@ -558,7 +562,8 @@ class NativeBackend final : public Backend {
     auto config = spec::load(std::filesystem::path(c.state.bundle) / "config.json");
     if (config && config->hooks) {
       const auto state = hook_state(c.state.id, "running", c.state.pid, c.state.bundle, *config);
-      if (auto ok = run_hooks("poststart", hooks_of(*config, &spec::Hooks::poststart), state); !ok) {
+      if (auto ok = run_hooks("poststart", hooks_of(*config, &spec::Hooks::poststart), state);
+          !ok) {
         // The runtime-spec: a failed poststart hook stops the container (runc kills it).
         linux::sys::pidfd_send_signal(pidfd.get(), SIGKILL);
         return ok;

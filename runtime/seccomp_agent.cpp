@@ -9,7 +9,8 @@
 
 namespace hippo::runtime {
 
-std::string container_process_state(const spec::OciState& state, pid_t pid, const std::string& metadata) {
+std::string container_process_state(const spec::OciState& state, pid_t pid,
+                                    const std::string& metadata) {
   spec::Json j;
   j["ociVersion"] = state.ociVersion;
   j["fds"] = spec::Json::array({"seccompFd"});
@@ -24,7 +25,8 @@ Result<void> send_to_seccomp_agent(const std::string& listener_path, int listene
   const std::string what = "linux.seccomp.listenerPath \"" + listener_path + "\"";
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (listener_path.size() >= sizeof addr.sun_path) return fail(what + ": path too long for a unix socket");
+  if (listener_path.size() >= sizeof addr.sun_path)
+    return fail(what + ": path too long for a unix socket");
   std::memcpy(addr.sun_path, listener_path.c_str(), listener_path.size() + 1);
   linux::UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!sock) return fail_errno(what + ": socket");
@@ -47,7 +49,8 @@ Result<void> send_to_seccomp_agent(const std::string& listener_path, int listene
   if (n < 0) return fail_errno(what + ": send the seccomp listener");
   // The rest of a long state, if the first sendmsg took only part of it.
   for (size_t done = static_cast<size_t>(n); done < process_state_json.size();) {
-    const ssize_t w = ::send(sock.get(), process_state_json.data() + done, process_state_json.size() - done, MSG_NOSIGNAL);
+    const ssize_t w = ::send(sock.get(), process_state_json.data() + done,
+                             process_state_json.size() - done, MSG_NOSIGNAL);
     if (w <= 0) return fail_errno(what + ": send the container state");
     done += static_cast<size_t>(w);
   }

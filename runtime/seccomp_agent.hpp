@@ -14,7 +14,8 @@
 namespace hippo::runtime {
 
 // The JSON the agent receives (exposed for tests).
-std::string container_process_state(const spec::OciState& state, pid_t pid, const std::string& metadata);
+std::string container_process_state(const spec::OciState& state, pid_t pid,
+                                    const std::string& metadata);
 
 Result<void> send_to_seccomp_agent(const std::string& listener_path, int listener_fd,
                                    const std::string& process_state_json);

@@ -1,7 +1,7 @@
-// A seccomp notify agent for the Bats suites: listens on a unix socket (linux.seccomp.listenerPath),
-// takes one runtime connection, writes the ContainerProcessState JSON it carries to OUT.json and
-// the kind of the fd that came with it to OUT.fd, then answers every notified syscall with
-// errno EXDEV until the container's filter goes away (bounded: 30 s).
+// A seccomp notify agent for the Bats suites: listens on a unix socket
+// (linux.seccomp.listenerPath), takes one runtime connection, writes the ContainerProcessState JSON
+// it carries to OUT.json and the kind of the fd that came with it to OUT.fd, then answers every
+// notified syscall with errno EXDEV until the container's filter goes away (bounded: 30 s).
 //
 // usage: seccomp-agent SOCKET OUT
 
@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
   std::ofstream(out + ".json") << json << "\n";
   char link[256] = {};
   if (fd >= 0) {
-    [[maybe_unused]] auto len = ::readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), link, sizeof link - 1);
+    [[maybe_unused]] auto len =
+        ::readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), link, sizeof link - 1);
   }
   std::ofstream(out + ".fd") << link << "\n";
   if (fd < 0) return 1;

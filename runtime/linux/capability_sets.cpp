@@ -22,15 +22,20 @@ Result<CapabilitySets> build_capability_sets(const spec::Capabilities& caps, int
   out.apply = true;
   out.last_cap = last_cap;
   const std::pair<const char*, const std::optional<spec::Strings>*> sets[] = {
-      {"bounding", &caps.bounding},   {"effective", &caps.effective}, {"inheritable", &caps.inheritable},
-      {"permitted", &caps.permitted}, {"ambient", &caps.ambient}};
-  uint64_t* masks[] = {&out.bounding, &out.effective, &out.inheritable, &out.permitted, &out.ambient};
+      {"bounding", &caps.bounding},
+      {"effective", &caps.effective},
+      {"inheritable", &caps.inheritable},
+      {"permitted", &caps.permitted},
+      {"ambient", &caps.ambient}};
+  uint64_t* masks[] = {&out.bounding, &out.effective, &out.inheritable, &out.permitted,
+                       &out.ambient};
   for (size_t i = 0; i < std::size(sets); ++i) {
     const auto& [set_name, names] = sets[i];
     for (const auto& name : names->value_or(spec::Strings{})) {
       const auto number = spec::names::find(spec::names::capabilities(), name);
       if (!number) {
-        return fail(std::string("process.capabilities.") + set_name + ": unknown capability \"" + name + "\"");
+        return fail(std::string("process.capabilities.") + set_name + ": unknown capability \"" +
+                    name + "\"");
       }
       if (*number > last_cap) {
         warnings.push_back(std::string("process.capabilities.") + set_name + ": " + name +

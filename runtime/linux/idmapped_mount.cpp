@@ -16,7 +16,8 @@ namespace {
 std::string map_text(const std::vector<spec::IdMapping>& maps) {
   std::string text;
   for (const auto& m : maps) {
-    text += std::to_string(m.containerID) + " " + std::to_string(m.hostID) + " " + std::to_string(m.size) + "\n";
+    text += std::to_string(m.containerID) + " " + std::to_string(m.hostID) + " " +
+            std::to_string(m.size) + "\n";
   }
   return text;
 }
@@ -67,12 +68,13 @@ Result<UniqueFd> user_namespace_with(const std::vector<spec::IdMapping>& uid_map
 
 Result<UniqueFd> make_idmapped_tree(const std::string& source, bool recursive,
                                     const std::vector<spec::IdMapping>& uid_map,
-                                    const std::vector<spec::IdMapping>& gid_map, const std::string& what) {
+                                    const std::vector<spec::IdMapping>& gid_map,
+                                    const std::string& what) {
   auto userns = user_namespace_with(uid_map, gid_map);
   if (!userns) return std::unexpected(userns.error().context(what));
   const unsigned rec = recursive ? AT_RECURSIVE : 0;
-  UniqueFd tree(static_cast<int>(
-      ::syscall(SYS_open_tree, AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec)));
+  UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, source.c_str(),
+                                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec)));
   if (!tree) return fail_errno(what + ": open_tree " + source);
   mount_attr attr{};
   attr.attr_set = MOUNT_ATTR_IDMAP;

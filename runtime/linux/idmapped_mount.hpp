@@ -17,6 +17,7 @@ namespace hippo::linux {
 // A detached, idmapped copy of `source` (recursive when `recursive`).
 Result<UniqueFd> make_idmapped_tree(const std::string& source, bool recursive,
                                     const std::vector<spec::IdMapping>& uid_map,
-                                    const std::vector<spec::IdMapping>& gid_map, const std::string& what);
+                                    const std::vector<spec::IdMapping>& gid_map,
+                                    const std::string& what);
 
 }  // namespace hippo::linux

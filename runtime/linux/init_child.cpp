@@ -8,11 +8,11 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/keyctl.h>
-#include <linux/seccomp.h>
 #include <linux/mount.h>
+#include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
@@ -61,7 +61,7 @@ struct Text {
 };
 
 int g_sync_fd = -1;
-int g_fifo_fd = -1;   // once `start` opened the exec fifo, failures are told there
+int g_fifo_fd = -1;    // once `start` opened the exec fifo, failures are told there
 pid_t g_host_pid = 0;  // from kGo: the pid the hooks' state shows
 
 [[noreturn]] void die_with(int err, const char* what, const char* detail = "") {
@@ -192,7 +192,8 @@ void do_mount(int rootfd, const MountStep& m) {
   const char* data = m.data.empty() ? nullptr : m.data.c_str();
   const char* fstype = m.fstype.empty() ? nullptr : m.fstype.c_str();
   if (m.tree_fd >= 0) {
-    if (::syscall(SYS_move_mount, m.tree_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    if (::syscall(SYS_move_mount, m.tree_fd, "", fd, "",
+                  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
       die(m.what, " (move the idmapped mount into place)");
     }
     ::close(m.tree_fd);
@@ -366,7 +367,8 @@ void run_hook(const HookRun& h, const std::string& head, const std::string& tail
     if (errno != EINTR) die(h.what);
   }
   if (!WIFEXITED(status)) die_with(0, h.what.c_str(), ": killed by a signal");
-  if (WEXITSTATUS(status) == 127) die_with(0, h.what.c_str(), ": could not be executed (exit status 127)");
+  if (WEXITSTATUS(status) == 127)
+    die_with(0, h.what.c_str(), ": could not be executed (exit status 127)");
   if (WEXITSTATUS(status) != 0) {
     Text t;
     t.add(": exit status ").add(static_cast<unsigned long>(WEXITSTATUS(status)));
@@ -380,13 +382,15 @@ void run_creation_hooks(const InitPlan& plan) {
   if (plan.parent_hooks) {
     SyncMessage msg{};
     msg.type = SyncType::kHooks;
-    if (::send(plan.sync_fd, &msg, sizeof msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof msg)) ::_exit(1);
+    if (::send(plan.sync_fd, &msg, sizeof msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof msg))
+      ::_exit(1);
     if (::recv(plan.sync_fd, &msg, sizeof msg, 0) != static_cast<ssize_t>(sizeof msg) ||
         msg.type != SyncType::kGo) {
       ::_exit(1);  // the parent's hooks failed: it kills us anyway
     }
   }
-  for (const auto& h : plan.create_container_hooks) run_hook(h, plan.state_creating_head, plan.state_tail);
+  for (const auto& h : plan.create_container_hooks)
+    run_hook(h, plan.state_creating_head, plan.state_tail);
 }
 
 void setup_rootfs(const InitPlan& plan) {
@@ -522,7 +526,8 @@ void close_other_fds(int first, const InitPlan& plan) {
 // Needs CAP_SETPCAP, so it runs before the uid change. EINVAL: a capability this kernel lacks.
 void drop_bounding(const CapabilitySets& c) {
   for (int cap = 0; cap <= c.last_cap; ++cap) {
-    if ((c.bounding >> cap & 1) == 0 && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+    if ((c.bounding >> cap & 1) == 0 && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
+        errno != EINVAL) {
       die("drop capability from the bounding set");
     }
   }
@@ -563,7 +568,8 @@ void set_exec_label(const char* name, const std::string& value, const char* what
 
 // Returns the notify listener fd, or -1 when the filter has no SCMP_ACT_NOTIFY rule.
 int load_seccomp(const SeccompProgram& p) {
-  sock_fprog prog{static_cast<unsigned short>(p.filter.size()), const_cast<sock_filter*>(p.filter.data())};
+  sock_fprog prog{static_cast<unsigned short>(p.filter.size()),
+                  const_cast<sock_filter*>(p.filter.data())};
   const unsigned flags = p.flags | (p.listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0u);
   const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
   if (rc < 0) die("load the seccomp filter");
@@ -676,14 +682,18 @@ void run_init(const InitPlan& plan) {
     if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &r.value) != 0) die("setrlimit");
   }
   // These may need privileges (a real-time policy needs CAP_SYS_NICE): before the uid change.
-  if (plan.scheduler && ::syscall(SYS_sched_setattr, 0, &*plan.scheduler, 0) != 0) die("sched_setattr");
-  if (plan.io_priority && ::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, *plan.io_priority) != 0) {
+  if (plan.scheduler && ::syscall(SYS_sched_setattr, 0, &*plan.scheduler, 0) != 0)
+    die("sched_setattr");
+  if (plan.io_priority &&
+      ::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, *plan.io_priority) != 0) {
     die("ioprio_set");
   }
   if (plan.personality && ::personality(*plan.personality) < 0) die("personality");
   if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
-  if (!plan.apparmor_exec.empty()) set_exec_label("apparmor/exec", plan.apparmor_exec, "set the AppArmor profile");
-  if (!plan.selinux_exec.empty()) set_exec_label("exec", plan.selinux_exec, "set the SELinux label");
+  if (!plan.apparmor_exec.empty())
+    set_exec_label("apparmor/exec", plan.apparmor_exec, "set the AppArmor profile");
+  if (!plan.selinux_exec.empty())
+    set_exec_label("exec", plan.selinux_exec, "set the SELinux label");
   int listener = -1;
   if (plan.seccomp && !plan.no_new_privileges) listener = load_seccomp(*plan.seccomp);
   switch_user(plan);
@@ -705,7 +715,8 @@ void run_init(const InitPlan& plan) {
     int fd = ::open(fifo.buf, O_WRONLY | O_CLOEXEC);
     if (fd < 0) die("open exec fifo");
     g_fifo_fd = fd;
-    for (const auto& h : plan.start_container_hooks) run_hook(h, plan.state_created_head, plan.state_tail);
+    for (const auto& h : plan.start_container_hooks)
+      run_hook(h, plan.state_created_head, plan.state_tail);
     if (::write(fd, "0", 1) != 1) die("write exec fifo");
     g_fifo_fd = -1;
     ::close(fd);

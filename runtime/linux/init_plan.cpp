@@ -87,7 +87,8 @@ Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& 
     b.bind = true;
     b.flags = MS_BIND | MS_REC;
     b.remount = opts.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-    b.what = "bind /sys on " + m.destination + " (sysfs needs a network namespace of the container's own)";
+    b.what = "bind /sys on " + m.destination +
+             " (sysfs needs a network namespace of the container's own)";
     plan.mounts.push_back(std::move(b));
     return {};
   }
@@ -114,10 +115,12 @@ Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& 
       const auto& uids = m.uidMappings ? m.uidMappings : linux.uidMappings;
       const auto& gids = m.gidMappings ? m.gidMappings : linux.gidMappings;
       if (!uids || uids->empty() || !gids || gids->empty()) {
-        return fail("mounts: " + m.destination + ": an idmapped mount needs uidMappings and gidMappings "
+        return fail("mounts: " + m.destination +
+                    ": an idmapped mount needs uidMappings and gidMappings "
                     "(of the mount or of the container's user namespace)");
       }
-      auto tree = make_idmapped_tree(source, (opts.flags & MS_REC) != 0, *uids, *gids, "mounts: " + m.destination);
+      auto tree = make_idmapped_tree(source, (opts.flags & MS_REC) != 0, *uids, *gids,
+                                     "mounts: " + m.destination);
       if (!tree) return std::unexpected(tree.error());
       step.tree_fd = tree->get();
       plan.held_fds.push_back(std::make_shared<UniqueFd>(std::move(*tree)));
@@ -252,7 +255,8 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p) {
   }
   if (p.scheduler) {
     const auto policy = spec::names::find(spec::names::scheduler_policies(), p.scheduler->policy);
-    if (!policy) return fail("process.scheduler.policy: unknown policy \"" + p.scheduler->policy + "\"");
+    if (!policy)
+      return fail("process.scheduler.policy: unknown policy \"" + p.scheduler->policy + "\"");
     SchedulerAttr a;
     a.policy = static_cast<uint32_t>(*policy);
     for (const auto& f : p.scheduler->flags.value_or(spec::Strings{})) {
@@ -269,7 +273,8 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p) {
   }
   if (p.ioPriority) {
     const auto cls = spec::names::find(spec::names::ioprio_classes(), p.ioPriority->ioClass);
-    if (!cls) return fail("process.ioPriority.class: unknown class \"" + p.ioPriority->ioClass + "\"");
+    if (!cls)
+      return fail("process.ioPriority.class: unknown class \"" + p.ioPriority->ioClass + "\"");
     plan.io_priority = static_cast<int>(*cls << 13) | p.ioPriority->priority.value_or(0);
   }
   plan.no_new_privileges = p.noNewPrivileges.value_or(false);
@@ -338,8 +343,10 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
   // ignored (runc's label.FormatMountLabel does the same).
   if (linux.mountLabel && !linux.mountLabel->empty() && selinux_enabled()) {
     for (auto& step : plan.mounts) {
-      if (step.bind || (step.flags & MS_REMOUNT) || step.data.find("context=") != std::string::npos) continue;
-      step.data += (step.data.empty() ? "" : ",") + std::string("context=\"") + *linux.mountLabel + "\"";
+      if (step.bind || (step.flags & MS_REMOUNT) || step.data.find("context=") != std::string::npos)
+        continue;
+      step.data +=
+          (step.data.empty() ? "" : ",") + std::string("context=\"") + *linux.mountLabel + "\"";
     }
   }
   add_devices(plan, linux);
@@ -359,8 +366,10 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
   }
   if (auto ok = add_process(plan, *spec.process); !ok) return std::unexpected(ok.error());
   if (linux.personality) {
-    const auto domain = spec::names::find(spec::names::personality_domains(), linux.personality->domain);
-    if (!domain) return fail("linux.personality.domain: unknown domain \"" + linux.personality->domain + "\"");
+    const auto domain =
+        spec::names::find(spec::names::personality_domains(), linux.personality->domain);
+    if (!domain)
+      return fail("linux.personality.domain: unknown domain \"" + linux.personality->domain + "\"");
     plan.personality = static_cast<unsigned long>(*domain);
   }
   if (linux.seccomp) {
@@ -409,7 +418,8 @@ Result<InitPlan> build_exec_plan(const spec::Process& process, pid_t init_pid,
 Result<void> set_hooks(InitPlan& plan, const spec::Hooks& hooks, const std::string& state_creating,
                        const std::string& state_created) {
   const std::string marker = "\"pid\":" + std::to_string(kStatePidMarker);
-  const auto split = [&](const std::string& json, std::string& head, std::string* tail) -> Result<void> {
+  const auto split = [&](const std::string& json, std::string& head,
+                         std::string* tail) -> Result<void> {
     const auto at = json.find(marker);
     if (at == std::string::npos) return fail("hook state: no pid marker");
     head = json.substr(0, at) + "\"pid\":";
@@ -419,7 +429,8 @@ Result<void> set_hooks(InitPlan& plan, const spec::Hooks& hooks, const std::stri
   if (auto ok = split(state_creating, plan.state_creating_head, &plan.state_tail); !ok) return ok;
   std::string tail_created;
   if (auto ok = split(state_created, plan.state_created_head, &tail_created); !ok) return ok;
-  if (tail_created != plan.state_tail) return fail("hook state: the two states differ past the pid");
+  if (tail_created != plan.state_tail)
+    return fail("hook state: the two states differ past the pid");
   plan.parent_hooks = (hooks.prestart && !hooks.prestart->empty()) ||
                       (hooks.createRuntime && !hooks.createRuntime->empty());
   std::vector<std::string> environ_copy;

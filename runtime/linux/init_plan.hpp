@@ -136,7 +136,7 @@ struct InitPlan {
   std::vector<Rlimit> rlimits;
   CapabilitySets caps;
   std::optional<SchedulerAttr> scheduler;
-  std::optional<int> io_priority;              // ioprio_set(2) value: class << 13 | level
+  std::optional<int> io_priority;            // ioprio_set(2) value: class << 13 | level
   std::optional<unsigned long> personality;  // personality(2) domain
   // Labels for the next execve, set only where the host runs the LSM (empty: none).
   std::string apparmor_exec;  // "exec <profile>" for attr/apparmor/exec
@@ -198,7 +198,8 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
 
 // A process joining a running container (exec): the namespaces of `init_pid` that differ from
 // ours are joined (pid through the parent), no rootfs is set up, `process` says the rest.
-// `seccomp` is the container's filter (linux.seccomp of its config.json): exec'd processes get it too.
+// `seccomp` is the container's filter (linux.seccomp of its config.json): exec'd processes get it
+// too.
 Result<InitPlan> build_exec_plan(const spec::Process& process, pid_t init_pid,
                                  const std::optional<spec::Seccomp>& seccomp = std::nullopt);
 

@@ -102,14 +102,16 @@ Result<SeccompProgram> build_seccomp_program(const spec::Seccomp& s) {
     std::map<uint32_t, int> per_index;
     for (const auto& arg : sc.args.value_or(std::vector<spec::SeccompArg>{})) {
       const auto op = names::find(names::seccomp_operators(), arg.op);
-      if (!op || arg.index > 5) return fail(at + ".args: invalid condition on argument " + std::to_string(arg.index));
+      if (!op || arg.index > 5)
+        return fail(at + ".args: invalid condition on argument " + std::to_string(arg.index));
       conditions.push_back(scmp_arg_cmp{arg.index, static_cast<scmp_compare>(*op), arg.value,
                                         arg.valueTwo.value_or(0)});
       ++per_index[arg.index];
     }
     // Conditions on distinct arguments must all hold (one rule); several conditions on the same
     // argument are alternatives (a rule each), which is how runc reads a profile.
-    const bool alternatives = std::ranges::any_of(per_index, [](const auto& kv) { return kv.second > 1; });
+    const bool alternatives =
+        std::ranges::any_of(per_index, [](const auto& kv) { return kv.second > 1; });
     for (const auto& name : sc.names) {
       const int nr = seccomp_syscall_resolve_name(name.c_str());
       if (nr == __NR_SCMP_ERROR) continue;  // unknown to libseccomp: skipped like runc

@@ -111,7 +111,8 @@ ssize_t receive_message(int sock, SyncMessage& msg, int& fd) {
   const ssize_t n = ::recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
   if (n < 0) return n;
   for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
   }
   return n;
 }
@@ -185,7 +186,8 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
     SyncMessage go{};
     go.type = SyncType::kGo;
     go.pid = child.pid;
-    return ::send(parent_end.get(), &go, sizeof go, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof go);
+    return ::send(parent_end.get(), &go, sizeof go, MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(sizeof go);
   };
   if (!send_go()) return abort_with(Error::from_errno(errno, "send go to init"));
   SyncMessage msg{};

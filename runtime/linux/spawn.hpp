@@ -26,6 +26,7 @@ using BeforeGo = std::function<Result<void>(pid_t)>;
 using OnHooks = std::function<Result<void>(pid_t)>;
 
 // On failure the child is killed and reaped; nothing of it remains.
-Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const OnHooks& on_hooks = {});
+Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go,
+                               const OnHooks& on_hooks = {});
 
 }  // namespace hippo::linux

@@ -65,7 +65,8 @@ TEST(CapabilitySets, PlanAppliesThemOnlyWhenTheSpecHasCapabilities) {
   auto with = build_init_plan(s, "/b/rootfs", {});
   ASSERT_TRUE(with) << with.error().message;
   EXPECT_TRUE(with->caps.apply);
-  EXPECT_EQ(with->caps.bounding, bit(29) | bit(5) | bit(10));  // AUDIT_WRITE, KILL, NET_BIND_SERVICE
+  EXPECT_EQ(with->caps.bounding,
+            bit(29) | bit(5) | bit(10));  // AUDIT_WRITE, KILL, NET_BIND_SERVICE
   s.process->capabilities.reset();
   auto without = build_init_plan(s, "/b/rootfs", {});
   ASSERT_TRUE(without);

@@ -167,9 +167,11 @@ TEST(InitPlan, HookStatesAreSplitAroundThePid) {
   InitPlan plan;
   spec::Hooks hooks;
   hooks.createContainer = std::vector<spec::Hook>{{"/bin/true", std::nullopt, std::nullopt, 5}};
-  hooks.prestart = std::vector<spec::Hook>{{"/bin/true", std::nullopt, spec::Strings{"A=b"}, std::nullopt}};
+  hooks.prestart =
+      std::vector<spec::Hook>{{"/bin/true", std::nullopt, spec::Strings{"A=b"}, std::nullopt}};
   const std::string marker = std::to_string(kStatePidMarker);
-  auto ok = set_hooks(plan, hooks, R"({"id":"c","status":"creating","pid":)" + marker + R"(,"bundle":"/b"})",
+  auto ok = set_hooks(plan, hooks,
+                      R"({"id":"c","status":"creating","pid":)" + marker + R"(,"bundle":"/b"})",
                       R"({"id":"c","status":"created","pid":)" + marker + R"(,"bundle":"/b"})");
   ASSERT_TRUE(ok) << ok.error().message;
   EXPECT_TRUE(plan.parent_hooks);

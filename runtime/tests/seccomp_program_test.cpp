@@ -1,7 +1,7 @@
+#include "runtime/linux/seccomp_program.hpp"
+
 #include <gtest/gtest.h>
 #include <linux/seccomp.h>
-
-#include "runtime/linux/seccomp_program.hpp"
 
 namespace hippo::linux {
 namespace {
@@ -83,7 +83,8 @@ TEST(SeccompProgram, UnknownNamesAreErrorsNamingThem) {
   (*s.syscalls)[0].action = "SCMP_ACT_FLY";
   p = build_seccomp_program(s);
   ASSERT_FALSE(p);
-  EXPECT_EQ(p.error().message, "linux.seccomp.syscalls[0].action: unknown seccomp action \"SCMP_ACT_FLY\"");
+  EXPECT_EQ(p.error().message,
+            "linux.seccomp.syscalls[0].action: unknown seccomp action \"SCMP_ACT_FLY\"");
 }
 
 }  // namespace
