@@ -25,6 +25,11 @@ Result<UniqueFd> stdin_with(const std::string& text) {
   if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe for hook stdin");
   UniqueFd rd(p[0]), wr(p[1]);
   if (text.size() > 65536) ::fcntl(wr.get(), F_SETPIPE_SZ, static_cast<int>(text.size()));
+  const int capacity = ::fcntl(wr.get(), F_GETPIPE_SZ);
+  if (capacity < 0 || static_cast<size_t>(capacity) < text.size()) {
+    return fail("the container's state (" + std::to_string(text.size()) +
+                " bytes) does not fit a hook's stdin pipe: are its annotations that large?");
+  }
   for (size_t done = 0; done < text.size();) {
     const ssize_t n = ::write(wr.get(), text.data() + done, text.size() - done);
     if (n <= 0) return fail_errno("write the state to the hook's stdin");
