@@ -429,8 +429,12 @@ Result<void> set_hooks(InitPlan& plan, const spec::Hooks& hooks, const std::stri
   if (auto ok = split(state_creating, plan.state_creating_head, &plan.state_tail); !ok) return ok;
   std::string tail_created;
   if (auto ok = split(state_created, plan.state_created_head, &tail_created); !ok) return ok;
-  if (tail_created != plan.state_tail)
-    return fail("hook state: the two states differ past the pid");
+  if (tail_created != plan.state_tail) return fail("hook state: the two states differ past the pid");
+  // Init writes the state into a pipe before it forks the hook: it must fit a pipe's buffer.
+  if (state_creating.size() + 16 > 65536 || state_created.size() + 16 > 65536) {
+    return fail("hooks: the container's state is over 64 KiB (its annotations?): too large for "
+                "a hook's stdin");
+  }
   plan.parent_hooks = (hooks.prestart && !hooks.prestart->empty()) ||
                       (hooks.createRuntime && !hooks.createRuntime->empty());
   std::vector<std::string> environ_copy;
