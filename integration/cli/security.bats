@@ -444,3 +444,20 @@ userns_config() {
   [ "${lines[0]}" -eq "$(ls /sys/class/net | grep -c .)" ]
   [[ ${lines[1]} == *"Read-only file system"* ]]
 }
+
+@test "user namespace: exec joins it, with the container's capabilities and no extra fds" {
+  busybox_bundle "$B" sleep 1000
+  userns_config
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  run hippo exec "$ID" sh -c 'id -u; cat /proc/self/uid_map; grep CapEff /proc/self/status; ls /proc/self/fd | tr "\n" " "'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 0 ]
+  [ "$(echo ${lines[1]})" = "0 100000 65536" ]
+  [[ ${lines[2]} == *0000000020000420 ]]
+  [ "${lines[3]}" = "0 1 2 3 " ]
+  pid=$(hippo state "$ID" | jq .pid)
+  [ "$(stat -c %u /proc/$pid)" = 100000 ]
+  hippo delete --force "$ID"
+}
