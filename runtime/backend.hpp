@@ -66,6 +66,8 @@ struct ExecOptions {
   std::string cwd;
   std::optional<uint32_t> uid, gid;
   std::vector<uint32_t> additional_gids;
+  std::vector<std::string> caps;  // --cap: added to bounding, effective, permitted, ambient
+  std::optional<std::string> apparmor_profile, process_label;  // --apparmor, --process-label
   bool tty = false;
   bool no_new_privs = false;
   bool detach = false;

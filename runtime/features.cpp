@@ -6,8 +6,8 @@
 #include <string>
 
 #include "hippo/version.hpp"
-#include "oci-spec/file_io.hpp"
 #include "oci-spec/names.hpp"
+#include "runtime/linux/lsm.hpp"
 
 namespace hippo::runtime {
 namespace {
@@ -23,14 +23,9 @@ struct Implemented {
   bool selinux = false;
   bool idmap_mounts = false;
 };
-constexpr Implemented kImplemented{.cgroup_v1 = true, .cgroup_v2 = true, .cgroup_systemd = true};
-
-bool apparmor_enabled_on_host() {
-  auto v = read_text_file("/sys/module/apparmor/parameters/enabled");
-  return v && v->starts_with("Y");
-}
-
-bool selinux_enabled_on_host() { return ::access("/sys/fs/selinux/enforce", F_OK) == 0; }
+constexpr Implemented kImplemented{.cgroup_v1 = true, .cgroup_v2 = true, .cgroup_systemd = true,
+                                   .seccomp = true, .apparmor = true, .selinux = true,
+                                   .idmap_mounts = true};
 
 }  // namespace
 
@@ -51,8 +46,8 @@ spec::Features host_features() {
     if (api >= 7) supported.emplace_back("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
   }
   sc.supportedFlags = std::move(supported);
-  l.apparmor = spec::Enabled{kImplemented.apparmor && apparmor_enabled_on_host()};
-  l.selinux = spec::Enabled{kImplemented.selinux && selinux_enabled_on_host()};
+  l.apparmor = spec::Enabled{kImplemented.apparmor && linux::apparmor_enabled()};
+  l.selinux = spec::Enabled{kImplemented.selinux && linux::selinux_enabled()};
   l.intelRdt = spec::Enabled{false};
   l.mountExtensions = spec::MountExtensions{spec::Enabled{kImplemented.idmap_mounts}};
   l.netDevices = spec::Enabled{false};

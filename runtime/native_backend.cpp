@@ -17,10 +17,12 @@
 #include "runtime/backend.hpp"
 #include "runtime/bundle.hpp"
 #include "runtime/cgroups/systemd_manager.hpp"
+#include "runtime/hooks.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/spawn.hpp"
 #include "runtime/logging.hpp"
 #include "runtime/linux/syscalls.hpp"
+#include "runtime/seccomp_agent.hpp"
 #include "runtime/state_store.hpp"
 #include "runtime/undo.hpp"
 
@@ -98,6 +100,39 @@ spec::RuntimeState to_runtime_state(const StoredState& st, const std::string& st
   if (!st.annotations.empty()) out.annotations = st.annotations;
   out.owner = st.owner;
   return out;
+}
+
+spec::OciState oci_state(const std::string& id, const std::string& status, pid_t pid,
+                         const std::string& bundle, const spec::Spec& s) {
+  spec::OciState out;
+  out.ociVersion = std::string(spec::kOciVersion);
+  out.id = id;
+  out.status = status;
+  if (pid > 0) out.pid = pid;
+  out.bundle = bundle;
+  if (s.annotations && !s.annotations->empty()) out.annotations = s.annotations;
+  return out;
+}
+
+std::string hook_state(const std::string& id, const std::string& status, pid_t pid,
+                       const std::string& bundle, const spec::Spec& s) {
+  return spec::to_json(oci_state(id, status, pid, bundle, s)).dump();
+}
+
+const std::vector<spec::Hook>& hooks_of(const spec::Spec& s,
+                                        std::optional<std::vector<spec::Hook>> spec::Hooks::*kind) {
+  static const std::vector<spec::Hook> kNone;
+  return s.hooks && (*s.hooks).*kind ? *((*s.hooks).*kind) : kNone;
+}
+
+// SCMP_ACT_NOTIFY: the agent at listenerPath gets the filter's fd with the container's state.
+Result<void> hand_over_listener(const linux::UniqueFd& listener, const spec::Spec& s,
+                                const spec::OciState& state, pid_t pid) {
+  if (!listener) return {};
+  const auto& seccomp = *s.linux->seccomp;
+  return send_to_seccomp_agent(
+      seccomp.listenerPath.value_or(""), listener.get(),
+      container_process_state(state, pid, seccomp.listenerMetadata.value_or("")));
 }
 
 // Waits up to `timeout` for a process that may not be our child to exit.
@@ -260,6 +295,14 @@ class NativeBackend final : public Backend {
       }
     }
     if (auto ok = c->cgroup->destroy(); !ok) return ok;
+    // poststop hooks run once the container is gone; their failures are only warned about.
+    if (auto config = spec::load(std::filesystem::path(c->state.bundle) / "config.json");
+        config && config->hooks) {
+      const auto state = hook_state(id, "stopped", 0, c->state.bundle, *config);
+      if (auto ok = run_hooks("poststop", hooks_of(*config, &spec::Hooks::poststop), state); !ok) {
+        spdlog::warn("{}", ok.error().message);
+      }
+    }
     return c->dir.remove();
   }
 
@@ -379,6 +422,7 @@ class NativeBackend final : public Backend {
     }
     auto plan = linux::build_init_plan(spec, bundle->rootfs.string(), plan_options);
     if (!plan) return std::unexpected(plan.error());
+    for (const auto& w : plan->warnings) spdlog::warn("{}", w);
     plan->exec_fifo_fd = fifo.get();
     plan->console_fd = terminal ? console_fd : -1;
     plan->preserve_fds = options.preserve_fds;
@@ -386,14 +430,38 @@ class NativeBackend final : public Backend {
     plan->stdio_fds[1] = options.io.stdout_fd;
     plan->stdio_fds[2] = options.io.stderr_fd;
     if (!options.no_new_keyring) plan->session_keyring = "_ses." + options.id;
+    const std::string bundle_dir = bundle->dir.string();
+    if (spec.hooks) {
+      auto ok = linux::set_hooks(
+          *plan, *spec.hooks,
+          hook_state(options.id, "creating", linux::kStatePidMarker, bundle_dir, spec),
+          hook_state(options.id, "created", linux::kStatePidMarker, bundle_dir, spec));
+      if (!ok) return std::unexpected(ok.error());
+    }
+    // prestart then createRuntime, in our namespaces, once init's mounts are done.
+    auto creation_hooks = [&](pid_t pid) -> Result<void> {
+      const auto state = hook_state(options.id, "creating", pid, bundle_dir, spec);
+      if (auto ok = run_hooks("prestart", hooks_of(spec, &spec::Hooks::prestart), state); !ok)
+        return ok;
+      return run_hooks("createRuntime", hooks_of(spec, &spec::Hooks::createRuntime), state);
+    };
 
-    auto init = linux::spawn_init(*plan, [&](pid_t pid) { return cgroup->attach(pid); });
+    auto init = linux::spawn_init(
+        *plan, [&](pid_t pid) { return cgroup->attach(pid); }, creation_hooks);
     if (!init) return std::unexpected(init.error());
     Undo kill_init([&] {
       linux::sys::pidfd_send_signal(init->pidfd.get(), SIGKILL);
       siginfo_t info{};
       ::waitid(P_PIDFD, static_cast<id_t>(init->pidfd.get()), &info, WEXITED);
     });
+
+    if (auto ok = hand_over_listener(
+            init->seccomp_listener, spec,
+            oci_state(options.id, "creating", init->pid, bundle->dir.string(), spec), init->pid);
+        !ok) {
+      return std::unexpected(ok.error());
+    }
+    init->seccomp_listener.reset();
 
     StoredState st;
     st.id = options.id;
@@ -443,8 +511,12 @@ class NativeBackend final : public Backend {
     if (!terminal && !o.console_socket.empty()) {
       return fail("cannot use console socket if hippo will not detach or allocate tty");
     }
-    auto plan = linux::build_exec_plan(*process, c->state.pid);
+    auto container_spec = spec::load(std::filesystem::path(c->state.bundle) / "config.json");
+    if (!container_spec) return std::unexpected(container_spec.error());
+    const auto seccomp = container_spec->linux ? container_spec->linux->seccomp : std::nullopt;
+    auto plan = linux::build_exec_plan(*process, c->state.pid, seccomp);
     if (!plan) return std::unexpected(plan.error());
+    for (const auto& w : plan->warnings) spdlog::warn("{}", w);
     plan->preserve_fds = o.preserve_fds;
     plan->stdio_fds[0] = o.io.stdin_fd;
     plan->stdio_fds[1] = o.io.stdout_fd;
@@ -471,6 +543,14 @@ class NativeBackend final : public Backend {
     auto child = linux::spawn_init(*plan, [&](pid_t pid) { return c->cgroup->attach(pid); });
     if (!child) return std::unexpected(child.error());
     console_theirs.reset();
+    if (auto ok = hand_over_listener(
+            child->seccomp_listener, *container_spec,
+            oci_state(o.id, c->status, c->state.pid, c->state.bundle, *container_spec), child->pid);
+        !ok) {
+      linux::sys::pidfd_send_signal(child->pidfd.get(), SIGKILL);
+      return std::unexpected(ok.error());
+    }
+    child->seccomp_listener.reset();
     if (!o.pid_file.empty()) {
       if (auto ok = write_pid_file(o.pid_file, child->pid); !ok) return std::unexpected(ok.error());
     }
@@ -499,12 +579,28 @@ class NativeBackend final : public Backend {
         return fail_errno("wait for container init");
       }
       if (fds[0].revents & POLLIN) {
-        char byte = 0;
-        if (::read(fifo.get(), &byte, 1) == 1) break;
+        // "0": init goes on to execve; anything else is why it could not (a startContainer hook).
+        char buf[1024];
+        const ssize_t n = ::read(fifo.get(), buf, sizeof buf);
+        if (n == 1 && buf[0] == '0') break;
+        if (n > 0) {
+          ::unlink(fifo_path.c_str());
+          return fail("container init: " + std::string(buf, static_cast<size_t>(n)));
+        }
       }
       if (fds[1].revents & POLLIN) return fail("container init exited before it could start");
     }
     ::unlink(fifo_path.c_str());
+    auto config = spec::load(std::filesystem::path(c.state.bundle) / "config.json");
+    if (config && config->hooks) {
+      const auto state = hook_state(c.state.id, "running", c.state.pid, c.state.bundle, *config);
+      if (auto ok = run_hooks("poststart", hooks_of(*config, &spec::Hooks::poststart), state);
+          !ok) {
+        // The runtime-spec: a failed poststart hook stops the container (runc kills it).
+        linux::sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+        return ok;
+      }
+    }
     return {};
   }
 

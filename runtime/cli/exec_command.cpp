@@ -79,10 +79,9 @@ Result<int> run_exec(const Context& ctx, const ParsedFlags& flags) {
     }
   }
   if (flags.has("cgroup")) return fail("--cgroup: exec into a sub-cgroup is not implemented yet");
-  if (flags.has("apparmor") || flags.has("process-label")) {
-    return fail("--apparmor/--process-label: LSM labels are not implemented yet");
-  }
-  if (flags.has("cap")) return fail("--cap: capabilities are not implemented yet");
+  if (flags.has("apparmor")) o.apparmor_profile = flags.value_or("apparmor", "");
+  if (flags.has("process-label")) o.process_label = flags.value_or("process-label", "");
+  o.caps = flags.all("cap");
   return make_backend(ctx)->exec(o);
 }
 

@@ -6,18 +6,23 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/keyctl.h>
 #include <linux/mount.h>
+#include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -56,6 +61,8 @@ struct Text {
 };
 
 int g_sync_fd = -1;
+int g_fifo_fd = -1;    // once `start` opened the exec fifo, failures are told there
+pid_t g_host_pid = 0;  // from kGo: the pid the hooks' state shows
 
 [[noreturn]] void die_with(int err, const char* what, const char* detail = "") {
   SyncMessage msg{};
@@ -68,6 +75,11 @@ int g_sync_fd = -1;
   msg.what[i] = '\0';
   if (g_sync_fd >= 0) {
     [[maybe_unused]] auto n = ::send(g_sync_fd, &msg, sizeof msg, MSG_NOSIGNAL);
+  } else if (g_fifo_fd >= 0) {
+    Text t;
+    t.add(what).add(detail);
+    if (err) t.add(": ").add(strerrordesc_np(err));
+    [[maybe_unused]] auto n = ::write(g_fifo_fd, t.buf, t.len);
   } else {
     // After kReady nobody listens on the socket: say it on stderr, like runc's init.
     Text t;
@@ -179,7 +191,15 @@ void do_mount(int rootfd, const MountStep& m) {
   proc_fd_path(p, fd);
   const char* data = m.data.empty() ? nullptr : m.data.c_str();
   const char* fstype = m.fstype.empty() ? nullptr : m.fstype.c_str();
-  if (::mount(m.source.c_str(), p.buf, fstype, m.flags, data) != 0) die(m.what);
+  if (m.tree_fd >= 0) {
+    if (::syscall(SYS_move_mount, m.tree_fd, "", fd, "",
+                  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+      die(m.what, " (move the idmapped mount into place)");
+    }
+    ::close(m.tree_fd);
+  } else if (::mount(m.source.c_str(), p.buf, fstype, m.flags, data) != 0) {
+    die(m.what);
+  }
   ::close(fd);
   if (!m.remount && !m.propagation && !m.attr_set && !m.attr_clr) return;
   // The fd opened before the mount names the directory under it: reopen to reach the new mount.
@@ -300,6 +320,79 @@ void write_file(const char* path, const std::string& value, const char* what) {
   ::close(fd);
 }
 
+void write_all(int fd, const char* s, size_t n, const char* what) {
+  while (n) {
+    const ssize_t w = ::write(fd, s, n);
+    if (w <= 0) die(what);
+    s += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+// The state goes into a pipe before the fork (it fits: the state is far below a pipe's 64 KiB),
+// so the hook may ignore its stdin without ever raising SIGPIPE here.
+void run_hook(const HookRun& h, const std::string& head, const std::string& tail) {
+  int in[2];
+  if (::pipe2(in, O_CLOEXEC) != 0) die(h.what);
+  Text pid;
+  pid.add(static_cast<unsigned long>(g_host_pid));
+  write_all(in[1], head.data(), head.size(), h.what.c_str());
+  write_all(in[1], pid.buf, pid.len, h.what.c_str());
+  write_all(in[1], tail.data(), tail.size(), h.what.c_str());
+  ::close(in[1]);
+  const pid_t pid_of_hook = ::_Fork();
+  if (pid_of_hook < 0) die(h.what, ": fork");
+  if (pid_of_hook == 0) {
+    ::dup2(in[0], STDIN_FILENO);
+    ::execve(h.path.c_str(), h.argv.data(), h.envp.data());
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  const int pidfd = sys::pidfd_open(pid_of_hook);
+  if (h.timeout_s > 0 && pidfd >= 0) {
+    pollfd p{pidfd, POLLIN, 0};
+    int rc;
+    do {
+      rc = ::poll(&p, 1, h.timeout_s * 1000);
+    } while (rc < 0 && errno == EINTR);
+    if (rc == 0) {
+      ::kill(pid_of_hook, SIGKILL);
+      ::waitpid(pid_of_hook, nullptr, 0);
+      die_with(ETIMEDOUT, h.what.c_str());
+    }
+  }
+  if (pidfd >= 0) ::close(pidfd);
+  int status = 0;
+  while (::waitpid(pid_of_hook, &status, 0) < 0) {
+    if (errno != EINTR) die(h.what);
+  }
+  if (!WIFEXITED(status)) die_with(0, h.what.c_str(), ": killed by a signal");
+  if (WEXITSTATUS(status) == 127)
+    die_with(0, h.what.c_str(), ": could not be executed (exit status 127)");
+  if (WEXITSTATUS(status) != 0) {
+    Text t;
+    t.add(": exit status ").add(static_cast<unsigned long>(WEXITSTATUS(status)));
+    die_with(0, h.what.c_str(), t.buf);
+  }
+}
+
+// Mounts are done and the host's root is still reachable: the parent runs prestart and
+// createRuntime now, then init runs createContainer in the container's namespaces.
+void run_creation_hooks(const InitPlan& plan) {
+  if (plan.parent_hooks) {
+    SyncMessage msg{};
+    msg.type = SyncType::kHooks;
+    if (::send(plan.sync_fd, &msg, sizeof msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof msg))
+      ::_exit(1);
+    if (::recv(plan.sync_fd, &msg, sizeof msg, 0) != static_cast<ssize_t>(sizeof msg) ||
+        msg.type != SyncType::kGo) {
+      ::_exit(1);  // the parent's hooks failed: it kills us anyway
+    }
+  }
+  for (const auto& h : plan.create_container_hooks)
+    run_hook(h, plan.state_creating_head, plan.state_tail);
+}
+
 void setup_rootfs(const InitPlan& plan) {
   if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0) die("set propagation of /");
   // pivot_root needs the new root to be a mount point.
@@ -316,6 +409,7 @@ void setup_rootfs(const InitPlan& plan) {
   for (const auto& d : plan.devices) create_device(rootfd, d, plan.bind_devices);
   for (const auto& s : plan.symlinks) create_symlink(rootfd, s);
   ::close(rootfd);
+  run_creation_hooks(plan);
 
   if (::chdir(plan.rootfs.c_str()) != 0) die("chdir rootfs ", plan.rootfs.c_str());
   if (plan.no_pivot) {
@@ -400,14 +494,18 @@ const char* find_executable(const InitPlan& plan) {
   die_with(ENOENT, plan.exec_not_found.c_str());
 }
 
-// Closes every fd above stdio but the ones the protocol needs: inherited copies of the parent's
-// fds would otherwise live on in init (a state-dir flock held by init blocks every later
-// command on the container until it execs).
-void close_other_fds(int first, int a, int b, int c) {
-  // Sort the (up to) three fds to keep; -1 means none.
-  int keep[3] = {a, b, c};
-  for (int i = 0; i < 3; ++i) {
-    for (int j = i + 1; j < 3; ++j) {
+// Closes every fd above stdio but the ones the protocol and the plan need: inherited copies of
+// the parent's fds would otherwise live on in init (a state-dir flock held by init blocks every
+// later command on the container until it execs).
+void close_other_fds(int first, const InitPlan& plan) {
+  // The fds to keep, sorted; -1 means none. At most 16 idmapped trees are kept.
+  int keep[19] = {plan.sync_fd, plan.exec_fifo_fd, plan.console_fd};
+  int count = 3;
+  for (const auto& m : plan.mounts) {
+    if (m.tree_fd >= 0 && count < 19) keep[count++] = m.tree_fd;
+  }
+  for (int i = 0; i < count; ++i) {
+    for (int j = i + 1; j < count; ++j) {
       if (keep[j] < keep[i]) {
         const int t = keep[i];
         keep[i] = keep[j];
@@ -416,7 +514,8 @@ void close_other_fds(int first, int a, int b, int c) {
     }
   }
   unsigned next = static_cast<unsigned>(first);
-  for (int fd : keep) {
+  for (int k = 0; k < count; ++k) {
+    const int fd = keep[k];
     if (fd < static_cast<int>(next)) continue;
     if (static_cast<unsigned>(fd) > next) sys::close_range(next, static_cast<unsigned>(fd) - 1, 0);
     next = static_cast<unsigned>(fd) + 1;
@@ -424,14 +523,109 @@ void close_other_fds(int first, int a, int b, int c) {
   sys::close_range(next, ~0U, 0);
 }
 
+// Needs CAP_SETPCAP, so it runs before the uid change. EINVAL: a capability this kernel lacks.
+void drop_bounding(const CapabilitySets& c) {
+  for (int cap = 0; cap <= c.last_cap; ++cap) {
+    if ((c.bounding >> cap & 1) == 0 && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
+        errno != EINVAL) {
+      die("drop capability from the bounding set");
+    }
+  }
+}
+
+// After the uid change (PR_SET_KEEPCAPS kept the permitted set across it).
+void set_capabilities(const CapabilitySets& c) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  data[0].effective = static_cast<uint32_t>(c.effective);
+  data[1].effective = static_cast<uint32_t>(c.effective >> 32);
+  data[0].permitted = static_cast<uint32_t>(c.permitted);
+  data[1].permitted = static_cast<uint32_t>(c.permitted >> 32);
+  data[0].inheritable = static_cast<uint32_t>(c.inheritable);
+  data[1].inheritable = static_cast<uint32_t>(c.inheritable >> 32);
+  if (::syscall(SYS_capset, &header, data) != 0) die("capset");
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+    die("clear ambient capabilities");
+  }
+  for (int cap = 0; cap <= c.last_cap; ++cap) {
+    if ((c.ambient >> cap & 1) && ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
+      die("raise ambient capability");
+    }
+  }
+}
+
+// The label the next execve gives this thread: /proc/thread-self/attr/<name>, or the
+// process-wide file on kernels without thread-self (or without the LSM's own directory).
+void set_exec_label(const char* name, const std::string& value, const char* what) {
+  Text path;
+  path.add("/proc/thread-self/attr/").add(name);
+  int fd = ::open(path.buf, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fd = ::open("/proc/self/attr/exec", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die(what);
+  if (::write(fd, value.data(), value.size()) != static_cast<ssize_t>(value.size())) die(what);
+  ::close(fd);
+}
+
+// Returns the notify listener fd, or -1 when the filter has no SCMP_ACT_NOTIFY rule.
+int load_seccomp(const SeccompProgram& p) {
+  sock_fprog prog{static_cast<unsigned short>(p.filter.size()),
+                  const_cast<sock_filter*>(p.filter.data())};
+  const unsigned flags = p.flags | (p.listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0u);
+  const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (rc < 0) die("load the seccomp filter");
+  return p.listener ? static_cast<int>(rc) : -1;
+}
+
+// kReady, with the seccomp listener attached (SCM_RIGHTS) when there is one.
+bool send_ready(int sock, int listener) {
+  SyncMessage msg{};
+  msg.type = SyncType::kReady;
+  iovec iov{&msg, sizeof msg};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  if (listener >= 0) {
+    m.msg_control = control;
+    m.msg_controllen = sizeof control;
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&m);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cmsg), &listener, sizeof(int));
+  }
+  return ::sendmsg(sock, &m, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof msg);
+}
+
+// setgroups, gid, uid; with capabilities to apply, the permitted set survives the uid change
+// (keep-caps) and the five sets are set right after it.
+void switch_user(const InitPlan& plan) {
+  if (plan.caps.apply) drop_bounding(plan.caps);
+  if (plan.caps.apply && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) die("set keep-caps");
+  if (plan.set_groups &&
+      ::setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
+    die("setgroups");
+  }
+  if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) die("setresgid");
+  if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) die("setresuid");
+  if (plan.caps.apply) {
+    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) die("clear keep-caps");
+    set_capabilities(plan.caps);
+  }
+}
+
 }  // namespace
 
 void run_init(const InitPlan& plan) {
+  // Until execve this process is an image of hippo: not dumpable, so that nothing in the
+  // container can open /proc/<pid>/exe (the host's hippo binary) or its memory. execve
+  // makes the container's program dumpable again.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   g_sync_fd = plan.sync_fd;
   for (int i = 0; i < 3; ++i) {
     if (plan.stdio_fds[i] >= 0 && ::dup2(plan.stdio_fds[i], i) < 0) die("set up stdio");
   }
-  close_other_fds(3 + plan.preserve_fds, plan.sync_fd, plan.exec_fifo_fd, plan.console_fd);
+  close_other_fds(3 + plan.preserve_fds, plan);
   for (int fd = 3; fd < 3 + plan.preserve_fds; ++fd) ::fcntl(fd, F_SETFD, 0);
   // The parent may block signals it forwards (hippo run); the container starts with none
   // blocked and default dispositions, whatever its creator had.
@@ -448,6 +642,7 @@ void run_init(const InitPlan& plan) {
       msg.type != SyncType::kGo) {
     ::_exit(1);  // the parent went away or gave up on us
   }
+  g_host_pid = msg.pid;
   ::umask(0);  // device and directory modes are exact; the process umask is set before exec
 
   // Open every namespace before joining any: once in another mount namespace, /proc/<pid>/ns
@@ -479,7 +674,6 @@ void run_init(const InitPlan& plan) {
   if (plan.domainname && ::setdomainname(plan.domainname->data(), plan.domainname->size()) != 0) {
     die("setdomainname");
   }
-  if (plan.oom_score_adj) write_file("/proc/self/oom_score_adj", *plan.oom_score_adj, "write oom_score_adj");
   if (plan.setup_rootfs) setup_rootfs(plan);
   if (plan.terminal) setup_console(plan);
   finish_rootfs(plan);
@@ -487,22 +681,29 @@ void run_init(const InitPlan& plan) {
   for (const auto& r : plan.rlimits) {
     if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &r.value) != 0) die("setrlimit");
   }
-  if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
-  if (plan.set_groups &&
-      ::setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
-    die("setgroups");
+  // These may need privileges (a real-time policy needs CAP_SYS_NICE): before the uid change.
+  if (plan.scheduler && ::syscall(SYS_sched_setattr, 0, &*plan.scheduler, 0) != 0)
+    die("sched_setattr");
+  if (plan.io_priority &&
+      ::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, *plan.io_priority) != 0) {
+    die("ioprio_set");
   }
-  if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) die("setresgid");
-  if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) die("setresuid");
+  if (plan.personality && ::personality(*plan.personality) < 0) die("personality");
+  if (plan.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("no_new_privs");
+  if (!plan.apparmor_exec.empty())
+    set_exec_label("apparmor/exec", plan.apparmor_exec, "set the AppArmor profile");
+  if (!plan.selinux_exec.empty())
+    set_exec_label("exec", plan.selinux_exec, "set the SELinux label");
+  int listener = -1;
+  if (plan.seccomp && !plan.no_new_privileges) listener = load_seccomp(*plan.seccomp);
+  switch_user(plan);
   ::umask(plan.umask ? *plan.umask : 022);
   if (::chdir(plan.cwd.c_str()) != 0) die("chdir to cwd ", plan.cwd.c_str());
   const char* program = find_executable(plan);
+  if (plan.seccomp && plan.no_new_privileges) listener = load_seccomp(*plan.seccomp);
 
-  msg = SyncMessage{};
-  msg.type = SyncType::kReady;
-  if (::send(plan.sync_fd, &msg, sizeof msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof msg)) {
-    ::_exit(1);
-  }
+  if (!send_ready(plan.sync_fd, listener)) ::_exit(1);
+  if (listener >= 0) ::close(listener);  // the agent has it now; the container must not
   ::close(plan.sync_fd);
   g_sync_fd = -1;
 
@@ -513,7 +714,11 @@ void run_init(const InitPlan& plan) {
     proc_fd_path(fifo, plan.exec_fifo_fd);
     int fd = ::open(fifo.buf, O_WRONLY | O_CLOEXEC);
     if (fd < 0) die("open exec fifo");
+    g_fifo_fd = fd;
+    for (const auto& h : plan.start_container_hooks)
+      run_hook(h, plan.state_created_head, plan.state_tail);
     if (::write(fd, "0", 1) != 1) die("write exec fifo");
+    g_fifo_fd = -1;
     ::close(fd);
     ::close(plan.exec_fifo_fd);
   }

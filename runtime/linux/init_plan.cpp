@@ -10,7 +10,11 @@
 #include <utility>
 
 #include "oci-spec/names.hpp"
+#include "runtime/linux/idmapped_mount.hpp"
+#include "runtime/linux/lsm.hpp"
 #include "runtime/linux/mount_options.hpp"
+
+extern char** environ;
 
 namespace hippo::linux {
 namespace {
@@ -33,7 +37,8 @@ constexpr DefaultDevice kDefaultDevices[] = {
     {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
-Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& options) {
+Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& options,
+                       const spec::Linux& linux) {
   const auto opts = parse_mount_options(m.options.value_or(spec::Strings{}));
   const std::string type = m.type.value_or("");
   const std::string target = relative(m.destination);
@@ -72,6 +77,21 @@ Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& 
     }
     return {};
   }
+  if (type == "sysfs" && (plan.clone_flags & CLONE_NEWUSER) && !(plan.clone_flags & CLONE_NEWNET)) {
+    // The kernel mounts sysfs only for the owner of the network namespace: a new user
+    // namespace sharing the host's network gets the host's /sys bound instead (as runc does),
+    // with the options asked for (ro, nosuid …) applied by the remount.
+    MountStep b;
+    b.source = "/sys";
+    b.target = target;
+    b.bind = true;
+    b.flags = MS_BIND | MS_REC;
+    b.remount = opts.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+    b.what = "bind /sys on " + m.destination +
+             " (sysfs needs a network namespace of the container's own)";
+    plan.mounts.push_back(std::move(b));
+    return {};
+  }
   MountStep step;
   step.target = target;
   step.fstype = type == "bind" ? "" : type;
@@ -90,10 +110,28 @@ Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& 
     }
     step.source = source;
     step.target_is_file = !S_ISDIR(st.st_mode);
+    if (m.uidMappings || m.gidMappings || opts.idmap) {
+      // The "idmap"/"ridmap" options without maps of the mount's own take the container's.
+      const auto& uids = m.uidMappings ? m.uidMappings : linux.uidMappings;
+      const auto& gids = m.gidMappings ? m.gidMappings : linux.gidMappings;
+      if (!uids || uids->empty() || !gids || gids->empty()) {
+        return fail("mounts: " + m.destination +
+                    ": an idmapped mount needs uidMappings and gidMappings "
+                    "(of the mount or of the container's user namespace)");
+      }
+      auto tree = make_idmapped_tree(source, (opts.flags & MS_REC) != 0, *uids, *gids,
+                                     "mounts: " + m.destination);
+      if (!tree) return std::unexpected(tree.error());
+      step.tree_fd = tree->get();
+      plan.held_fds.push_back(std::make_shared<UniqueFd>(std::move(*tree)));
+    }
     step.flags = MS_BIND | (opts.flags & MS_REC);
     step.remount = opts.remount_flags();
     step.what = "bind " + source + " on " + m.destination;
   } else {
+    if (m.uidMappings || m.gidMappings) {
+      return fail("mounts: " + m.destination + ": uidMappings and gidMappings need a bind mount");
+    }
     step.source = m.source.value_or(type);
     step.flags = opts.flags;
     step.what = "mount " + type + " on " + m.destination;
@@ -189,7 +227,12 @@ void add_devices(InitPlan& plan, const spec::Linux& linux) {
   }
 }
 
-void add_process(InitPlan& plan, const spec::Process& p) {
+Result<void> add_process(InitPlan& plan, const spec::Process& p) {
+  if (p.capabilities) {
+    auto caps = build_capability_sets(*p.capabilities, kernel_last_cap(), plan.warnings);
+    if (!caps) return std::unexpected(caps.error());
+    plan.caps = *caps;
+  }
   for (const auto& r : p.rlimits.value_or(std::vector<spec::Rlimit>{})) {
     Rlimit limit;
     limit.resource = static_cast<int>(*spec::names::find(spec::names::rlimits(), r.type));
@@ -198,6 +241,42 @@ void add_process(InitPlan& plan, const spec::Process& p) {
     plan.rlimits.push_back(limit);
   }
   if (p.oomScoreAdj) plan.oom_score_adj = std::to_string(*p.oomScoreAdj);
+  // As runc: an AppArmor profile on a host without AppArmor is ignored; an SELinux label that
+  // cannot be applied is an error.
+  if (p.apparmorProfile && !p.apparmorProfile->empty() && apparmor_enabled()) {
+    plan.apparmor_exec = "exec " + *p.apparmorProfile;
+  }
+  if (p.selinuxLabel && !p.selinuxLabel->empty()) {
+    if (!selinux_enabled()) {
+      return fail("process.selinuxLabel: cannot apply \"" + *p.selinuxLabel +
+                  "\": SELinux is not enabled on this host");
+    }
+    plan.selinux_exec = *p.selinuxLabel;
+  }
+  if (p.scheduler) {
+    const auto policy = spec::names::find(spec::names::scheduler_policies(), p.scheduler->policy);
+    if (!policy)
+      return fail("process.scheduler.policy: unknown policy \"" + p.scheduler->policy + "\"");
+    SchedulerAttr a;
+    a.policy = static_cast<uint32_t>(*policy);
+    for (const auto& f : p.scheduler->flags.value_or(spec::Strings{})) {
+      const auto flag = spec::names::find(spec::names::scheduler_flags(), f);
+      if (!flag) return fail("process.scheduler.flags: unknown flag \"" + f + "\"");
+      a.flags |= static_cast<uint64_t>(*flag);
+    }
+    a.nice = p.scheduler->nice.value_or(0);
+    a.priority = static_cast<uint32_t>(p.scheduler->priority.value_or(0));
+    a.runtime = p.scheduler->runtime.value_or(0);
+    a.deadline = p.scheduler->deadline.value_or(0);
+    a.period = p.scheduler->period.value_or(0);
+    plan.scheduler = a;
+  }
+  if (p.ioPriority) {
+    const auto cls = spec::names::find(spec::names::ioprio_classes(), p.ioPriority->ioClass);
+    if (!cls)
+      return fail("process.ioPriority.class: unknown class \"" + p.ioPriority->ioClass + "\"");
+    plan.io_priority = static_cast<int>(*cls << 13) | p.ioPriority->priority.value_or(0);
+  }
   plan.no_new_privileges = p.noNewPrivileges.value_or(false);
   plan.uid = p.user.uid;
   plan.gid = p.user.gid;
@@ -229,6 +308,7 @@ void add_process(InitPlan& plan, const spec::Process& p) {
     }
   }
   plan.exec_not_found = "exec: \"" + program + "\": executable file not found in $PATH";
+  return {};
 }
 
 }  // namespace
@@ -257,7 +337,17 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
   plan.readonly_root = spec.root && spec.root->readonly.value_or(false);
 
   for (const auto& m : spec.mounts.value_or(std::vector<spec::Mount>{})) {
-    if (auto ok = add_mount(plan, m, options); !ok) return std::unexpected(ok.error());
+    if (auto ok = add_mount(plan, m, options, linux); !ok) return std::unexpected(ok.error());
+  }
+  // linux.mountLabel labels the filesystems the container mounts; without SELinux it is
+  // ignored (runc's label.FormatMountLabel does the same).
+  if (linux.mountLabel && !linux.mountLabel->empty() && selinux_enabled()) {
+    for (auto& step : plan.mounts) {
+      if (step.bind || (step.flags & MS_REMOUNT) || step.data.find("context=") != std::string::npos)
+        continue;
+      step.data +=
+          (step.data.empty() ? "" : ",") + std::string("context=\"") + *linux.mountLabel + "\"";
+    }
   }
   add_devices(plan, linux);
   plan.masked_paths = linux.maskedPaths.value_or(spec::Strings{});
@@ -274,12 +364,30 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
     plan.console_rows = static_cast<unsigned short>(spec.process->consoleSize->height);
     plan.console_cols = static_cast<unsigned short>(spec.process->consoleSize->width);
   }
-  add_process(plan, *spec.process);
+  if (auto ok = add_process(plan, *spec.process); !ok) return std::unexpected(ok.error());
+  if (linux.personality) {
+    const auto domain =
+        spec::names::find(spec::names::personality_domains(), linux.personality->domain);
+    if (!domain)
+      return fail("linux.personality.domain: unknown domain \"" + linux.personality->domain + "\"");
+    plan.personality = static_cast<unsigned long>(*domain);
+  }
+  if (linux.seccomp) {
+    auto program = build_seccomp_program(*linux.seccomp);
+    if (!program) return std::unexpected(program.error());
+    plan.seccomp = std::move(*program);
+  }
   return plan;
 }
 
-Result<InitPlan> build_exec_plan(const spec::Process& process, pid_t init_pid) {
+Result<InitPlan> build_exec_plan(const spec::Process& process, pid_t init_pid,
+                                 const std::optional<spec::Seccomp>& seccomp) {
   InitPlan plan;
+  if (seccomp) {
+    auto program = build_seccomp_program(*seccomp);
+    if (!program) return std::unexpected(program.error());
+    plan.seccomp = std::move(*program);
+  }
   const std::string base = "/proc/" + std::to_string(init_pid) + "/ns/";
   // The user namespace first: it owns the others.
   constexpr std::pair<const char*, int> kKinds[] = {
@@ -303,11 +411,67 @@ Result<InitPlan> build_exec_plan(const spec::Process& process, pid_t init_pid) {
     plan.console_cols = static_cast<unsigned short>(process.consoleSize->width);
   }
   if (!process.args || process.args->empty()) return fail("exec: the process needs args");
-  add_process(plan, process);
+  if (auto ok = add_process(plan, process); !ok) return std::unexpected(ok.error());
   return plan;
 }
 
+Result<void> set_hooks(InitPlan& plan, const spec::Hooks& hooks, const std::string& state_creating,
+                       const std::string& state_created) {
+  const std::string marker = "\"pid\":" + std::to_string(kStatePidMarker);
+  const auto split = [&](const std::string& json, std::string& head,
+                         std::string* tail) -> Result<void> {
+    const auto at = json.find(marker);
+    if (at == std::string::npos) return fail("hook state: no pid marker");
+    head = json.substr(0, at) + "\"pid\":";
+    if (tail) *tail = json.substr(at + marker.size());
+    return {};
+  };
+  if (auto ok = split(state_creating, plan.state_creating_head, &plan.state_tail); !ok) return ok;
+  std::string tail_created;
+  if (auto ok = split(state_created, plan.state_created_head, &tail_created); !ok) return ok;
+  if (tail_created != plan.state_tail) return fail("hook state: the two states differ past the pid");
+  // Init writes the state into a pipe before it forks the hook: it must fit a pipe's buffer.
+  if (state_creating.size() + 16 > 65536 || state_created.size() + 16 > 65536) {
+    return fail("hooks: the container's state is over 64 KiB (its annotations?): too large for "
+                "a hook's stdin");
+  }
+  plan.parent_hooks = (hooks.prestart && !hooks.prestart->empty()) ||
+                      (hooks.createRuntime && !hooks.createRuntime->empty());
+  std::vector<std::string> environ_copy;
+  for (char** e = environ; e && *e; ++e) environ_copy.emplace_back(*e);
+  const auto runs = [&](const char* kind, const std::optional<std::vector<spec::Hook>>& list) {
+    std::vector<HookRun> out;
+    const auto& hs = list.value_or(std::vector<spec::Hook>{});
+    for (size_t i = 0; i < hs.size(); ++i) {
+      HookRun r;
+      r.path = hs[i].path;
+      r.argv_storage = hs[i].args.value_or(spec::Strings{});
+      if (r.argv_storage.empty()) r.argv_storage.push_back(r.path);
+      // Without "env" a hook inherits the runtime's environment (Go's exec.Cmd does so in runc).
+      r.env_storage = hs[i].env ? *hs[i].env : environ_copy;
+      // poll(2) takes milliseconds in an int: longer timeouts are as good as none.
+      r.timeout_s = static_cast<int>(std::min<int64_t>(hs[i].timeout.value_or(0), 2'000'000));
+      r.what = std::string(kind) + " hook #" + std::to_string(i) + " (" + r.path + ")";
+      out.push_back(std::move(r));
+    }
+    return out;
+  };
+  plan.create_container_hooks = runs("createContainer", hooks.createContainer);
+  plan.start_container_hooks = runs("startContainer", hooks.startContainer);
+  return {};
+}
+
 void bind_views(InitPlan& plan) {
+  for (auto* list : {&plan.create_container_hooks, &plan.start_container_hooks}) {
+    for (auto& h : *list) {
+      h.argv.clear();
+      h.envp.clear();
+      for (auto& a : h.argv_storage) h.argv.push_back(a.data());
+      h.argv.push_back(nullptr);
+      for (auto& e : h.env_storage) h.envp.push_back(e.data());
+      h.envp.push_back(nullptr);
+    }
+  }
   plan.argv.clear();
   plan.envp.clear();
   for (auto& a : plan.argv_storage) plan.argv.push_back(a.data());

@@ -6,12 +6,15 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "oci-spec/error.hpp"
 #include "oci-spec/spec.hpp"
+#include "runtime/linux/seccomp_program.hpp"
+#include "runtime/linux/unique_fd.hpp"
 
 namespace hippo::linux {
 
@@ -26,6 +29,7 @@ struct MountStep {
   uint64_t attr_set = 0, attr_clr = 0;  // mount_setattr(AT_RECURSIVE)
   bool bind = false;
   bool target_is_file = false;  // a bind of a non-directory needs a file to mount on
+  int tree_fd = -1;  // an idmapped bind: a detached tree (idmapped_mount.hpp) init moves into place
   std::string what;             // "mount proc on /proc", for errors
 };
 
@@ -55,10 +59,49 @@ struct Rlimit {
   rlimit value{};
 };
 
+// The five capability sets as bit masks (bit n = capability n), already limited to what the
+// running kernel knows. Applied only when the spec has process.capabilities (as runc does: without
+// it the process keeps what its uid gives it).
+struct CapabilitySets {
+  bool apply = false;
+  int last_cap = 0;  // /proc/sys/kernel/cap_last_cap: the bounding drop walks 0..last_cap
+  uint64_t bounding = 0, effective = 0, inheritable = 0, permitted = 0, ambient = 0;
+};
+
+// Builds the sets from spec names. `last_cap` is the highest capability the kernel knows; names
+// above it are left out with a warning (runc does the same), unknown names are an error naming
+// the set and the name. Ambient capabilities outside permitted ∩ inheritable cannot be raised
+// (the kernel refuses): they are left out.
+Result<CapabilitySets> build_capability_sets(const spec::Capabilities& caps, int last_cap,
+                                             std::vector<std::string>& warnings);
+
+// The running kernel's highest capability number (40 on Linux 5.9+).
+int kernel_last_cap();
+
+// The kernel's struct sched_attr (SCHED_ATTR_SIZE_VER0 layout), for sched_setattr(2).
+struct SchedulerAttr {
+  uint32_t size = sizeof(SchedulerAttr);
+  uint32_t policy = 0;
+  uint64_t flags = 0;
+  int32_t nice = 0;
+  uint32_t priority = 0;
+  uint64_t runtime = 0, deadline = 0, period = 0;
+};
+
 struct NamespaceJoin {
   int type = 0;  // CLONE_NEW*
   std::string path;
   std::string what;
+};
+
+// A hook the container's init runs itself (createContainer, startContainer): fork, the state on
+// stdin through a pipe, execve, wait with the timeout.
+struct HookRun {
+  std::string path;
+  std::vector<std::string> argv_storage, env_storage;
+  std::vector<char*> argv, envp;  // NULL-terminated views (bind_views)
+  int timeout_s = 0;              // 0: no timeout
+  std::string what;               // "createContainer hook #0 (/usr/bin/x)"
 };
 
 struct InitPlan {
@@ -91,6 +134,16 @@ struct InitPlan {
 
   // Process.
   std::vector<Rlimit> rlimits;
+  CapabilitySets caps;
+  std::optional<SchedulerAttr> scheduler;
+  std::optional<int> io_priority;            // ioprio_set(2) value: class << 13 | level
+  std::optional<unsigned long> personality;  // personality(2) domain
+  // Labels for the next execve, set only where the host runs the LSM (empty: none).
+  std::string apparmor_exec;  // "exec <profile>" for attr/apparmor/exec
+  std::string selinux_exec;   // the label for attr/exec
+  // Loaded last (after the uid change) with no_new_privileges, else before the capabilities
+  // are dropped (without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN): runc's order.
+  std::optional<SeccompProgram> seccomp;
   std::optional<std::string> oom_score_adj;
   bool no_new_privileges = false;
   uid_t uid = 0;
@@ -117,6 +170,19 @@ struct InitPlan {
   int sync_fd = -1;
   int console_fd = -1;
   int exec_fifo_fd = -1;  // O_PATH fd of <state>/exec.fifo, reopened O_WRONLY via /proc
+
+  // Hooks. Init asks the parent to run prestart/createRuntime once its mounts are done
+  // (kHooks), runs createContainer itself before pivot_root and startContainer after the exec
+  // fifo, each with the state JSON: head + init's host pid (from kGo) + tail.
+  bool parent_hooks = false;
+  std::vector<HookRun> create_container_hooks, start_container_hooks;
+  std::string state_creating_head, state_created_head, state_tail;
+
+  // Fds the plan names (idmapped trees): owned here, kept open in init until its mounts are done.
+  std::vector<std::shared_ptr<UniqueFd>> held_fds;
+
+  // Said to the user by the parent (logged as warnings); the child never reads them.
+  std::vector<std::string> warnings;
 };
 
 struct PlanOptions {
@@ -132,7 +198,16 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
 
 // A process joining a running container (exec): the namespaces of `init_pid` that differ from
 // ours are joined (pid through the parent), no rootfs is set up, `process` says the rest.
-Result<InitPlan> build_exec_plan(const spec::Process& process, pid_t init_pid);
+// `seccomp` is the container's filter (linux.seccomp of its config.json): exec'd processes get it
+// too.
+Result<InitPlan> build_exec_plan(const spec::Process& process, pid_t init_pid,
+                                 const std::optional<spec::Seccomp>& seccomp = std::nullopt);
+
+// Fills the hook part of the plan. `state_creating` and `state_created` are the OCI state JSON
+// with "pid":kStatePidMarker where init's pid goes.
+inline constexpr int kStatePidMarker = 2147483647;
+Result<void> set_hooks(InitPlan& plan, const spec::Hooks& hooks, const std::string& state_creating,
+                       const std::string& state_created);
 
 // Points argv/envp at the storage strings. Call once the plan sits where the clone will read it
 // (moving a plan moves short strings' bytes, so the views are made last).

@@ -99,9 +99,27 @@ long clone_with_pidfd(unsigned long flags, int* pidfd) {
   return pid;
 }
 
+// One sync message; an fd sent with it (SCM_RIGHTS) lands in `fd`.
+ssize_t receive_message(int sock, SyncMessage& msg, int& fd) {
+  iovec iov{&msg, sizeof msg};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = control;
+  m.msg_controllen = sizeof control;
+  const ssize_t n = ::recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+  if (n < 0) return n;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  }
+  return n;
+}
+
 }  // namespace
 
-Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go) {
+Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const OnHooks& on_hooks) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return fail_errno("socketpair for init sync");
@@ -112,8 +130,12 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go) {
   // The child keeps fds 3 .. 3+N-1 for the container: move ours above them.
   const int first_free = 3 + plan.preserve_fds;
   std::vector<UniqueFd> moved;
-  for (int* fd : {&plan.sync_fd, &plan.exec_fifo_fd, &plan.console_fd, &plan.stdio_fds[0],
-                  &plan.stdio_fds[1], &plan.stdio_fds[2]}) {
+  std::vector<int*> internal = {&plan.sync_fd,      &plan.exec_fifo_fd, &plan.console_fd,
+                                &plan.stdio_fds[0], &plan.stdio_fds[1], &plan.stdio_fds[2]};
+  for (auto& m : plan.mounts) {
+    if (m.tree_fd >= 0) internal.push_back(&m.tree_fd);
+  }
+  for (int* fd : internal) {
     if (*fd >= 0 && *fd < first_free) {
       int high = ::fcntl(*fd, F_DUPFD_CLOEXEC, first_free);
       if (high < 0) return fail_errno("move an internal fd above the preserved ones");
@@ -140,7 +162,7 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go) {
     ::close(parent_end.get());
     run_init(plan);
   }
-  SpawnedInit child{static_cast<pid_t>(pid), UniqueFd(pidfd)};
+  SpawnedInit child{static_cast<pid_t>(pid), UniqueFd(pidfd), UniqueFd()};
   child_end.reset();
 
   auto abort_with = [&](Error e) -> Result<SpawnedInit> {
@@ -151,23 +173,46 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go) {
     if (auto ok = write_proc_file(child.pid, "uid_map", plan.uid_map); !ok) return abort_with(ok.error());
     if (auto ok = write_proc_file(child.pid, "gid_map", plan.gid_map); !ok) return abort_with(ok.error());
   }
+  // Written here, not by init: init is not dumpable, so its /proc files belong to the host's root.
+  if (plan.oom_score_adj) {
+    if (auto ok = write_proc_file(child.pid, "oom_score_adj", *plan.oom_score_adj); !ok) {
+      return abort_with(ok.error().context("process.oomScoreAdj " + *plan.oom_score_adj));
+    }
+  }
   if (before_go) {
     if (auto ok = before_go(child.pid); !ok) return abort_with(ok.error());
   }
+  auto send_go = [&]() {
+    SyncMessage go{};
+    go.type = SyncType::kGo;
+    go.pid = child.pid;
+    return ::send(parent_end.get(), &go, sizeof go, MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(sizeof go);
+  };
+  if (!send_go()) return abort_with(Error::from_errno(errno, "send go to init"));
   SyncMessage msg{};
-  msg.type = SyncType::kGo;
-  if (::send(parent_end.get(), &msg, sizeof msg, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof msg)) {
-    return abort_with(Error::from_errno(errno, "send go to init"));
-  }
-  msg = SyncMessage{};
   ssize_t n;
-  do {
-    n = ::recv(parent_end.get(), &msg, sizeof msg, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(sizeof msg) && msg.type == SyncType::kReady) return child;
+  int received_fd = -1;
+  for (;;) {
+    msg = SyncMessage{};
+    do {
+      n = receive_message(parent_end.get(), msg, received_fd);
+    } while (n < 0 && errno == EINTR);
+    if (n != static_cast<ssize_t>(sizeof msg) || msg.type != SyncType::kHooks) break;
+    if (on_hooks) {
+      if (auto ok = on_hooks(child.pid); !ok) return abort_with(ok.error());
+    }
+    if (!send_go()) return abort_with(Error::from_errno(errno, "send go to init after the hooks"));
+  }
+  UniqueFd attached(received_fd);
+  if (n == static_cast<ssize_t>(sizeof msg) && msg.type == SyncType::kReady) {
+    child.seccomp_listener = std::move(attached);
+    return child;
+  }
   if (n == static_cast<ssize_t>(sizeof msg) && msg.type == SyncType::kError) {
     msg.what[sizeof msg.what - 1] = '\0';
-    return abort_with(Error::from_errno(msg.error, std::string("container init: ") + msg.what));
+    const std::string what = std::string("container init: ") + msg.what;
+    return abort_with(msg.error ? Error::from_errno(msg.error, what) : Error{0, what});
   }
   // EOF: init died before saying anything.
   siginfo_t info{};

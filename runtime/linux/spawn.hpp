@@ -15,13 +15,18 @@ namespace hippo::linux {
 struct SpawnedInit {
   pid_t pid = -1;
   UniqueFd pidfd;
+  UniqueFd seccomp_listener;  // SCMP_ACT_NOTIFY: the filter's notify fd, for the agent
 };
 
 // Runs after the uid/gid maps are written and before init is told to go: place it in its
 // cgroup here.
 using BeforeGo = std::function<Result<void>(pid_t)>;
 
+// Runs when init reports its mounts done (plan.parent_hooks): prestart and createRuntime hooks.
+using OnHooks = std::function<Result<void>(pid_t)>;
+
 // On failure the child is killed and reaped; nothing of it remains.
-Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go);
+Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go,
+                               const OnHooks& on_hooks = {});
 
 }  // namespace hippo::linux

@@ -144,3 +144,46 @@ TEST(InitPlan, ViewsPointAtStorage) {
 
 }  // namespace
 }  // namespace hippo::linux
+
+namespace hippo::linux {
+namespace {
+
+TEST(InitPlan, SysfsInAUserNamespaceWithoutItsOwnNetworkIsTheHostsBound) {
+  auto s = base();
+  s.linux->namespaces->push_back({"user", std::nullopt});
+  std::erase_if(*s.linux->namespaces, [](const spec::Namespace& n) { return n.type == "network"; });
+  s.linux->uidMappings = std::vector<spec::IdMapping>{{0, 100000, 65536}};
+  s.linux->gidMappings = std::vector<spec::IdMapping>{{0, 100000, 65536}};
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_TRUE(plan) << plan.error().message;
+  const auto* sys = find_mount(*plan, "sys");
+  ASSERT_NE(sys, nullptr);
+  EXPECT_TRUE(sys->bind);
+  EXPECT_EQ(sys->source, "/sys");
+  EXPECT_TRUE(sys->remount & MS_RDONLY);
+}
+
+TEST(InitPlan, HookStatesAreSplitAroundThePid) {
+  InitPlan plan;
+  spec::Hooks hooks;
+  hooks.createContainer = std::vector<spec::Hook>{{"/bin/true", std::nullopt, std::nullopt, 5}};
+  hooks.prestart =
+      std::vector<spec::Hook>{{"/bin/true", std::nullopt, spec::Strings{"A=b"}, std::nullopt}};
+  const std::string marker = std::to_string(kStatePidMarker);
+  auto ok = set_hooks(plan, hooks,
+                      R"({"id":"c","status":"creating","pid":)" + marker + R"(,"bundle":"/b"})",
+                      R"({"id":"c","status":"created","pid":)" + marker + R"(,"bundle":"/b"})");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_TRUE(plan.parent_hooks);
+  EXPECT_EQ(plan.state_creating_head, R"({"id":"c","status":"creating","pid":)");
+  EXPECT_EQ(plan.state_created_head, R"({"id":"c","status":"created","pid":)");
+  EXPECT_EQ(plan.state_tail, R"(,"bundle":"/b"})");
+  ASSERT_EQ(plan.create_container_hooks.size(), 1u);
+  EXPECT_EQ(plan.create_container_hooks[0].timeout_s, 5);
+  EXPECT_EQ(plan.create_container_hooks[0].argv_storage, spec::Strings{"/bin/true"});
+  EXPECT_EQ(plan.create_container_hooks[0].what, "createContainer hook #0 (/bin/true)");
+  EXPECT_TRUE(plan.start_container_hooks.empty());
+}
+
+}  // namespace
+}  // namespace hippo::linux
