@@ -14,6 +14,8 @@ packages=(
   libgtest-dev libgmock-dev bats jq busybox-static runc containerd
   tar gzip coreutils util-linux procps hyperfine crun
   clang libclang-rt-14-dev
+  # the cgroup v2 VM (hack/cg2vm-image.sh, hack/cg2vm-run.sh; make test-cgroup2)
+  qemu-system-x86 qemu-utils mmdebstrap e2fsprogs cpio kmod xz-utils
 )
 
 missing=()
