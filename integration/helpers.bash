@@ -62,6 +62,19 @@ cgroup_path_of() {
   jq -r '.linux.cgroupsPath' "$1/config.json"
 }
 
+# True on a pure cgroup v2 host (the VM of `make test-cgroup2`), false on a v1 or hybrid one.
+cgroup_v2() {
+  [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]
+}
+
+# cgroup_file BUNDLE CONTROLLER FILE: the path of FILE in the container's cgroup; on v1 in the
+# hierarchy of CONTROLLER, on v2 in the one directory.
+cgroup_file() {
+  local p
+  p=$(cgroup_path_of "$1")
+  if cgroup_v2; then echo "/sys/fs/cgroup$p/$3"; else echo "/sys/fs/cgroup/$2$p/$3"; fi
+}
+
 # Starts a created container's init without tying bats' output pipes to it.
 hippo_create() {
   hippo create "$@" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1 || {
@@ -89,8 +102,8 @@ assert_no_leaks() {
     echo "leak: state dir $BATS_TEST_TMPDIR/state/$id" >&2
     return 1
   fi
-  for c in /sys/fs/cgroup/*/; do
-    if [ -d "$c${cg#/}" ]; then
+  for c in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do
+    if [ -d "$c${cg#/}" ] && [ "$c${cg#/}" != "$c" ]; then
       echo "leak: cgroup $c${cg#/}" >&2
       return 1
     fi

@@ -117,6 +117,9 @@ struct InitPlan {
   int sync_fd = -1;
   int console_fd = -1;
   int exec_fifo_fd = -1;  // O_PATH fd of <state>/exec.fifo, reopened O_WRONLY via /proc
+  // The cgroup2 directory the child is cloned into (CLONE_INTO_CGROUP), or -1. Used by the
+  // parent only; the child never sees it.
+  int cgroup_fd = -1;
 };
 
 struct PlanOptions {

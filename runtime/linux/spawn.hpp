@@ -15,10 +15,12 @@ namespace hippo::linux {
 struct SpawnedInit {
   pid_t pid = -1;
   UniqueFd pidfd;
+  bool cloned_into_cgroup = false;  // plan.cgroup_fd took: the child never ran outside it
 };
 
 // Runs after the uid/gid maps are written and before init is told to go: place it in its
-// cgroup here.
+// cgroup here (also when plan.cgroup_fd put it in its cgroup2 one at clone: v1 hierarchies of a
+// hybrid host still need it, and a move to where it already is changes nothing).
 using BeforeGo = std::function<Result<void>(pid_t)>;
 
 // On failure the child is killed and reaped; nothing of it remains.
