@@ -24,7 +24,13 @@ make_bundle() {
 
 # Builds the busybox rootfs once per test file (hack/make-test-images.sh) into
 # $BATS_FILE_TMPDIR/images; call from setup_file.
+# HIPPO_TEST_IMAGES names images built once for several files (hack/test-cgroup2.sh does so:
+# under emulation each build costs seconds); tests only read them.
 build_busybox_rootfs() {
+  if [ -n "${HIPPO_TEST_IMAGES:-}" ] && [ -d "$HIPPO_TEST_IMAGES/busybox-rootfs" ]; then
+    ln -s "$HIPPO_TEST_IMAGES" "$BATS_FILE_TMPDIR/images"
+    return
+  fi
   "$REPO_ROOT/hack/make-test-images.sh" "$BATS_FILE_TMPDIR/images" >/dev/null
 }
 

@@ -256,7 +256,7 @@ teardown() {
 }
 
 @test "the pids limit holds inside the container" {
-  busybox_bundle "$B" sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 100 & done 2>&1 | grep -c "Resource temporarily unavailable\|fork"; true'
+  busybox_bundle "$B" sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 100 >/dev/null 2>&1 & done 2>&1 | grep -c "Resource temporarily unavailable\|fork"; true'
   edit_config "$B" '.linux.resources.pids = {"limit": 5}'
   run hippo run -b "$B" "$ID"
   [ "$status" -eq 0 ]
@@ -279,6 +279,12 @@ teardown() {
   [ "$status" -eq 1 ]
   hippo resume "$ID"
   [ "$(hippo state "$ID" | jq -r .status)" = running ]
+  if cgroup_v2; then
+    [ "$(cat "$(cgroup_file "$B" "" cgroup.freeze)")" = 0 ]
+    grep -qx 'frozen 0' "$(cgroup_file "$B" "" cgroup.events)"
+  else
+    [ "$(cat "$(cgroup_file "$B" freezer freezer.state)")" = THAWED ]
+  fi
   hippo delete --force "$ID"
   assert_no_leaks "$ID" "$B"
 }
