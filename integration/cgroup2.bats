@@ -185,11 +185,12 @@ cg() { cgroup_file "$B" "" "$1"; }
     sleep 0.1
   done
   run hippo events --stats "$ID"
+  echo "$output"
   [ "$status" -eq 0 ]
   echo "$output" | jq -e '.data.memory.usage.limit == 134217728 and .data.memory.usage.usage > 0'
   echo "$output" | jq -e '.data.memory.swap.limit == 0' # memory+swap == memory: no swap
   echo "$output" | jq -e '[.data.blkio.ioServiceBytesRecursive[] | select(.op == "Write") | .value] | add > 0'
-  echo "$output" | jq -e '.data.pids.current == 1 and .data.pids.limit == 50'
+  echo "$output" | jq -e '.data.pids.current >= 1 and .data.pids.limit == 50'
   echo "$output" | jq -e '.data.cpu.usage.total > 0 and .data.cpu.usage.user > 0'
   echo "$output" | jq -e '.data.cpu.throttling.periods > 0 and .data.cpu.throttling.throttled_periods > 0'
   echo "$output" | jq -e '.data.memory.raw.anon > 0 and (.data.memory.raw | has("file"))'
