@@ -16,6 +16,8 @@ packages=(
   # the systemd sandbox (hack/systemd-sandbox.sh): systemd as its PID 1, the system bus
   systemd dbus
   clang libclang-rt-14-dev
+  # the cgroup v2 VM (hack/cg2vm-image.sh, hack/cg2vm-run.sh; make test-cgroup2)
+  qemu-system-x86 qemu-utils mmdebstrap e2fsprogs cpio kmod xz-utils
 )
 
 missing=()

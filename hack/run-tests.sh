@@ -41,7 +41,11 @@ run_integration() {
   local log=$logdir/integration.log
   local suites=("$root"/integration/*.bats "$root"/integration/*/*.bats)
   local present=()
-  for s in "${suites[@]}"; do [[ -f $s ]] && present+=("$s"); done
+  for s in "${suites[@]}"; do
+    # needs a pure cgroup v2 host: it runs in the VM of `make test-cgroup2`
+    [[ $s == */integration/cgroup2.bats ]] && continue
+    [[ -f $s ]] && present+=("$s")
+  done
   HIPPO_BUILD=$build HIPPO_BIN=$build/bin/hippo HIPPO_SHIM=$build/bin/containerd-shim-hippo-v2 \
     bats --tap "${present[@]}" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}

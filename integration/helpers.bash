@@ -24,7 +24,13 @@ make_bundle() {
 
 # Builds the busybox rootfs once per test file (hack/make-test-images.sh) into
 # $BATS_FILE_TMPDIR/images; call from setup_file.
+# HIPPO_TEST_IMAGES names images built once for several files (hack/test-cgroup2.sh does so:
+# under emulation each build costs seconds); tests only read them.
 build_busybox_rootfs() {
+  if [ -n "${HIPPO_TEST_IMAGES:-}" ] && [ -d "$HIPPO_TEST_IMAGES/busybox-rootfs" ]; then
+    ln -s "$HIPPO_TEST_IMAGES" "$BATS_FILE_TMPDIR/images"
+    return
+  fi
   "$REPO_ROOT/hack/make-test-images.sh" "$BATS_FILE_TMPDIR/images" >/dev/null
 }
 
@@ -62,6 +68,19 @@ cgroup_path_of() {
   jq -r '.linux.cgroupsPath' "$1/config.json"
 }
 
+# True on a pure cgroup v2 host (the VM of `make test-cgroup2`), false on a v1 or hybrid one.
+cgroup_v2() {
+  [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]
+}
+
+# cgroup_file BUNDLE CONTROLLER FILE: the path of FILE in the container's cgroup; on v1 in the
+# hierarchy of CONTROLLER, on v2 in the one directory.
+cgroup_file() {
+  local p
+  p=$(cgroup_path_of "$1")
+  if cgroup_v2; then echo "/sys/fs/cgroup$p/$3"; else echo "/sys/fs/cgroup/$2$p/$3"; fi
+}
+
 # Starts a created container's init without tying bats' output pipes to it.
 hippo_create() {
   hippo create "$@" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1 || {
@@ -89,8 +108,8 @@ assert_no_leaks() {
     echo "leak: state dir $BATS_TEST_TMPDIR/state/$id" >&2
     return 1
   fi
-  for c in /sys/fs/cgroup/*/; do
-    if [ -d "$c${cg#/}" ]; then
+  for c in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do
+    if [ -d "$c${cg#/}" ] && [ "$c${cg#/}" != "$c" ]; then
       echo "leak: cgroup $c${cg#/}" >&2
       return 1
     fi

@@ -36,6 +36,14 @@ constexpr const char* kV1Hierarchies[] = {"blkio",   "cpu",     "cpuacct",    "c
                                           "freezer", "hugetlb", "memory",     "net_cls", "net_prio",
                                           "perf_event", "pids", "rdma",       "misc"};
 
+// The container's cgroup2 directory (the v2 leaf; the unified one of a hybrid host) for
+// CLONE_INTO_CGROUP; none on a host without cgroup2. Failing to open it only costs the attach.
+UniqueFd open_cgroup2_dir(const cgroups::Manager& cgroup) {
+  const auto dir = cgroup.path_of("");
+  if (dir.empty()) return UniqueFd();
+  return UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+}
+
 // The container's cgroup by the driver it is created with, and what later commands need to
 // find it again (stored in state.json).
 struct PlacedCgroup {
@@ -446,9 +454,14 @@ class NativeBackend final : public Backend {
       return run_hooks("createRuntime", hooks_of(spec, &spec::Hooks::createRuntime), state);
     };
 
+    UniqueFd cgroup_dir = open_cgroup2_dir(*cgroup);
+    plan->cgroup_fd = cgroup_dir.get();
     auto init = linux::spawn_init(
         *plan, [&](pid_t pid) { return cgroup->attach(pid); }, creation_hooks);
     if (!init) return std::unexpected(init.error());
+    if (init->cloned_into_cgroup) {
+      spdlog::debug("init {} cloned into cgroup {}", init->pid, cgroup->path_of(""));
+    }
     Undo kill_init([&] {
       linux::sys::pidfd_send_signal(init->pidfd.get(), SIGKILL);
       siginfo_t info{};
@@ -540,6 +553,8 @@ class NativeBackend final : public Backend {
     // names) cannot be reused meanwhile.
     UniqueFd init_pidfd(linux::sys::pidfd_open(c->state.pid));
     if (!init_pidfd || !init_alive(c->state)) return fail("cannot exec in a stopped container");
+    UniqueFd cgroup_dir = open_cgroup2_dir(*c->cgroup);
+    plan->cgroup_fd = cgroup_dir.get();
     auto child = linux::spawn_init(*plan, [&](pid_t pid) { return c->cgroup->attach(pid); });
     if (!child) return std::unexpected(child.error());
     console_theirs.reset();

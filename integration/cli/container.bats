@@ -80,7 +80,11 @@ teardown() {
   edit_config "$B" '.linux.namespaces += [{"type":"cgroup"}]'
   run hippo run -b "$B" "$ID"
   [ "$status" -eq 0 ]
-  [[ $output == *":memory:/"$'\n'* || $output == *":memory:/" ]]
+  if cgroup_v2; then
+    [ "$output" = "0::/" ]
+  else
+    [[ $output == *":memory:/"$'\n'* || $output == *":memory:/" ]]
+  fi
   cg=$(cgroup_path_of "$B")
   [[ $output != *"$cg"* ]]
 }
@@ -219,13 +223,14 @@ teardown() {
   busybox_bundle "$B" sleep 1000
   edit_config "$B" '.linux.resources.memory = {"limit": 67108864}'
   hippo_create -b "$B" "$ID"
-  cg=/sys/fs/cgroup/memory$(cgroup_path_of "$B")
-  [ "$(cat "$cg/memory.limit_in_bytes")" = 67108864 ]
+  limit=$(cgroup_file "$B" memory memory.limit_in_bytes)
+  cgroup_v2 && limit=$(cgroup_file "$B" memory memory.max)
+  [ "$(cat "$limit")" = 67108864 ]
   hippo start "$ID"
   hippo update --memory 128m "$ID"
-  [ "$(cat "$cg/memory.limit_in_bytes")" = 134217728 ]
+  [ "$(cat "$limit")" = 134217728 ]
   echo '{"memory": {"limit": 100663296}}' | hippo update -r - "$ID"
-  [ "$(cat "$cg/memory.limit_in_bytes")" = 100663296 ]
+  [ "$(cat "$limit")" = 100663296 ]
   hippo delete --force "$ID"
   assert_no_leaks "$ID" "$B"
 }
@@ -234,12 +239,16 @@ teardown() {
   busybox_bundle "$B" sleep 1000
   hippo_create -b "$B" "$ID"
   hippo start "$ID"
-  p=$(cgroup_path_of "$B")
   hippo update --pids-limit 42 --cpu-shares 512 --cpu-period 100000 --cpu-quota 50000 "$ID"
-  [ "$(cat /sys/fs/cgroup/pids$p/pids.max)" = 42 ]
-  [ "$(cat /sys/fs/cgroup/cpu$p/cpu.shares)" = 512 ]
-  [ "$(cat /sys/fs/cgroup/cpu$p/cpu.cfs_period_us)" = 100000 ]
-  [ "$(cat /sys/fs/cgroup/cpu$p/cpu.cfs_quota_us)" = 50000 ]
+  [ "$(cat "$(cgroup_file "$B" pids pids.max)")" = 42 ]
+  if cgroup_v2; then
+    [ "$(cat "$(cgroup_file "$B" cpu cpu.weight)")" = 20 ] # runc's map of 512 shares
+    [ "$(cat "$(cgroup_file "$B" cpu cpu.max)")" = "50000 100000" ]
+  else
+    [ "$(cat "$(cgroup_file "$B" cpu cpu.shares)")" = 512 ]
+    [ "$(cat "$(cgroup_file "$B" cpu cpu.cfs_period_us)")" = 100000 ]
+    [ "$(cat "$(cgroup_file "$B" cpu cpu.cfs_quota_us)")" = 50000 ]
+  fi
   run hippo update --memory 1x "$ID"
   [ "$status" -eq 1 ]
   [[ $output == *'--memory: invalid size "1x"'* ]]
@@ -247,7 +256,7 @@ teardown() {
 }
 
 @test "the pids limit holds inside the container" {
-  busybox_bundle "$B" sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 100 & done 2>&1 | grep -c "Resource temporarily unavailable\|fork"; true'
+  busybox_bundle "$B" sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 100 >/dev/null 2>&1 & done 2>&1 | grep -c "Resource temporarily unavailable\|fork"; true'
   edit_config "$B" '.linux.resources.pids = {"limit": 5}'
   run hippo run -b "$B" "$ID"
   [ "$status" -eq 0 ]
@@ -260,11 +269,22 @@ teardown() {
   hippo start "$ID"
   hippo pause "$ID"
   [ "$(hippo state "$ID" | jq -r .status)" = paused ]
-  [ "$(cat /sys/fs/cgroup/freezer$(cgroup_path_of "$B")/freezer.state)" = FROZEN ]
+  if cgroup_v2; then
+    [ "$(cat "$(cgroup_file "$B" "" cgroup.freeze)")" = 1 ]
+    grep -qx 'frozen 1' "$(cgroup_file "$B" "" cgroup.events)"
+  else
+    [ "$(cat "$(cgroup_file "$B" freezer freezer.state)")" = FROZEN ]
+  fi
   run hippo pause "$ID"
   [ "$status" -eq 1 ]
   hippo resume "$ID"
   [ "$(hippo state "$ID" | jq -r .status)" = running ]
+  if cgroup_v2; then
+    [ "$(cat "$(cgroup_file "$B" "" cgroup.freeze)")" = 0 ]
+    grep -qx 'frozen 0' "$(cgroup_file "$B" "" cgroup.events)"
+  else
+    [ "$(cat "$(cgroup_file "$B" freezer freezer.state)")" = THAWED ]
+  fi
   hippo delete --force "$ID"
   assert_no_leaks "$ID" "$B"
 }
@@ -312,15 +332,23 @@ teardown() {
   edit_config "$B" '.linux.resources.memory = {"limit": 67108864, "swap": 67108864}'
   hippo_create -b "$B" "$ID"
   hippo start "$ID"
-  p=$(cgroup_path_of "$B")
   hippo update --cpuset-cpus 0 --cpuset-mems 0 --memory-reservation 32m "$ID"
-  [ "$(cat /sys/fs/cgroup/cpuset$p/cpuset.cpus)" = 0 ]
-  [ "$(cat /sys/fs/cgroup/cpuset$p/cpuset.mems)" = 0 ]
-  [ "$(cat /sys/fs/cgroup/memory$p/memory.soft_limit_in_bytes)" = 33554432 ]
+  [ "$(cat "$(cgroup_file "$B" cpuset cpuset.cpus)")" = 0 ]
+  [ "$(cat "$(cgroup_file "$B" cpuset cpuset.mems)")" = 0 ]
+  if cgroup_v2; then
+    [ "$(cat "$(cgroup_file "$B" memory memory.low)")" = 33554432 ]
+  else
+    [ "$(cat "$(cgroup_file "$B" memory memory.soft_limit_in_bytes)")" = 33554432 ]
+  fi
   # Raising limit and memory+swap together needs memsw first: hippo orders the writes.
   hippo update --memory 256m --memory-swap 512m "$ID"
-  [ "$(cat /sys/fs/cgroup/memory$p/memory.limit_in_bytes)" = 268435456 ]
-  [ "$(cat /sys/fs/cgroup/memory$p/memory.memsw.limit_in_bytes)" = 536870912 ]
+  if cgroup_v2; then
+    [ "$(cat "$(cgroup_file "$B" memory memory.max)")" = 268435456 ]
+    [ "$(cat "$(cgroup_file "$B" memory memory.swap.max)")" = 268435456 ] # swap = memsw - memory
+  else
+    [ "$(cat "$(cgroup_file "$B" memory memory.limit_in_bytes)")" = 268435456 ]
+    [ "$(cat "$(cgroup_file "$B" memory memory.memsw.limit_in_bytes)")" = 536870912 ]
+  fi
   run hippo update --cpuset-cpus 0-a "$ID"
   [ "$status" -eq 1 ]
   [ "$output" = 'hippo: update: linux.resources.cpu.cpus: invalid CPU list "0-a"' ]

@@ -188,6 +188,98 @@ Result<uint64_t> read_keyed(const std::string& path, std::string_view key, Tree 
   return keyed_value(*text, key, path);
 }
 
+namespace {
+
+// Calls `line` with the words of each non-empty line of `text`.
+template <typename F>
+Result<void> for_each_line(std::string_view text, F&& line) {
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    const auto w = words(text.substr(start, end - start));
+    if (!w.empty()) {
+      if (auto ok = line(w); !ok) return ok;
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+// "8:16" -> the device's entry in `devices`, made on first sight.
+Result<IoDeviceStats*> device_entry(std::string_view dev, std::vector<IoDeviceStats>& devices,
+                                    const std::string& path) {
+  const auto colon = dev.find(':');
+  if (colon == std::string_view::npos) {
+    return fail("read " + path + ": not a device \"" + std::string(dev) + "\"", EINVAL);
+  }
+  auto major = parse_uint(dev.substr(0, colon), path);
+  if (!major) return std::unexpected(major.error());
+  auto minor = parse_uint(dev.substr(colon + 1), path);
+  if (!minor) return std::unexpected(minor.error());
+  for (auto& d : devices) {
+    if (d.major == *major && d.minor == *minor) return &d;
+  }
+  devices.push_back({static_cast<uint32_t>(*major), static_cast<uint32_t>(*minor)});
+  return &devices.back();
+}
+
+}  // namespace
+
+Result<std::map<std::string, uint64_t, std::less<>>> keyed_values(std::string_view text,
+                                                                  const std::string& path) {
+  std::map<std::string, uint64_t, std::less<>> values;
+  auto ok = for_each_line(text, [&](const std::vector<std::string>& w) -> Result<void> {
+    if (w.size() != 2) return {};
+    auto v = parse_uint(w[1], path);
+    if (!v) return std::unexpected(v.error());
+    values[w[0]] = *v;
+    return {};
+  });
+  if (!ok) return std::unexpected(ok.error());
+  return values;
+}
+
+Result<std::vector<IoDeviceStats>> parse_io_stat(std::string_view text, const std::string& path) {
+  std::vector<IoDeviceStats> devices;
+  auto ok = for_each_line(text, [&](const std::vector<std::string>& w) -> Result<void> {
+    auto d = device_entry(w[0], devices, path);
+    if (!d) return std::unexpected(d.error());
+    for (size_t i = 1; i < w.size(); ++i) {
+      const auto eq = w[i].find('=');
+      if (eq == std::string::npos) continue;
+      const std::string_view key = std::string_view(w[i]).substr(0, eq);
+      uint64_t* out = key == "rbytes" ? &(*d)->read_bytes
+                      : key == "wbytes" ? &(*d)->write_bytes
+                      : key == "rios"   ? &(*d)->read_ops
+                      : key == "wios"   ? &(*d)->write_ops
+                                        : nullptr;
+      if (!out) continue;  // dbytes, dios, and what later kernels add
+      auto v = parse_uint(std::string_view(w[i]).substr(eq + 1), path);
+      if (!v) return std::unexpected(v.error());
+      *out = *v;
+    }
+    return {};
+  });
+  if (!ok) return std::unexpected(ok.error());
+  return devices;
+}
+
+Result<void> add_blkio_stat(std::string_view text, bool bytes, std::vector<IoDeviceStats>& devices,
+                            const std::string& path) {
+  return for_each_line(text, [&](const std::vector<std::string>& w) -> Result<void> {
+    if (w.size() != 3 || (w[1] != "Read" && w[1] != "Write")) return {};
+    auto d = device_entry(w[0], devices, path);
+    if (!d) return std::unexpected(d.error());
+    auto v = parse_uint(w[2], path);
+    if (!v) return std::unexpected(v.error());
+    const bool read = w[1] == "Read";
+    (bytes ? (read ? (*d)->read_bytes : (*d)->write_bytes)
+           : (read ? (*d)->read_ops : (*d)->write_ops)) = *v;
+    return {};
+  });
+}
+
 Result<std::optional<uint64_t>> read_optional_uint(const std::string& path) {
   auto text = read_optional(path);
   if (!text) return std::unexpected(text.error());

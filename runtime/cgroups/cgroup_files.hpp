@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "oci-spec/error.hpp"
+#include "runtime/cgroups/manager.hpp"
 #include "runtime/cgroups/resources.hpp"
 
 namespace hippo::cgroups {
@@ -47,6 +49,16 @@ Result<std::optional<uint64_t>> read_optional_uint(const std::string& path);
 // only for the error.
 Result<uint64_t> keyed_value(std::string_view text, std::string_view key, const std::string& path);
 Result<uint64_t> read_keyed(const std::string& path, std::string_view key, Tree tree);
+// Every "key value" line of a flat keyed file (memory.stat, cpu.stat); other lines are skipped.
+Result<std::map<std::string, uint64_t, std::less<>>> keyed_values(std::string_view text,
+                                                                  const std::string& path);
+// v2 io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N", one line per device.
+Result<std::vector<IoDeviceStats>> parse_io_stat(std::string_view text, const std::string& path);
+// v1 blkio.throttle.io_service_bytes_recursive (`bytes`) or io_serviced_recursive: "MAJ:MIN
+// Read N" lines (and Write, Sync, Async, Discard, Total per device, and a last "Total N"), added
+// into `devices`.
+Result<void> add_blkio_stat(std::string_view text, bool bytes, std::vector<IoDeviceStats>& devices,
+                            const std::string& path);
 std::vector<std::string> words(std::string_view text);
 std::string trim(std::string_view text);
 

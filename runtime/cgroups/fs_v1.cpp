@@ -1,5 +1,7 @@
 #include "runtime/cgroups/fs_v1.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -177,22 +179,64 @@ class FsV1Manager final : public Manager {
       out = *v;
       return {};
     };
+    // Files a kernel or configuration may lack (memsw without swap accounting, cpuacct.usage_user
+    // before 4.7) leave their numbers at 0.
+    auto optional = [](const std::string& dir, const char* file) {
+      return read_optional(join(dir, file));
+    };
     if (const Hierarchy* h = find("memory")) {
       const auto dir = leaf_in(h->mount);
-      for (auto [file, out] : {std::pair{"memory.usage_in_bytes", &s.memory.usage},
-                               std::pair{"memory.max_usage_in_bytes", &s.memory.max_usage},
-                               std::pair{"memory.limit_in_bytes", &s.memory.limit},
-                               std::pair{"memory.failcnt", &s.memory.failcnt}}) {
+      auto& m = s.memory;
+      for (auto [file, out] : {std::pair{"memory.usage_in_bytes", &m.usage},
+                               std::pair{"memory.max_usage_in_bytes", &m.max_usage},
+                               std::pair{"memory.limit_in_bytes", &m.limit},
+                               std::pair{"memory.failcnt", &m.failcnt}}) {
         if (auto ok = number(dir, file, *out); !ok) return std::unexpected(ok.error());
+      }
+      for (auto [file, out] : {std::pair{"memory.memsw.usage_in_bytes", &m.swap_usage},
+                               std::pair{"memory.memsw.max_usage_in_bytes", &m.swap_max_usage},
+                               std::pair{"memory.memsw.limit_in_bytes", &m.swap_limit},
+                               std::pair{"memory.memsw.failcnt", &m.swap_failcnt}}) {
+        auto v = read_optional_uint(join(dir, file));
+        if (!v) return std::unexpected(v.error());
+        *out = v->value_or(0);
       }
       // "oom_kill N" appeared in memory.oom_control with kernel 4.13; absent reads as 0.
       auto kills = read_keyed(join(dir, "memory.oom_control"), "oom_kill", tree_);
       if (!kills) return std::unexpected(kills.error());
-      s.memory.oom_kills = *kills;
+      m.oom_kills = *kills;
+      auto text = optional(dir, "memory.stat");
+      if (!text) return std::unexpected(text.error());
+      if (*text) {
+        auto stat = keyed_values(**text, join(dir, "memory.stat"));
+        if (!stat) return std::unexpected(stat.error());
+        m.stat = std::move(*stat);
+      }
     }
     if (const Hierarchy* h = find("cpuacct")) {
-      if (auto ok = number(leaf_in(h->mount), "cpuacct.usage", s.cpu_usage_ns); !ok) {
+      const auto dir = leaf_in(h->mount);
+      if (auto ok = number(dir, "cpuacct.usage", s.cpu_usage_ns); !ok) {
         return std::unexpected(ok.error());
+      }
+      if (auto ok = cpu_user_system(dir, s); !ok) return std::unexpected(ok.error());
+      auto percpu = optional(dir, "cpuacct.usage_percpu");
+      if (!percpu) return std::unexpected(percpu.error());
+      for (const auto& w : words(percpu->value_or(""))) {
+        auto v = parse_uint(w, join(dir, "cpuacct.usage_percpu"));
+        if (!v) return std::unexpected(v.error());
+        s.cpu_per_cpu_ns.push_back(*v);
+      }
+    }
+    if (const Hierarchy* h = find("cpu")) {
+      const auto path = join(leaf_in(h->mount), "cpu.stat");
+      auto text = read_optional(path);
+      if (!text) return std::unexpected(text.error());
+      if (*text) {
+        auto stat = keyed_values(**text, path);
+        if (!stat) return std::unexpected(stat.error());
+        s.cpu_periods = value_or_zero(*stat, "nr_periods");
+        s.cpu_throttled_periods = value_or_zero(*stat, "nr_throttled");
+        s.cpu_throttled_ns = value_or_zero(*stat, "throttled_time");
       }
     }
     if (const Hierarchy* h = find("pids")) {
@@ -202,6 +246,19 @@ class FsV1Manager final : public Manager {
       }
       if (auto ok = number(dir, "pids.max", s.pids_limit); !ok) return std::unexpected(ok.error());
       if (s.pids_limit == std::numeric_limits<uint64_t>::max()) s.pids_limit = 0;
+    }
+    if (const Hierarchy* h = find("blkio")) {
+      // The throttle layer sees every bio whatever the I/O scheduler (CFQ's files are gone).
+      const auto dir = leaf_in(h->mount);
+      for (auto [file, bytes] : {std::pair{"blkio.throttle.io_service_bytes_recursive", true},
+                                 std::pair{"blkio.throttle.io_serviced_recursive", false}}) {
+        auto text = optional(dir, file);
+        if (!text) return std::unexpected(text.error());
+        if (!*text) continue;
+        if (auto ok = add_blkio_stat(**text, bytes, s.io, join(dir, file)); !ok) {
+          return std::unexpected(ok.error());
+        }
+      }
     }
     return s;
   }
@@ -334,6 +391,37 @@ class FsV1Manager final : public Manager {
         if (auto ok = write_file(join(dir, file), last_line(*theirs), tree_); !ok) return ok;
       }
     }
+    return {};
+  }
+
+  static uint64_t value_or_zero(const std::map<std::string, uint64_t, std::less<>>& values,
+                                std::string_view key) {
+    const auto it = values.find(key);
+    return it == values.end() ? 0 : it->second;
+  }
+
+  // User and system time: cpuacct.usage_user/usage_sys in ns (4.7+), else cpuacct.stat in
+  // USER_HZ ticks.
+  static Result<void> cpu_user_system(const std::string& dir, Stats& s) {
+    auto user = read_optional_uint(join(dir, "cpuacct.usage_user"));
+    if (!user) return std::unexpected(user.error());
+    auto sys = read_optional_uint(join(dir, "cpuacct.usage_sys"));
+    if (!sys) return std::unexpected(sys.error());
+    if (*user && *sys) {
+      s.cpu_user_ns = **user;
+      s.cpu_system_ns = **sys;
+      return {};
+    }
+    const auto path = join(dir, "cpuacct.stat");
+    auto text = read_optional(path);
+    if (!text) return std::unexpected(text.error());
+    if (!*text) return {};
+    auto ticks = keyed_values(**text, path);
+    if (!ticks) return std::unexpected(ticks.error());
+    const long hz = ::sysconf(_SC_CLK_TCK);
+    const uint64_t ns_per_tick = hz > 0 ? 1000000000ULL / static_cast<uint64_t>(hz) : 10000000ULL;
+    s.cpu_user_ns = value_or_zero(*ticks, "user") * ns_per_tick;
+    s.cpu_system_ns = value_or_zero(*ticks, "system") * ns_per_tick;
     return {};
   }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
+#include "runtime/cgroups/device_filter.hpp"
 #include "runtime/cgroups/resources.hpp"
 
 namespace hippo::cgroups {
@@ -62,13 +64,24 @@ Result<void> read_if_present(const std::string& dir, const StatsField& field) {
 }
 
 // What to tell a user whose write failed because its controller is not enabled for the leaf.
-void explain_missing_controller(Error& error, const std::string& dir, const FileWrite& w,
-                                Tree tree) {
+void explain_missing_controller(Error& error, const std::string& mount, const std::string& dir,
+                                const FileWrite& w, Tree tree) {
   if (error.code != ENOENT || w.controller.empty() || w.controller == "cgroup") return;
   auto available = read_file(join(dir, "cgroup.controllers"), tree);
-  if (available && !contains(words(*available), w.controller)) {
-    error.message += " (the " + w.controller + " controller is not enabled for " + dir + ")";
+  if (!available || contains(words(*available), w.controller)) return;
+  error.message += " (the " + w.controller + " controller is not enabled for " + dir;
+  // The usual cause: the no-internal-process rule. A cgroup with processes of its own cannot
+  // enable controllers for its children (EBUSY), so enable_controllers could not.
+  const auto slash = dir.find_last_of('/');
+  const auto parent = dir.substr(0, slash == std::string::npos ? 0 : slash);
+  auto procs = read_optional(join(parent, "cgroup.procs"));
+  // (the root is exempt from the rule)
+  if (parent != mount && procs && *procs && !trim(**procs).empty()) {
+    error.message += ": its parent " + parent +
+                     " holds processes, and cgroup v2 gives controllers only to the children of a "
+                     "cgroup without processes of its own";
   }
+  error.message += ")";
 }
 
 class FsV2Manager final : public Manager {
@@ -80,6 +93,9 @@ class FsV2Manager final : public Manager {
     if (!levels_) return std::unexpected(levels_.error());
     auto writes = v2_writes(resources);  // refuse what v2 cannot do before making anything
     if (!writes) return std::unexpected(writes.error());
+    // No rules still means runc's default device policy, as on v1.
+    auto devices = device_filter_program(resources.devices.value_or(std::vector<spec::DeviceRule>{}));
+    if (!devices) return std::unexpected(devices.error());
     MadeDirs made(tree_);
     if (auto ok = made.make(mount_, *levels_); !ok) return std::unexpected(ok.error());
     // Every available controller, as runc and crun do: an update or stats call may need one
@@ -88,6 +104,7 @@ class FsV2Manager final : public Manager {
       return std::unexpected(ok.error());
     }
     if (auto ok = apply(*writes); !ok) return ok;
+    if (auto ok = attach_devices(*devices); !ok) return ok;
     made_ = made.commit();
     return {};
   }
@@ -106,7 +123,14 @@ class FsV2Manager final : public Manager {
     if (auto ok = check_memory_usage(*dir, r); !ok) return ok;
     auto writes = v2_writes(r);
     if (!writes) return std::unexpected(writes.error());
-    return apply(*writes);
+    std::optional<std::vector<bpf_insn>> devices;
+    if (r.devices) {  // update leaves the device policy alone unless given, as on v1
+      auto program = device_filter_program(*r.devices);
+      if (!program) return std::unexpected(program.error());
+      devices = std::move(*program);
+    }
+    if (auto ok = apply(*writes); !ok) return ok;
+    return devices ? attach_devices(*devices) : Result<void>{};
   }
 
   Result<void> freeze() override { return set_frozen(true); }
@@ -132,21 +156,38 @@ class FsV2Manager final : public Manager {
     auto dir = leaf();
     if (!dir) return std::unexpected(dir.error());
     Stats s;
-    uint64_t usage_usec = 0;
+    auto& m = s.memory;
+    uint64_t usage_usec = 0, user_usec = 0, system_usec = 0, throttled_usec = 0;
     const StatsField fields[] = {
-        {"memory.current", "", &s.memory.usage},
-        {"memory.peak", "", &s.memory.max_usage},
-        {"memory.max", "", &s.memory.limit},
+        {"memory.current", "", &m.usage},
+        {"memory.peak", "", &m.max_usage},
+        {"memory.max", "", &m.limit},
         // "max": how often usage hit memory.max, the v2 form of v1's failcnt.
-        {"memory.events", "max", &s.memory.failcnt},
-        {"memory.events", "oom_kill", &s.memory.oom_kills},
+        {"memory.events", "max", &m.failcnt},
+        {"memory.events", "oom_kill", &m.oom_kills},
+        {"memory.events", "low", &m.low_events},
+        {"memory.events", "high", &m.high_events},
+        {"memory.events", "oom", &m.oom_events},
+        {"memory.swap.current", "", &m.swap_usage},
+        {"memory.swap.max", "", &m.swap_limit},
+        {"memory.swap.peak", "", &m.swap_max_usage},  // 6.5+
+        {"memory.swap.events", "max", &m.swap_failcnt},
         {"cpu.stat", "usage_usec", &usage_usec},
+        {"cpu.stat", "user_usec", &user_usec},
+        {"cpu.stat", "system_usec", &system_usec},
+        // the cpu controller's: absent where it is not enabled
+        {"cpu.stat", "nr_periods", &s.cpu_periods},
+        {"cpu.stat", "nr_throttled", &s.cpu_throttled_periods},
+        {"cpu.stat", "throttled_usec", &throttled_usec},
         {"pids.max", "", &s.pids_limit},
     };
     for (const auto& field : fields) {
       if (auto ok = read_if_present(*dir, field); !ok) return std::unexpected(ok.error());
     }
     s.cpu_usage_ns = usage_usec * 1000;
+    s.cpu_user_ns = user_usec * 1000;
+    s.cpu_system_ns = system_usec * 1000;
+    s.cpu_throttled_ns = throttled_usec * 1000;
     if (s.pids_limit == std::numeric_limits<uint64_t>::max()) s.pids_limit = 0;
     auto current = read_optional_uint(join(*dir, "pids.current"));
     if (!current) return std::unexpected(current.error());
@@ -156,6 +197,21 @@ class FsV2Manager final : public Manager {
       auto procs = read_procs_recursive(*dir, tree_);
       if (!procs) return std::unexpected(procs.error());
       s.pids_current = procs->size();
+    }
+    for (const char* file : {"memory.stat", "io.stat"}) {
+      const auto path = join(*dir, file);
+      auto text = read_optional(path);
+      if (!text) return std::unexpected(text.error());
+      if (!*text) continue;
+      if (file == std::string_view("memory.stat")) {
+        auto stat = keyed_values(**text, path);
+        if (!stat) return std::unexpected(stat.error());
+        m.stat = std::move(*stat);
+      } else {
+        auto io = parse_io_stat(**text, path);
+        if (!io) return std::unexpected(io.error());
+        s.io = std::move(*io);
+      }
     }
     return s;
   }
@@ -191,9 +247,16 @@ class FsV2Manager final : public Manager {
     if (!dir) return std::unexpected(dir.error());
     return apply_writes(writes, [&](const FileWrite& w) -> Result<void> {
       auto done = write_file(join(*dir, w.file), w.value, tree_);
-      if (!done) explain_missing_controller(done.error(), *dir, w, tree_);
+      if (!done) explain_missing_controller(done.error(), mount_, *dir, w, tree_);
       return done;
     });
+  }
+
+  Result<void> attach_devices(const std::vector<bpf_insn>& program) {
+    if (tree_ == Tree::stand_in) return {};  // a plain directory takes no eBPF program
+    auto dir = leaf();
+    if (!dir) return std::unexpected(dir.error());
+    return attach_device_filter(*dir, program);
   }
 
   // cpu.max holds quota and period together; an update of one keeps the live other one

@@ -165,11 +165,6 @@ void rdma_writes(Writes& w, const std::map<std::string, spec::Rdma>& rdma) {
 }
 
 Result<void> v2_refusals(const spec::Resources& r) {
-  if (r.devices && !r.devices->empty()) {
-    return fail(at("devices") +
-                    ": the cgroup v2 device controller needs an eBPF program, not supported yet",
-                ENOTSUP);
-  }
   if (r.memory) {
     for (const auto& [name, v] :
          {std::pair{"kernel", r.memory->kernel}, std::pair{"kernelTCP", r.memory->kernelTCP}}) {

@@ -38,9 +38,10 @@ struct FileWrite {
 // Kernel memory is deprecated and ignored. `unified` is an error (it is v2 only).
 Result<std::vector<FileWrite>> v1_writes(const spec::Resources& resources);
 
-// cgroup v2. Errors for what v2 cannot express: device rules (need eBPF), kernel memory,
-// real-time CPU budgets, disableOOMKiller, net_cls/net_prio, a swap limit without a memory
-// limit. v1-only tuning knobs (swappiness, leaf weights) are ignored, as runc does.
+// cgroup v2. Errors for what v2 cannot express: kernel memory, real-time CPU budgets,
+// disableOOMKiller, net_cls/net_prio, a swap limit without a memory limit. v1-only tuning knobs
+// (swappiness, leaf weights) are ignored, as runc does. Device rules are no file on v2: the
+// driver turns them into an eBPF program (device_filter.hpp).
 Result<std::vector<FileWrite>> v2_writes(const spec::Resources& resources);
 
 enum class Version : uint8_t { v1, v2 };

@@ -140,13 +140,42 @@ Result<spec::Resources> resources_from_flags(const ParsedFlags& flags) {
   return r;
 }
 
+// runc's events types (types/events.go): cpu usage and throttling, memory usage/swap and the
+// raw memory.stat, pids, blkio per device and operation. On v2 "cache" is memory.stat's file
+// and swap is swap alone (v1: memory+swap), as the cgroup files say.
 spec::Json stats_json(const std::string& id, const cgroups::Stats& s) {
   spec::Json data;
-  data["cpu"]["usage"]["total"] = s.cpu_usage_ns;
-  data["memory"]["usage"] = {{"usage", s.memory.usage}, {"max", s.memory.max_usage},
-                             {"limit", s.memory.limit}, {"failcnt", s.memory.failcnt}};
-  data["memory"]["oom_kill"] = s.memory.oom_kills;
+  data["cpu"]["usage"] = {{"total", s.cpu_usage_ns}, {"kernel", s.cpu_system_ns},
+                          {"user", s.cpu_user_ns}};
+  if (!s.cpu_per_cpu_ns.empty()) data["cpu"]["usage"]["percpu"] = s.cpu_per_cpu_ns;
+  data["cpu"]["throttling"] = {{"periods", s.cpu_periods},
+                               {"throttled_periods", s.cpu_throttled_periods},
+                               {"throttled_time", s.cpu_throttled_ns}};
+  const auto& m = s.memory;
+  const auto stat = [&](std::string_view key) {
+    const auto it = m.stat.find(key);
+    return it == m.stat.end() ? uint64_t{0} : it->second;
+  };
+  data["memory"]["cache"] = m.stat.contains("cache") ? stat("cache") : stat("file");
+  data["memory"]["usage"] = {{"usage", m.usage}, {"max", m.max_usage}, {"limit", m.limit},
+                             {"failcnt", m.failcnt}};
+  data["memory"]["swap"] = {{"usage", m.swap_usage}, {"max", m.swap_max_usage},
+                            {"limit", m.swap_limit}, {"failcnt", m.swap_failcnt}};
+  data["memory"]["raw"] = spec::Json::object();
+  for (const auto& [key, value] : m.stat) data["memory"]["raw"][key] = value;
+  data["memory"]["oom_kill"] = m.oom_kills;
   data["pids"] = {{"current", s.pids_current}, {"limit", s.pids_limit}};
+  auto bytes = spec::Json::array(), ops = spec::Json::array();
+  for (const auto& d : s.io) {
+    auto entry = [&](const char* op, uint64_t value) {
+      return spec::Json{{"major", d.major}, {"minor", d.minor}, {"op", op}, {"value", value}};
+    };
+    bytes.push_back(entry("Read", d.read_bytes));
+    bytes.push_back(entry("Write", d.write_bytes));
+    ops.push_back(entry("Read", d.read_ops));
+    ops.push_back(entry("Write", d.write_ops));
+  }
+  data["blkio"] = {{"ioServiceBytesRecursive", bytes}, {"ioServicedRecursive", ops}};
   return {{"type", "stats"}, {"id", id}, {"data", data}};
 }
 

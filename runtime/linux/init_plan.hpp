@@ -183,6 +183,10 @@ struct InitPlan {
 
   // Said to the user by the parent (logged as warnings); the child never reads them.
   std::vector<std::string> warnings;
+
+  // The cgroup2 directory the child is cloned into (CLONE_INTO_CGROUP), or -1. Used by the
+  // parent only; the child never sees it.
+  int cgroup_fd = -1;
 };
 
 struct PlanOptions {

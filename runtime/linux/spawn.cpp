@@ -85,13 +85,31 @@ class TimeNamespaceForChildren {
   UniqueFd saved_;
 };
 
+#ifndef CLONE_INTO_CGROUP
+constexpr uint64_t CLONE_INTO_CGROUP = 0x200000000ULL;
+#endif
+
 // clone3 needs Linux 5.3; clone(2) has CLONE_PIDFD since 5.2 and returns the pidfd through the
-// parent_tid argument.
-long clone_with_pidfd(unsigned long flags, int* pidfd) {
+// parent_tid argument. With a cgroup fd, clone3's CLONE_INTO_CGROUP (5.7, cgroup v2) makes the
+// child in its cgroup: it is never counted in ours (our pids/memory limits) nor runs outside its
+// own. A kernel that refuses it (too old, a v1-only fd, a threaded or busy cgroup) gets the plain
+// clone; the caller's attach then moves the child as before.
+long clone_with_pidfd(unsigned long flags, int* pidfd, int cgroup_fd, bool* into_cgroup) {
   clone_args args{};
   args.flags = CLONE_PIDFD | flags;
   args.pidfd = reinterpret_cast<uint64_t>(pidfd);
   args.exit_signal = SIGCHLD;
+  *into_cgroup = false;
+  if (cgroup_fd >= 0) {
+    clone_args into = args;
+    into.flags |= CLONE_INTO_CGROUP;
+    into.cgroup = static_cast<uint64_t>(cgroup_fd);
+    const long pid = sys::clone3(&into);
+    if (pid >= 0) {
+      *into_cgroup = pid > 0;
+      return pid;
+    }
+  }
   long pid = sys::clone3(&args);
   if (pid < 0 && errno == ENOSYS) {
     pid = ::syscall(SYS_clone, CLONE_PIDFD | flags | SIGCHLD, nullptr, pidfd, nullptr, 0UL);
@@ -131,7 +149,7 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
   const int first_free = 3 + plan.preserve_fds;
   std::vector<UniqueFd> moved;
   std::vector<int*> internal = {&plan.sync_fd,      &plan.exec_fifo_fd, &plan.console_fd,
-                                &plan.stdio_fds[0], &plan.stdio_fds[1], &plan.stdio_fds[2]};
+                                &plan.stdio_fds[0], &plan.stdio_fds[1], &plan.stdio_fds[2], &plan.cgroup_fd};
   for (auto& m : plan.mounts) {
     if (m.tree_fd >= 0) internal.push_back(&m.tree_fd);
   }
@@ -156,13 +174,14 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
   }
 
   int pidfd = -1;
-  const long pid = clone_with_pidfd(plan.clone_flags, &pidfd);
+  bool into_cgroup = false;
+  const long pid = clone_with_pidfd(plan.clone_flags, &pidfd, plan.cgroup_fd, &into_cgroup);
   if (pid < 0) return fail_errno("clone3 of the container's init");
   if (pid == 0) {
     ::close(parent_end.get());
     run_init(plan);
   }
-  SpawnedInit child{static_cast<pid_t>(pid), UniqueFd(pidfd), UniqueFd()};
+  SpawnedInit child{static_cast<pid_t>(pid), UniqueFd(pidfd), UniqueFd(), into_cgroup};
   child_end.reset();
 
   auto abort_with = [&](Error e) -> Result<SpawnedInit> {

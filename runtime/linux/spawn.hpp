@@ -16,10 +16,12 @@ struct SpawnedInit {
   pid_t pid = -1;
   UniqueFd pidfd;
   UniqueFd seccomp_listener;  // SCMP_ACT_NOTIFY: the filter's notify fd, for the agent
+  bool cloned_into_cgroup = false;  // plan.cgroup_fd took: the child never ran outside it
 };
 
 // Runs after the uid/gid maps are written and before init is told to go: place it in its
-// cgroup here.
+// cgroup here (also when plan.cgroup_fd put it in its cgroup2 one at clone: v1 hierarchies of a
+// hybrid host still need it, and a move to where it already is changes nothing).
 using BeforeGo = std::function<Result<void>(pid_t)>;
 
 // Runs when init reports its mounts done (plan.parent_hooks): prestart and createRuntime hooks.

@@ -52,6 +52,69 @@ TEST(Metrics, V2DecodesAsCgroupsV2MetricsWithMicroseconds) {
   EXPECT_EQ(d->memory_events->oom_kill, 2u);
 }
 
+cgroups::Stats full_sample() {
+  cgroups::Stats st = sample();
+  st.cpu_user_ns = 3'000'000;
+  st.cpu_system_ns = 2'000'000;
+  st.cpu_per_cpu_ns = {4'000'000, 1'000'000};
+  st.cpu_periods = 10;
+  st.cpu_throttled_periods = 4;
+  st.cpu_throttled_ns = 7'000;
+  st.memory.swap_usage = 300;
+  st.memory.swap_limit = 500;
+  st.memory.swap_max_usage = 400;
+  st.memory.swap_failcnt = 6;
+  st.memory.low_events = 1;
+  st.memory.high_events = 2;
+  st.memory.oom_events = 5;
+  st.memory.stat = {{"cache", 4096}, {"rss", 8192}, {"anon", 16384}, {"file", 32768}};
+  st.io = {{254, 0, 4096, 8192, 1, 2}, {8, 16, 512, 0, 1, 0}};
+  return st;
+}
+
+TEST(Metrics, V1CarriesSwapThrottlingPerCpuAndMemoryStat) {
+  auto m = encode_metrics(full_sample(), MetricsVersion::v1);
+  auto d = unpack<Io__Containerd__Cgroups__V1__Metrics>(io__containerd__cgroups__v1__metrics__descriptor, m.bytes);
+  ASSERT_TRUE(d && d->cpu && d->cpu->usage && d->cpu->throttling && d->memory && d->memory->swap);
+  EXPECT_EQ(d->cpu->usage->user, 3'000'000u);
+  EXPECT_EQ(d->cpu->usage->kernel, 2'000'000u);
+  ASSERT_EQ(d->cpu->usage->n_per_cpu, 2u);
+  EXPECT_EQ(d->cpu->usage->per_cpu[0], 4'000'000u);
+  EXPECT_EQ(d->cpu->throttling->periods, 10u);
+  EXPECT_EQ(d->cpu->throttling->throttled_periods, 4u);
+  EXPECT_EQ(d->cpu->throttling->throttled_time, 7'000u);
+  EXPECT_EQ(d->memory->cache, 4096u);
+  EXPECT_EQ(d->memory->rss, 8192u);
+  EXPECT_EQ(d->memory->swap->usage, 300u);
+  EXPECT_EQ(d->memory->swap->limit, 500u);
+  EXPECT_EQ(d->memory->swap->max, 400u);
+  EXPECT_EQ(d->memory->swap->failcnt, 6u);
+}
+
+TEST(Metrics, V2CarriesCpuTimesMemoryEventsAnonFileSwapAndIo) {
+  auto m = encode_metrics(full_sample(), MetricsVersion::v2);
+  auto d = unpack<Io__Containerd__Cgroups__V2__Metrics>(io__containerd__cgroups__v2__metrics__descriptor, m.bytes);
+  ASSERT_TRUE(d && d->cpu && d->memory && d->memory_events && d->io);
+  EXPECT_EQ(d->cpu->user_usec, 3000u);
+  EXPECT_EQ(d->cpu->system_usec, 2000u);
+  EXPECT_EQ(d->cpu->nr_periods, 10u);
+  EXPECT_EQ(d->cpu->nr_throttled, 4u);
+  EXPECT_EQ(d->cpu->throttled_usec, 7u);
+  EXPECT_EQ(d->memory->anon, 16384u);
+  EXPECT_EQ(d->memory->file, 32768u);
+  EXPECT_EQ(d->memory->swap_usage, 300u);
+  EXPECT_EQ(d->memory->swap_limit, 500u);
+  EXPECT_EQ(d->memory_events->low, 1u);
+  EXPECT_EQ(d->memory_events->high, 2u);
+  EXPECT_EQ(d->memory_events->max, 3u);
+  EXPECT_EQ(d->memory_events->oom, 5u);
+  ASSERT_EQ(d->io->n_usage, 2u);
+  EXPECT_EQ(d->io->usage[0]->major, 254u);
+  EXPECT_EQ(d->io->usage[0]->wbytes, 8192u);
+  EXPECT_EQ(d->io->usage[1]->minor, 16u);
+  EXPECT_EQ(d->io->usage[1]->rios, 1u);
+}
+
 TEST(Metrics, HostVersionMatchesTheCgroupMount) {
   // This host is v1/hybrid (/sys/fs/cgroup a tmpfs of v1 mounts); the v2 VM lane sees v2.
   const bool unified = ::access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;

@@ -1,6 +1,7 @@
 #include "runtime/cgroups/fs_v1.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "runtime/cgroups/devices.hpp"
 #include "runtime/cgroups/tests/stand_in_tree.hpp"
@@ -241,6 +242,60 @@ TEST_F(FsV1, StatsReadTheV1Files) {
   EXPECT_EQ(s->cpu_usage_ns, 123456u);
   EXPECT_EQ(s->pids_current, 5u);
   EXPECT_EQ(s->pids_limit, 0u);
+  // without swap accounting, cpu.stat or blkio the rest stays 0
+  EXPECT_EQ(s->memory.swap_limit, 0u);
+  EXPECT_EQ(s->cpu_throttled_periods, 0u);
+  EXPECT_TRUE(s->io.empty());
+}
+
+TEST_F(FsV1, StatsCarryWhatContainerdsV1MetricsHold) {
+  layout_.hierarchies.push_back({path("blkio"), {"blkio"}, ""});
+  std::filesystem::create_directories(path("blkio"));
+  auto m = manager();
+  ASSERT_TRUE(m->create({}).has_value());
+  for (const char* f : {"memory.usage_in_bytes", "memory.max_usage_in_bytes",
+                        "memory.limit_in_bytes", "memory.failcnt"}) {
+    put(std::string("memory/hippo/c/") + f, "1\n");
+  }
+  put("memory/hippo/c/memory.memsw.usage_in_bytes", "300\n");
+  put("memory/hippo/c/memory.memsw.max_usage_in_bytes", "400\n");
+  put("memory/hippo/c/memory.memsw.limit_in_bytes", "500\n");
+  put("memory/hippo/c/memory.memsw.failcnt", "6\n");
+  put("memory/hippo/c/memory.stat", "cache 4096\nrss 8192\ntotal_rss 8192\n");
+  put("cpu,cpuacct/hippo/c/cpuacct.usage", "3000\n");
+  put("cpu,cpuacct/hippo/c/cpuacct.usage_percpu", "1000 2000 \n");
+  put("cpu,cpuacct/hippo/c/cpuacct.stat", "user 3\nsystem 1\n");  // USER_HZ ticks
+  put("cpu,cpuacct/hippo/c/cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 777\n");
+  put("pids/hippo/c/pids.current", "1\n");
+  put("pids/hippo/c/pids.max", "9\n");
+  put("blkio/hippo/c/blkio.throttle.io_service_bytes_recursive",
+      "8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 0\n8:0 Async 12288\n8:0 Discard 0\n"
+      "8:0 Total 12288\n8:16 Read 512\n8:16 Write 0\nTotal 12800\n");
+  put("blkio/hippo/c/blkio.throttle.io_serviced_recursive",
+      "8:0 Read 1\n8:0 Write 2\n8:0 Total 3\nTotal 3\n");
+  auto s = m->stats();
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->memory.swap_usage, 300u);
+  EXPECT_EQ(s->memory.swap_max_usage, 400u);
+  EXPECT_EQ(s->memory.swap_limit, 500u);
+  EXPECT_EQ(s->memory.swap_failcnt, 6u);
+  EXPECT_EQ(s->memory.stat.at("cache"), 4096u);
+  EXPECT_EQ(s->memory.stat.at("rss"), 8192u);
+  EXPECT_EQ(s->cpu_per_cpu_ns, (std::vector<uint64_t>{1000, 2000}));
+  const uint64_t tick = 1000000000ULL / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
+  EXPECT_EQ(s->cpu_user_ns, 3 * tick);
+  EXPECT_EQ(s->cpu_system_ns, 1 * tick);
+  EXPECT_EQ(s->cpu_periods, 10u);
+  EXPECT_EQ(s->cpu_throttled_periods, 4u);
+  EXPECT_EQ(s->cpu_throttled_ns, 777u);
+  EXPECT_EQ(s->pids_limit, 9u);
+  EXPECT_EQ(s->io, (std::vector<IoDeviceStats>{{8, 0, 4096, 8192, 1, 2}, {8, 16, 512, 0, 0, 0}}));
+  put("cpu,cpuacct/hippo/c/cpuacct.usage_user", "2500\n");  // ns, preferred where present
+  put("cpu,cpuacct/hippo/c/cpuacct.usage_sys", "500\n");
+  s = m->stats();
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->cpu_user_ns, 2500u);
+  EXPECT_EQ(s->cpu_system_ns, 500u);
 }
 
 TEST_F(FsV1, DestroyRemovesWhatItMadeAndKeepsTheRest) {

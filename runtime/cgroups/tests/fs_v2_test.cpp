@@ -128,12 +128,11 @@ TEST_F(FsV2, FailedCreateLeavesNothing) {
 
 TEST_F(FsV2, RefusedResourcesMakeNothing) {
   spec::Resources r;
-  r.devices = std::vector<spec::DeviceRule>{{.allow = false, .access = "rwm"}};
+  r.devices = std::vector<spec::DeviceRule>{{.allow = false, .access = "rwx"}};
   auto ok = manager()->create(r);
   ASSERT_FALSE(ok);
   EXPECT_EQ(ok.error().message,
-            "linux.resources.devices: the cgroup v2 device controller needs an eBPF program, not "
-            "supported yet");
+            "linux.resources.devices[0].access: must be letters from \"rwm\", got \"rwx\"");
   EXPECT_FALSE(exists("a/b"));
 }
 
@@ -178,6 +177,57 @@ TEST_F(FsV2, StatsReadTheV2Files) {
   EXPECT_EQ(s->cpu_usage_ns, 1500000u);
   EXPECT_EQ(s->pids_current, 3u);
   EXPECT_EQ(s->pids_limit, 0u);
+  EXPECT_EQ(s->cpu_user_ns, 1000000u);
+  EXPECT_EQ(s->cpu_system_ns, 500000u);
+  EXPECT_EQ(s->cpu_periods, 0u);  // no cpu controller here: no throttling numbers
+  EXPECT_TRUE(s->io.empty());
+}
+
+TEST_F(FsV2, StatsCarryWhatContainerdsV2MetricsHold) {
+  auto m = manager();
+  ASSERT_TRUE(m->create({}).has_value());
+  put("a/b/c/memory.current", "1000\n");
+  put("a/b/c/memory.max", "4096000\n");
+  put("a/b/c/memory.events", "low 1\nhigh 2\nmax 3\noom 4\noom_kill 5\n");
+  put("a/b/c/memory.swap.current", "300\n");
+  put("a/b/c/memory.swap.max", "max\n");
+  put("a/b/c/memory.swap.events", "high 0\nmax 2\nfail 0\n");
+  put("a/b/c/memory.stat", "anon 8192\nfile 4096\nkernel_stack 16384\npgfault 12\n");
+  put("a/b/c/cpu.stat",
+      "usage_usec 30\nuser_usec 20\nsystem_usec 10\nnr_periods 9\nnr_throttled 3\n"
+      "throttled_usec 7\n");
+  put("a/b/c/io.stat",
+      "254:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n"
+      "8:16 rbytes=512 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n");
+  auto s = m->stats();
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->memory.low_events, 1u);
+  EXPECT_EQ(s->memory.high_events, 2u);
+  EXPECT_EQ(s->memory.failcnt, 3u);
+  EXPECT_EQ(s->memory.oom_events, 4u);
+  EXPECT_EQ(s->memory.oom_kills, 5u);
+  EXPECT_EQ(s->memory.swap_usage, 300u);
+  EXPECT_EQ(s->memory.swap_limit, UINT64_MAX);
+  EXPECT_EQ(s->memory.swap_failcnt, 2u);
+  EXPECT_EQ(s->memory.max_usage, 0u);  // memory.peak is 5.19+
+  EXPECT_EQ(s->memory.stat.at("anon"), 8192u);
+  EXPECT_EQ(s->memory.stat.at("file"), 4096u);
+  EXPECT_EQ(s->memory.stat.size(), 4u);
+  EXPECT_EQ(s->cpu_usage_ns, 30000u);
+  EXPECT_EQ(s->cpu_periods, 9u);
+  EXPECT_EQ(s->cpu_throttled_periods, 3u);
+  EXPECT_EQ(s->cpu_throttled_ns, 7000u);
+  EXPECT_EQ(s->io,
+            (std::vector<IoDeviceStats>{{254, 0, 4096, 8192, 1, 2}, {8, 16, 512, 0, 1, 0}}));
+}
+
+TEST_F(FsV2, StatsNameAFileTheyCannotRead) {
+  auto m = manager();
+  ASSERT_TRUE(m->create({}).has_value());
+  put("a/b/c/io.stat", "sda rbytes=1\n");
+  auto s = m->stats();
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, "read " + path("a/b/c/io.stat") + ": not a device \"sda\"");
 }
 
 TEST_F(FsV2, PathOfIsTheLeafForAnyController) {

@@ -1,0 +1,81 @@
+#include "runtime/cgroups/device_filter.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "runtime/linux/unique_fd.hpp"
+
+namespace hippo::cgroups {
+namespace {
+
+using Rules = std::vector<spec::DeviceRule>;
+
+std::vector<bpf_insn> program(const Rules& rules) {
+  auto p = device_filter_program(rules);
+  EXPECT_TRUE(p) << p.error().message;
+  return p.value_or(std::vector<bpf_insn>{});
+}
+
+TEST(DeviceFilter, DenyAllLeavesOnlyTheDefaultDevices) {
+  const auto p = program({{.allow = false, .access = "rwm"}});
+  EXPECT_TRUE(run_device_filter(p, 'c', 1, 3, "rw"));     // /dev/null
+  EXPECT_TRUE(run_device_filter(p, 'c', 136, 7, "rw"));   // a pty
+  EXPECT_TRUE(run_device_filter(p, 'b', 8, 0, "m"));      // mknod of anything is allowed
+  EXPECT_FALSE(run_device_filter(p, 'b', 8, 0, "r"));     // opening it is not
+  EXPECT_FALSE(run_device_filter(p, 'c', 1, 1, "r"));     // /dev/mem
+  EXPECT_FALSE(run_device_filter(p, 'c', 10, 229, "rw"));
+}
+
+TEST(DeviceFilter, LaterRulesWinAndAllowMustCoverTheAccess) {
+  const auto p = program({{.allow = false, .access = "rwm"},
+                          {.allow = true, .type = "c", .major = 10, .minor = 229, .access = "rw"},
+                          {.allow = true, .type = "b", .major = 8, .access = "r"},
+                          {.allow = false, .type = "b", .major = 8, .minor = 16, .access = "w"}});
+  EXPECT_TRUE(run_device_filter(p, 'c', 10, 229, "rw"));
+  EXPECT_TRUE(run_device_filter(p, 'b', 8, 0, "r"));
+  EXPECT_FALSE(run_device_filter(p, 'b', 8, 0, "rw"));   // the rule grants r only
+  EXPECT_TRUE(run_device_filter(p, 'b', 8, 16, "r"));
+  EXPECT_FALSE(run_device_filter(p, 'b', 8, 16, "rw"));  // w is denied by the last rule
+  EXPECT_FALSE(run_device_filter(p, 'c', 8, 0, "r"));    // type matters
+}
+
+TEST(DeviceFilter, AllowAllAfterDenyAllOpensEverything) {
+  const auto p = program({{.allow = false, .access = "rwm"}, {.allow = true, .access = "rwm"}});
+  EXPECT_TRUE(run_device_filter(p, 'b', 259, 3, "rwm"));
+  EXPECT_TRUE(run_device_filter(p, 'c', 1, 1, "r"));
+}
+
+TEST(DeviceFilter, NoRulesStillDeniesWhatNoDefaultAllows) {
+  const auto p = program({});
+  EXPECT_TRUE(run_device_filter(p, 'c', 1, 5, "r"));
+  EXPECT_FALSE(run_device_filter(p, 'c', 1, 1, "r"));
+}
+
+TEST(DeviceFilter, BadRulesNameTheRule) {
+  auto p = device_filter_program({{.allow = true, .access = "rwm"}, {.allow = true, .type = "x", .access = "r"}});
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "linux.resources.devices[1].type: unknown device type \"x\"");
+}
+
+// The kernel's verifier is the judge of the program's shape: load it (needs root and a kernel
+// with cgroup device programs, which every host that runs containers has).
+TEST(DeviceFilter, TheKernelVerifierAcceptsTheProgram) {
+  if (::geteuid() != 0) GTEST_SKIP() << "loading an eBPF program needs root";
+  const auto p = program({{.allow = false, .access = "rwm"},
+                          {.allow = true, .type = "b", .major = 8, .access = "r"},
+                          {.allow = false, .type = "c", .major = 1, .minor = 9, .access = "w"}});
+  static constexpr char kLicense[] = "Apache-2.0";
+  bpf_attr load{};
+  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  load.insns = reinterpret_cast<uint64_t>(p.data());
+  load.insn_cnt = static_cast<uint32_t>(p.size());
+  load.license = reinterpret_cast<uint64_t>(kLicense);
+  linux::UniqueFd fd(static_cast<int>(::syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load)));
+  EXPECT_TRUE(fd) << "BPF_PROG_LOAD: " << std::strerror(errno);
+}
+
+}  // namespace
+}  // namespace hippo::cgroups
