@@ -128,10 +128,10 @@ chmod 755 "$ir/init"
 
 # --- root filesystem --------------------------------------------------------------------------
 # systemd as PID 1, what the Bats suites call (bats, jq, busybox for the test rootfs, runc for the
-# runc-backend test), nothing else: hippo's binaries link only libc dynamically.
+# runc-backend test, containerd for the shim under systemd), nothing else: hippo's binaries link only libc dynamically.
 step "root filesystem from $mirror"
 packages=(systemd systemd-sysv dbus kmod procps util-linux mount iproute2
-  bats jq busybox-static runc tar gzip coreutils findutils)
+  bats jq busybox-static runc containerd tar gzip coreutils findutils)
 root=$work/root
 mmdebstrap --variant=minbase --mode=root --include="$(IFS=,; echo "${packages[*]}")" \
   --aptopt='Acquire::Languages "none"' \

@@ -18,6 +18,9 @@ suites=(
   "integration/cgroup2.bats|"
   "integration/cli/container.bats|memory|pids|cpu|pause|events|cgroup|device"
   "integration/cli/lifecycle.bats|create, start|kill --all|delete --force|program missing|failing mount|list and ps"
+  # The systemd driver on v2, against the VM's own systemd (HIPPO_SD_HOST=1), and the shim with it.
+  "integration/systemd.bats|starts|64 MiB|update --memory|daemon-reload|OOM|pause|delete"
+  "integration/systemd-shim.bats|"
 )
 
 in_vm() {
@@ -32,7 +35,9 @@ in_vm() {
   # the binary in over 9p again (the share is not cached), which under emulation costs seconds.
   mkdir -p /tmp/hippo-bin
   cp "$build/bin/hippo" /tmp/hippo-bin/hippo
-  export HIPPO_BUILD=$build HIPPO_BIN=/tmp/hippo-bin/hippo HIPPO_SHIM=$build/bin/containerd-shim-hippo-v2
+  cp "$build/bin/containerd-shim-hippo-v2" /tmp/hippo-bin/
+  export HIPPO_BUILD=$build HIPPO_BIN=/tmp/hippo-bin/hippo HIPPO_SHIM=/tmp/hippo-bin/containerd-shim-hippo-v2
+  export HIPPO_SD_HOST=1
   # one busybox image for all files (the guest's /tmp is its own disk, gone with the VM)
   export HIPPO_TEST_IMAGES=/tmp/hippo-test-images
   if ! "$root/hack/make-test-images.sh" "$HIPPO_TEST_IMAGES" >/dev/null; then

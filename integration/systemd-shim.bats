@@ -13,7 +13,7 @@ setup_file() {
   export CTRD=$SD_DIR/ctrd
   printf 'cgroup_driver: systemd\nstate_root: %s\n' "$SD_DIR/hippo-state" >"$SD_DIR/hippo.yaml"
   # containerd (and the shims it starts) live in the sandbox; /run there is the sandbox's own.
-  sd env PATH="$HIPPO_BUILD/bin:$PATH" HIPPO_CONFIG=/dev/null \
+  sd env PATH="$(dirname "$HIPPO_SHIM"):$PATH" HIPPO_CONFIG=/dev/null \
     "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD" >/dev/null
   cp "$BATS_FILE_TMPDIR/images/busybox-oci.tar" "$SD_DIR/busybox-oci.tar"
   sctr images import "$SD_DIR/busybox-oci.tar" >/dev/null
