@@ -13,6 +13,8 @@
 # ($SANDBOX_STATE, default /var/tmp/hippo-sandbox/$SANDBOX_NAME): give each concurrent user its
 # own. Inside, /run and /tmp are fresh tmpfs and the cgroup mounts are the sandbox's own; every
 # other path is the host's, so share files with it elsewhere (/var/tmp, the build tree).
+# SANDBOX_SHARE: host paths under /tmp or /run that must stay visible inside at the same path
+# (the tree under test when it was cloned under /tmp); they are bound over the fresh mounts.
 set -euo pipefail
 
 NAME=${SANDBOX_NAME:-hippo-sd}
@@ -51,8 +53,22 @@ inner_script() {
   cat <<'EOS'
 set -e
 mount -t proc proc /proc
+# Paths to keep across the fresh /run and /tmp: parked under $HOLD (private mounts), moved back.
+shared() { for p in $SHARE; do case $p in /tmp/* | /run/*) echo "$p" ;; esac; done; }
+i=0
+for p in $(shared); do
+  mkdir -p "$HOLD/$i"
+  mount --rbind "$p" "$HOLD/$i"
+  i=$((i + 1))
+done
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
+i=0
+for p in $(shared); do
+  mkdir -p "$p"
+  mount --move "$HOLD/$i" "$p"
+  i=$((i + 1))
+done
 if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then
   mount -t cgroup2 cgroup2 /sys/fs/cgroup
 else
@@ -96,11 +112,20 @@ start() {
   host_v1=$(findmnt -rn -t cgroup -o TARGET,FS-OPTIONS | sed -E 's/ (rw|ro),?/ /; s/,?release_agent=[^,]*//; s/ $/ none/')
   host_v2=$(findmnt -rn -t cgroup2 -o TARGET | grep -v "^$CG\$" | head -1 || true)
   host_links=$(for l in "$CG"/*; do [[ -L $l ]] && echo "$(basename "$l")=$(readlink "$l")"; done || true)
+  # Shared paths, parents first, none inside another (the parent's bind carries it).
+  local share="" kept
+  for l in $(for l in ${SANDBOX_SHARE:-}; do realpath -m "$l"; done | sort -u); do
+    kept=false
+    for k in $share; do [[ $l == "$k"/* ]] && kept=true; done
+    $kept || share+="$l "
+  done
   SYSTEMD=$SYSTEMD NAME=$NAME HIERARCHIES="$(hierarchies)" INNER="$(inner_script)" \
-    HOST_V1=$host_v1 HOST_V2=$host_v2 HOST_LINKS=$host_links setsid bash -c '
+    HOST_V1=$host_v1 HOST_V2=$host_v2 HOST_LINKS=$host_links SHARE=$share HOLD=$STATE/hold \
+    setsid bash -c '
     for h in $HIERARCHIES; do echo $$ >"$h/$NAME/cgroup.procs"; done
     exec unshare --pid --fork --mount --cgroup --uts --ipc --propagation private \
       env SYSTEMD="$SYSTEMD" HOST_V1="$HOST_V1" HOST_V2="$HOST_V2" HOST_LINKS="$HOST_LINKS" \
+      SHARE="$SHARE" HOLD="$HOLD" \
       bash -c "$INNER"
   ' >"$STATE/console.log" 2>&1 </dev/null &
   local launcher=$! s="" i u
@@ -143,6 +168,7 @@ stop() {
     kill -9 "$p" 2>/dev/null || true
   fi
   rm -f "$STATE/pid1"
+  rm -rf --one-file-system "$STATE/hold"
   # Its cgroups, deepest first; the processes in them went with its pid namespace.
   local h
   for h in $(hierarchies); do

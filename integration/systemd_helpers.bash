@@ -14,6 +14,8 @@ SD_HOST=${HIPPO_SD_HOST:-0}
 sd_setup_file() {
   # Unique per run and per file: parallel sessions and the two suites never share a sandbox.
   export SANDBOX_NAME="hippo-sd-$$-${1:?suite tag}"
+  # The tree under test (and its build) stay visible inside even when they live under /tmp.
+  export SANDBOX_SHARE="$REPO_ROOT $HIPPO_BUILD $(dirname "$HIPPO_BIN") $(dirname "$HIPPO_SHIM")"
   export SD_DIR="/var/tmp/hippo-test-$$-$1"
   rm -rf "$SD_DIR"
   mkdir -p "$SD_DIR"
