@@ -163,8 +163,14 @@ run() {
 stop() {
   local p i
   if p=$(pid1); then
-    nsenter -t "$p" -a systemctl poweroff --force --force >/dev/null 2>&1 || kill -9 "$p" 2>/dev/null || true
-    for i in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    # A clean poweroff first: services stop and remove what they made on the host's side
+    # (logind's PrivateTmp under /var/tmp); forced only if it hangs.
+    nsenter -t "$p" -a systemctl poweroff --no-block >/dev/null 2>&1 || true
+    for i in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$p" 2>/dev/null; then
+      nsenter -t "$p" -a systemctl poweroff --force --force >/dev/null 2>&1 || true
+      for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    fi
     kill -9 "$p" 2>/dev/null || true
   fi
   rm -f "$STATE/pid1"
