@@ -4,12 +4,25 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+#include <exception>
 #include <string>
 #include <vector>
 
 #include "hippo/version.hpp"
 #include "oci-spec/file_io.hpp"
 #include "shim/actions.hpp"
+
+// libstdc++'s default terminate handler prints a demangled type name, which links the whole
+// C++ demangler (~40 kB mapped into every shim). Ours names the exception without demangling,
+// then aborts as the default does. Defining the handler variable keeps libstdc++'s own out.
+namespace __cxxabiv1 {
+std::terminate_handler __terminate_handler = [] {
+  static constexpr char kMessage[] = "containerd-shim-hippo-v2: terminate called (uncaught exception)\n";
+  [[maybe_unused]] auto n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  std::abort();
+};
+}  // namespace __cxxabiv1
 
 int main(int argc, char** argv) {
   using namespace hippo::shim;
