@@ -3,10 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <chrono>
 #include <ctime>
 #include <memory>
 #include <mutex>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
 
@@ -59,15 +60,24 @@ class LineSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 }  // namespace
 
+// Calendar arithmetic only: gmtime_r would load the time-zone database on first use (and
+// strftime/snprintf the printf machinery), ~0.3 MB of libc pages in every shim that logs.
 std::string rfc3339_now() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc{};
-  gmtime_r(&ts.tv_sec, &utc);
-  char buf[64];
-  const size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
+  return rfc3339(ts);
+}
+
+std::string rfc3339(const timespec& ts) {
+  using namespace std::chrono;
+  const sys_seconds secs{seconds{ts.tv_sec}};
+  const auto day = floor<days>(secs);
+  const year_month_day date{day};
+  const hh_mm_ss<seconds> time{secs - day};
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     time.hours().count(), time.minutes().count(), time.seconds().count(),
+                     ts.tv_nsec);
 }
 
 Result<LogFormat> parse_log_format(std::string_view name) {

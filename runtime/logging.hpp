@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <ctime>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,8 @@ Result<void> init_logging(const std::string& path, LogFormat format,
 
 // Now as RFC 3339 in UTC with nanoseconds: "2026-11-27T23:52:01.123456789Z".
 std::string rfc3339_now();
+// `ts` (CLOCK_REALTIME) as RFC 3339 UTC with nanoseconds: 2026-11-28T04:05:06.000000007Z.
+std::string rfc3339(const timespec& ts);
 
 // One log line as runc writes it: {"level":"error","msg":"...","time":"..."} or
 // time="..." level=error msg="...". Exposed for tests.

@@ -36,3 +36,21 @@ TEST(ContainerId, RuncRulesApply) {
 
 }  // namespace
 }  // namespace hippo::runtime
+
+namespace hippo::runtime {
+namespace {
+
+TEST(Rfc3339, MatchesTheCalendarOfGmtime) {
+  // Leap day, end of year, epoch, and a far date: the arithmetic agrees with libc's calendar.
+  for (time_t t : {time_t{0}, time_t{951782400}, time_t{1767225599}, time_t{4102444800}, time_t{1796958306}}) {
+    tm utc{};
+    gmtime_r(&t, &utc);
+    char want[64];
+    strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &utc);
+    EXPECT_EQ(rfc3339(timespec{t, 7}), std::string(want) + ".000000007Z") << t;
+  }
+  EXPECT_EQ(rfc3339(timespec{951782400, 123456789}), "2000-02-29T00:00:00.123456789Z");
+}
+
+}  // namespace
+}  // namespace hippo::runtime
