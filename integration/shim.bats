@@ -277,6 +277,14 @@ SH
   [ "$(cat "$BATS_TEST_TMPDIR/logs/stderr")" = to-err ]
   [ "$(cat "$BATS_TEST_TMPDIR/logs/env")" = "$ID $NS" ]
   assert_shim_gone "$ID"
+  # The logger saw EOF and exited: it must not inherit the daemon's blocked SIGCHLD (its
+  # `wait` would never return) or any other signal state.
+  for i in $(seq 50); do pgrep -f "$logger" >/dev/null || break; sleep 0.1; done
+  if pgrep -af "$logger"; then
+    echo "leak: the logger still runs" >&2
+    pkill -KILL -f "$logger"
+    return 1
+  fi
 }
 
 @test "file:// log gets both streams" {

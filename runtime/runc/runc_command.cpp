@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,8 +58,18 @@ Result<Outcome> run(const std::string& binary, const std::vector<std::string>& g
   posix_spawn_file_actions_adddup2(&actions, in_fd, 0);
   if (out_fd >= 0) posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
   if (command.io.stderr_fd >= 0) posix_spawn_file_actions_adddup2(&actions, command.io.stderr_fd, 2);
+  // runc starts with no signal blocked and default dispositions, not the shim daemon's.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = ::posix_spawnp(&pid, binary.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return fail_errno("run " + binary, rc);
   in_r.reset();
