@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "runtime/linux/syscalls.hpp"
 #include "runtime/linux/unique_fd.hpp"
 
 namespace hippo::runtime {
@@ -33,19 +34,8 @@ Result<void> send_to_seccomp_agent(const std::string& listener_path, int listene
   if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     return fail_errno(what + ": connect");
   }
-  iovec iov{const_cast<char*>(process_state_json.data()), process_state_json.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &listener_fd, sizeof(int));
-  const ssize_t n = ::sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
+  const ssize_t n = linux::sys::send_fd(sock.get(), listener_fd, process_state_json.data(),
+                                        process_state_json.size());
   if (n < 0) return fail_errno(what + ": send the seccomp listener");
   // The rest of a long state, if the first sendmsg took only part of it.
   for (size_t done = static_cast<size_t>(n); done < process_state_json.size();) {

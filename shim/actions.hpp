@@ -4,6 +4,7 @@
 #include <string>
 
 #include "oci-spec/error.hpp"
+#include "runtime/config.hpp"
 #include "runtime/linux/unique_fd.hpp"
 #include "shim/shim_flags.hpp"
 
@@ -27,5 +28,6 @@ int run_daemon(const DaemonConfig& config, linux::UniqueFd listener);  // daemon
 
 // State root of the containers of one containerd namespace: <state_root>/containerd/<ns>.
 std::string shim_state_root(const std::string& config_path, const std::string& ns);
+std::string shim_state_root(const Result<runtime::Config>& config, const std::string& ns);
 
 }  // namespace hippo::shim

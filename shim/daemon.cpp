@@ -35,11 +35,15 @@ void log_to_bundle_fifo(bool debug) {
 
 }  // namespace
 
+std::string shim_state_root(const Result<runtime::Config>& config, const std::string& ns) {
+  return (config ? config->state_root : std::string("/run/hippo")) + "/containerd/" + ns;
+}
+
 std::string shim_state_root(const std::string& config_path, const std::string& ns) {
-  auto config = runtime::load_config(config_path.empty() ? std::nullopt
-                                                         : std::optional<std::filesystem::path>(config_path));
-  const std::string root = config ? config->state_root : std::string("/run/hippo");
-  return root + "/containerd/" + ns;
+  return shim_state_root(runtime::load_config(config_path.empty()
+                                                  ? std::nullopt
+                                                  : std::optional<std::filesystem::path>(config_path)),
+                         ns);
 }
 
 int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
@@ -77,10 +81,10 @@ int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
     runc = runtime::RuncOptions{settings->runc_binary, settings->runc_root + "/" + config.ns,
                                 settings->cgroup_driver == "systemd"};
   }
+  const std::string state_root = shim_state_root(settings, config.ns);
   TaskService service(**loop, publisher,
-                      runtime::make_native_backend(
-                          settings ? runtime::native_options(*settings, shim_state_root(config.config_path, config.ns))
-                                   : runtime::NativeOptions{shim_state_root(config.config_path, config.ns)}),
+                      runtime::make_native_backend(settings ? runtime::native_options(*settings, state_root)
+                                                            : runtime::NativeOptions{state_root}),
                       config.ns, request_exit, runc);
   service.register_with(server);
   if (auto ok = server.serve(std::move(listener)); !ok) {

@@ -1,14 +1,11 @@
 #include "shim/metrics.hpp"
 
-#include <sys/statfs.h>
-
-#include <linux/magic.h>
-
 #include <string_view>
 #include <vector>
 
 #include "cgroups/v1/metrics.pb-c.h"
 #include "cgroups/v2/metrics.pb-c.h"
+#include "runtime/cgroups/fs_manager.hpp"
 #include "shim/proto_util.hpp"
 
 namespace hippo::shim {
@@ -117,9 +114,8 @@ std::string encode_v2(const cgroups::Stats& st) {
 }  // namespace
 
 MetricsVersion host_metrics_version() {
-  struct statfs fs{};
-  return ::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC ? MetricsVersion::v2
-                                                                                  : MetricsVersion::v1;
+  return cgroups::detect_fs_version("/sys/fs/cgroup") == cgroups::FsVersion::v2 ? MetricsVersion::v2
+                                                                                : MetricsVersion::v1;
 }
 
 EncodedMetrics encode_metrics(const cgroups::Stats& stats, MetricsVersion version) {

@@ -2,12 +2,13 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <vector>
+
+#include "runtime/linux/syscalls.hpp"
 
 namespace hippo::shim {
 namespace {
@@ -16,18 +17,6 @@ using linux::UniqueFd;
 
 std::string fifo_path(const std::string& uri) {
   return uri.starts_with("fifo://") ? uri.substr(7) : uri;
-}
-
-// In a forked child before execve (async-signal-safe): no signal blocked, default dispositions.
-void reset_signals_for_exec() {
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
-  }
 }
 
 Result<UniqueFd> open_fd(const std::string& path, int flags, mode_t mode = 0) {
@@ -95,7 +84,7 @@ Result<void> start_logger(const std::string& uri, const StdioUris& uris, Stdio& 
     if (::dup2(out_r.get(), 3) < 0 || ::dup2(err_r.get(), 4) < 0 || ::dup2(ready_w.get(), 5) < 0) ::_exit(127);
     // The daemon blocks SIGCHLD/SIGTERM/SIGINT (signalfd) and ignores SIGPIPE; both survive
     // execve. A logger inheriting them hangs in `wait` for its own children, forever.
-    reset_signals_for_exec();
+    linux::sys::reset_signals();
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }

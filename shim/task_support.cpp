@@ -3,7 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cgroups/cgroup_files.hpp"
+#include "oci-spec/file_io.hpp"
 
 namespace hippo::shim {
 
@@ -17,7 +17,7 @@ Status error_status(const Error& e, Code fallback) {
 }
 
 bool is_pid_namespace_init(pid_t pid) {
-  auto status = cgroups::read_file("/proc/" + std::to_string(pid) + "/status", cgroups::Tree::kernel);
+  auto status = read_text_file("/proc/" + std::to_string(pid) + "/status");
   if (!status) return false;
   const auto at = status->find("\nNSpid:");
   if (at == std::string::npos) return false;

@@ -1,10 +1,7 @@
 #include "runtime/cgroups/proc_cgroup.hpp"
 
-#include <sys/statfs.h>
-
-#include <linux/magic.h>
-
 #include "runtime/cgroups/cgroup_files.hpp"
+#include "runtime/cgroups/fs_manager.hpp"
 
 namespace hippo::cgroups {
 namespace {
@@ -46,8 +43,7 @@ Result<std::string> memory_dir_of_pid(pid_t pid) {
   const std::string file = "/proc/" + std::to_string(pid) + "/cgroup";
   auto doc = read_file(file, Tree::kernel);
   if (!doc) return std::unexpected(doc.error());
-  struct statfs fs{};
-  const bool v2 = ::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+  const bool v2 = detect_fs_version("/sys/fs/cgroup") == FsVersion::v2;
   auto dir = memory_dir_from_proc(*doc, "/sys/fs/cgroup", v2);
   if (!dir) return fail(file + ": " + dir.error().message);
   return dir;

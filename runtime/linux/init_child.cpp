@@ -460,19 +460,7 @@ void setup_console(const InitPlan& plan) {
 
   // SCM_RIGHTS with the pty's name as the payload, as runc's utils.SendFd does.
   static const char kName[] = "/dev/ptmx";
-  iovec iov{const_cast<char*>(kName), sizeof kName - 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
-  if (::sendmsg(plan.console_fd, &msg, MSG_NOSIGNAL) < 0) die("send pty master to the console socket");
+  if (sys::send_fd(plan.console_fd, master, kName, sizeof kName - 1) < 0) die("send pty master to the console socket");
   ::close(master);
   ::close(plan.console_fd);
 
@@ -629,14 +617,7 @@ void run_init(const InitPlan& plan) {
   for (int fd = 3; fd < 3 + plan.preserve_fds; ++fd) ::fcntl(fd, F_SETFD, 0);
   // The parent may block signals it forwards (hippo run); the container starts with none
   // blocked and default dispositions, whatever its creator had.
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
-  }
+  sys::reset_signals();
   SyncMessage msg{};
   if (::recv(plan.sync_fd, &msg, sizeof msg, 0) != static_cast<ssize_t>(sizeof msg) ||
       msg.type != SyncType::kGo) {

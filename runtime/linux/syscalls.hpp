@@ -4,8 +4,11 @@
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <cstring>
 
 namespace hippo::linux::sys {
 
@@ -31,6 +34,37 @@ inline int pivot_root(const char* new_root, const char* put_old) {
 
 inline int close_range(unsigned first, unsigned last, unsigned flags) {
   return static_cast<int>(::syscall(SYS_close_range, first, last, flags));
+}
+
+// Sends `fd` (SCM_RIGHTS) with `len` bytes of `data` in one sendmsg, as runc's utils.SendFd
+// does; the return is sendmsg's.
+inline ssize_t send_fd(int sock, int fd, const void* data, size_t len) {
+  iovec iov{const_cast<void*>(data), len};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  return ::sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+// A process about to execve a program: no signal blocked, every disposition the default
+// (blocked masks and SIG_IGN both survive execve).
+inline void reset_signals() {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
+  }
 }
 
 }  // namespace hippo::linux::sys
