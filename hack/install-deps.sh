@@ -13,6 +13,8 @@ packages=(
   # tests
   libgtest-dev libgmock-dev bats jq busybox-static runc containerd
   tar gzip coreutils util-linux procps hyperfine crun
+  # the CRI suites (hack/cri-env.sh): a loopback registry, CNI plugins, ip netns
+  docker-registry containernetworking-plugins iproute2
   # the systemd sandbox (hack/systemd-sandbox.sh): systemd as its PID 1, the system bus
   systemd dbus
   clang libclang-rt-14-dev

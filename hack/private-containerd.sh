@@ -15,7 +15,10 @@
 # Env: CONTAINERD (binary, default containerd), CTR (default ctr),
 #      HIPPO_CONTAINERD_START_TIMEOUT (seconds, default 20),
 #      HIPPO_CONTAINERD_STOP_TIMEOUT (seconds, default 10),
-#      HIPPO_CONTAINERD_LOG_LEVEL (default info).
+#      HIPPO_CONTAINERD_LOG_LEVEL (default info),
+#      HIPPO_CONTAINERD_EXTRA_CONFIG (a file appended to the config; when set, the CRI plugin
+#        is enabled and configured by it), HIPPO_CONTAINERD_NETNS (a network namespace path:
+#        containerd runs in it, as hack/cri-env.sh does so pods never see the host's network).
 #
 # containerd 1.6 still puts shim sockets under /run/containerd/s/ (a hash of
 # the socket address, so they do not collide with other instances); that is
@@ -103,8 +106,10 @@ root = "$DIR/root"
 state = "$DIR/state"
 # No external plugins from the system plugin dir.
 plugin_dir = ""
-# CRI would start its own networking/streaming machinery; not needed yet.
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
+$(if [[ -z ${HIPPO_CONTAINERD_EXTRA_CONFIG:-} ]]; then
+	echo '# CRI would start its own networking/streaming machinery; ctr does not need it.'
+	echo 'disabled_plugins = ["io.containerd.grpc.v1.cri"]'
+fi)
 
 [grpc]
   address = "$SOCK"
@@ -120,6 +125,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [plugins."io.containerd.internal.v1.opt"]
   path = "$DIR/opt"
 EOF
+	if [[ -n ${HIPPO_CONTAINERD_EXTRA_CONFIG:-} ]]; then
+		cat -- "$HIPPO_CONTAINERD_EXTRA_CONFIG" >>"$CONFIG"
+	fi
 }
 
 cmd_start() {
@@ -138,7 +146,9 @@ cmd_start() {
 
 	# setsid: detach from the caller's session so Ctrl-C or the caller
 	# exiting does not take containerd down before "stop" can clean up.
-	setsid "$CONTAINERD" --config "$CONFIG" \
+	local -a netns=()
+	[[ -z ${HIPPO_CONTAINERD_NETNS:-} ]] || netns=(nsenter "--net=$HIPPO_CONTAINERD_NETNS" --)
+	setsid "${netns[@]}" "$CONTAINERD" --config "$CONFIG" \
 		</dev/null >>"$LOG" 2>&1 &
 	pid=$!
 	printf '%s\n' "$pid" >"$PIDFILE"
