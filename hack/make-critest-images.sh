@@ -5,8 +5,10 @@
 # about its image; see docs/conformance.md for the list.
 #
 # Usage: hack/make-critest-images.sh OUTDIR
-#   writes OUTDIR/*.tar (one OCI image archive per reference, named for it) — point
-#   HIPPO_CRI_IMAGES at OUTDIR — and OUTDIR/test-images.yaml (critest --test-images-file).
+#   writes OUTDIR/*.tar (one OCI image archive per reference, named for it), the pause and
+#   busybox archives of hack/make-cri-images.sh beside them (HIPPO_PAUSE as there), so that
+#   HIPPO_CRI_IMAGES=OUTDIR is complete, and OUTDIR/test-images.yaml (critest
+#   --test-images-file: the upstream names of the two overridable images).
 #
 # Sources: the host's busybox-static (BUSYBOX), procps' pgrep, util-linux's ipcs, coreutils'
 # id and the libraries they link; two packages fetched with `apt-get download` (never
@@ -224,3 +226,6 @@ cat >"$out/test-images.yaml" <<EOF
 defaultTestContainerImage: $busybox_ref
 webServerTestImage: $e2e/nginx:1.14-2
 EOF
+
+"$script_dir/make-cri-images.sh" "$out" >/dev/null
+echo "make-critest-images: $(find "$out" -maxdepth 1 -name '*.tar' | wc -l) archives in $out"
