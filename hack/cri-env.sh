@@ -87,6 +87,8 @@ write_files() {
 		    "type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": false,
 		    "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.88.0.0/16"}]],
 		             "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$DIR/cni-ipam"}
+		  }, {
+		    "type": "portmap", "capabilities": {"portMappings": true}
 		  }]
 		}
 	JSON
