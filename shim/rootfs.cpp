@@ -10,37 +10,17 @@
 
 #include "oci-spec/file_io.hpp"
 #include "runtime/linux/mount_options.hpp"
+#include "runtime/linux/mountinfo.hpp"
 
 namespace hippo::shim {
 namespace {
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8)));
-      i += 3;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
 
 std::vector<std::string> mounts_under(const std::string& path) {
   std::vector<std::string> out;
   auto text = read_text_file("/proc/self/mountinfo");
   if (!text) return out;
-  for (const auto& line : split_lines(*text)) {
-    // id parent major:minor root mount-point …
-    std::string_view rest = line;
-    for (int skip = 0; skip < 4 && !rest.empty(); ++skip) {
-      rest.remove_prefix(std::min(rest.find(' '), rest.size()));
-      rest.remove_prefix(rest.empty() ? 0 : 1);
-    }
-    const auto point = unescape(std::string(rest.substr(0, rest.find(' '))));
-    if (point == path || point.starts_with(path + "/")) out.push_back(point);
+  for (auto& point : linux::mount_points(*text)) {
+    if (point == path || point.starts_with(path + "/")) out.push_back(std::move(point));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
   return out;

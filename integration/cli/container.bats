@@ -15,6 +15,7 @@ setup() {
 
 teardown() {
   cleanup_containers
+  if mountpoint -q "$BATS_TEST_TMPDIR/vol"; then umount -R "$BATS_TEST_TMPDIR/vol"; fi
 }
 
 @test "pid namespace: the container's process is pid 1" {
@@ -124,6 +125,37 @@ teardown() {
   [ "${lines[0]}" = single ]
   [ "${lines[1]}" = 1770 ]
   [[ ${lines[2]} == *"nosuid"*"size=1024k"* ]]
+}
+
+@test "rshared rootfs propagation: a mount made in a shared volume reaches the host" {
+  # A tmpfs of the test's own, shared (the host's / may be private), as a bidirectional volume.
+  vol=$BATS_TEST_TMPDIR/vol
+  mkdir -p "$vol"
+  mount -t tmpfs "$ID-vol" "$vol"
+  mount --make-shared "$vol"
+  busybox_bundle "$B" sh -c 'mkdir /vol/sub && mount -t tmpfs "$0" /vol/sub && echo mounted' "$ID-sub"
+  edit_config "$B" '.linux.rootfsPropagation = "rshared"
+    | .process.capabilities.bounding += ["CAP_SYS_ADMIN"]
+    | .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+    | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]
+    | .mounts += [{"destination":"/vol","type":"bind","source":$s,"options":["rbind","rshared"]}]' \
+    --arg s "$vol"
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$output" = mounted ]
+  grep -q " $vol/sub .* - tmpfs $ID-sub " /proc/self/mountinfo
+  # The other way round as well: a mount made on the host appears in a running container.
+  B2=$BATS_TEST_TMPDIR/bundle2
+  busybox_bundle "$B2" sh -c 'while ! grep -q " /vol/later " /proc/self/mountinfo; do sleep 0.1; done'
+  edit_config "$B2" '.linux.rootfsPropagation = "rshared"
+    | .mounts += [{"destination":"/vol","type":"bind","source":$s,"options":["rbind","rshared"]}]' \
+    --arg s "$vol"
+  hippo_create -b "$B2" "$ID-2"
+  hippo start "$ID-2"
+  mkdir "$vol/later"
+  mount -t tmpfs "$ID-later" "$vol/later"
+  wait_status "$ID-2" stopped
+  [ "$(hippo state "$ID-2" | jq -r .status)" = stopped ]
 }
 
 @test "masked paths are unreadable and read-only paths refuse writes" {

@@ -395,6 +395,10 @@ void run_creation_hooks(const InitPlan& plan) {
 
 void setup_rootfs(const InitPlan& plan) {
   if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0) die("set propagation of /");
+  if (!plan.rootfs_holder.empty() &&
+      ::mount(nullptr, plan.rootfs_holder.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
+    die("make the mount holding the rootfs private ", plan.rootfs_holder.c_str());
+  }
   // pivot_root needs the new root to be a mount point.
   if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
     die("bind rootfs ", plan.rootfs.c_str());
@@ -416,8 +420,15 @@ void setup_rootfs(const InitPlan& plan) {
     if (::mount(plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0) die("move rootfs to /");
     if (::chroot(".") != 0) die("chroot rootfs");
   } else {
-    // pivot_root(".", ".") stacks the old root under the new one; detach it right away.
+    // pivot_root(".", ".") stacks the old root on the new one; detach it right away. The
+    // propagation change must reach the old root itself (through a descriptor taken before
+    // the pivot: our "." is the new root's directory), or a shared new root turns slave and
+    // the old root's detach propagates unmounts to the host's mounts.
+    int old_root = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (old_root < 0) die("open old root");
     if (sys::pivot_root(".", ".") != 0) die("pivot_root ", plan.rootfs.c_str());
+    if (::fchdir(old_root) != 0) die("enter old root");
+    ::close(old_root);
     if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) die("make old root slave");
     if (::umount2(".", MNT_DETACH) != 0) die("detach old root");
   }

@@ -6,13 +6,16 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <utility>
 
+#include "oci-spec/file_io.hpp"
 #include "oci-spec/names.hpp"
 #include "runtime/linux/idmapped_mount.hpp"
 #include "runtime/linux/lsm.hpp"
 #include "runtime/linux/mount_options.hpp"
+#include "runtime/linux/mountinfo.hpp"
 
 extern char** environ;
 
@@ -311,6 +314,16 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p) {
   return {};
 }
 
+// The mount point holding the rootfs in the namespace the container's is copied from (ours).
+Result<std::string> rootfs_holder(const std::string& rootfs) {
+  std::error_code ec;
+  const auto real = std::filesystem::weakly_canonical(rootfs, ec);
+  if (ec) return fail("resolve rootfs " + rootfs + ": " + ec.message());
+  auto info = read_text_file("/proc/self/mountinfo");
+  if (!info) return std::unexpected(info.error());
+  return mount_point_holding(real.string(), *info);
+}
+
 }  // namespace
 
 Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& rootfs,
@@ -327,11 +340,15 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
   if (linux.rootfsPropagation && !linux.rootfsPropagation->empty()) {
     const auto prop = static_cast<unsigned long>(
         *spec::names::find(spec::names::rootfs_propagations(), *linux.rootfsPropagation));
+    plan.root_propagation = prop;
     if (prop & MS_SHARED) {
-      // pivot_root refuses shared mounts: go shared only after the pivot.
+      // The container's mounts stay peers of the host's, so a mount made in a shared volume
+      // reaches the host (a slave would only receive). pivot_root refuses a shared new root:
+      // the rootfs is bound from a private mount and goes shared again after the pivot.
       plan.rootfs_propagation_after = prop;
-    } else {
-      plan.root_propagation = prop;
+      auto holder = rootfs_holder(rootfs);
+      if (!holder) return std::unexpected(holder.error());
+      plan.rootfs_holder = *holder;
     }
   }
   plan.readonly_root = spec.root && spec.root->readonly.value_or(false);

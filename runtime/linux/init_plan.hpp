@@ -119,6 +119,10 @@ struct InitPlan {
   std::string rootfs;         // absolute host path
   unsigned long root_propagation = 0;
   unsigned long rootfs_propagation_after = 0;  // for "shared" variants, applied after pivot
+  // With a shared root propagation: the mount holding the rootfs, made private before the
+  // rootfs is bound onto itself, so that bind (and every mount made under it) stays out of
+  // the host's namespace and pivot_root accepts the new root.
+  std::string rootfs_holder;
   bool readonly_root = false;
   bool no_pivot = false;
   std::vector<MountStep> mounts;

@@ -40,6 +40,27 @@ TEST(InitPlan, DefaultSpecClonesNamespacesAndSetsUpRootfs) {
   EXPECT_EQ(dev->flags, static_cast<unsigned long>(MS_NOSUID | MS_STRICTATIME));
 }
 
+TEST(InitPlan, SlaveRootfsPropagationIsAppliedBeforeThePivotOnly) {
+  auto s = base();
+  s.linux->rootfsPropagation = "rslave";
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->root_propagation, static_cast<unsigned long>(MS_SLAVE | MS_REC));
+  EXPECT_EQ(plan->rootfs_propagation_after, 0u);
+  EXPECT_TRUE(plan->rootfs_holder.empty());
+}
+
+TEST(InitPlan, SharedRootfsPropagationKeepsPeersAndPrivatizesTheRootfsHolder) {
+  auto s = base();
+  s.linux->rootfsPropagation = "rshared";
+  // /proc is a mount point on every Linux host; the rootfs need not exist to be located.
+  auto plan = build_init_plan(s, "/proc/no-such-dir/rootfs", {});
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->root_propagation, static_cast<unsigned long>(MS_SHARED | MS_REC));
+  EXPECT_EQ(plan->rootfs_propagation_after, static_cast<unsigned long>(MS_SHARED | MS_REC));
+  EXPECT_EQ(plan->rootfs_holder, "/proc");
+}
+
 TEST(InitPlan, DefaultDevicesAndSymlinks) {
   auto plan = build_init_plan(base(), "/b/rootfs", {});
   ASSERT_TRUE(plan);

@@ -1,0 +1,57 @@
+#include "mountinfo.hpp"
+
+#include "oci-spec/file_io.hpp"
+
+namespace hippo::linux {
+namespace {
+
+bool is_octal(char c) { return c >= '0' && c <= '7'; }
+
+std::string unescape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && is_octal(s[i + 1]) && is_octal(s[i + 2]) &&
+        is_octal(s[i + 3])) {
+      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> mount_points(std::string_view mountinfo) {
+  std::vector<std::string> out;
+  for (const auto& line : split_lines(mountinfo)) {
+    // mount-id parent-id major:minor root mount-point options ...
+    std::string_view rest = line;
+    for (int skip = 0; skip < 4; ++skip) {
+      const auto space = rest.find(' ');
+      if (space == std::string_view::npos) {
+        rest = {};
+        break;
+      }
+      rest.remove_prefix(space + 1);
+    }
+    if (rest.empty()) continue;
+    out.push_back(unescape(rest.substr(0, rest.find(' '))));
+  }
+  return out;
+}
+
+std::string mount_point_holding(std::string_view path, std::string_view mountinfo) {
+  std::string best = "/";
+  for (const auto& point : mount_points(mountinfo)) {
+    const bool holds = point == path ||
+                       (path.starts_with(point) && path.size() > point.size() &&
+                        (point.back() == '/' || path[point.size()] == '/'));
+    if (holds && point.size() > best.size()) best = point;
+  }
+  return best;
+}
+
+}  // namespace hippo::linux

@@ -1,0 +1,19 @@
+#pragma once
+// Mount points as /proc/<pid>/mountinfo lists them (proc(5)): which mounts exist where, read
+// before a clone so the child only acts on paths it was given.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hippo::linux {
+
+// The mount point field of every line, unescaped (mountinfo writes space, tab, newline and
+// backslash as \ooo), in the file's order: a mount stacked on another comes after it.
+std::vector<std::string> mount_points(std::string_view mountinfo);
+
+// The deepest mount point holding `path` (absolute, without symlinks): `path` itself when
+// something is mounted on it, "/" at worst.
+std::string mount_point_holding(std::string_view path, std::string_view mountinfo);
+
+}  // namespace hippo::linux

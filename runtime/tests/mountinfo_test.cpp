@@ -1,0 +1,51 @@
+#include <gtest/gtest.h>
+
+#include "runtime/linux/mountinfo.hpp"
+
+namespace hippo::linux {
+namespace {
+
+// Lines as the kernel writes them (proc(5)); the fields after the mount point do not matter.
+constexpr std::string_view kInfo =
+    "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
+    "30 22 0:25 / /var/lib rw shared:5 - tmpfs tmpfs rw\n"
+    "31 30 0:26 / /var/lib/c/rootfs rw - overlay overlay rw,lowerdir=/a\n"
+    "32 22 0:27 / /with\\040space rw - tmpfs tmpfs rw\n"
+    "33 31 0:28 / /var/lib/c/rootfs rw - tmpfs tmpfs rw\n";
+
+TEST(Mountinfo, MountPointsAreUnescapedInFileOrder) {
+  const auto points = mount_points(kInfo);
+  ASSERT_EQ(points.size(), 5u);
+  EXPECT_EQ(points[0], "/");
+  EXPECT_EQ(points[3], "/with space");
+  EXPECT_EQ(points[4], "/var/lib/c/rootfs");
+}
+
+TEST(Mountinfo, ABackslashNotFollowedByThreeOctalDigitsIsKept) {
+  const auto points = mount_points("1 0 0:1 / /a\\9b rw - tmpfs t rw\n");
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_EQ(points[0], "/a\\9b");
+}
+
+TEST(Mountinfo, APathThatIsAMountPointIsItsOwnHolder) {
+  EXPECT_EQ(mount_point_holding("/var/lib/c/rootfs", kInfo), "/var/lib/c/rootfs");
+}
+
+TEST(Mountinfo, TheDeepestMountAboveAPathHoldsIt) {
+  EXPECT_EQ(mount_point_holding("/var/lib/c/other", kInfo), "/var/lib");
+  EXPECT_EQ(mount_point_holding("/var/lib/c/rootfs/etc", kInfo), "/var/lib/c/rootfs");
+  EXPECT_EQ(mount_point_holding("/with space/x", kInfo), "/with space");
+}
+
+TEST(Mountinfo, ANamePrefixIsNotAPathPrefix) {
+  EXPECT_EQ(mount_point_holding("/var/library", kInfo), "/");
+  EXPECT_EQ(mount_point_holding("/var/lib2/x", kInfo), "/");
+}
+
+TEST(Mountinfo, RootHoldsEverythingElse) {
+  EXPECT_EQ(mount_point_holding("/srv/x", kInfo), "/");
+  EXPECT_EQ(mount_point_holding("/srv/x", ""), "/");
+}
+
+}  // namespace
+}  // namespace hippo::linux
