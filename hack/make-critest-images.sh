@@ -128,7 +128,7 @@ archive "$busybox_ref" "$bb" "$(config_json "" null '["sh"]')"
 
 # A copy of the busybox rootfs to extend.
 derive() {
-	rm -rf "$work/$1"
+	rm -rf "${work:?}/$1"
 	cp -a "$bb" "$work/$1"
 	printf '%s\n' "$work/$1"
 }
@@ -187,6 +187,7 @@ archive "$e2e/httpd:2.4.39-4" "$root" "$(config_json "" null '["httpd-foreground
 root=$(derive nonewprivs)
 copy_tool "$root" /usr/bin/id /usr/local/bin/setuid-id
 chmod 4755 "$root/usr/local/bin/setuid-id"
+# shellcheck disable=SC2016 # the container's shell expands $(...)
 archive "$e2e/nonewprivs:1.3" "$root" \
 	"$(config_json "" '["/bin/sh","-c","echo \"Effective uid: $(/usr/local/bin/setuid-id -u)\""]' null)"
 
