@@ -121,7 +121,8 @@ write_files() {
 }
 
 start_registry() {
-	in_ns setsid docker-registry serve "$DIR/registry/config.yml" \
+	# nsenter and setsid exec, so $! is the registry itself
+	nsenter "--net=/run/netns/$NETNS" -- setsid docker-registry serve "$DIR/registry/config.yml" \
 		</dev/null >>"$DIR/registry/registry.log" 2>&1 &
 	echo $! >"$DIR/registry/pid"
 	poll 20 registry_up || {
