@@ -83,12 +83,7 @@ cgroup_of() { echo "$(slice_path "$(pod_cgroup_parent "$1")")/$(scope_of "$2")";
 
 @test "cri systemd: a container over its memory limit exits 137 with reason OOMKilled" {
   pod=$(run_pod "$N")
-  cfg=$(container_config hog sh -c 'tail /dev/zero' | jq -c '.linux.resources.memory_limit_in_bytes = 33554432')
-  c=$(create_container "$pod" "$N" "$cfg")
-  cri StartContainer "{\"container_id\":\"$c\"}" >/dev/null
-  exited() { container_state_is "$c" CONTAINER_EXITED; }
-  eventually exited
-  st=$(container_status "$c")
+  st=$(oom_hog_status "$pod" "$N")
   [ "$(jq -r .status.exit_code <<<"$st")" -eq 137 ]
   [ "$(jq -r .status.reason <<<"$st")" = OOMKilled ]
 }

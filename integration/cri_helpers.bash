@@ -130,6 +130,18 @@ shims_of_pod() {
   done
 }
 
+# oom_hog_status POD_ID POD_NAME: a container limited to 32 MiB that allocates without end
+# (this machine has no swap: the limit alone makes the kernel kill); waits for its exit and
+# prints its ContainerStatus.
+oom_hog_status() {
+  local cfg c
+  cfg=$(container_config hog sh -c 'tail /dev/zero' | jq -c '.linux.resources.memory_limit_in_bytes = 33554432')
+  c=$(create_container "$1" "$2" "$cfg")
+  cri StartContainer "{\"container_id\":\"$c\"}" >/dev/null
+  eventually container_state_is "$c" CONTAINER_EXITED
+  container_status "$c"
+}
+
 # The IPv4 address of eth0 as container ID sees it.
 pod_ip_seen_by() {
   cri exec-sync "$1" -- ip -o -4 addr show dev eth0 | awk '{print $4}' | cut -d/ -f1

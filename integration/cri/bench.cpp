@@ -79,19 +79,6 @@ std::string run_one(Client& client, const Options& o, int n, std::string& error)
   return pod.pod_sandbox_id();
 }
 
-void remove_pod(Client& client, const std::string& id) {
-  v1::StopPodSandboxRequest stop;
-  stop.set_pod_sandbox_id(id);
-  v1::StopPodSandboxResponse stopped;
-  auto c1 = client.context();
-  (void)client.runtime->StopPodSandbox(c1.get(), stop, &stopped);
-  v1::RemovePodSandboxRequest remove;
-  remove.set_pod_sandbox_id(id);
-  v1::RemovePodSandboxResponse removed;
-  auto c2 = client.context();
-  (void)client.runtime->RemovePodSandbox(c2.get(), remove, &removed);
-}
-
 }  // namespace
 
 int bench(Client& client, const std::vector<std::string>& args) {
@@ -126,7 +113,10 @@ int bench(Client& client, const std::vector<std::string>& args) {
   for (auto& t : threads) t.join();
   const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   for (const auto& id : ids) {
-    if (!id.empty()) remove_pod(client, id);
+    if (id.empty()) continue;
+    if (auto error = stop_and_remove_pod(client, id); !error.empty() && first_error.empty()) {
+      first_error = error;
+    }
   }
   if (!first_error.empty()) {
     std::cerr << "hippo-cri: bench: " << first_error << "\n";

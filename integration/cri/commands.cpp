@@ -37,6 +37,24 @@ int exec_sync(Client& client, const std::vector<std::string>& args) {
   return response.exit_code();
 }
 
+std::string stop_and_remove_pod(Client& client, const std::string& id) {
+  v1::StopPodSandboxRequest stop;
+  stop.set_pod_sandbox_id(id);
+  v1::StopPodSandboxResponse stopped;
+  auto c1 = client.context();
+  if (auto status = client.runtime->StopPodSandbox(c1.get(), stop, &stopped); !status.ok()) {
+    return "StopPodSandbox " + id + ": " + describe(status);
+  }
+  v1::RemovePodSandboxRequest remove;
+  remove.set_pod_sandbox_id(id);
+  v1::RemovePodSandboxResponse removed;
+  auto c2 = client.context();
+  if (auto status = client.runtime->RemovePodSandbox(c2.get(), remove, &removed); !status.ok()) {
+    return "RemovePodSandbox " + id + ": " + describe(status);
+  }
+  return "";
+}
+
 int remove_all_pods(Client& client) {
   v1::ListPodSandboxRequest list;
   v1::ListPodSandboxResponse pods;
@@ -47,20 +65,8 @@ int remove_all_pods(Client& client) {
   }
   int rc = 0;
   for (const auto& pod : pods.items()) {
-    v1::StopPodSandboxRequest stop;
-    stop.set_pod_sandbox_id(pod.id());
-    v1::StopPodSandboxResponse stopped;
-    auto c1 = client.context();
-    if (auto status = client.runtime->StopPodSandbox(c1.get(), stop, &stopped); !status.ok()) {
-      std::cerr << "hippo-cri: StopPodSandbox " << pod.id() << ": " << describe(status) << "\n";
-      rc = 1;
-    }
-    v1::RemovePodSandboxRequest remove;
-    remove.set_pod_sandbox_id(pod.id());
-    v1::RemovePodSandboxResponse removed;
-    auto c2 = client.context();
-    if (auto status = client.runtime->RemovePodSandbox(c2.get(), remove, &removed); !status.ok()) {
-      std::cerr << "hippo-cri: RemovePodSandbox " << pod.id() << ": " << describe(status) << "\n";
+    if (auto error = stop_and_remove_pod(client, pod.id()); !error.empty()) {
+      std::cerr << "hippo-cri: " << error << "\n";
       rc = 1;
     }
   }

@@ -12,6 +12,9 @@ namespace hippo::cri {
 // exit code as ours.
 int exec_sync(Client& client, const std::vector<std::string>& args);
 
+// StopPodSandbox then RemovePodSandbox; "" or what failed.
+std::string stop_and_remove_pod(Client& client, const std::string& id);
+
 // remove-all-pods: stop and remove every pod sandbox (and so its containers).
 int remove_all_pods(Client& client);
 
