@@ -178,7 +178,8 @@ remove_pod() {
   done
   local parent dirs
   parent=$(pod_cgroup_parent "$name")
-  dirs=$(find /sys/fs/cgroup/*"$parent" /sys/fs/cgroup/unified"$parent" -mindepth 1 -type d 2>/dev/null || true)
+  # (v1 hierarchies, the hybrid's unified one, or a pure v2 root)
+  dirs=$(find /sys/fs/cgroup/*"$parent" /sys/fs/cgroup"$parent" -mindepth 1 -type d 2>/dev/null || true)
   if [ -n "$dirs" ]; then
     echo "leak: cgroups $dirs" >&2
     return 1
@@ -188,7 +189,7 @@ remove_pod() {
     return 1
   fi
   # the pod's own parent cgroup is the kubelet's to remove; here, the test's
-  find /sys/fs/cgroup/*"$parent" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  find /sys/fs/cgroup/*"$parent" /sys/fs/cgroup"$parent" -depth -type d -exec rmdir {} + 2>/dev/null || true
   sed -i "/^$id /d" "$BATS_TEST_TMPDIR/pods"
 }
 
