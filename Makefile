@@ -50,6 +50,7 @@ bench: deps
 	$(MAKE) build BUILD=$(RELEASE_BUILD) CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=MinSizeRel -DHIPPO_BUILD_TESTS=OFF"
 	hack/bench-run.sh $(RELEASE_BUILD)
 	hack/bench-shim.sh $(RELEASE_BUILD)
+	hack/bench-cri.sh $(RELEASE_BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

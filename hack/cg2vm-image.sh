@@ -128,10 +128,13 @@ chmod 755 "$ir/init"
 
 # --- root filesystem --------------------------------------------------------------------------
 # systemd as PID 1, what the Bats suites call (bats, jq, busybox for the test rootfs, runc for the
-# runc-backend test, containerd for the shim under systemd), nothing else: hippo's binaries link only libc dynamically.
+# runc-backend test, containerd for the shim under systemd; for the CRI suites a registry, the CNI
+# plugins and the gRPC runtime libraries hippo-cri links), nothing else: hippo's binaries link
+# only libc dynamically.
 step "root filesystem from $mirror"
 packages=(systemd systemd-sysv dbus kmod procps util-linux mount iproute2
-  bats jq busybox-static runc containerd tar gzip coreutils findutils)
+  bats jq busybox-static runc containerd tar gzip coreutils findutils
+  docker-registry containernetworking-plugins libgrpc++1.51)
 root=$work/root
 mmdebstrap --variant=minbase --mode=root --include="$(IFS=,; echo "${packages[*]}")" \
   --aptopt='Acquire::Languages "none"' \
@@ -200,7 +203,7 @@ chroot "$root" systemctl enable cg2vm-guest.service >/dev/null 2>&1
 # Under emulation every unit costs boot time; nothing periodic matters in a VM that lives minutes.
 for unit in apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer \
   fstrim.timer systemd-timesyncd.service systemd-pstore.service systemd-update-utmp.service \
-  getty@tty1.service modprobe@drm.service; do
+  getty@tty1.service modprobe@drm.service docker-registry.service; do
   chroot "$root" systemctl mask "$unit" >/dev/null 2>&1 || true
 done
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*

@@ -32,6 +32,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${HIPPO_BUILD:-$root/build}" && pwd)
 driver=${HIPPO_CRI_DRIVER:-cgroupfs}
+shim_dir=$build/bin
+[[ -z ${HIPPO_SHIM:-} ]] || shim_dir=$(cd "$(dirname "$HIPPO_SHIM")" && pwd)
 backend=${HIPPO_CRI_BACKEND:-native}
 PORT=5000
 
@@ -123,7 +125,8 @@ write_files() {
 }
 
 start_registry() {
-	in_ns setsid docker-registry serve "$DIR/registry/config.yml" \
+	# nsenter and setsid exec, so $! is the registry itself
+	nsenter "--net=/run/netns/$NETNS" -- setsid docker-registry serve "$DIR/registry/config.yml" \
 		</dev/null >>"$DIR/registry/registry.log" 2>&1 &
 	echo $! >"$DIR/registry/pid"
 	poll 20 registry_up || {
@@ -155,7 +158,7 @@ push_images() {
 }
 
 cmd_start() {
-	[[ -x $build/bin/containerd-shim-hippo-v2 ]] || die "$build/bin/containerd-shim-hippo-v2 missing (make build)"
+	[[ -x $shim_dir/containerd-shim-hippo-v2 ]] || die "$shim_dir/containerd-shim-hippo-v2 missing (make build)"
 	command -v docker-registry >/dev/null || die "docker-registry missing (hack/install-deps.sh)"
 	[[ -x /usr/lib/cni/bridge ]] || die "/usr/lib/cni/bridge missing (hack/install-deps.sh)"
 	[[ ! -e /run/netns/$NETNS ]] || die "namespace $NETNS exists: run '$0 stop $DIR' first"
@@ -166,19 +169,19 @@ cmd_start() {
 	ip -n "$NETNS" link set lo up
 	start_registry
 	HIPPO_CONTAINERD_EXTRA_CONFIG=$DIR/cri.toml HIPPO_CONTAINERD_NETNS=/run/netns/$NETNS \
-		PATH=$build/bin:$PATH "$root/hack/private-containerd.sh" start "$DIR/ctrd" >/dev/null
+		PATH=$shim_dir:$PATH "$root/hack/private-containerd.sh" start "$DIR/ctrd" >/dev/null
 	push_images
 	echo "cri-env: containerd with CRI at unix://$DIR/ctrd/containerd.sock (namespace $NETNS)"
 }
 
 cmd_restart() {
 	HIPPO_CONTAINERD_EXTRA_CONFIG=$DIR/cri.toml HIPPO_CONTAINERD_NETNS=/run/netns/$NETNS \
-		PATH=$build/bin:$PATH "$root/hack/private-containerd.sh" restart "$DIR/ctrd" >/dev/null
+		PATH=$shim_dir:$PATH "$root/hack/private-containerd.sh" restart "$DIR/ctrd" >/dev/null
 }
 
 remove_cgroup_tree() {  # deepest first; only the tree this environment's pods live in
 	local base dir
-	for base in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	for base in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do  # v1 hierarchies and unified, or a v2 root
 		dir=$base${CGROUP_PARENT#/}
 		[[ -d $dir ]] || continue
 		find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true

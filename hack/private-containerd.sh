@@ -70,7 +70,7 @@ pid_dead() {
 is_our_containerd() {
 	local pid=$1 cmdline
 	pid_alive "$pid" || return 1
-	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
 	[[ $cmdline == *"--config $CONFIG "* ]]
 }
 
@@ -189,7 +189,7 @@ reap_tasks() {
 leftover_shims() {
 	local d cmdline
 	for d in /proc/[0-9]*; do
-		cmdline=$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null) || continue
+		cmdline=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline") || continue
 		if [[ $cmdline == *containerd-shim*" -address $SOCK "* ]]; then
 			pid_alive "${d#/proc/}" && printf '%s\n' "${d#/proc/}"
 		fi

@@ -63,6 +63,13 @@ for p in $(shared); do
 done
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
+# The host's own enabled services (a system containerd, a registry on *:5000 ...) are not the
+# sandbox's business: runtime masks in the fresh /run keep them from starting there.
+mkdir -p /run/systemd/system
+for u in /etc/systemd/system/multi-user.target.wants/*; do
+  [ -e "$u" ] || [ -L "$u" ] || continue
+  ln -sf /dev/null "/run/systemd/system/${u##*/}"
+done
 i=0
 for p in $(shared); do
   mkdir -p "$p"

@@ -129,3 +129,14 @@ cleanup_containers() {
     hippo delete --force "$id" >/dev/null 2>&1 || true
   done
 }
+
+# Polls CMD... until it succeeds (bounded: 10 s).
+eventually() {
+  local i
+  for i in $(seq 100); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  echo "never true: $*" >&2
+  return 1
+}

@@ -109,12 +109,20 @@ teardown() {
   [ "$(jq .data.memory.usage.usage <<<"$a")" -gt 0 ]
 }
 
-@test "cgroupfs: a slice:prefix:name cgroupsPath is an error that names the systemd driver" {
-  sd_bundle "$B" "system.slice:hippo:$N"
-  run hsd run -d -b "$B" "$N"
-  [ "$status" -ne 0 ]
-  [[ $output == *"linux.cgroupsPath"*"--systemd-cgroup"* ]]
-  [ ! -e "$SD_DIR/state-$BATS_TEST_NUMBER/$N" ]
+@test "cgroupfs: a slice:prefix:name cgroupsPath (a kubelet on the systemd driver) is laid out as systemd would" {
+  SL=hippo_fs_$$.slice
+  sd_bundle "$B" "$SL:cri:$N"
+  edit_config "$B" '.linux.resources.memory = {"limit": 67108864}'
+  hsd_create run -d -b "$B" "$N"
+  [ "$(cg_value memory "/$SL/cri-$N.scope")" = 67108864 ]
+  pid=$(hsd state "$N" | jq -r .pid)
+  [[ "$(cg_value procs "/$SL/cri-$N.scope")" == *"$pid"* ]]
+  # cgroupfs made it: systemd knows no such unit
+  run sd sh -c "systemctl list-units --all --no-legend | grep -F $N"
+  [ -z "$output" ]
+  hsd delete --force "$N"
+  [ -z "$(cg_dirs "/$SL/cri-$N.scope")" ]
+  sd sh -c 'rmdir /sys/fs/cgroup/*/$1 /sys/fs/cgroup/$1 2>/dev/null; true' sh "$SL"
 }
 
 @test "cgroupfs: 20 containers in parallel each get their own cgroup, and all go away" {

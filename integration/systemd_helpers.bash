@@ -156,17 +156,6 @@ status_is() {
   [ "$(hsd state "$1" 2>/dev/null | jq -r .status)" = "$2" ]
 }
 
-# Polls CMD... until it succeeds (bounded: 10 s).
-eventually() {
-  local i
-  for i in $(seq 100); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  echo "never true: $*" >&2
-  return 1
-}
-
 # Deletes whatever this test's state root still holds.
 sd_cleanup() {
   local id

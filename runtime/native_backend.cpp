@@ -66,12 +66,13 @@ Result<PlacedCgroup> cgroup_for(const spec::Spec& s, const std::string& id, cgro
   }
   if (path.empty()) path = "/" + id;  // runc's default for the cgroupfs driver
   if (cgroups::is_systemd_path(path)) {
-    return fail("config.json: linux.cgroupsPath: \"" + path +
-                "\" is a systemd slice:prefix:name path, but the cgroupfs driver is in use " +
-                (wanted == cgroups::Driver::automatic
-                     ? std::string("(systemd does not run here)")
-                     : std::string("(use --systemd-cgroup or config.yaml cgroup_driver: systemd)")),
-                EINVAL);
+    // A kubelet with cgroupDriver: systemd makes CRI pass "slice:prefix:name" whatever the
+    // runtime's driver is. cgroupfs then lays the tree out as systemd would (slices nested by
+    // their dashes, the container in <prefix>-<name>.scope), so the pod hierarchy stays the
+    // kubelet's, where runc would make a directory literally named "slice:prefix:name".
+    auto scope = cgroups::parse_scope_name(path, id, default_slice);
+    if (!scope) return std::unexpected(scope.error());
+    path = scope->cgroup;
   }
   if (path.front() != '/') path = "/" + path;
   return PlacedCgroup{cgroups::make_fs_manager({path}), path, std::nullopt};

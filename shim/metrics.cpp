@@ -16,6 +16,64 @@ uint64_t stat_of(const cgroups::Stats& st, std::string_view key) {
   return it == st.memory.stat.end() ? 0 : it->second;
 }
 
+// memory.stat keys by the Metrics field that carries them (CRI reads total_rss, total_pg_fault,
+// total_inactive_file on v1; anon, pgfault, inactive_file on v2).
+template <class Stat>
+struct StatField {
+  std::string_view key;
+  uint64_t Stat::*field;
+};
+
+using V1Stat = Io__Containerd__Cgroups__V1__MemoryStat;
+constexpr StatField<V1Stat> kV1Memory[] = {
+    {"cache", &V1Stat::cache}, {"rss", &V1Stat::rss}, {"rss_huge", &V1Stat::rss_huge},
+    {"mapped_file", &V1Stat::mapped_file}, {"dirty", &V1Stat::dirty},
+    {"writeback", &V1Stat::writeback}, {"pgpgin", &V1Stat::pg_pg_in},
+    {"pgpgout", &V1Stat::pg_pg_out}, {"pgfault", &V1Stat::pg_fault},
+    {"pgmajfault", &V1Stat::pg_maj_fault}, {"inactive_anon", &V1Stat::inactive_anon},
+    {"active_anon", &V1Stat::active_anon}, {"inactive_file", &V1Stat::inactive_file},
+    {"active_file", &V1Stat::active_file}, {"unevictable", &V1Stat::unevictable},
+    {"hierarchical_memory_limit", &V1Stat::hierarchical_memory_limit},
+    {"hierarchical_memsw_limit", &V1Stat::hierarchical_swap_limit},
+    {"total_cache", &V1Stat::total_cache}, {"total_rss", &V1Stat::total_rss},
+    {"total_rss_huge", &V1Stat::total_rss_huge}, {"total_mapped_file", &V1Stat::total_mapped_file},
+    {"total_dirty", &V1Stat::total_dirty}, {"total_writeback", &V1Stat::total_writeback},
+    {"total_pgpgin", &V1Stat::total_pg_pg_in}, {"total_pgpgout", &V1Stat::total_pg_pg_out},
+    {"total_pgfault", &V1Stat::total_pg_fault}, {"total_pgmajfault", &V1Stat::total_pg_maj_fault},
+    {"total_inactive_anon", &V1Stat::total_inactive_anon},
+    {"total_active_anon", &V1Stat::total_active_anon},
+    {"total_inactive_file", &V1Stat::total_inactive_file},
+    {"total_active_file", &V1Stat::total_active_file},
+    {"total_unevictable", &V1Stat::total_unevictable},
+};
+
+using V2Stat = Io__Containerd__Cgroups__V2__MemoryStat;
+constexpr StatField<V2Stat> kV2Memory[] = {
+    {"anon", &V2Stat::anon}, {"file", &V2Stat::file}, {"kernel_stack", &V2Stat::kernel_stack},
+    {"slab", &V2Stat::slab}, {"sock", &V2Stat::sock}, {"shmem", &V2Stat::shmem},
+    {"file_mapped", &V2Stat::file_mapped}, {"file_dirty", &V2Stat::file_dirty},
+    {"file_writeback", &V2Stat::file_writeback}, {"anon_thp", &V2Stat::anon_thp},
+    {"inactive_anon", &V2Stat::inactive_anon}, {"active_anon", &V2Stat::active_anon},
+    {"inactive_file", &V2Stat::inactive_file}, {"active_file", &V2Stat::active_file},
+    {"unevictable", &V2Stat::unevictable}, {"slab_reclaimable", &V2Stat::slab_reclaimable},
+    {"slab_unreclaimable", &V2Stat::slab_unreclaimable}, {"pgfault", &V2Stat::pgfault},
+    {"pgmajfault", &V2Stat::pgmajfault}, {"workingset_nodereclaim", &V2Stat::workingset_nodereclaim},
+    {"pgrefill", &V2Stat::pgrefill}, {"pgscan", &V2Stat::pgscan}, {"pgsteal", &V2Stat::pgsteal},
+    {"pgactivate", &V2Stat::pgactivate}, {"pgdeactivate", &V2Stat::pgdeactivate},
+    {"pglazyfree", &V2Stat::pglazyfree}, {"pglazyfreed", &V2Stat::pglazyfreed},
+    {"thp_fault_alloc", &V2Stat::thp_fault_alloc},
+    {"thp_collapse_alloc", &V2Stat::thp_collapse_alloc},
+    {"workingset_refault_anon", &V2Stat::workingset_refault_anon},
+    {"workingset_refault_file", &V2Stat::workingset_refault_file},
+    {"workingset_activate_anon", &V2Stat::workingset_activate_anon},
+    {"workingset_activate_file", &V2Stat::workingset_activate_file},
+};
+
+template <class Stat, size_t N>
+void fill_memory_stat(Stat& out, const StatField<Stat> (&fields)[N], const cgroups::Stats& st) {
+  for (const auto& f : fields) out.*(f.field) = stat_of(st, f.key);
+}
+
 std::string encode_v1(const cgroups::Stats& st) {
   std::vector<uint64_t> per_cpu = st.cpu_per_cpu_ns;
   Io__Containerd__Cgroups__V1__CPUUsage usage = IO__CONTAINERD__CGROUPS__V1__CPUUSAGE__INIT;
@@ -43,9 +101,7 @@ std::string encode_v1(const cgroups::Stats& st) {
   swap.limit = st.memory.swap_limit;
   swap.failcnt = st.memory.swap_failcnt;
   Io__Containerd__Cgroups__V1__MemoryStat memory = IO__CONTAINERD__CGROUPS__V1__MEMORY_STAT__INIT;
-  memory.cache = stat_of(st, "cache");
-  memory.rss = stat_of(st, "rss");
-  memory.total_inactive_file = stat_of(st, "total_inactive_file");
+  fill_memory_stat(memory, kV1Memory, st);
   memory.usage = &mem_usage;
   memory.swap = &swap;
   Io__Containerd__Cgroups__V1__PidsStat pids = IO__CONTAINERD__CGROUPS__V1__PIDS_STAT__INIT;
@@ -70,13 +126,13 @@ std::string encode_v2(const cgroups::Stats& st) {
   cpu.nr_throttled = st.cpu_throttled_periods;
   cpu.throttled_usec = st.cpu_throttled_ns / 1000;
   Io__Containerd__Cgroups__V2__MemoryStat memory = IO__CONTAINERD__CGROUPS__V2__MEMORY_STAT__INIT;
-  memory.anon = stat_of(st, "anon");
-  memory.file = stat_of(st, "file");
+  fill_memory_stat(memory, kV2Memory, st);
   memory.usage = st.memory.usage;
   memory.usage_limit = st.memory.limit;
   memory.swap_usage = st.memory.swap_usage;
   memory.swap_limit = st.memory.swap_limit;
   memory.max_usage = st.memory.max_usage;
+  memory.swap_max_usage = st.memory.swap_max_usage;
   Io__Containerd__Cgroups__V2__PidsStat pids = IO__CONTAINERD__CGROUPS__V2__PIDS_STAT__INIT;
   pids.current = st.pids_current;
   pids.limit = st.pids_limit;

@@ -67,7 +67,10 @@ cgroups::Stats full_sample() {
   st.memory.low_events = 1;
   st.memory.high_events = 2;
   st.memory.oom_events = 5;
-  st.memory.stat = {{"cache", 4096}, {"rss", 8192}, {"anon", 16384}, {"file", 32768}};
+  st.memory.stat = {{"cache", 4096},         {"rss", 8192},          {"anon", 16384},
+                    {"file", 32768},        {"total_rss", 9000},    {"total_pgfault", 41},
+                    {"total_pgmajfault", 2}, {"pgfault", 40},        {"pgmajfault", 1},
+                    {"inactive_file", 512}, {"hierarchical_memsw_limit", 777}};
   st.io = {{254, 0, 4096, 8192, 1, 2}, {8, 16, 512, 0, 1, 0}};
   return st;
 }
@@ -85,6 +88,12 @@ TEST(Metrics, V1CarriesSwapThrottlingPerCpuAndMemoryStat) {
   EXPECT_EQ(d->cpu->throttling->throttled_time, 7'000u);
   EXPECT_EQ(d->memory->cache, 4096u);
   EXPECT_EQ(d->memory->rss, 8192u);
+  // what containerd's CRI turns into rss_bytes and page faults
+  EXPECT_EQ(d->memory->total_rss, 9000u);
+  EXPECT_EQ(d->memory->total_pg_fault, 41u);
+  EXPECT_EQ(d->memory->total_pg_maj_fault, 2u);
+  EXPECT_EQ(d->memory->pg_fault, 40u);
+  EXPECT_EQ(d->memory->hierarchical_swap_limit, 777u);
   EXPECT_EQ(d->memory->swap->usage, 300u);
   EXPECT_EQ(d->memory->swap->limit, 500u);
   EXPECT_EQ(d->memory->swap->max, 400u);
@@ -102,6 +111,9 @@ TEST(Metrics, V2CarriesCpuTimesMemoryEventsAnonFileSwapAndIo) {
   EXPECT_EQ(d->cpu->throttled_usec, 7u);
   EXPECT_EQ(d->memory->anon, 16384u);
   EXPECT_EQ(d->memory->file, 32768u);
+  EXPECT_EQ(d->memory->pgfault, 40u);
+  EXPECT_EQ(d->memory->pgmajfault, 1u);
+  EXPECT_EQ(d->memory->inactive_file, 512u);
   EXPECT_EQ(d->memory->swap_usage, 300u);
   EXPECT_EQ(d->memory->swap_limit, 500u);
   EXPECT_EQ(d->memory_events->low, 1u);
