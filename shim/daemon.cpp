@@ -8,7 +8,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <spdlog/spdlog.h>
 
 #include "runtime/backend.hpp"
 #include "runtime/config.hpp"
@@ -30,7 +29,7 @@ void log_to_bundle_fifo(bool debug) {
     ::close(fd);
   }
   (void)runtime::init_logging("", runtime::LogFormat::text,
-                              debug ? spdlog::level::debug : spdlog::level::info);
+                              debug ? log::Level::debug : log::Level::info);
 }
 
 }  // namespace
@@ -40,10 +39,7 @@ std::string shim_state_root(const Result<runtime::Config>& config, const std::st
 }
 
 std::string shim_state_root(const std::string& config_path, const std::string& ns) {
-  return shim_state_root(runtime::load_config(config_path.empty()
-                                                  ? std::nullopt
-                                                  : std::optional<std::filesystem::path>(config_path)),
-                         ns);
+  return shim_state_root(runtime::load_config(config_path), ns);
 }
 
 int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
@@ -54,7 +50,7 @@ int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
 
   auto loop = ttrpc::EventLoop::create();
   if (!loop) {
-    spdlog::error("shim: {}", loop.error().message);
+    log::error("shim: " + loop.error().message);
     return 1;
   }
   sigset_t signals;
@@ -74,9 +70,7 @@ int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
     (*loop)->after(std::chrono::seconds(2), [&] { (*loop)->stop(); });
   };
   std::optional<runtime::RuncOptions> runc;
-  auto settings = runtime::load_config(config.config_path.empty()
-                                           ? std::nullopt
-                                           : std::optional<std::filesystem::path>(config.config_path));
+  auto settings = runtime::load_config(config.config_path);
   if (settings && settings->backend == "runc") {
     runc = runtime::RuncOptions{settings->runc_binary, settings->runc_root + "/" + config.ns,
                                 settings->cgroup_driver == "systemd"};
@@ -88,7 +82,7 @@ int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
                       config.ns, request_exit, runc);
   service.register_with(server);
   if (auto ok = server.serve(std::move(listener)); !ok) {
-    spdlog::error("shim: serve: {}", ok.error().message);
+    log::error("shim: serve: " + ok.error().message);
     return 1;
   }
   (void)(*loop)->watch(sfd.get(), EPOLLIN, [&](uint32_t) {
@@ -107,12 +101,12 @@ int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
       }
     }
   });
-  spdlog::debug("shim daemon {} serving {}", ::getpid(), config.socket_path);
+  log::debug("shim daemon " + std::to_string(::getpid()) + " serving " + config.socket_path);
   auto ran = (*loop)->run();
   server.shutdown();
   ::unlink(config.socket_path.c_str());
   if (!ran) {
-    spdlog::error("shim: {}", ran.error().message);
+    log::error("shim: " + ran.error().message);
     return 1;
   }
   return 0;
