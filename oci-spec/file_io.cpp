@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -36,17 +37,24 @@ Result<void> write_fd(int fd, std::string_view content, const std::string& path)
 Result<std::string> read_text_file(const std::string& path) {
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0) return fail_errno("open " + path);
+  // Read straight into the string (no stack buffer: the shim daemon keeps every stack page it
+  // ever touched). st_size is a hint only: /proc and cgroup files report 0.
+  struct stat st {};
+  const size_t hint = ::fstat(f.fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
   std::string out;
-  char buf[8192];
+  size_t used = 0;
   for (;;) {
-    const ssize_t n = ::read(f.fd, buf, sizeof buf);
+    if (used == out.size()) out.resize(std::max<size_t>(used + 4096, hint + 1));
+    const ssize_t n = ::read(f.fd, out.data() + used, out.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail_errno("read " + path);
     }
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
+    if (n == 0) break;
+    used += static_cast<size_t>(n);
   }
+  out.resize(used);
+  return out;
 }
 
 Result<void> write_text_file(const std::string& path, std::string_view content, unsigned mode) {
