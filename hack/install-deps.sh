@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   libprotobuf-c-dev protobuf-c-compiler
   libgrpc++-dev protobuf-compiler-grpc
-  libspdlog-dev libfmt-dev nlohmann-json3-dev
+  nlohmann-json3-dev
   libsystemd-dev libseccomp-dev libcap-dev
   # tests
   libgtest-dev libgmock-dev bats jq busybox-static runc containerd

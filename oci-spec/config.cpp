@@ -22,8 +22,8 @@ Result<Spec> parse(std::string_view json_text, std::string_view label) {
   return spec;
 }
 
-Result<Spec> load(const std::filesystem::path& file, std::string_view label) {
-  auto text = read_text_file(file.string());
+Result<Spec> load(const std::string& file, std::string_view label) {
+  auto text = read_text_file(file);
   if (!text) return std::unexpected(text.error());
   auto spec = parse(*text, label);
   if (!spec) return spec;

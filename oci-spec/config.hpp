@@ -4,7 +4,6 @@
 // Every error reads "<label>: <json.path>: <reason>", e.g.
 //   config.json: linux.namespaces[2].type: unknown namespace "pidd"
 
-#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -23,7 +22,7 @@ inline constexpr std::string_view kOciVersion = "1.2.0";
 Result<Spec> parse(std::string_view json_text, std::string_view label = "config.json");
 Result<void> validate(const Spec& spec, std::string_view label = "config.json");
 // parse + validate of a file. I/O errors name the file's full path.
-Result<Spec> load(const std::filesystem::path& file, std::string_view label = "config.json");
+Result<Spec> load(const std::string& file, std::string_view label = "config.json");
 
 Json to_json(const Spec& spec);
 // Tab-indented like `runc spec`, with a trailing newline.

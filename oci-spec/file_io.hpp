@@ -1,7 +1,8 @@
 #pragma once
-// Whole-file reads and writes over plain fds, with errors naming the file. Used instead of
-// <fstream> everywhere the shim links: any iostream drags libstdc++'s locale machinery
-// (~0.3 MB of code) into every shim process (docs/architecture.md, "shim memory").
+// Whole-file reads and writes, directories and path strings over plain syscalls, with errors
+// naming the file. Used instead of <fstream> and <filesystem> everywhere the shim links: any
+// iostream drags libstdc++'s locale machinery (~0.3 MB of code) into every shim process, and
+// std::filesystem ~70 kB more (docs/architecture.md, "Shim memory").
 
 #include <string>
 #include <string_view>
@@ -25,5 +26,36 @@ std::vector<std::string> split_lines(std::string_view text);
 
 // Writes all of `text` to fd (stdout/stderr of the one-shot actions), retrying short writes.
 void write_all(int fd, std::string_view text);
+
+// Creates `path` and any missing parents (mode before umask); an existing directory is fine.
+// On failure: "mkdir <the directory that failed>: <strerror>".
+Result<void> make_directories(const std::string& path, unsigned mode = 0777);
+
+// Removes `path` and, if it is a directory, everything under it; symlinks are removed, never
+// followed. A missing `path` is not an error.
+Result<void> remove_tree(const std::string& path);
+
+// The entry names in directory `path` (without "." and ".."), in directory order.
+Result<std::vector<std::string>> list_directory(const std::string& path);
+
+// Whether `path` is a directory (following symlinks).
+bool is_directory(const std::string& path);
+
+// The working directory ("getcwd: …" on failure).
+Result<std::string> current_directory();
+
+// `base`/`rest` with one separator; an absolute `rest` stands alone (as path concatenation in
+// the shell: "a" + "/b" is "/b").
+std::string join_path(std::string_view base, std::string_view rest);
+
+// `path` against the working directory when relative; not normalized.
+Result<std::string> absolute_path(const std::string& path);
+
+// `path` without ".", "x/.." pairs, repeated or trailing separators ("/.." is "/"; leading
+// ".." of a relative path stay; empty stays empty).
+std::string normalize_path(std::string_view path);
+
+// Everything before the last separator: "/a/b" → "/a", "/a" → "/", "a" → "".
+std::string parent_path(std::string_view path);
 
 }  // namespace hippo

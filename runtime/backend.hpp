@@ -5,7 +5,6 @@
 
 #include <sys/types.h>
 
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,7 +37,7 @@ struct ProcessHandle {
 
 struct CreateOptions {
   std::string id;
-  std::filesystem::path bundle;
+  std::string bundle;
   std::string pid_file;        // --pid-file: init's pid written here (atomically)
   std::string console_socket;  // --console-socket (terminal containers)
   bool no_pivot = false;
@@ -81,7 +80,7 @@ struct ExecOptions {
 
 // The process an exec runs: options.process, or the container's own process from
 // <bundle>/config.json with the overrides applied (runc exec's rules). Both backends use it.
-Result<spec::Process> exec_process_spec(const ExecOptions& options, const std::filesystem::path& bundle);
+Result<spec::Process> exec_process_spec(const ExecOptions& options, const std::string& bundle);
 
 class Backend {
  public:
@@ -110,13 +109,13 @@ class Backend {
 };
 
 struct NativeOptions {
-  std::filesystem::path state_root = "/run/hippo";
+  std::string state_root = "/run/hippo";
   cgroups::Driver cgroup_driver = cgroups::Driver::cgroupfs;
   std::string systemd_slice = "system.slice";  // for a cgroupsPath that names no slice
 };
 
 // config.yaml's cgroup_driver and systemd_slice, with state under `state_root`.
-NativeOptions native_options(const Config& config, std::filesystem::path state_root);
+NativeOptions native_options(const Config& config, std::string state_root);
 
 std::unique_ptr<Backend> make_native_backend(const NativeOptions& options);
 

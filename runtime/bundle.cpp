@@ -6,26 +6,25 @@
 #include <cctype>
 
 #include "oci-spec/config.hpp"
+#include "oci-spec/file_io.hpp"
 
 namespace hippo::runtime {
 
-Result<Bundle> load_bundle(const std::filesystem::path& dir) {
-  std::error_code ec;
-  auto abs = std::filesystem::absolute(dir, ec);
-  if (ec) return fail("bundle " + dir.string() + ": " + ec.message(), ec.value());
+Result<Bundle> load_bundle(const std::string& dir) {
+  auto abs = absolute_path(dir);
+  if (!abs) return std::unexpected(abs.error().context("bundle " + dir));
   Bundle bundle;
-  bundle.dir = abs.lexically_normal();
-  auto spec = spec::load(bundle.dir / "config.json");
+  bundle.dir = normalize_path(*abs);
+  auto spec = spec::load(join_path(bundle.dir, "config.json"));
   if (!spec) return std::unexpected(spec.error());
   bundle.spec = std::move(*spec);
-  const std::filesystem::path root(bundle.spec.root->path);
-  bundle.rootfs = (root.is_absolute() ? root : bundle.dir / root).lexically_normal();
+  bundle.rootfs = normalize_path(join_path(bundle.dir, bundle.spec.root->path));
   struct stat st {};
   if (::stat(bundle.rootfs.c_str(), &st) != 0) {
-    return fail_errno("config.json: root.path: rootfs " + bundle.rootfs.string());
+    return fail_errno("config.json: root.path: rootfs " + bundle.rootfs);
   }
   if (!S_ISDIR(st.st_mode)) {
-    return fail("config.json: root.path: rootfs " + bundle.rootfs.string() + " is not a directory",
+    return fail("config.json: root.path: rootfs " + bundle.rootfs + " is not a directory",
                 ENOTDIR);
   }
   return bundle;

@@ -1,7 +1,7 @@
 #pragma once
 // An OCI bundle on disk: <dir>/config.json plus the root filesystem it names.
 
-#include <filesystem>
+#include <string>
 #include <string_view>
 
 #include "oci-spec/error.hpp"
@@ -10,13 +10,13 @@
 namespace hippo::runtime {
 
 struct Bundle {
-  std::filesystem::path dir;     // absolute
-  std::filesystem::path rootfs;  // absolute: root.path resolved against dir
+  std::string dir;     // absolute, normalized
+  std::string rootfs;  // absolute, normalized: root.path resolved against dir
   spec::Spec spec;
 };
 
 // Reads and validates <dir>/config.json and checks that the rootfs is a directory.
-Result<Bundle> load_bundle(const std::filesystem::path& dir);
+Result<Bundle> load_bundle(const std::string& dir);
 
 // runc's rule for container ids: letters, digits, '_', '+', '-', '.', not "." or "..".
 Result<void> validate_container_id(std::string_view id);

@@ -72,8 +72,8 @@ Result<Config> parse_config(std::string_view yaml_text, std::string_view label) 
   return config;
 }
 
-Result<Config> load_config(const std::optional<std::filesystem::path>& explicit_path) {
-  std::filesystem::path path;
+Result<Config> load_config(const std::optional<std::string>& explicit_path) {
+  std::string path;
   bool must_exist = true;
   if (explicit_path && !explicit_path->empty()) {
     path = *explicit_path;
@@ -83,12 +83,12 @@ Result<Config> load_config(const std::optional<std::filesystem::path>& explicit_
     path = kDefaultConfigPath;
     must_exist = false;
   }
-  auto text = read_text_file(path.string());
+  auto text = read_text_file(path);
   if (!text) {
     if (!must_exist && text.error().code == ENOENT) return Config{};
-    return fail("config " + path.string() + ": " + std::strerror(text.error().code));
+    return fail("config " + path + ": " + std::strerror(text.error().code));
   }
-  auto config = parse_config(*text, path.string());
+  auto config = parse_config(*text, path);
   if (config) config->source = path;
   return config;
 }

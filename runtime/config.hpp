@@ -4,7 +4,6 @@
 // file if it exists, else built-in defaults. Unknown keys and wrong types are errors that name
 // the file, the key and the line.
 
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,11 +23,11 @@ struct Config {
   std::string state_root = "/run/hippo";  // per-container state (the CLI's default --root)
   std::string log_level = "info";         // trace | debug | info | warn | error | off
   std::string group_annotation = "io.containerd.hippo.v2.group";  // shim grouping annotation
-  std::filesystem::path source;           // the file it came from; empty for built-in defaults
+  std::string source;                     // the file it came from; empty for built-in defaults
 };
 
 // `label` names the source in errors (a file path).
 Result<Config> parse_config(std::string_view yaml_text, std::string_view label);
-Result<Config> load_config(const std::optional<std::filesystem::path>& explicit_path);
+Result<Config> load_config(const std::optional<std::string>& explicit_path);
 
 }  // namespace hippo::runtime

@@ -6,9 +6,9 @@
 
 namespace hippo::runtime {
 
-Result<spec::Process> exec_process_spec(const ExecOptions& o, const std::filesystem::path& bundle) {
+Result<spec::Process> exec_process_spec(const ExecOptions& o, const std::string& bundle) {
   if (o.process) return *o.process;
-  auto spec = spec::load(bundle / "config.json");
+  auto spec = spec::load(bundle + "/config.json");
   if (!spec) return std::unexpected(spec.error());
   spec::Process p = spec->process.value_or(spec::Process{});
   p.args = o.args;

@@ -5,58 +5,50 @@
 
 #include <chrono>
 #include <ctime>
-#include <memory>
-#include <mutex>
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/sinks/base_sink.h>
 
 namespace hippo::runtime {
 namespace {
 
 // logrus level names, which go-runc matches on ("error", "warning", …).
-std::string_view logrus_level(spdlog::level::level_enum level) {
+std::string_view logrus_level(log::Level level) {
   switch (level) {
-    case spdlog::level::trace:
+    case log::Level::trace:
       return "trace";
-    case spdlog::level::debug:
+    case log::Level::debug:
       return "debug";
-    case spdlog::level::info:
+    case log::Level::info:
       return "info";
-    case spdlog::level::warn:
+    case log::Level::warn:
       return "warning";
-    case spdlog::level::err:
+    case log::Level::error:
       return "error";
-    case spdlog::level::critical:
+    case log::Level::fatal:
       return "fatal";
     default:
       return "info";
   }
 }
 
-// Appends whole lines with one write(2) on an O_APPEND fd, so lines from concurrent hippo
-// processes sharing one --log file never interleave.
-class LineSink final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  LineSink(int fd, bool owned, LogFormat format) : fd_(fd), owned_(owned), format_(format) {}
-  ~LineSink() override {
-    if (owned_) ::close(fd_);
-  }
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    const std::string_view text(msg.payload.data(), msg.payload.size());
-    const auto line = format_log_line(format_, msg.level, text, rfc3339_now()) + "\n";
-    // Best effort: a log line that cannot be written must not fail the command.
-    [[maybe_unused]] auto n = ::write(fd_, line.data(), line.size());
-  }
-  void flush_() override {}
-
- private:
-  int fd_;
-  bool owned_;
-  LogFormat format_;
+// Set once by init_logging before any other thread runs; lines are whole single write(2)s on
+// an O_APPEND fd, so lines from concurrent hippo processes sharing one --log file never
+// interleave and no lock is needed.
+struct Sink {
+  int fd = STDERR_FILENO;
+  LogFormat format = LogFormat::text;
+  log::Level level = log::Level::info;
 };
+Sink sink;
+
+// `value` as `width` decimal digits, zero-padded.
+void append_digits(std::string& out, long value, int width) {
+  char buf[20];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out.append(buf, static_cast<size_t>(width));
+}
 
 }  // namespace
 
@@ -74,10 +66,23 @@ std::string rfc3339(const timespec& ts) {
   const auto day = floor<days>(secs);
   const year_month_day date{day};
   const hh_mm_ss<seconds> time{secs - day};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", static_cast<int>(date.year()),
-                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                     time.hours().count(), time.minutes().count(), time.seconds().count(),
-                     ts.tv_nsec);
+  std::string out;
+  out.reserve(30);
+  append_digits(out, static_cast<int>(date.year()), 4);
+  out += '-';
+  append_digits(out, static_cast<unsigned>(date.month()), 2);
+  out += '-';
+  append_digits(out, static_cast<unsigned>(date.day()), 2);
+  out += 'T';
+  append_digits(out, time.hours().count(), 2);
+  out += ':';
+  append_digits(out, time.minutes().count(), 2);
+  out += ':';
+  append_digits(out, time.seconds().count(), 2);
+  out += '.';
+  append_digits(out, ts.tv_nsec, 9);
+  out += 'Z';
+  return out;
 }
 
 Result<LogFormat> parse_log_format(std::string_view name) {
@@ -86,15 +91,22 @@ Result<LogFormat> parse_log_format(std::string_view name) {
   return fail("--log-format: must be \"text\" or \"json\", got \"" + std::string(name) + "\"");
 }
 
-Result<spdlog::level::level_enum> parse_log_level(std::string_view name) {
-  auto level = spdlog::level::from_str(std::string(name));
-  if (level == spdlog::level::off && name != "off") {
-    return fail("log level: unknown level \"" + std::string(name) + "\"");
+Result<log::Level> parse_log_level(std::string_view name) {
+  static constexpr struct {
+    std::string_view name;
+    log::Level level;
+  } kNames[] = {{"trace", log::Level::trace}, {"debug", log::Level::debug},
+                {"info", log::Level::info},   {"warn", log::Level::warn},
+                {"warning", log::Level::warn}, {"error", log::Level::error},
+                {"err", log::Level::error},   {"critical", log::Level::fatal},
+                {"fatal", log::Level::fatal}, {"off", log::Level::off}};
+  for (const auto& n : kNames) {
+    if (n.name == name) return n.level;
   }
-  return level;
+  return fail("log level: unknown level \"" + std::string(name) + "\"");
 }
 
-std::string format_log_line(LogFormat format, spdlog::level::level_enum level,
+std::string format_log_line(LogFormat format, log::Level level,
                             std::string_view message, std::string_view time) {
   if (format == LogFormat::json) {
     nlohmann::ordered_json j;
@@ -109,19 +121,28 @@ std::string format_log_line(LogFormat format, spdlog::level::level_enum level,
          " msg=" + quoted;
 }
 
-Result<void> init_logging(const std::string& path, LogFormat format,
-                          spdlog::level::level_enum level) {
+Result<void> init_logging(const std::string& path, LogFormat format, log::Level level) {
   int fd = STDERR_FILENO;
-  bool owned = false;
   if (!path.empty()) {
     fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return fail_errno("open log file " + path);
-    owned = true;
   }
-  auto logger = std::make_shared<spdlog::logger>("hippo", std::make_shared<LineSink>(fd, owned, format));
-  logger->set_level(level);
-  spdlog::set_default_logger(std::move(logger));
+  if (sink.fd != STDERR_FILENO) ::close(sink.fd);
+  sink = Sink{fd, format, level};
   return {};
 }
 
 }  // namespace hippo::runtime
+
+namespace hippo::log {
+
+void set_level(Level level) { runtime::sink.level = level; }
+
+bool enabled(Level level) { return level != Level::off && level >= runtime::sink.level; }
+
+void write(Level level, std::string_view message) {
+  const auto line = runtime::format_log_line(runtime::sink.format, level, message, runtime::rfc3339_now()) + "\n";
+  [[maybe_unused]] auto n = ::write(runtime::sink.fd, line.data(), line.size());
+}
+
+}  // namespace hippo::log

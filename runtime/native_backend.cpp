@@ -279,8 +279,7 @@ class NativeBackend final : public Backend {
     auto c = open(id);
     if (!c) {
       // A dir without state.json is an aborted create: remove it; --force hides "not found".
-      std::error_code ec;
-      std::filesystem::remove_all(options_.state_root / id, ec);
+      (void)remove_tree(options_.state_root + "/" + id);
       if (force && c.error().code == ENOENT) return {};
       return std::unexpected(c.error());
     }
@@ -305,11 +304,11 @@ class NativeBackend final : public Backend {
     }
     if (auto ok = c->cgroup->destroy(); !ok) return ok;
     // poststop hooks run once the container is gone; their failures are only warned about.
-    if (auto config = spec::load(std::filesystem::path(c->state.bundle) / "config.json");
+    if (auto config = spec::load(c->state.bundle + "/config.json");
         config && config->hooks) {
       const auto state = hook_state(id, "stopped", 0, c->state.bundle, *config);
       if (auto ok = run_hooks("poststop", hooks_of(*config, &spec::Hooks::poststop), state); !ok) {
-        spdlog::warn("{}", ok.error().message);
+        log::warn(ok.error().message);
       }
     }
     return c->dir.remove();
@@ -407,10 +406,10 @@ class NativeBackend final : public Backend {
     // 0622 whatever our umask: init opens it for writing after switching to the container's
     // user (or its user namespace's root).
     if (::mkfifo(dir->fifo_path().c_str(), 0622) != 0 || ::chmod(dir->fifo_path().c_str(), 0622) != 0) {
-      return fail_errno("mkfifo " + dir->fifo_path().string());
+      return fail_errno("mkfifo " + dir->fifo_path());
     }
     UniqueFd fifo(::open(dir->fifo_path().c_str(), O_PATH | O_CLOEXEC));
-    if (!fifo) return fail_errno("open " + dir->fifo_path().string());
+    if (!fifo) return fail_errno("open " + dir->fifo_path());
 
     auto& cgroup = placed->manager;
     const spec::Resources resources =
@@ -419,19 +418,19 @@ class NativeBackend final : public Backend {
     Undo destroy_cgroup([&] { (void)cgroup->destroy(); });
 
     linux::PlanOptions plan_options;
-    plan_options.bundle = bundle->dir.string();
+    plan_options.bundle = bundle->dir;
     plan_options.no_pivot = options.no_pivot;
     for (const char* h : kV1Hierarchies) {
       const auto host = cgroup->path_of(h);
       // A systemd scope's directories appear only when the unit starts (at attach, before
       // the init mounts anything).
-      if (!host.empty() && (placed->systemd_unit || std::filesystem::is_directory(host))) {
+      if (!host.empty() && (placed->systemd_unit || is_directory(host))) {
         plan_options.cgroup_binds.emplace_back(h, host);
       }
     }
-    auto plan = linux::build_init_plan(spec, bundle->rootfs.string(), plan_options);
+    auto plan = linux::build_init_plan(spec, bundle->rootfs, plan_options);
     if (!plan) return std::unexpected(plan.error());
-    for (const auto& w : plan->warnings) spdlog::warn("{}", w);
+    for (const auto& w : plan->warnings) log::warn(w);
     plan->exec_fifo_fd = fifo.get();
     plan->console_fd = terminal ? console_fd : -1;
     plan->preserve_fds = options.preserve_fds;
@@ -439,7 +438,7 @@ class NativeBackend final : public Backend {
     plan->stdio_fds[1] = options.io.stdout_fd;
     plan->stdio_fds[2] = options.io.stderr_fd;
     if (!options.no_new_keyring) plan->session_keyring = "_ses." + options.id;
-    const std::string bundle_dir = bundle->dir.string();
+    const std::string bundle_dir = bundle->dir;
     if (spec.hooks) {
       auto ok = linux::set_hooks(
           *plan, *spec.hooks,
@@ -461,7 +460,7 @@ class NativeBackend final : public Backend {
         *plan, [&](pid_t pid) { return cgroup->attach(pid); }, creation_hooks);
     if (!init) return std::unexpected(init.error());
     if (init->cloned_into_cgroup) {
-      spdlog::debug("init {} cloned into cgroup {}", init->pid, cgroup->path_of(""));
+      log::debug("init " + std::to_string(init->pid) + " cloned into cgroup " + cgroup->path_of(""));
     }
     Undo kill_init([&] {
       linux::sys::pidfd_send_signal(init->pidfd.get(), SIGKILL);
@@ -471,7 +470,7 @@ class NativeBackend final : public Backend {
 
     if (auto ok = hand_over_listener(
             init->seccomp_listener, spec,
-            oci_state(options.id, "creating", init->pid, bundle->dir.string(), spec), init->pid);
+            oci_state(options.id, "creating", init->pid, bundle->dir, spec), init->pid);
         !ok) {
       return std::unexpected(ok.error());
     }
@@ -481,8 +480,8 @@ class NativeBackend final : public Backend {
     st.id = options.id;
     st.pid = init->pid;
     st.pid_start = process_start_time(init->pid).value_or(0);
-    st.bundle = bundle->dir.string();
-    st.rootfs = bundle->rootfs.string();
+    st.bundle = bundle->dir;
+    st.rootfs = bundle->rootfs;
     st.created = rfc3339_now();
     st.cgroup_path = placed->path;
     st.systemd_unit = placed->systemd_unit;
@@ -525,12 +524,12 @@ class NativeBackend final : public Backend {
     if (!terminal && !o.console_socket.empty()) {
       return fail("cannot use console socket if hippo will not detach or allocate tty");
     }
-    auto container_spec = spec::load(std::filesystem::path(c->state.bundle) / "config.json");
+    auto container_spec = spec::load(c->state.bundle + "/config.json");
     if (!container_spec) return std::unexpected(container_spec.error());
     const auto seccomp = container_spec->linux ? container_spec->linux->seccomp : std::nullopt;
     auto plan = linux::build_exec_plan(*process, c->state.pid, seccomp);
     if (!plan) return std::unexpected(plan.error());
-    for (const auto& w : plan->warnings) spdlog::warn("{}", w);
+    for (const auto& w : plan->warnings) log::warn(w);
     plan->preserve_fds = o.preserve_fds;
     plan->stdio_fds[0] = o.io.stdin_fd;
     plan->stdio_fds[1] = o.io.stdout_fd;
@@ -587,7 +586,7 @@ class NativeBackend final : public Backend {
     UniqueFd pidfd(linux::sys::pidfd_open(c.state.pid));
     if (!pidfd || !init_alive(c.state)) return fail("cannot start a container that has stopped");
     UniqueFd fifo(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-    if (!fifo) return fail_errno("open " + fifo_path.string());
+    if (!fifo) return fail_errno("open " + fifo_path);
     for (;;) {
       pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) {
@@ -607,7 +606,7 @@ class NativeBackend final : public Backend {
       if (fds[1].revents & POLLIN) return fail("container init exited before it could start");
     }
     ::unlink(fifo_path.c_str());
-    auto config = spec::load(std::filesystem::path(c.state.bundle) / "config.json");
+    auto config = spec::load(c.state.bundle + "/config.json");
     if (config && config->hooks) {
       const auto state = hook_state(c.state.id, "running", c.state.pid, c.state.bundle, *config);
       if (auto ok = run_hooks("poststart", hooks_of(*config, &spec::Hooks::poststart), state);
@@ -705,7 +704,7 @@ class NativeBackend final : public Backend {
 
 }  // namespace
 
-NativeOptions native_options(const Config& config, std::filesystem::path state_root) {
+NativeOptions native_options(const Config& config, std::string state_root) {
   // load_config has checked the value; an unchecked one falls back to auto.
   return {std::move(state_root),
           cgroups::parse_driver(config.cgroup_driver).value_or(cgroups::Driver::automatic),

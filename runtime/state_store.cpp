@@ -27,23 +27,23 @@ void describe(V& v, M& m) {
 
 namespace {
 
-Result<linux::UniqueFd> lock_dir(const std::filesystem::path& dir) {
+Result<linux::UniqueFd> lock_dir(const std::string& dir) {
   linux::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return fail_errno("open " + dir.string());
-  if (::flock(fd.get(), LOCK_EX) != 0) return fail_errno("lock " + dir.string());
+  if (!fd) return fail_errno("open " + dir);
+  if (::flock(fd.get(), LOCK_EX) != 0) return fail_errno("lock " + dir);
   return fd;
 }
 
 }  // namespace
 
-Result<ContainerDir> ContainerDir::create(const std::filesystem::path& root, const std::string& id) {
-  std::error_code ec;
-  std::filesystem::create_directories(root, ec);
-  if (ec) return fail("create state root " + root.string() + ": " + ec.message(), ec.value());
-  const auto dir = root / id;
+Result<ContainerDir> ContainerDir::create(const std::string& root, const std::string& id) {
+  if (auto ok = make_directories(root); !ok) {
+    return fail("create state root " + root + ": " + std::strerror(ok.error().code), ok.error().code);
+  }
+  const auto dir = join_path(root, id);
   if (::mkdir(dir.c_str(), 0711) != 0) {
     if (errno == EEXIST) return fail("container \"" + id + "\" already exists", EEXIST);
-    return fail_errno("create " + dir.string());
+    return fail_errno("create " + dir);
   }
   auto lock = lock_dir(dir);
   if (!lock) {
@@ -53,16 +53,16 @@ Result<ContainerDir> ContainerDir::create(const std::filesystem::path& root, con
   return ContainerDir(dir, std::move(*lock));
 }
 
-Result<ContainerDir> ContainerDir::open(const std::filesystem::path& root, const std::string& id) {
-  const auto dir = root / id;
+Result<ContainerDir> ContainerDir::open(const std::string& root, const std::string& id) {
+  const auto dir = join_path(root, id);
   auto lock = lock_dir(dir);
   if (!lock) {
     if (lock.error().code == ENOENT) return fail("container \"" + id + "\" does not exist", ENOENT);
     return std::unexpected(lock.error());
   }
   // A concurrent delete may have removed it while we waited for the lock.
-  if (::access((dir / "state.json").c_str(), F_OK) != 0 &&
-      ::access((dir / "exec.fifo").c_str(), F_OK) != 0 && errno == ENOENT) {
+  if (::access((dir + "/state.json").c_str(), F_OK) != 0 &&
+      ::access((dir + "/exec.fifo").c_str(), F_OK) != 0 && errno == ENOENT) {
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) return fail("container \"" + id + "\" does not exist", ENOENT);
   }
@@ -70,29 +70,26 @@ Result<ContainerDir> ContainerDir::open(const std::filesystem::path& root, const
 }
 
 Result<void> ContainerDir::write(const StoredState& state) const {
-  return replace_text_file((path_ / "state.json").string(), spec::codec::write_value(state).dump() + "\n");
+  return replace_text_file(path_ + "/state.json", spec::codec::write_value(state).dump() + "\n");
 }
 
 Result<StoredState> ContainerDir::read() const {
-  const auto file = path_ / "state.json";
-  auto text = read_text_file(file.string());
+  const auto file = path_ + "/state.json";
+  auto text = read_text_file(file);
   if (!text) return std::unexpected(text.error());
-  return spec::read_document<StoredState>(*text, file.string());
+  return spec::read_document<StoredState>(*text, file);
 }
 
 Result<void> ContainerDir::remove() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-  if (ec) return fail("remove " + path_.string() + ": " + ec.message(), ec.value());
+  if (auto ok = remove_tree(path_); !ok) return ok;
   lock_.reset();
   return {};
 }
 
-std::vector<std::string> list_container_ids(const std::filesystem::path& root) {
+std::vector<std::string> list_container_ids(const std::string& root) {
   std::vector<std::string> ids;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
-    if (entry.is_directory(ec)) ids.push_back(entry.path().filename().string());
+  for (auto& name : list_directory(root).value_or(std::vector<std::string>{})) {
+    if (is_directory(join_path(root, name))) ids.push_back(std::move(name));
   }
   std::sort(ids.begin(), ids.end());
   return ids;

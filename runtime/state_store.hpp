@@ -6,7 +6,6 @@
 
 #include <sys/types.h>
 
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,25 +32,24 @@ struct StoredState {
 class ContainerDir {
  public:
   // Creates <root>/<id> exclusively and locks it. EEXIST -> "container "id" already exists".
-  static Result<ContainerDir> create(const std::filesystem::path& root, const std::string& id);
+  static Result<ContainerDir> create(const std::string& root, const std::string& id);
   // Opens and locks an existing container. ENOENT -> "container "id" does not exist".
-  static Result<ContainerDir> open(const std::filesystem::path& root, const std::string& id);
+  static Result<ContainerDir> open(const std::string& root, const std::string& id);
 
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path fifo_path() const { return path_ / "exec.fifo"; }
+  const std::string& path() const { return path_; }
+  std::string fifo_path() const { return path_ + "/exec.fifo"; }
   Result<void> write(const StoredState& state) const;
   Result<StoredState> read() const;
   // Removes the directory and everything in it; the lock goes with it.
   Result<void> remove();
 
  private:
-  ContainerDir(std::filesystem::path path, linux::UniqueFd lock)
-      : path_(std::move(path)), lock_(std::move(lock)) {}
-  std::filesystem::path path_;
+  ContainerDir(std::string path, linux::UniqueFd lock) : path_(std::move(path)), lock_(std::move(lock)) {}
+  std::string path_;
   linux::UniqueFd lock_;
 };
 
-std::vector<std::string> list_container_ids(const std::filesystem::path& root);
+std::vector<std::string> list_container_ids(const std::string& root);
 
 // starttime (field 22) of /proc/<pid>/stat, or nullopt if the process does not exist.
 std::optional<uint64_t> process_start_time(pid_t pid);

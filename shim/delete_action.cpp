@@ -8,7 +8,6 @@
 #include <cstring>
 
 #include <chrono>
-#include <filesystem>
 
 #include "containerd/task/v2/shim.pb-c.h"
 #include "oci-spec/file_io.hpp"
@@ -42,7 +41,7 @@ void remove_dead_socket(const std::string& bundle) {
 }  // namespace
 
 int run_delete(const ShimFlags& flags) {
-  const std::string bundle = flags.bundle.empty() ? std::filesystem::current_path().string() : flags.bundle;
+  const std::string bundle = flags.bundle.empty() ? current_directory().value_or(".") : flags.bundle;
   // The state root `start` chose (its config.yaml may have come from runtime options).
   std::string root = shim_state_root("", flags.ns);
   if (auto text = read_text_file(bundle + "/hippo-state-root"); text && !text->empty()) {

@@ -1,6 +1,6 @@
 #include "shim/publisher.hpp"
 
-#include <spdlog/spdlog.h>
+#include "runtime/logging.hpp"
 
 #include "containerd/events/forward.pb-c.h"
 #include "shim/proto_util.hpp"
@@ -54,7 +54,7 @@ void Publisher::send_next() {
                    // Delivered. A refusal by containerd (a malformed event) will not get better
                    // by retrying: say so and go on.
                    if (!result->status.ok()) {
-                     spdlog::error("containerd refused event {}: {}", front.topic, result->status.message);
+                     log::error("containerd refused event " + front.topic + ": " + result->status.message);
                    }
                    queue_.pop_front();
                    send_next();
@@ -62,7 +62,7 @@ void Publisher::send_next() {
                  }
                  ++front.attempts;
                  const std::string why = result.error().message;
-                 spdlog::warn("publish {}: {} (attempt {}, retrying)", front.topic, why, front.attempts);
+                 log::warn("publish " + front.topic + ": " + why + " (attempt " + std::to_string(front.attempts) + ", retrying)");
                  client_.reset();
                  const auto delay = std::chrono::milliseconds(std::min(front.attempts, 5) * 1000);
                  loop_.after(delay, [this] {

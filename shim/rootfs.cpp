@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <thread>
 
 #include "oci-spec/file_io.hpp"
@@ -46,7 +45,7 @@ Result<void> mount_rootfs(const std::string& rootfs, const std::vector<RootfsMou
   for (const auto& m : mounts) {
     auto opts = linux::parse_mount_options(m.options);
     std::string target = rootfs;
-    if (!m.target.empty()) target = (std::filesystem::path(rootfs) / m.target.substr(m.target.find_first_not_of('/'))).string();
+    if (!m.target.empty()) target = join_path(rootfs, m.target.substr(std::min(m.target.find_first_not_of('/'), m.target.size())));
     const unsigned long flags = opts.flags & ~static_cast<unsigned long>(MS_REC | MS_BIND);
     const bool bind = opts.bind();
     int rc = ::mount(m.source.c_str(), target.c_str(), bind ? nullptr : m.type.c_str(),

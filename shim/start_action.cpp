@@ -10,7 +10,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
 #include "containerd/bootstrap/bootstrap.pb-c.h"
 #include "containerd/runc/options.pb-c.h"
@@ -125,9 +124,7 @@ Result<void> write_address(const std::string& address) {
 
 int run_start(const ShimFlags& flags) {
   const StartInput input = parse_stdin(read_all_stdin(), flags);
-  auto config = runtime::load_config(input.config_path.empty()
-                                         ? std::nullopt
-                                         : std::optional<std::filesystem::path>(input.config_path));
+  auto config = runtime::load_config(input.config_path);
   if (!config) {
     write_all(STDERR_FILENO, config.error().message + "\n");
     return 1;
@@ -136,8 +133,7 @@ int run_start(const ShimFlags& flags) {
   const std::string hash = sha256_hex(flags.address + "/" + flags.ns + "/" + group);
   const std::string path = input.socket_dir + "/" + hash;
   const std::string address = "unix://" + path;
-  std::error_code ec;
-  std::filesystem::create_directories(input.socket_dir, ec);
+  (void)make_directories(input.socket_dir);  // listen_on names the failure
   ::chmod(input.socket_dir.c_str(), 0700);
 
   bool reused = false;

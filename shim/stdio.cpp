@@ -5,9 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <vector>
 
+#include "oci-spec/file_io.hpp"
 #include "runtime/linux/syscalls.hpp"
 
 namespace hippo::shim {
@@ -115,8 +115,7 @@ Result<Stdio> open_stdio(const StdioUris& uris) {
   } else if (out.starts_with("file://")) {
     // Both output streams appended to one file.
     const std::string path = out.substr(7);
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    if (const auto dir = parent_path(path); !dir.empty()) (void)make_directories(dir);  // open names the failure
     auto file = open_fd(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (!file) return std::unexpected(file.error());
     io.process_stderr = UniqueFd(::fcntl(file->get(), F_DUPFD_CLOEXEC, 3));

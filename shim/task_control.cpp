@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include <spdlog/spdlog.h>
 
 #include "containerd/events/task.pb-c.h"
 #include "containerd/runc/options.pb-c.h"

@@ -14,13 +14,12 @@
 #include <algorithm>
 #include <cstring>
 
-#include <spdlog/spdlog.h>
-
 #include "containerd/events/task.pb-c.h"
 #include "containerd/runc/options.pb-c.h"
 #include "containerd/task/v2/shim.pb-c.h"
 #include "oci-spec/schema.hpp"
 #include "runtime/linux/syscalls.hpp"
+#include "runtime/logging.hpp"
 #include "runtime/runc/runc_backend.hpp"
 #include "shim/proto_util.hpp"
 #include "oci-spec/file_io.hpp"
@@ -150,10 +149,10 @@ void TaskService::remove(std::string_view payload, Reply reply) {
       p->pidfd.reset();
     }
     if (auto ok = c->backend->remove(c->id, true); !ok) {
-      spdlog::warn("delete {}: {}", c->id, ok.error().message);
+      log::warn("delete " + c->id + ": " + ok.error().message);
     }
     if (c->rootfs_mounted) {
-      if (auto ok = unmount_all(c->bundle + "/rootfs"); !ok) spdlog::warn("delete {}: {}", c->id, ok.error().message);
+      if (auto ok = unmount_all(c->bundle + "/rootfs"); !ok) log::warn("delete " + c->id + ": " + ok.error().message);
     }
     if (c->oom) loop_.unwatch(c->oom->fd());
     Timestamp at(at_time);

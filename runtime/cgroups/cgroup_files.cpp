@@ -7,16 +7,15 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <filesystem>
 #include <limits>
 #include <thread>
 
+#include "oci-spec/file_io.hpp"
 #include "runtime/linux/unique_fd.hpp"
 
 namespace hippo::cgroups {
 namespace {
 
-namespace fs = std::filesystem;
 using linux::UniqueFd;
 
 bool dir_exists(const std::string& path) {
@@ -32,28 +31,26 @@ std::string parent_of(const std::string& path) {
 // Subdirectories of a cgroup: the cgroups nested in it (its files are never directories).
 Result<std::vector<std::string>> child_dirs(const std::string& path) {
   std::vector<std::string> out;
-  std::error_code ec;
-  fs::directory_iterator it(path, ec);
-  if (ec) {
-    if (ec.value() == ENOENT) return out;
-    return fail("read directory " + path + ": " + ec.message(), ec.value());
+  auto names = list_directory(path);
+  if (!names) {
+    if (names.error().code == ENOENT) return out;
+    return fail("read directory " + path + ": " + std::strerror(names.error().code), names.error().code);
   }
-  for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) return fail("read directory " + path + ": " + ec.message(), ec.value());
-    if (it->is_directory(ec) && !it->is_symlink(ec)) out.push_back(it->path().string());
+  for (const auto& name : *names) {
+    const std::string child = join(path, name);
+    struct stat st {};
+    if (::lstat(child.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) out.push_back(child);
   }
   return out;
 }
 
 // A stand-in cgroup holds plain files that rmdir would refuse: delete them first.
 void remove_stand_in_files(const std::string& path) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (fs::directory_iterator it(path, ec); !ec && it != fs::directory_iterator();
-       it.increment(ec)) {
-    if (it->is_regular_file(ec)) files.push_back(it->path());
+  for (const auto& name : list_directory(path).value_or(std::vector<std::string>{})) {
+    const std::string file = join(path, name);
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::unlink(file.c_str());
   }
-  for (const auto& f : files) fs::remove(f, ec);
 }
 
 }  // namespace

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
+#include <optional>
 
 #include "oci-spec/file_io.hpp"
 #include "runtime/cgroups/devices.hpp"
@@ -185,6 +189,22 @@ Result<T> parse_integer(std::string_view text, const std::string& at) {
   return v;
 }
 
+// A decimal floating-point number, all of `text` (from_chars' general format). strtod, not
+// std::from_chars: libstdc++'s floating from_chars links ~20 kB and libm into every binary.
+std::optional<double> parse_double(const std::string& text) {
+  if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text.front())) || text.front() == '-' ||
+                        text.front() == '.' || text.front() == 'i' || text.front() == 'n' ||
+                        text.front() == 'I' || text.front() == 'N')) {
+    return std::nullopt;
+  }
+  if (text.find_first_of("xX") != std::string::npos) return std::nullopt;  // hexadecimal
+  char* end = nullptr;
+  errno = 0;
+  const double d = std::strtod(text.c_str(), &end);
+  if (errno == ERANGE || end != text.c_str() + text.size()) return std::nullopt;
+  return d;
+}
+
 // A GVariant text value, for the types unit properties use.
 Result<PropertyValue> parse_variant(std::string_view raw, const std::string& at) {
   const std::string text = trim_spaces(raw);
@@ -234,12 +254,9 @@ Result<PropertyValue> parse_variant(std::string_view raw, const std::string& at)
       return PropertyValue(*v);
     }
     default: {
-      double d = 0;
-      auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), d);
-      if (ec != std::errc() || end != n.data() + n.size()) {
-        return fail(at + ": not a number: " + quoted(text), EINVAL);
-      }
-      return PropertyValue(d);
+      auto d = parse_double(n);
+      if (!d) return fail(at + ": not a number: " + quoted(text), EINVAL);
+      return PropertyValue(*d);
     }
   }
 }
@@ -255,7 +272,8 @@ Result<uint64_t> seconds_to_usec(const PropertyValue& v, const std::string& at) 
   if (seconds < 0 || !std::isfinite(seconds) || seconds > 1.8e13) {
     return fail(at + ": expected a non-negative number of seconds", EINVAL);
   }
-  return static_cast<uint64_t>(std::llround(seconds * 1e6));
+  // Rounded half up by hand: std::llround is libm's, and nothing else links libm.
+  return static_cast<uint64_t>(seconds * 1e6 + 0.5);
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ Result<void> check_arg_count(const Command& c, const ParsedFlags& flags) {
 // there for engines (go-runc and Docker read it). Without --log the logger is stderr itself, so
 // the line is written once, as runc does.
 int report(const Error& e, bool log_to_file = false) {
-  if (log_to_file) spdlog::error(e.message);
+  if (log_to_file) log::error(e.message);
   std::cerr << "hippo: " << e.message << "\n";
   return 1;
 }
@@ -95,7 +95,7 @@ int run(const std::vector<std::string>& argv) {
   if (!format) return report(format.error());
   // Logging first, so that a bad config.yaml is reported in --log too.
   if (auto ok = runtime::init_logging(ctx.global.log, *format,
-                                      ctx.global.debug ? spdlog::level::debug : spdlog::level::info);
+                                      ctx.global.debug ? log::Level::debug : log::Level::info);
       !ok) {
     return report(ok.error());
   }
@@ -106,7 +106,7 @@ int run(const std::vector<std::string>& argv) {
   if (!ctx.global.debug) {
     auto level = runtime::parse_log_level(ctx.config.log_level);
     if (!level) return report(level.error(), to_file);
-    spdlog::set_level(*level);
+    log::set_level(*level);
   }
   ctx.global.root = global->value_or("root", ctx.config.state_root);
 

@@ -60,7 +60,7 @@ Result<int> run_validate(const Context&, const ParsedFlags& flags) {
   if (flags.enabled("print")) {
     std::cout << spec::serialize(bundle->spec);
   } else {
-    std::cout << (bundle->dir / "config.json").string() << ": valid\n";
+    std::cout << bundle->dir + "/config.json" << ": valid\n";
   }
   return 0;
 }

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include <charconv>
-#include <filesystem>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "oci-spec/config.hpp"
@@ -28,24 +28,24 @@ std::string signal_arg(int sig) { return std::to_string(sig); }
 // A listening unix socket for --console-socket when we receive the pty ourselves: runc
 // connects and sends the master during create/exec; we accept after it returned.
 struct ConsoleListener {
-  std::filesystem::path path;
+  std::string path;
   UniqueFd fd;
   ~ConsoleListener() {
-    if (!path.empty()) std::filesystem::remove(path);
+    if (!path.empty()) ::unlink(path.c_str());
   }
 };
 
-Result<std::unique_ptr<ConsoleListener>> listen_console(const std::filesystem::path& dir) {
+Result<std::unique_ptr<ConsoleListener>> listen_console(const std::string& dir) {
   auto l = std::make_unique<ConsoleListener>();
   static int counter = 0;
-  l->path = dir / ("console-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".sock");
+  l->path = dir + "/console-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".sock";
   l->fd = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (l->path.native().size() >= sizeof addr.sun_path) return fail("console socket path too long");
-  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", l->path.c_str());
+  if (l->path.size() >= sizeof addr.sun_path) return fail("console socket path too long");
+  std::memcpy(addr.sun_path, l->path.c_str(), l->path.size() + 1);
   if (::bind(l->fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(l->fd.get(), 1) != 0) {
-    return fail_errno("console socket " + l->path.string());
+    return fail_errno("console socket " + l->path);
   }
   return l;
 }
@@ -59,8 +59,7 @@ Result<UniqueFd> accept_pty(ConsoleListener& l) {
 class RuncBackend final : public Backend {
  public:
   explicit RuncBackend(RuncOptions o) : o_(std::move(o)) {
-    std::error_code ec;
-    std::filesystem::create_directories(o_.root, ec);
+    (void)make_directories(o_.root);  // runc names the failure
   }
 
   Result<void> create(const CreateOptions& options) override {
@@ -71,7 +70,7 @@ class RuncBackend final : public Backend {
 
   Result<ProcessHandle> create_process(const CreateOptions& o) override {
     const auto pid_file = o_.root + "/" + o.id + ".pid";
-    std::vector<std::string> args{"create", "--bundle", std::filesystem::absolute(o.bundle).string(), "--pid-file", pid_file};
+    std::vector<std::string> args{"create", "--bundle", absolute_path(o.bundle).value_or(o.bundle), "--pid-file", pid_file};
     if (o.no_pivot) args.push_back("--no-pivot");
     if (o.no_new_keyring) args.push_back("--no-new-keyring");
     if (o.preserve_fds) args.insert(args.end(), {"--preserve-fds", std::to_string(o.preserve_fds)});
@@ -79,12 +78,12 @@ class RuncBackend final : public Backend {
     if (!o.console_socket.empty()) {
       args.insert(args.end(), {"--console-socket", o.console_socket});
     } else if (o.receive_pty) {
-      auto spec = spec::load(std::filesystem::path(o.bundle) / "config.json");
+      auto spec = spec::load(o.bundle + "/config.json");
       if (spec && spec->process && spec->process->terminal.value_or(false)) {
         auto l = listen_console(o_.root);
         if (!l) return std::unexpected(l.error());
         console = std::move(*l);
-        args.insert(args.end(), {"--console-socket", console->path.string()});
+        args.insert(args.end(), {"--console-socket", console->path});
       }
     }
     args.push_back(o.id);
@@ -95,7 +94,7 @@ class RuncBackend final : public Backend {
   Result<void> start(const std::string& id) override { return simple({"start", id}); }
 
   Result<int> run(const CreateOptions& o, const RunOptions& r) override {
-    std::vector<std::string> args{"run", "--bundle", std::filesystem::absolute(o.bundle).string()};
+    std::vector<std::string> args{"run", "--bundle", absolute_path(o.bundle).value_or(o.bundle)};
     if (r.detach) args.push_back("--detach");
     if (r.keep) args.push_back("--keep");
     if (!o.pid_file.empty()) args.insert(args.end(), {"--pid-file", o.pid_file});
@@ -114,7 +113,7 @@ class RuncBackend final : public Backend {
   }
 
   Result<ProcessHandle> spawn_exec(const ExecOptions& o) override {
-    std::filesystem::path bundle;
+    std::string bundle;
     if (!o.process) {
       auto st = state(o.id);
       if (!st) return std::unexpected(st.error());
@@ -135,14 +134,14 @@ class RuncBackend final : public Backend {
       auto l = listen_console(o_.root);
       if (!l) return std::unexpected(l.error());
       console = std::move(*l);
-      args.insert(args.end(), {"--console-socket", console->path.string()});
+      args.insert(args.end(), {"--console-socket", console->path});
     }
     args.push_back(o.id);
     auto r = invoke({args, "", o.io, false});
-    std::filesystem::remove(base + ".json");
+    ::unlink((base + ".json").c_str());
     if (!r) return std::unexpected(r.error());
     auto h = handle_from_pid_file(base + ".pid", console.get());
-    std::filesystem::remove(base + ".pid");
+    ::unlink((base + ".pid").c_str());
     return h;
   }
 
@@ -233,7 +232,7 @@ class RuncBackend final : public Backend {
     if (o_.systemd_cgroup) global.push_back("--systemd-cgroup");
     const auto log = o_.root + "/.log-" + std::to_string(::getpid()) + "-" + std::to_string(++log_counter_) + ".json";
     auto r = runc::run(o_.binary, global, log, command);
-    std::filesystem::remove(log);
+    ::unlink(log.c_str());
     return r;
   }
 

@@ -149,7 +149,7 @@ TEST_F(ConfigFile, ExplicitPathWinsOverEnvironment) {
   auto env_file = write("env.yaml", "log_level: warn\n");
   auto flag_file = write("flag.yaml", "log_level: error\n");
   ::setenv("HIPPO_CONFIG", env_file.c_str(), 1);
-  auto c = load_config(flag_file);
+  auto c = load_config(flag_file.string());
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->log_level, "error");
   EXPECT_EQ(c->source, flag_file);
@@ -164,7 +164,7 @@ TEST_F(ConfigFile, EnvironmentNamesTheFile) {
 }
 
 TEST_F(ConfigFile, MissingExplicitFileIsAnError) {
-  auto c = load_config(dir_ / "absent.yaml");
+  auto c = load_config((dir_ / "absent.yaml").string());
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().message, "config " + (dir_ / "absent.yaml").string() +
                                    ": No such file or directory");
@@ -172,7 +172,7 @@ TEST_F(ConfigFile, MissingExplicitFileIsAnError) {
 
 TEST_F(ConfigFile, ErrorsInAFileNameThatFile) {
   auto f = write("bad.yaml", "backend: docker\n");
-  auto c = load_config(f);
+  auto c = load_config(f.string());
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().message,
             f.string() + ": backend: must be one of \"native\", \"runc\", got \"docker\" (line 1)");

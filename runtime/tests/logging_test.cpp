@@ -9,7 +9,7 @@ namespace hippo::runtime {
 namespace {
 
 TEST(RuncLogFormat, JsonLineIsWhatGoRuncParses) {
-  const auto line = format_log_line(LogFormat::json, spdlog::level::err,
+  const auto line = format_log_line(LogFormat::json, log::Level::error,
                                     "config.json: \"x\" bad", "2026-01-01T00:00:00Z");
   EXPECT_EQ(line,
             R"({"level":"error","msg":"config.json: \"x\" bad","time":"2026-01-01T00:00:00Z"})");
@@ -17,7 +17,7 @@ TEST(RuncLogFormat, JsonLineIsWhatGoRuncParses) {
 }
 
 TEST(RuncLogFormat, TextLineIsLogrusStyle) {
-  EXPECT_EQ(format_log_line(LogFormat::text, spdlog::level::warn, "a b", "T"),
+  EXPECT_EQ(format_log_line(LogFormat::text, log::Level::warn, "a b", "T"),
             "time=\"T\" level=warning msg=\"a b\"");
 }
 

@@ -23,6 +23,8 @@ struct AsyncClient::Impl {
     std::string name;  // "ttrpc call <service>/<method>", for error messages
   };
 
+  static constexpr size_t kReadChunk = 64 * 1024;
+
   Impl(EventLoop& l, std::string a) : loop(l), address(std::move(a)) {}
   ~Impl() {
     for (auto& [stream, p] : pending) {
@@ -42,6 +44,8 @@ struct AsyncClient::Impl {
   std::map<uint32_t, Pending> pending;
   // Deferred deliveries check this, so none runs after the client is destroyed.
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  // On the heap, not the stack (see Server::Impl::read_buffer).
+  std::unique_ptr<char[]> read_buffer{new char[kReadChunk]};
 
   void deliver(Done done, Result<CallResult> result) {
     loop.defer([weak = std::weak_ptr<bool>(alive), done = std::move(done),
@@ -121,8 +125,8 @@ void AsyncClient::Impl::on_io(uint32_t events) {
 
 // false: the connection was dropped.
 bool AsyncClient::Impl::read_ready() {
-  char buf[64 * 1024];
-  const ssize_t n = ::recv(fd.get(), buf, sizeof(buf), MSG_DONTWAIT);
+  char* buf = read_buffer.get();
+  const ssize_t n = ::recv(fd.get(), buf, kReadChunk, MSG_DONTWAIT);
   if (n == 0) {
     drop(Error{ECONNRESET, "ttrpc: closed"});
     return false;

@@ -122,15 +122,22 @@ int EventLoop::wait_timeout_ms() const {
 Result<void> EventLoop::run() {
   running_ = true;
   epoll_event events[kMaxEvents];
+  bool busy = true;  // setup ran before the first wait
   while (running_) {
     run_deferred();
     if (!running_) break;
+    if (busy && idle_ && deferred_.empty()) {
+      busy = false;
+      idle_();
+      continue;  // it may have deferred or stopped
+    }
     const int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, wait_timeout_ms());
     if (n < 0) {
       if (errno == EINTR) continue;
       running_ = false;
       return fail_errno("epoll_wait");
     }
+    busy = true;
     for (int i = 0; i < n && running_; ++i) dispatch(events[i]);
     if (running_) run_due_timers();
   }

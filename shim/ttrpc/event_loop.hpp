@@ -36,6 +36,11 @@ class EventLoop {
   // Runs `callback` on the next loop iteration (after the current callbacks).
   void defer(Callback callback);
 
+  // Runs `callback` when the loop is about to wait after it ran anything (events, timers,
+  // deferred calls): once per busy spell, never while it sleeps. The shim daemon gives memory
+  // back there.
+  void on_idle(Callback callback) { idle_ = std::move(callback); }
+
   // Runs until stop(); returns the first epoll error, if any.
   Result<void> run();
   void stop() { running_ = false; }
@@ -61,6 +66,7 @@ class EventLoop {
   uint32_t next_generation_ = 1;
   std::multimap<std::chrono::steady_clock::time_point, std::pair<TimerId, Callback>> timers_;
   std::vector<Callback> deferred_;
+  Callback idle_;
   TimerId next_timer_ = 1;
   bool running_ = false;
 };

@@ -72,6 +72,9 @@ struct Server::Impl {
   std::function<void(uint64_t)> on_disconnect;
   std::map<uint64_t, std::shared_ptr<Connection>> connections;
   uint64_t next_connection_id = 1;
+  // On the heap, not the stack: a 64 kB stack array puts every handler 64 kB deeper, and those
+  // stack pages stay resident in every shim daemon; recv touches only the pages it fills.
+  std::unique_ptr<char[]> read_buffer{new char[kReadChunk]};
 
   void accept_ready();
   void add_connection(linux::UniqueFd fd);
@@ -139,8 +142,8 @@ void Server::Impl::on_io(const std::shared_ptr<Connection>& conn, uint32_t event
 
 // false when the connection was closed (EOF, error, or a handler shut the server down).
 bool Server::Impl::read_ready(const std::shared_ptr<Connection>& conn) {
-  char buf[kReadChunk];
-  const ssize_t n = ::recv(conn->fd.get(), buf, sizeof(buf), MSG_DONTWAIT);
+  char* buf = read_buffer.get();
+  const ssize_t n = ::recv(conn->fd.get(), buf, kReadChunk, MSG_DONTWAIT);
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
     close(conn, true);
     return false;

@@ -231,6 +231,16 @@ TEST(SystemdAnnotations, BadNamesAndValuesAreErrorsNamingTheAnnotation) {
   }
 }
 
+TEST(SystemdAnnotations, DoublesAreDecimalNumbersOnly) {
+  auto p = annotation_properties(spec::StringMap{{"org.systemd.property.TimeoutStopSec", "double 2.5e-1"}});
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(value_of<uint64_t>(*p, "TimeoutStopUSec"), 250000u);
+  for (auto value : {"double 0x1p3", "1.5s", "double +1.5", "double 1e999", "double .", "double -"}) {
+    auto bad = annotation_properties(spec::StringMap{{"org.systemd.property.TimeoutStopSec", value}});
+    EXPECT_FALSE(bad) << value;
+  }
+}
+
 TEST(SystemdCpuMask, ListsAndRanges) {
   EXPECT_EQ(cpu_mask("0", "x").value(), (std::vector<uint8_t>{0x01}));
   EXPECT_EQ(cpu_mask("1-3,9", "x").value(), (std::vector<uint8_t>{0x0e, 0x02}));

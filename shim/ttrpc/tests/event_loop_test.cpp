@@ -46,6 +46,29 @@ TEST(EventLoop, DeferredCallbacksRunBeforeTimersWhichRunByDeadline) {
   EXPECT_EQ(order, (std::vector<std::string>{"deferred", "0ms", "1ms", "300ms"}));
 }
 
+TEST(EventLoop, IdleRunsOnceAfterEachBusySpellAndNotWhileAsleep) {
+  auto loop = make_loop();
+  int idle = 0;
+  std::vector<int> seen;  // the idle count each callback saw
+  loop->on_idle([&] { ++idle; });
+  loop->defer([&] { seen.push_back(idle); });
+  loop->after(milliseconds(50), [&] { seen.push_back(idle); });
+  Pipe p;
+  ASSERT_TRUE(loop->watch(p.read.get(), EPOLLIN, [&](uint32_t) {
+    char c;
+    while (::read(p.read.get(), &c, 1) == 1) {
+    }
+    seen.push_back(idle);
+    loop->stop();
+  }));
+  loop->after(milliseconds(150), [&] { p.signal(); });
+  ASSERT_TRUE(loop->run());
+  // The deferred call, idle (1); the 50 ms timer, idle (2); 100 ms asleep without a call; the
+  // 150 ms timer, idle (3); the pipe, which stops the loop.
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 3}));
+  EXPECT_EQ(idle, 3);
+}
+
 TEST(EventLoop, CancelledTimerNeverRuns) {
   auto loop = make_loop();
   bool fired = false;
