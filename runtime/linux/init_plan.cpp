@@ -6,7 +6,8 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
-#include <filesystem>
+#include <climits>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -315,13 +316,14 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p) {
 }
 
 // The mount point holding the rootfs in the namespace the container's is copied from (ours).
+// realpath: mountinfo names mount points without symlinks; a rootfs that does not exist yet is
+// only normalized.
 Result<std::string> rootfs_holder(const std::string& rootfs) {
-  std::error_code ec;
-  const auto real = std::filesystem::weakly_canonical(rootfs, ec);
-  if (ec) return fail("resolve rootfs " + rootfs + ": " + ec.message());
+  char real[PATH_MAX];
+  const std::string path = ::realpath(rootfs.c_str(), real) ? std::string(real) : normalize_path(rootfs);
   auto info = read_text_file("/proc/self/mountinfo");
   if (!info) return std::unexpected(info.error());
-  return mount_point_holding(real.string(), *info);
+  return mount_point_holding(path, *info);
 }
 
 }  // namespace
