@@ -25,7 +25,7 @@ work=$(mktemp -d "$outdir/.make-cri-images.XXXXXX")
 trap 'rm -rf --one-file-system -- "$work"' EXIT
 
 mkdir -m 0755 "$work/pause"
-install -m 0755 -s "$pause" "$work/pause/pause"
+install -m 0755 "$pause" "$work/pause/pause"
 oci_image_archive "$outdir/pause.tar" registry.k8s.io/pause:3.6 "$work/pause" \
 	'{"User":"65535:65535","Entrypoint":["/pause"]}' hack/make-cri-images.sh >/dev/null
 
