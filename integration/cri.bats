@@ -2,12 +2,14 @@
 # Kubernetes' path to hippo: containerd's CRI plugin, runtime handler `hippo`
 # (io.containerd.hippo.v2), one shim per pod, driven by our CRI client (hippo-cri) in a private
 # environment (hack/cri-env.sh): its own network namespace with a CNI bridge, a loopback
-# registry holding our pause and busybox images, cgroupfs driver.
+# registry holding our pause and busybox images, cgroupfs driver. integration/cri-runc.bats is a
+# link to this file: there hippo's shim runs the same tests through its runc backend.
 
 load cri_helpers
 
 setup_file() {
-  cri_setup_file c
+  local file=${BATS_TEST_FILENAME##*/}
+  cri_setup_file "${file%.bats}"
 }
 
 teardown_file() {
@@ -50,6 +52,12 @@ teardown() {
   spec=$(jq -r '.info.info' <<<"$status")
   [ "$(jq -r '.runtimeSpec.process.args[0]' <<<"$spec")" = /pause ]
   [ "$(jq -r '.runtimeType' <<<"$spec")" = io.containerd.hippo.v2 ]
+  # the backend this file asked for holds the pod's container
+  if [[ $BATS_TEST_FILENAME == */cri-runc.bats ]]; then
+    runc --root "$CRI_DIR/hippo-runc/k8s.io" list -q | grep -qx "$pod"
+  else
+    [ -d "$CRI_DIR/hippo-state/containerd/k8s.io/$pod" ]
+  fi
   cri StopPodSandbox "{\"pod_sandbox_id\":\"$pod\"}" >/dev/null
   [ "$(pod_status "$pod" | jq -r .status.state)" = SANDBOX_NOTREADY ]
   remove_pod "$pod" "$N"

@@ -14,7 +14,10 @@ cri_setup_file() {
   mkdir -p "$CRI_DIR/logs"
   HIPPO_PAUSE=$HIPPO_BUILD/tests/hippo-pause \
     "$REPO_ROOT/hack/make-cri-images.sh" "$BATS_FILE_TMPDIR/cri-images" >/dev/null
-  HIPPO_BUILD=$HIPPO_BUILD HIPPO_CRI_IMAGES=$BATS_FILE_TMPDIR/cri-images \
+  # cri-runc.bats is a link to cri.bats: by its name, hippo's shim drives an external runc
+  local backend=native
+  [[ $BATS_TEST_FILENAME != */cri-runc.bats ]] || backend=runc
+  HIPPO_BUILD=$HIPPO_BUILD HIPPO_CRI_IMAGES=$BATS_FILE_TMPDIR/cri-images HIPPO_CRI_BACKEND=$backend \
     "$REPO_ROOT/hack/cri-env.sh" start "$CRI_DIR" >/dev/null
   eval "$("$REPO_ROOT/hack/cri-env.sh" env "$CRI_DIR")"
   export CRI_ENDPOINT CONTAINERD_ADDRESS HIPPO_CRI_NETNS HIPPO_CRI_CGROUP_PARENT
