@@ -67,6 +67,7 @@ for n in "${counts[@]}"; do
     $c run -d $runc_rt $fifo "$image" "m-runc-$started" sleep 100000 >/dev/null
     started=$((started + 1))
   done
+  sleep 1  # steady state: a hippo shim gives memory back 0.5 s after its last request
   h=$(memory containerd-shim-hippo-v2)
   r=$(memory containerd-shim-runc-v2)
   echo "memory with $n containers each: hippo: $h | runc-v2: $r"

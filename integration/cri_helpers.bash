@@ -113,16 +113,6 @@ pod_status() {
   cri PodSandboxStatus "{\"pod_sandbox_id\":\"$1\",\"verbose\":true}"
 }
 
-# The live hippo shim daemons of this environment (their pids), one per pod.
-hippo_shims() {
-  local d cmdline
-  for d in /proc/[0-9]*; do
-    cmdline=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline") || continue
-    [[ $cmdline == *containerd-shim-hippo-v2*" -address $CRI_DIR/ctrd/containerd.sock "* ]] || continue
-    grep -q '^State:.*Z' "$d/status" 2>/dev/null || echo "${d#/proc/}"
-  done
-}
-
 # The shim daemons serving pod ID (containerd starts them with -id <sandbox id>).
 shims_of_pod() {
   local d cmdline

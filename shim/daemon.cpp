@@ -10,8 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <utility>
 
 #include "oci-spec/file_io.hpp"
 #include "runtime/backend.hpp"
@@ -59,6 +61,8 @@ uintptr_t stack_low_end() {
   const uintptr_t end = (frame & ~(page - 1)) - 2 * page;  // margin for madvise's own frames
   if (end > stack_low) ::madvise(reinterpret_cast<void*>(stack_low), end - stack_low, MADV_DONTNEED);
 }
+
+constexpr std::chrono::milliseconds kReleaseIdleAfter{500};
 
 }  // namespace
 
@@ -129,7 +133,20 @@ int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
       }
     }
   });
-  (*loop)->on_idle([stack_low = stack_low_end()] { release_idle_memory(stack_low); });
+  // Memory goes back once the daemon has been quiet for a moment, not after every request:
+  // between the RPCs of one container start it would only be faulted in again.
+  const uintptr_t stack_low = stack_low_end();
+  ttrpc::EventLoop::TimerId release_timer = 0;
+  bool just_released = false;  // the release timer's own spell is no activity to re-arm for
+  (*loop)->on_idle([&] {
+    if (std::exchange(just_released, false)) return;
+    if (release_timer != 0) (*loop)->cancel(release_timer);
+    release_timer = (*loop)->after(kReleaseIdleAfter, [&] {
+      release_timer = 0;
+      just_released = true;
+      release_idle_memory(stack_low);
+    });
+  });
   log::debug("shim daemon " + std::to_string(::getpid()) + " serving " + config.socket_path);
   auto ran = (*loop)->run();
   server.shutdown();

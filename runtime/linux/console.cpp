@@ -1,5 +1,7 @@
 #include "runtime/linux/console.hpp"
 
+#include "runtime/linux/syscalls.hpp"
+
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -24,22 +26,13 @@ Result<UniqueFd> connect_console_socket(const std::string& path) {
 
 Result<UniqueFd> receive_fd(int socket) {
   char name[256];
-  iovec iov{name, sizeof name};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  int fd = -1;
   ssize_t n;
   do {
-    n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+    n = sys::receive_fd(socket, name, sizeof name, fd);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return fail_errno("receive pty master");
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) return fail("receive pty master: no fd in the message");
-  int fd = -1;
-  std::memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+  if (fd < 0) return fail("receive pty master: no fd in the message");
   return UniqueFd(fd);
 }
 

@@ -579,21 +579,9 @@ int load_seccomp(const SeccompProgram& p) {
 bool send_ready(int sock, int listener) {
   SyncMessage msg{};
   msg.type = SyncType::kReady;
-  iovec iov{&msg, sizeof msg};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  if (listener >= 0) {
-    m.msg_control = control;
-    m.msg_controllen = sizeof control;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&m);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &listener, sizeof(int));
-  }
-  return ::sendmsg(sock, &m, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof msg);
+  const ssize_t sent = listener >= 0 ? sys::send_fd(sock, listener, &msg, sizeof msg)
+                                     : ::send(sock, &msg, sizeof msg, MSG_NOSIGNAL);
+  return sent == static_cast<ssize_t>(sizeof msg);
 }
 
 // setgroups, gid, uid; with capabilities to apply, the permitted set survives the uid change

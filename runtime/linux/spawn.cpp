@@ -117,24 +117,6 @@ long clone_with_pidfd(unsigned long flags, int* pidfd, int cgroup_fd, bool* into
   return pid;
 }
 
-// One sync message; an fd sent with it (SCM_RIGHTS) lands in `fd`.
-ssize_t receive_message(int sock, SyncMessage& msg, int& fd) {
-  iovec iov{&msg, sizeof msg};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr m{};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  m.msg_control = control;
-  m.msg_controllen = sizeof control;
-  const ssize_t n = ::recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
-  if (n < 0) return n;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-      std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  }
-  return n;
-}
-
 }  // namespace
 
 Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const OnHooks& on_hooks) {
@@ -215,7 +197,7 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
   for (;;) {
     msg = SyncMessage{};
     do {
-      n = receive_message(parent_end.get(), msg, received_fd);
+      n = sys::receive_fd(parent_end.get(), &msg, sizeof msg, received_fd);
     } while (n < 0 && errno == EINTR);
     if (n != static_cast<ssize_t>(sizeof msg) || msg.type != SyncType::kHooks) break;
     if (on_hooks) {

@@ -54,6 +54,27 @@ inline ssize_t send_fd(int sock, int fd, const void* data, size_t len) {
   return ::sendmsg(sock, &msg, MSG_NOSIGNAL);
 }
 
+// Receives up to `len` bytes into `data` with MSG_CMSG_CLOEXEC; an fd sent along (SCM_RIGHTS)
+// lands in `fd`, else `fd` is -1. The return is recvmsg's.
+inline ssize_t receive_fd(int sock, void* data, size_t len, int& fd) {
+  iovec iov{data, len};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  fd = -1;
+  const ssize_t n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  if (n < 0) return n;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    }
+  }
+  return n;
+}
+
 // A process about to execve a program: no signal blocked, every disposition the default
 // (blocked masks and SIG_IGN both survive execve).
 inline void reset_signals() {
