@@ -10,21 +10,12 @@ load cri_helpers
 
 setup_file() {
   sd_setup_file cri
-  export CRI_DIR=$SD_DIR/cri
-  mkdir -p "$CRI_DIR/logs"
-  HIPPO_PAUSE=$HIPPO_BUILD/tests/hippo-pause \
-    "$REPO_ROOT/hack/make-cri-images.sh" "$SD_DIR/cri-images" >/dev/null
-  sd env HIPPO_BUILD="$HIPPO_BUILD" HIPPO_CRI_DRIVER=systemd HIPPO_CRI_IMAGES="$SD_DIR/cri-images" \
-    "$REPO_ROOT/hack/cri-env.sh" start "$CRI_DIR" >/dev/null
-  eval "$(HIPPO_CRI_DRIVER=systemd "$REPO_ROOT/hack/cri-env.sh" env "$CRI_DIR")"
-  export CRI_ENDPOINT CONTAINERD_ADDRESS HIPPO_CRI_NETNS HIPPO_CRI_CGROUP_PARENT
-  cri PullImage '{"image":{"image":"docker.io/library/busybox:latest"}}' >/dev/null
+  export HIPPO_CRI_DRIVER=systemd
+  cri_env_up "$SD_DIR/cri" sd
 }
 
 teardown_file() {
-  sd env HIPPO_BUILD="$HIPPO_BUILD" HIPPO_CRI_DRIVER=systemd "$REPO_ROOT/hack/cri-env.sh" stop "$CRI_DIR" || true
-  mkdir -p "$HIPPO_BUILD/test-logs"
-  cp "$CRI_DIR/ctrd/containerd.log" "$HIPPO_BUILD/test-logs/cri-systemd-containerd.log" 2>/dev/null || true
+  cri_env_down cri-systemd sd
   sd_teardown_file
 }
 

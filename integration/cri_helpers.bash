@@ -7,28 +7,44 @@ load helpers
 
 CRI_CLIENT=$HIPPO_BUILD/tests/hippo-cri
 
-cri_setup_file() {
-  # Short: containerd's ttrpc socket path under it must fit in 107 bytes.
-  export CRI_DIR=/tmp/hippo-cri-$$-${1:?suite tag}
-  rm -rf "$CRI_DIR"
+# cri_env_up DIR [RUNNER...]: the environment in DIR (images in DIR/images), started through
+# RUNNER (e.g. `sd` for the systemd sandbox; HIPPO_CRI_DRIVER and HIPPO_CRI_BACKEND pass
+# through), its exports in this shell, busybox pulled.
+cri_env_up() {
+  export CRI_DIR=$1
+  shift
   mkdir -p "$CRI_DIR/logs"
   HIPPO_PAUSE=$HIPPO_BUILD/tests/hippo-pause \
-    "$REPO_ROOT/hack/make-cri-images.sh" "$BATS_FILE_TMPDIR/cri-images" >/dev/null
-  # cri-runc.bats is a link to cri.bats: by its name, hippo's shim drives an external runc
-  local backend=native
-  [[ $BATS_TEST_FILENAME != */cri-runc.bats ]] || backend=runc
-  HIPPO_BUILD=$HIPPO_BUILD HIPPO_CRI_IMAGES=$BATS_FILE_TMPDIR/cri-images HIPPO_CRI_BACKEND=$backend \
+    "$REPO_ROOT/hack/make-cri-images.sh" "$CRI_DIR/images" >/dev/null
+  "$@" env HIPPO_BUILD="$HIPPO_BUILD" HIPPO_CRI_IMAGES="$CRI_DIR/images" \
+    HIPPO_CRI_DRIVER="${HIPPO_CRI_DRIVER:-cgroupfs}" HIPPO_CRI_BACKEND="${HIPPO_CRI_BACKEND:-native}" \
     "$REPO_ROOT/hack/cri-env.sh" start "$CRI_DIR" >/dev/null
   eval "$("$REPO_ROOT/hack/cri-env.sh" env "$CRI_DIR")"
   export CRI_ENDPOINT CONTAINERD_ADDRESS HIPPO_CRI_NETNS HIPPO_CRI_CGROUP_PARENT
   cri PullImage '{"image":{"image":"docker.io/library/busybox:latest"}}' >/dev/null
 }
 
-cri_teardown_file() {
-  HIPPO_BUILD=$HIPPO_BUILD "$REPO_ROOT/hack/cri-env.sh" stop "$CRI_DIR" || true
-  # containerd's log (with the shims' logs in it) outlives the run, for whoever reads a failure
+# cri_env_down LOG_NAME [RUNNER...]: stops the environment; containerd's log (with the shims'
+# lines in it) outlives the run as build/test-logs/LOG_NAME-containerd.log.
+cri_env_down() {
+  local name=$1
+  shift
+  "$@" env HIPPO_BUILD="$HIPPO_BUILD" HIPPO_CRI_DRIVER="${HIPPO_CRI_DRIVER:-cgroupfs}" \
+    "$REPO_ROOT/hack/cri-env.sh" stop "$CRI_DIR" || true
   mkdir -p "$HIPPO_BUILD/test-logs"
-  cp "$CRI_DIR/ctrd/containerd.log" "$HIPPO_BUILD/test-logs/cri-${CRI_DIR##*-}-containerd.log" 2>/dev/null || true
+  cp "$CRI_DIR/ctrd/containerd.log" "$HIPPO_BUILD/test-logs/$name-containerd.log" 2>/dev/null || true
+}
+
+cri_setup_file() {
+  # cri-runc.bats is a link to cri.bats: by its name, hippo's shim drives an external runc
+  [[ $BATS_TEST_FILENAME != */cri-runc.bats ]] || export HIPPO_CRI_BACKEND=runc
+  # Short: containerd's ttrpc socket path under it must fit in 107 bytes.
+  rm -rf "/tmp/hippo-cri-$$-${1:?suite tag}"
+  cri_env_up "/tmp/hippo-cri-$$-$1"
+}
+
+cri_teardown_file() {
+  cri_env_down "${CRI_DIR#/tmp/hippo-cri-$$-}"
   rm -rf --one-file-system "$CRI_DIR"
 }
 

@@ -7,6 +7,7 @@
 
 #include "runtime/cgroups/fs_v2.hpp"
 #include "runtime/cgroups/resources.hpp"
+#include "runtime/linux/mountinfo.hpp"
 
 namespace hippo::cgroups {
 namespace {
@@ -24,21 +25,6 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     if (end == std::string_view::npos) return out;
     start = end + 1;
   }
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(std::string_view s) {
-  auto octal = [](char c) { return c >= '0' && c <= '7'; };
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && octal(s[i + 1]) && octal(s[i + 2]) && octal(s[i + 3])) {
-      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
 }
 
 std::string without_trailing_slash(std::string_view path) {
@@ -448,7 +434,7 @@ V1Layout parse_v1_layout(std::string_view mountinfo, std::string_view root_in) {
     // id parent dev root mountpoint options [optional…] - fstype source superoptions
     const auto dash = std::ranges::find(fields, std::string_view("-"));
     if (fields.size() < 7 || dash == fields.end() || fields.end() - dash < 4) continue;
-    const std::string mount = unescape(fields[4]);
+    const std::string mount = linux::unescape_mountinfo(fields[4]);
     if (!is_under(mount, layout.root)) continue;
     const auto fstype = *(dash + 1);
     if (fstype == "cgroup2") {

@@ -7,7 +7,9 @@ namespace {
 
 bool is_octal(char c) { return c >= '0' && c <= '7'; }
 
-std::string unescape(std::string_view s) {
+}  // namespace
+
+std::string unescape_mountinfo(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
@@ -21,8 +23,6 @@ std::string unescape(std::string_view s) {
   }
   return out;
 }
-
-}  // namespace
 
 std::vector<std::string> mount_points(std::string_view mountinfo) {
   std::vector<std::string> out;
@@ -38,7 +38,7 @@ std::vector<std::string> mount_points(std::string_view mountinfo) {
       rest.remove_prefix(space + 1);
     }
     if (rest.empty()) continue;
-    out.push_back(unescape(rest.substr(0, rest.find(' '))));
+    out.push_back(unescape_mountinfo(rest.substr(0, rest.find(' '))));
   }
   return out;
 }

@@ -8,6 +8,9 @@
 
 namespace hippo::linux {
 
+// A mountinfo field with its \ooo escapes (space, tab, newline, backslash) decoded.
+std::string unescape_mountinfo(std::string_view field);
+
 // The mount point field of every line, unescaped (mountinfo writes space, tab, newline and
 // backslash as \ooo), in the file's order: a mount stacked on another comes after it.
 std::vector<std::string> mount_points(std::string_view mountinfo);
