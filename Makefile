@@ -8,10 +8,12 @@ CMAKE_FLAGS ?=
 
 all: build
 
-$(BUILD)/CMakeCache.txt:
+# The generated Makefile, not CMakeCache.txt, marks a finished configure: a configure that
+# failed half-way leaves a cache behind, and the next `make` must redo it.
+$(BUILD)/Makefile:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 
-configure: $(BUILD)/CMakeCache.txt
+configure: $(BUILD)/Makefile
 
 build: configure
 	cmake --build $(BUILD) -j$(JOBS)

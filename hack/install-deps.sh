@@ -7,7 +7,7 @@ packages=(
   # build
   build-essential cmake pkg-config git
   libprotobuf-c-dev protobuf-c-compiler
-  libgrpc++-dev protobuf-compiler-grpc
+  libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc
   nlohmann-json3-dev
   libsystemd-dev libseccomp-dev libcap-dev
   # tests
