@@ -8,10 +8,129 @@ source "$REPO_ROOT/hack/lib-ctr.sh"
 
 setup_file() {
   build_busybox_rootfs
+  # The shim's tests start this private containerd on first use (shim_up).
+  export NS=hippo-attack-$$ CTRD_DIR=$BATS_FILE_TMPDIR/ctrd
+}
+
+teardown_file() {
+  if [ -S "$CTRD_DIR/containerd.sock" ]; then
+    CONTAINERD_ADDRESS=$CTRD_DIR/containerd.sock ctr_remove_all "$NS"
+    "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD_DIR" >/dev/null || true
+  fi
 }
 
 # --- 1. the host binary is never reachable (CVE-2019-5736) ----------------------------------
 
+# Copies of the binaries under attack: an attack that works corrupts a copy, never the build.
+victim_copies() {
+  VICTIM=$BATS_FILE_TMPDIR/victim
+  [ -x "$VICTIM/hippo" ] && return
+  mkdir -p "$VICTIM"
+  cp "$HIPPO_BIN" "$VICTIM/hippo"
+  cp "$HIPPO_SHIM" "$VICTIM/containerd-shim-hippo-v2"
+  sha256sum "$VICTIM/hippo" "$VICTIM/containerd-shim-hippo-v2" >"$BATS_FILE_TMPDIR/victim.sha256"
+}
+
+# attack_bundle DIR ARGS...: busybox plus what the host's binaries need to run inside (their
+# loader and libraries, as an attacker's image would carry them), the payload as /evil.so
+# (integration/tools/exe_attack.c) and /bin/evil, a script whose interpreter is /proc/self/exe.
+attack_bundle() {
+  local dir=$1 lib
+  shift
+  busybox_bundle "$dir" "$@"
+  for lib in $(ldd "$HIPPO_BIN" "$HIPPO_SHIM" | grep -oE '/[^ ]+' | sort -u); do
+    mkdir -p "$dir/rootfs$(dirname "$lib")"
+    cp -L "$lib" "$dir/rootfs$lib"
+  done
+  cp "$HIPPO_BUILD/tests/exe-attack.so" "$dir/rootfs/evil.so"
+  printf '#!/proc/self/exe\n' >"$dir/rootfs/bin/evil"
+  chmod 755 "$dir/rootfs/bin/evil"
+}
+
+# The payload either never ran or ran in something other than the victim binary; the victim
+# binaries are byte for byte what they were.
+assert_binary_unreached() {
+  local log=$1/rootfs/attack.log victim_ids
+  victim_ids=$(stat -c '%d:%i' "$VICTIM/hippo" "$VICTIM/containerd-shim-hippo-v2")
+  if [ -e "$log" ]; then
+    # It ran: give its writer the bounded time it takes to finish, then show what it did.
+    eventually grep -qE '^(wrote|write:|open for writing:)' "$log" || true
+    echo "payload log:"
+    cat "$log"
+    local id
+    for id in $victim_ids; do
+      ! grep -q "^exe $id\$" "$log"
+    done
+    ! grep -q '^wrote' "$log"
+  fi
+  sha256sum --check --quiet "$BATS_FILE_TMPDIR/victim.sha256"
+}
+
+@test "CVE-2019-5736 create/start: a #!/proc/self/exe entrypoint with LD_PRELOAD cannot reach hippo's binary" {
+  victim_copies
+  local b=$BATS_TEST_TMPDIR/b id
+  id=$(test_name)
+  attack_bundle "$b" /bin/evil
+  edit_config "$b" '.process.env += ["LD_PRELOAD=/evil.so"]'
+  HIPPO_BIN=$VICTIM/hippo hippo create --bundle "$b" "$id" 2>"$BATS_TEST_TMPDIR/stderr" \
+    >"$BATS_TEST_TMPDIR/stdout"
+  HIPPO_BIN=$VICTIM/hippo hippo start "$id"
+  eventually bash -c "[ \"\$(HIPPO_CONFIG=/dev/null $VICTIM/hippo --root $BATS_TEST_TMPDIR/state state $id | jq -r .status)\" = stopped ]"
+  hippo delete -f "$id"
+  cat "$BATS_TEST_TMPDIR/stderr" "$BATS_TEST_TMPDIR/stdout"
+  assert_binary_unreached "$b"
+  # What stopped it: the interpreter the kernel found was the trampoline, which refuses.
+  grep -q 'exec trampoline runs only as hippo starts' "$BATS_TEST_TMPDIR/stdout" "$BATS_TEST_TMPDIR/stderr"
+}
+
+@test "CVE-2019-5736 exec: hippo exec of a #!/proc/self/exe script with LD_PRELOAD cannot reach hippo's binary" {
+  victim_copies
+  local b=$BATS_TEST_TMPDIR/b id
+  id=$(test_name)
+  attack_bundle "$b" sleep 60
+  hippo run -d --bundle "$b" "$id" </dev/null >/dev/null 2>&1
+  run env HIPPO_BIN="$VICTIM/hippo" bash -c "HIPPO_CONFIG=/dev/null $VICTIM/hippo --root $BATS_TEST_TMPDIR/state exec --env LD_PRELOAD=/evil.so $id /bin/evil 2>&1"
+  echo "exec: status $status: $output"
+  [ "$status" -eq 126 ]
+  [[ $output == *"exec trampoline runs only as hippo starts"* ]]
+  # The exec's payload, had it run, keeps the container alive for its writer: give it that time.
+  sleep 1
+  assert_binary_unreached "$b"
+  hippo kill "$id" KILL
+  hippo delete -f "$id"
+}
+
+# The shim's half: a private containerd whose PATH holds the victim copy of the shim.
+shim_up() {
+  victim_copies
+  if [ ! -S "$CTRD_DIR/containerd.sock" ]; then
+    PATH=$VICTIM:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD_DIR" >/dev/null
+  fi
+  export CONTAINERD_ADDRESS=$CTRD_DIR/containerd.sock
+}
+
+@test "CVE-2019-5736 through the shim: run and exec of a #!/proc/self/exe script with LD_PRELOAD cannot reach the shim's binary" {
+  shim_up
+  local b=$BATS_TEST_TMPDIR/b id
+  id=$(test_name)
+  attack_bundle "$b" sleep 60
+  run ctr -n "$NS" run --rm --rootfs "$b/rootfs" --env LD_PRELOAD=/evil.so \
+    --runtime io.containerd.hippo.v2 --fifo-dir "$BATS_TEST_TMPDIR/fifo" "$id" /bin/evil
+  echo "run: status $status: $output"
+  [ "$status" -eq 126 ]
+  [[ $output == *"exec trampoline runs only as hippo starts"* ]]
+  assert_binary_unreached "$b"
+
+  # Exec: ctr's exec takes the container's process (and so its LD_PRELOAD) with new args.
+  ctr -n "$NS" run -d --rootfs "$b/rootfs" --env LD_PRELOAD=/evil.so \
+    --runtime io.containerd.hippo.v2 --fifo-dir "$BATS_TEST_TMPDIR/fifo" "$id-2" sleep 60
+  run ctr -n "$NS" task exec --exec-id evil --fifo-dir "$BATS_TEST_TMPDIR/fifo" "$id-2" /bin/evil
+  echo "exec: status $status: $output"
+  [ "$status" -eq 126 ]
+  sleep 1
+  assert_binary_unreached "$b"
+  ctr_remove_all "$NS"
+}
 
 
 # --- 2, 3, 5. ids, corrupt or partial state, private state ----------------------------------
@@ -19,6 +138,4 @@ setup_file() {
 
 
 # --- 4, 6, 7, 8. default devices, bounded JSON, proc/sys targets, clear errors --------------
-
-
 

@@ -43,6 +43,7 @@ struct Text {
   size_t len = 0;
   Text() { buf[0] = '\0'; }
   Text& add(const char* s) {
+    if (s == nullptr) s = "(unknown error)";
     while (*s && len + 1 < sizeof buf) buf[len++] = *s++;
     buf[len] = '\0';
     return *this;
@@ -62,6 +63,7 @@ struct Text {
 
 int g_sync_fd = -1;
 int g_fifo_fd = -1;    // once `start` opened the exec fifo, failures are told there
+int g_trampoline_fd = -1;
 pid_t g_host_pid = 0;  // from kGo: the pid the hooks' state shows
 
 [[noreturn]] void die_with(int err, const char* what, const char* detail = "") {
@@ -83,7 +85,9 @@ pid_t g_host_pid = 0;  // from kGo: the pid the hooks' state shows
   } else {
     // After kReady nobody listens on the socket: say it on stderr, like runc's init.
     Text t;
-    t.add("hippo init: ").add(what).add(detail).add(": errno ").add(static_cast<unsigned long>(err)).add("\n");
+    t.add("hippo init: ").add(what).add(detail);
+    if (err) t.add(": ").add(strerrordesc_np(err));
+    t.add("\n");
     [[maybe_unused]] auto n = ::write(STDERR_FILENO, t.buf, t.len);
   }
   ::_exit(1);
@@ -96,6 +100,18 @@ pid_t g_host_pid = 0;  // from kGo: the pid the hooks' state shows
 }
 
 void proc_fd_path(Text& t, int fd) { t.add("/proc/self/fd/").add(static_cast<unsigned long>(fd)); }
+
+// Execs `argv` = [marker, program, program's argv...] through the sealed trampoline
+// (exec_trampoline.hpp), never the program itself. Returns only on failure, with errno set.
+void exec_through_trampoline(int trampoline_fd, char* const* argv, char* const* envp) {
+  ::syscall(SYS_execveat, trampoline_fd, "", argv, envp, AT_EMPTY_PATH);
+  // A seccomp profile may allow execve and not execveat: the same memfd through /proc.
+  const int err = errno;
+  Text path;
+  proc_fd_path(path, trampoline_fd);
+  ::execve(path.buf, argv, envp);
+  errno = err;
+}
 
 // Opens `rel` (relative to the rootfs) with every symlink resolved inside the rootfs, so a
 // malicious rootfs cannot make us mount or write outside it.
@@ -344,7 +360,7 @@ void run_hook(const HookRun& h, const std::string& head, const std::string& tail
   if (pid_of_hook < 0) die(h.what, ": fork");
   if (pid_of_hook == 0) {
     ::dup2(in[0], STDIN_FILENO);
-    ::execve(h.path.c_str(), h.argv.data(), h.envp.data());
+    exec_through_trampoline(g_trampoline_fd, h.exec_argv.data(), h.envp.data());
     ::_exit(127);
   }
   ::close(in[0]);
@@ -483,13 +499,17 @@ void setup_console(const InitPlan& plan) {
   if (slave > 2) ::close(slave);
 }
 
+// Go's exec.LookPath, as runc uses it: the first regular file that is executable; a candidate
+// that exists but is not (a directory, or no x bit for this user) is "permission denied".
 const char* find_executable(const InitPlan& plan) {
+  bool not_executable = false;
   for (const auto& c : plan.exec_candidates) {
     struct stat st {};
-    if (::stat(c.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(c.c_str(), X_OK) == 0) {
-      return c.c_str();
-    }
+    if (::stat(c.c_str(), &st) != 0) continue;
+    if (S_ISREG(st.st_mode) && ::access(c.c_str(), X_OK) == 0) return c.c_str();
+    not_executable = true;
   }
+  if (not_executable) die_with(EACCES, plan.exec_not_executable.c_str());
   die_with(ENOENT, plan.exec_not_found.c_str());
 }
 
@@ -498,10 +518,10 @@ const char* find_executable(const InitPlan& plan) {
 // later command on the container until it execs).
 void close_other_fds(int first, const InitPlan& plan) {
   // The fds to keep, sorted; -1 means none. At most 16 idmapped trees are kept.
-  int keep[19] = {plan.sync_fd, plan.exec_fifo_fd, plan.console_fd};
-  int count = 3;
+  int keep[20] = {plan.sync_fd, plan.exec_fifo_fd, plan.console_fd, plan.trampoline_fd};
+  int count = 4;
   for (const auto& m : plan.mounts) {
-    if (m.tree_fd >= 0 && count < 19) keep[count++] = m.tree_fd;
+    if (m.tree_fd >= 0 && count < 20) keep[count++] = m.tree_fd;
   }
   for (int i = 0; i < count; ++i) {
     for (int j = i + 1; j < count; ++j) {
@@ -609,6 +629,7 @@ void run_init(const InitPlan& plan) {
   // makes the container's program dumpable again.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   g_sync_fd = plan.sync_fd;
+  g_trampoline_fd = plan.trampoline_fd;
   for (int i = 0; i < 3; ++i) {
     if (plan.stdio_fds[i] >= 0 && ::dup2(plan.stdio_fds[i], i) < 0) die("set up stdio");
   }
@@ -703,7 +724,9 @@ void run_init(const InitPlan& plan) {
     ::close(plan.exec_fifo_fd);
   }
 
-  ::execve(program, plan.argv.data(), plan.envp.data());
+  // Only this process's copy of the plan is written (the slot bind_views left for it).
+  const_cast<char**>(plan.exec_argv.data())[1] = const_cast<char*>(program);
+  exec_through_trampoline(plan.trampoline_fd, plan.exec_argv.data(), plan.envp.data());
   die("exec ", program);
 }
 

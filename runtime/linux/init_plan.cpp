@@ -13,6 +13,7 @@
 
 #include "oci-spec/file_io.hpp"
 #include "oci-spec/names.hpp"
+#include "runtime/linux/exec_trampoline.hpp"
 #include "runtime/linux/idmapped_mount.hpp"
 #include "runtime/linux/lsm.hpp"
 #include "runtime/linux/mount_options.hpp"
@@ -231,6 +232,50 @@ void add_devices(InitPlan& plan, const spec::Linux& linux) {
   }
 }
 
+// execve's limits (fs/exec.c, bprm_stack_limits): each string at most 32 pages with its NUL;
+// all strings (the file name too) plus the pointer arrays within a quarter of RLIMIT_STACK,
+// capped at 6 MiB and never below ARG_MAX (128 KiB). Checked for the trampoline's exec, the
+// larger of the two (it adds the marker and the program's path), so that create fails with
+// E2BIG instead of a container whose start cannot exec.
+Result<void> check_exec_size(const InitPlan& plan) {
+  constexpr size_t kMaxArgStrlen = 32 * 4096, kArgMax = 32 * 4096, kStackCap = 6UL << 20;
+  size_t strings = sizeof kExecTrampolineMarker + sizeof "/dev/fd/2147483647";
+  size_t longest_program = 0;
+  for (const auto& c : plan.exec_candidates) longest_program = std::max(longest_program, c.size() + 1);
+  strings += longest_program;
+  auto add = [&](const std::vector<std::string>& list, const char* field) -> Result<void> {
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (list[i].size() + 1 > kMaxArgStrlen) {
+        return std::unexpected(Error{E2BIG, std::string(field) + "[" + std::to_string(i) + "]: " +
+                                                std::to_string(list[i].size()) +
+                                                " bytes, over execve's limit of " +
+                                                std::to_string(kMaxArgStrlen - 1) +
+                                                " for one string: Argument list too long"});
+      }
+      strings += list[i].size() + 1;
+    }
+    return {};
+  };
+  if (auto ok = add(plan.argv_storage, "process.args"); !ok) return ok;
+  if (auto ok = add(plan.env_storage, "process.env"); !ok) return ok;
+  rlimit stack{};
+  ::getrlimit(RLIMIT_STACK, &stack);
+  for (const auto& r : plan.rlimits) {
+    if (r.resource == RLIMIT_STACK) stack = r.value;
+  }
+  size_t limit = stack.rlim_cur == RLIM_INFINITY ? kStackCap : std::min<size_t>(kStackCap, stack.rlim_cur / 4);
+  limit = std::max(limit, kArgMax);
+  const size_t pointers = (plan.argv_storage.size() + 2 + plan.env_storage.size()) * sizeof(char*);
+  if (pointers + strings > limit) {
+    return std::unexpected(Error{E2BIG, "process.args and process.env: " +
+                                            std::to_string(pointers + strings) +
+                                            " bytes with their pointers, over execve's limit of " +
+                                            std::to_string(limit) +
+                                            " (a quarter of RLIMIT_STACK): Argument list too long"});
+  }
+  return {};
+}
+
 Result<void> add_process(InitPlan& plan, const spec::Process& p) {
   if (p.capabilities) {
     auto caps = build_capability_sets(*p.capabilities, kernel_last_cap(), plan.warnings);
@@ -312,7 +357,8 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p) {
     }
   }
   plan.exec_not_found = "exec: \"" + program + "\": executable file not found in $PATH";
-  return {};
+  plan.exec_not_executable = "exec: \"" + program + "\"";
+  return check_exec_size(plan);
 }
 
 // The mount point holding the rootfs in the namespace the container's is copied from (ours).
@@ -489,6 +535,8 @@ void bind_views(InitPlan& plan) {
       h.argv.push_back(nullptr);
       for (auto& e : h.env_storage) h.envp.push_back(e.data());
       h.envp.push_back(nullptr);
+      h.exec_argv = {const_cast<char*>(kExecTrampolineMarker), h.path.data()};
+      h.exec_argv.insert(h.exec_argv.end(), h.argv.begin(), h.argv.end());
     }
   }
   plan.argv.clear();
@@ -497,6 +545,8 @@ void bind_views(InitPlan& plan) {
   plan.argv.push_back(nullptr);
   for (auto& e : plan.env_storage) plan.envp.push_back(e.data());
   plan.envp.push_back(nullptr);
+  plan.exec_argv = {const_cast<char*>(kExecTrampolineMarker), nullptr};
+  plan.exec_argv.insert(plan.exec_argv.end(), plan.argv.begin(), plan.argv.end());
 }
 
 }  // namespace hippo::linux

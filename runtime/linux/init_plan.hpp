@@ -100,6 +100,7 @@ struct HookRun {
   std::string path;
   std::vector<std::string> argv_storage, env_storage;
   std::vector<char*> argv, envp;  // NULL-terminated views (bind_views)
+  std::vector<char*> exec_argv;   // the trampoline's: [marker, path, argv...] (bind_views)
   int timeout_s = 0;              // 0: no timeout
   std::string what;               // "createContainer hook #0 (/usr/bin/x)"
 };
@@ -158,8 +159,12 @@ struct InitPlan {
   std::string cwd;
   std::vector<std::string> argv_storage, env_storage;
   std::vector<char*> argv, envp;           // NULL-terminated views of the storage
+  // The trampoline's argv (exec_trampoline.hpp): [marker, program, argv...]; init writes the
+  // program it found into slot 1, its own copy of the plan being the only one it touches.
+  std::vector<char*> exec_argv;
   std::vector<std::string> exec_candidates;  // paths to try, in order (PATH lookup)
   std::string exec_not_found;                // runc's text for a failed lookup
+  std::string exec_not_executable;           // `exec: "<program>"`, said with EACCES
 
   // Terminal: init opens a pty in the container's devpts, makes the slave its stdio and
   // controlling terminal, and sends the master over console_fd (runc's console socket protocol).
@@ -174,6 +179,7 @@ struct InitPlan {
   int sync_fd = -1;
   int console_fd = -1;
   int exec_fifo_fd = -1;  // O_PATH fd of <state>/exec.fifo, reopened O_WRONLY via /proc
+  int trampoline_fd = -1;  // the sealed exec trampoline every program and in-init hook runs through
 
   // Hooks. Init asks the parent to run prestart/createRuntime once its mounts are done
   // (kHooks), runs createContainer itself before pivot_root and startContainer after the exec

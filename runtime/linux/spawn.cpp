@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/linux/exec_trampoline.hpp"
 #include "runtime/linux/init_child.hpp"
 #include "runtime/linux/sync_protocol.hpp"
 #include "runtime/linux/syscalls.hpp"
@@ -127,11 +128,15 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
   UniqueFd parent_end(pair[0]);
   UniqueFd child_end(pair[1]);
   plan.sync_fd = child_end.get();
+  auto trampoline = sealed_exec_trampoline();
+  if (!trampoline) return std::unexpected(trampoline.error());
+  plan.trampoline_fd = trampoline->get();
   // The child keeps fds 3 .. 3+N-1 for the container: move ours above them.
   const int first_free = 3 + plan.preserve_fds;
   std::vector<UniqueFd> moved;
   std::vector<int*> internal = {&plan.sync_fd,      &plan.exec_fifo_fd, &plan.console_fd,
-                                &plan.stdio_fds[0], &plan.stdio_fds[1], &plan.stdio_fds[2], &plan.cgroup_fd};
+                                &plan.stdio_fds[0], &plan.stdio_fds[1], &plan.stdio_fds[2], &plan.cgroup_fd,
+                                &plan.trampoline_fd};
   for (auto& m : plan.mounts) {
     if (m.tree_fd >= 0) internal.push_back(&m.tree_fd);
   }
