@@ -38,7 +38,7 @@ attack_bundle() {
   local dir=$1 lib
   shift
   busybox_bundle "$dir" "$@"
-  for lib in $(ldd "$HIPPO_BIN" "$HIPPO_SHIM" | grep -oE '/[^ ]+' | sort -u); do
+  for lib in $( (ldd "$HIPPO_BIN"; ldd "$HIPPO_SHIM") | grep -oE '/[^ ]+' | sort -u); do
     mkdir -p "$dir/rootfs$(dirname "$lib")"
     cp -L "$lib" "$dir/rootfs$lib"
   done
@@ -114,16 +114,17 @@ shim_up() {
   local b=$BATS_TEST_TMPDIR/b id
   id=$(test_name)
   attack_bundle "$b" sleep 60
-  run ctr -n "$NS" run --rm --rootfs "$b/rootfs" --env LD_PRELOAD=/evil.so \
-    --runtime io.containerd.hippo.v2 --fifo-dir "$BATS_TEST_TMPDIR/fifo" "$id" /bin/evil
+  # --rootfs is a switch: the first argument is then the rootfs directory, not an image.
+  run ctr -n "$NS" run --rm --env LD_PRELOAD=/evil.so --runtime io.containerd.hippo.v2 \
+    --fifo-dir "$BATS_TEST_TMPDIR/fifo" --rootfs "$b/rootfs" "$id" /bin/evil
   echo "run: status $status: $output"
   [ "$status" -eq 126 ]
   [[ $output == *"exec trampoline runs only as hippo starts"* ]]
   assert_binary_unreached "$b"
 
   # Exec: ctr's exec takes the container's process (and so its LD_PRELOAD) with new args.
-  ctr -n "$NS" run -d --rootfs "$b/rootfs" --env LD_PRELOAD=/evil.so \
-    --runtime io.containerd.hippo.v2 --fifo-dir "$BATS_TEST_TMPDIR/fifo" "$id-2" sleep 60
+  ctr -n "$NS" run -d --env LD_PRELOAD=/evil.so --runtime io.containerd.hippo.v2 \
+    --fifo-dir "$BATS_TEST_TMPDIR/fifo" --rootfs "$b/rootfs" "$id-2" sleep 60
   run ctr -n "$NS" task exec --exec-id evil --fifo-dir "$BATS_TEST_TMPDIR/fifo" "$id-2" /bin/evil
   echo "exec: status $status: $output"
   [ "$status" -eq 126 ]

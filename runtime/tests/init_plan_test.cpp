@@ -161,6 +161,36 @@ TEST(InitPlan, ViewsPointAtStorage) {
   EXPECT_STREQ(plan->argv[2], "true");
   EXPECT_EQ(plan->argv[3], nullptr);
   EXPECT_EQ(plan->envp.back(), nullptr);
+  // The trampoline's argv: the marker, a slot init fills with the program found, then argv.
+  ASSERT_EQ(plan->exec_argv.size(), 6u);
+  EXPECT_STREQ(plan->exec_argv[0], "hippo-exec");
+  EXPECT_EQ(plan->exec_argv[1], nullptr);
+  EXPECT_STREQ(plan->exec_argv[2], "sh");
+  EXPECT_EQ(plan->exec_argv[5], nullptr);
+}
+
+TEST(InitPlan, AnArgumentOverExecvesLimitIsE2big) {
+  auto s = base();
+  s.process->args = spec::Strings{"sh", "-c", std::string(131072, 'a')};
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().code, E2BIG);
+  EXPECT_NE(plan.error().message.find("process.args[2]"), std::string::npos) << plan.error().message;
+  s.process->args = spec::Strings{"sh", "-c", std::string(131070, 'a')};
+  EXPECT_TRUE(build_init_plan(s, "/b/rootfs", {}));
+}
+
+TEST(InitPlan, ArgumentsAndEnvironmentOverAQuarterOfTheStackLimitAreE2big) {
+  auto s = base();
+  s.process->rlimits = std::vector<spec::Rlimit>{{"RLIMIT_STACK", 256 << 10, 256 << 10}};
+  // A quarter of 256 KiB is under ARG_MAX: the kernel still allows 128 KiB.
+  for (int i = 0; i < 3; ++i) s.process->env->push_back("V" + std::to_string(i) + "=" + std::string(40000, 'x'));
+  EXPECT_TRUE(build_init_plan(s, "/b/rootfs", {}));
+  s.process->env->push_back("W=" + std::string(40000, 'x'));
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().code, E2BIG);
+  EXPECT_NE(plan.error().message.find("process.args and process.env"), std::string::npos);
 }
 
 }  // namespace
