@@ -186,7 +186,10 @@ void do_mount(int rootfd, const MountStep& m) {
     return;
   }
   ensure_path(rootfd, m.target, m.bind && m.target_is_file, m.what.c_str());
-  int fd = must_open_in_root(rootfd, m.target, m.what);
+  int fd = m.ordinary_directory  // a symlink swapped in since the parent's check: ENOTDIR
+               ? open_in_root(rootfd, m.target.c_str(), O_PATH | O_NOFOLLOW | O_DIRECTORY)
+               : open_in_root(rootfd, m.target.c_str(), O_PATH);
+  if (fd < 0) die(m.what);
   Text p;
   proc_fd_path(p, fd);
   const char* data = m.data.empty() ? nullptr : m.data.c_str();
