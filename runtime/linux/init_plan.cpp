@@ -54,14 +54,17 @@ Result<void> check_ordinary_directory(const std::string& rootfs, const std::stri
   if (!root) return {};  // no rootfs to look into (the bundle check reports a missing one)
   UniqueFd fd(sys::openat2(root.get(), target.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC,
                            RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
-  const std::string at = "mounts: " + m.destination + ": " + type + " must be mounted on an ordinary directory, but " +
-                         join_path(rootfs, target);
+  const std::string path = join_path(rootfs, target);
   if (!fd) {
     if (errno == ENOENT) return {};  // init creates it
-    return fail_errno(at);
+    return fail_errno("mounts: " + m.destination + ": " + type + " target " + path);
   }
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail_errno(at);
+  if (::fstat(fd.get(), &st) != 0) {
+    return fail_errno("mounts: " + m.destination + ": " + type + " target " + path);
+  }
+  const std::string at =
+      "mounts: " + m.destination + ": " + type + " must be mounted on an ordinary directory, but " + path;
   if (S_ISLNK(st.st_mode)) {
     char link[PATH_MAX];
     const ssize_t n = ::readlinkat(fd.get(), "", link, sizeof link - 1);
@@ -279,6 +282,7 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p) {
     limit.resource = static_cast<int>(*spec::names::find(spec::names::rlimits(), r.type));
     limit.value.rlim_cur = r.soft;
     limit.value.rlim_max = r.hard;
+    limit.what = "setrlimit " + r.type;
     plan.rlimits.push_back(limit);
   }
   if (p.oomScoreAdj) plan.oom_score_adj = std::to_string(*p.oomScoreAdj);

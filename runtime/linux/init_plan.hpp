@@ -58,6 +58,7 @@ struct FileWrite {
 struct Rlimit {
   int resource = 0;
   rlimit value{};
+  std::string what;  // "setrlimit RLIMIT_NOFILE", for errors
 };
 
 // The five capability sets as bit masks (bit n = capability n), already limited to what the

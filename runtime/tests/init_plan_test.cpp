@@ -264,5 +264,18 @@ TEST_F(PlanRootfs, ExistingOrMissingDirectoriesAreFineAndMarkedForInit) {
   EXPECT_FALSE(find_mount(*plan, "dev/pts")->ordinary_directory);
 }
 
+TEST(InitPlan, RlimitsKeepTheirNameForErrors) {
+  auto s = base();
+  s.process->rlimits = std::vector<spec::Rlimit>{{"RLIMIT_NOFILE", 1024, 1024},
+                                                 {"RLIMIT_CORE", UINT64_MAX, UINT64_MAX}};
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_TRUE(plan) << plan.error().message;
+  ASSERT_EQ(plan->rlimits.size(), 2u);
+  EXPECT_EQ(plan->rlimits[0].resource, RLIMIT_NOFILE);
+  EXPECT_EQ(plan->rlimits[0].what, "setrlimit RLIMIT_NOFILE");
+  EXPECT_EQ(plan->rlimits[1].what, "setrlimit RLIMIT_CORE");
+  EXPECT_EQ(plan->rlimits[1].value.rlim_max, RLIM_INFINITY);
+}
+
 }  // namespace
 }  // namespace hippo::linux
