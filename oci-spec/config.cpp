@@ -23,7 +23,7 @@ Result<Spec> parse(std::string_view json_text, std::string_view label) {
 }
 
 Result<Spec> load(const std::string& file, std::string_view label) {
-  auto text = read_text_file(file);
+  auto text = read_json_file(file, label);
   if (!text) return std::unexpected(text.error());
   auto spec = parse(*text, label);
   if (!spec) return spec;

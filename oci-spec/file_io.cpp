@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 namespace hippo {
 namespace {
@@ -35,16 +36,27 @@ Result<void> write_fd(int fd, std::string_view content, const std::string& path)
 }  // namespace
 
 Result<std::string> read_text_file(const std::string& path) {
+  return read_text_file(path, std::numeric_limits<size_t>::max(), path);
+}
+
+Result<std::string> read_text_file(const std::string& path, size_t max_bytes,
+                                   std::string_view label) {
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0) return fail_errno("open " + path);
   // Read straight into the string (no stack buffer: the shim daemon keeps every stack page it
   // ever touched). st_size is a hint only: /proc and cgroup files report 0.
   struct stat st {};
   const size_t hint = ::fstat(f.fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
+  if (hint > max_bytes) return fail(size_limit_message(label, hint, max_bytes), EFBIG);
+  // One byte past the limit is read, to tell a file of exactly max_bytes from a longer one.
+  const size_t cap = max_bytes == std::numeric_limits<size_t>::max() ? max_bytes : max_bytes + 1;
   std::string out;
   size_t used = 0;
   for (;;) {
-    if (used == out.size()) out.resize(std::max<size_t>(used + 4096, hint + 1));
+    if (used == out.size()) {
+      if (used == cap) break;
+      out.resize(std::min(std::max<size_t>(used + 4096, hint + 1), cap));
+    }
     const ssize_t n = ::read(f.fd, out.data() + used, out.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -53,8 +65,18 @@ Result<std::string> read_text_file(const std::string& path) {
     if (n == 0) break;
     used += static_cast<size_t>(n);
   }
+  if (used > max_bytes) return fail(size_limit_message(label, 0, max_bytes), EFBIG);
   out.resize(used);
   return out;
+}
+
+std::string size_limit_message(std::string_view label, size_t size, size_t max_bytes) {
+  constexpr size_t kMiB = size_t{1} << 20, kKiB = size_t{1} << 10;
+  const std::string limit = max_bytes % kMiB == 0   ? std::to_string(max_bytes / kMiB) + " MiB"
+                            : max_bytes % kKiB == 0 ? std::to_string(max_bytes / kKiB) + " KiB"
+                                                    : std::to_string(max_bytes) + " bytes";
+  if (size == 0) return std::string(label) + ": over the " + limit + " limit";
+  return std::string(label) + ": " + std::to_string(size) + " bytes is over the " + limit + " limit";
 }
 
 Result<void> write_text_file(const std::string& path, std::string_view content, unsigned mode) {

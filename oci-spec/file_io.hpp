@@ -15,6 +15,16 @@ namespace hippo {
 // "open <path>: <strerror>" / "read <path>: …" on failure; errno is kept in the Error.
 Result<std::string> read_text_file(const std::string& path);
 
+// read_text_file for input that must stay small: a file whose size (fstat) is over `max_bytes`
+// is refused before anything is read, and reading stops once it passes `max_bytes` (a pipe, a
+// file that grows). That error has errno EFBIG and reads as size_limit_message(label, …).
+Result<std::string> read_text_file(const std::string& path, size_t max_bytes,
+                                   std::string_view label);
+
+// "<label>: 10485760 bytes is over the 4 MiB limit"; with a `size` of 0 (unknown: a stream)
+// "<label>: over the 4 MiB limit".
+std::string size_limit_message(std::string_view label, size_t size, size_t max_bytes);
+
 // Creates or truncates `path` (mode 0644 unless given) and writes all of `content`.
 Result<void> write_text_file(const std::string& path, std::string_view content, unsigned mode = 0644);
 

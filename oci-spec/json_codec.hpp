@@ -202,7 +202,29 @@ Json write_value(const T& value) {
 
 }  // namespace codec
 
+// Bounds on every JSON document hippo reads (config.json, process.json, state files, what the
+// shim gets from containerd): a crafted document must fail at once, not after seconds and
+// hundreds of MB of parsing (docs/security.md, "Bounded input"). Go's decoder, which runc and
+// containerd use, stops at 10000 levels; real configs nest fewer than 10 (seccomp's
+// syscalls[].args[] is the deepest) and are tens of kB, and containerd's ttrpc messages are
+// capped at 4 MiB anyway.
+inline constexpr size_t kMaxJsonBytes = size_t{4} << 20;
+inline constexpr size_t kMaxJsonDepth = 1000;
+
+// Size, nesting depth and integer range of `text`, checked without parsing it: one pass
+// counting the brackets outside strings, no allocation. Errors read
+//   "<label>: 10485760 bytes is over the 4 MiB limit"  (EFBIG)
+//   "<label>: nesting deeper than 1000 levels at line 1, column 1001"  (EINVAL)
+//   "<label>: 18446744073709551616 at line 3, column 9 is out of range for a 64-bit integer"
+// (the parser would turn such an integer into a float and lose what was written).
+Result<void> check_json_bounds(std::string_view text, std::string_view label);
+
+// A JSON file's text, refused before it is read when it is over kMaxJsonBytes (fstat), and
+// never read past that (a pipe, a growing file). I/O errors name `path`, the size `label`.
+Result<std::string> read_json_file(const std::string& path, std::string_view label);
+
 // Parses text as JSON, naming line and column of a syntax error. `label` starts every error.
+// check_json_bounds runs first.
 std::optional<Json> parse_json_text(std::string_view text, std::string_view label,
                                     std::string& error);
 

@@ -141,6 +141,29 @@ void check_id_mappings(Checker& c, const std::string& path,
       c.fail(at, "containerID + size exceeds the 32-bit id range");
     }
   }
+  // The kernel refuses a map whose lines overlap on either side (EINVAL on writing uid_map):
+  // say which lines do, before anything is created.
+  auto range = [](uint64_t first, uint64_t size) {
+    return std::to_string(first) + "-" + std::to_string(first + size - 1);
+  };
+  for (size_t j = 1; j < maps->size(); ++j) {
+    const auto& b = (*maps)[j];
+    for (size_t i = 0; i < j; ++i) {
+      const auto& a = (*maps)[i];
+      if (a.size == 0 || b.size == 0) continue;
+      auto overlap = [](uint64_t x, uint64_t xs, uint64_t y, uint64_t ys) {
+        return x < y + ys && y < x + xs;
+      };
+      if (overlap(a.containerID, a.size, b.containerID, b.size)) {
+        c.fail(index_path(path, j), "container ids " + range(b.containerID, b.size) +
+                                        " overlap those of " + index_path(path, i) + " (" +
+                                        range(a.containerID, a.size) + ")");
+      } else if (overlap(a.hostID, a.size, b.hostID, b.size)) {
+        c.fail(index_path(path, j), "host ids " + range(b.hostID, b.size) + " overlap those of " +
+                                        index_path(path, i) + " (" + range(a.hostID, a.size) + ")");
+      }
+    }
+  }
 }
 
 void check_env(Checker& c, const std::string& path, const std::optional<Strings>& env) {

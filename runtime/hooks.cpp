@@ -62,6 +62,12 @@ Result<void> run_one(const std::string& what, const spec::Hook& hook,
   envp.push_back(nullptr);
   char** child_env = hook.env ? envp.data() : environ;
 
+  // A failed execve sends its errno here; a successful one closes it (CLOEXEC), so the parent
+  // reads EOF: "prestart hook #0 (/x): No such file or directory", not a bare exit status 127.
+  int exec_err[2];
+  if (::pipe2(exec_err, O_CLOEXEC) != 0) return fail_errno(what + ": pipe");
+  UniqueFd err_rd(exec_err[0]), err_wr(exec_err[1]);
+
   const pid_t pid = ::fork();
   if (pid < 0) return fail_errno(what + ": fork");
   if (pid == 0) {
@@ -73,12 +79,23 @@ Result<void> run_one(const std::string& what, const spec::Hook& hook,
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::execve(hook.path.c_str(), argv.data(), child_env);
     // Only async-signal-safe calls after fork: the shim may have threads.
-    static const char kFailed[] = "the hook could not be executed";
-    [[maybe_unused]] auto n = ::write(STDERR_FILENO, kFailed, sizeof kFailed - 1);
+    const int err = errno;
+    [[maybe_unused]] auto n = ::write(err_wr.get(), &err, sizeof err);
     ::_exit(127);
   }
   out_wr.reset();
+  err_wr.reset();
   in->reset();
+  int exec_errno = 0;
+  ssize_t got;
+  do {
+    got = ::read(err_rd.get(), &exec_errno, sizeof exec_errno);
+  } while (got < 0 && errno == EINTR);
+  if (got == static_cast<ssize_t>(sizeof exec_errno)) {
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return fail_errno(what, exec_errno);
+  }
   UniqueFd pidfd(linux::sys::pidfd_open(pid));
   const auto deadline = hook.timeout
                             ? std::chrono::steady_clock::now() + std::chrono::seconds(*hook.timeout)

@@ -75,7 +75,7 @@ Result<void> ContainerDir::write(const StoredState& state) const {
 
 Result<StoredState> ContainerDir::read() const {
   const auto file = path_ + "/state.json";
-  auto text = read_text_file(file);
+  auto text = spec::read_json_file(file, file);
   if (!text) return std::unexpected(text.error());
   return spec::read_document<StoredState>(*text, file);
 }

@@ -71,7 +71,7 @@ StartInput parse_stdin(const std::string& data, const ShimFlags& flags) {
 
 // The group a container joins: hippo's group annotation, then the CRI sandbox id, else itself.
 std::string group_of(const ShimFlags& flags, const runtime::Config& config) {
-  auto text = read_text_file("config.json");
+  auto text = spec::read_json_file("config.json", "config.json");
   auto spec = text ? spec::parse(*text) : std::unexpected(text.error());
   if (spec && spec->annotations) {
     for (const auto& key : {config.group_annotation, std::string("io.kubernetes.cri.sandbox-id")}) {

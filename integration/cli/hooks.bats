@@ -181,6 +181,6 @@ all_six_hooks() {
   edit_config "$B" '.hooks.createRuntime = [{path: "/nonexistent/hook"}]'
   run hippo create -b "$B" "$ID"
   [ "$status" -ne 0 ]
-  [[ $output == *'createRuntime hook #0 (/nonexistent/hook): exit status 127'* ]]
+  [[ $output == *'createRuntime hook #0 (/nonexistent/hook): No such file or directory'* ]]
   assert_no_leaks "$ID" "$B"
 }

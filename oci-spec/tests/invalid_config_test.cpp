@@ -93,6 +93,28 @@ const Case kCases[] = {
      "linux.uidMappings: a new user namespace needs at least one uid mapping"},
     {"ZeroSizeMapping", [](Json& j) { user_ns(j)["linux"]["gidMappings"][0]["size"] = 0; },
      "linux.gidMappings[0].size: must be > 0"},
+    {"OverlappingContainerIds",
+     [](Json& j) {
+       user_ns(j)["linux"]["uidMappings"] = Json::parse(
+           R"([{"containerID":0,"hostID":100000,"size":65536},
+               {"containerID":1000,"hostID":1000,"size":1}])");
+     },
+     "linux.uidMappings[1]: container ids 1000-1000 overlap those of linux.uidMappings[0] "
+     "(0-65535)"},
+    {"OverlappingHostIds",
+     [](Json& j) {
+       user_ns(j)["linux"]["gidMappings"] = Json::parse(
+           R"([{"containerID":0,"hostID":1000,"size":1},
+               {"containerID":1,"hostID":500,"size":1000}])");
+     },
+     "linux.gidMappings[1]: host ids 500-1499 overlap those of linux.gidMappings[0] (1000-1000)"},
+    {"OverlappingIdmappedMountIds",
+     [](Json& j) {
+       j["mounts"][0]["uidMappings"] = Json::parse(
+           R"([{"containerID":0,"hostID":1,"size":10},{"containerID":5,"hostID":20,"size":1}])");
+       j["mounts"][0]["gidMappings"] = Json::parse(R"([{"containerID":0,"hostID":1,"size":1}])");
+     },
+     "mounts[0].uidMappings[1]: container ids 5-5 overlap those of mounts[0].uidMappings[0] (0-9)"},
     {"TimeOffsetsWithoutTimeNamespace",
      [](Json& j) { j["linux"]["timeOffsets"] = {{"monotonic", {{"secs", 1}}}}; },
      "linux.timeOffsets: needs a time namespace in linux.namespaces"},
@@ -243,6 +265,16 @@ TEST(ValidConfig, BaseOfTheInvalidCasesIsValid) {
   auto with_userns = parse(j.dump());
   ASSERT_TRUE(with_userns);
   EXPECT_TRUE(validate(*with_userns)) << validate(*with_userns).error().message;
+}
+
+TEST(ValidConfig, AdjacentIdMappingsDoNotOverlap) {
+  auto j = base();
+  user_ns(j)["linux"]["uidMappings"] = Json::parse(
+      R"([{"containerID":0,"hostID":1000,"size":1},{"containerID":1,"hostID":100000,"size":65535},
+          {"containerID":65536,"hostID":1001,"size":1}])");
+  auto parsed = parse(j.dump());
+  ASSERT_TRUE(parsed);
+  EXPECT_TRUE(validate(*parsed)) << validate(*parsed).error().message;
 }
 
 TEST(ValidConfig, ZeroMemoryLimitMeansUnsetAsInRunc) {

@@ -17,13 +17,16 @@ constexpr std::array kDefaultDevices{
     DefaultDevice{"/dev/random", 'c', 1, 8, "rwm", kNodeMode},
     DefaultDevice{"/dev/urandom", 'c', 1, 9, "rwm", kNodeMode},
     DefaultDevice{"/dev/tty", 'c', 5, 0, "rwm", kNodeMode},
-    // The console is a bind mount of a pty, ptmx a symlink into devpts: rules, not nodes.
-    DefaultDevice{"", 'c', 5, 1, "rwm", 0},             // /dev/console
+    // ptmx is a symlink into devpts: rules, not nodes.
     DefaultDevice{"", 'c', 5, 2, "rwm", 0},             // /dev/ptmx
     DefaultDevice{"", 'c', 136, kAnyDevice, "rwm", 0},  // /dev/pts/*
-    // /dev/net/tun: runc dropped it in 1.2.0-rc1 and restored it after regressions
-    // (opencontainers/runc#3468); runc 1.1, the version users compare with, has it.
+    // /dev/net/tun: in runc 1.1.x (and again from 1.2.0 on, after its removal in 1.2.0-rc.1
+    // broke users: opencontainers/runc#3468).
     DefaultDevice{"", 'c', 10, 200, "rwm", 0},
+    // Deliberately absent: c 5:1, the host's /dev/console. runc 1.1 never allows it, with or
+    // without process.terminal: a container's console is a bind of its own pty (c 136:N,
+    // allowed above), so a rule for 5:1 would only let a container with CAP_MKNOD make a node
+    // of the host's console and open it.
 };
 
 std::string number(int64_t n) { return n < 0 ? "*" : std::to_string(n); }

@@ -14,7 +14,7 @@ namespace hippo::cgroups {
 inline constexpr int64_t kAnyDevice = -1;  // a wildcard major or minor ("*")
 
 // One of runc's always-allowed devices. Rules with a `path` are also the nodes the rootfs setup
-// creates with mknod; the others (mknod wildcards, pts, ptmx, console, tun) only open access.
+// creates with mknod; the others (mknod wildcards, pts, ptmx, tun) only open access.
 struct DefaultDevice {
   std::string_view path;  // "/dev/null", or "" for a rule that is not a node of its own
   char type;              // 'c' or 'b'

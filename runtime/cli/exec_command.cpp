@@ -1,8 +1,6 @@
 // exec: a new process in a running container, with runc's flags.
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 #include "commands.hpp"
 #include "oci-spec/schema.hpp"
@@ -21,11 +19,9 @@ Result<uint32_t> parse_id(const std::string& what, const std::string& text) {
 }
 
 Result<spec::Process> read_process_file(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) return fail_errno("open " + file);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return spec::read_document<spec::Process>(text.str(), file);
+  auto text = spec::read_json_file(file, file);
+  if (!text) return std::unexpected(text.error());
+  return spec::read_document<spec::Process>(*text, file);
 }
 
 }  // namespace

@@ -202,7 +202,10 @@ void do_mount(int rootfd, const MountStep& m) {
     return;
   }
   ensure_path(rootfd, m.target, m.bind && m.target_is_file, m.what.c_str());
-  int fd = must_open_in_root(rootfd, m.target, m.what);
+  int fd = m.ordinary_directory  // a symlink swapped in since the parent's check: ENOTDIR
+               ? open_in_root(rootfd, m.target.c_str(), O_PATH | O_NOFOLLOW | O_DIRECTORY)
+               : open_in_root(rootfd, m.target.c_str(), O_PATH);
+  if (fd < 0) die(m.what);
   Text p;
   proc_fd_path(p, fd);
   const char* data = m.data.empty() ? nullptr : m.data.c_str();
@@ -356,14 +359,33 @@ void run_hook(const HookRun& h, const std::string& head, const std::string& tail
   write_all(in[1], pid.buf, pid.len, h.what.c_str());
   write_all(in[1], tail.data(), tail.size(), h.what.c_str());
   ::close(in[1]);
+  // The trampoline execs the hook, and its own exec succeeds: what the hook's execve would
+  // fail with (a missing or non-executable file) is found here, in words.
+  if (::access(h.path.c_str(), X_OK) != 0) die(h.what);
+  // A failed execve sends its errno through exec_err; a successful one closes it (CLOEXEC).
+  int exec_err[2];
+  if (::pipe2(exec_err, O_CLOEXEC) != 0) die(h.what);
   const pid_t pid_of_hook = ::_Fork();
   if (pid_of_hook < 0) die(h.what, ": fork");
   if (pid_of_hook == 0) {
     ::dup2(in[0], STDIN_FILENO);
     exec_through_trampoline(g_trampoline_fd, h.exec_argv.data(), h.envp.data());
+    const int err = errno;
+    [[maybe_unused]] auto n = ::write(exec_err[1], &err, sizeof err);
     ::_exit(127);
   }
   ::close(in[0]);
+  ::close(exec_err[1]);
+  int exec_errno = 0;
+  ssize_t got;
+  do {
+    got = ::read(exec_err[0], &exec_errno, sizeof exec_errno);
+  } while (got < 0 && errno == EINTR);
+  ::close(exec_err[0]);
+  if (got == static_cast<ssize_t>(sizeof exec_errno)) {
+    ::waitpid(pid_of_hook, nullptr, 0);
+    die_with(exec_errno, h.what.c_str());  // "…hook #0 (/x): No such file or directory"
+  }
   const int pidfd = sys::pidfd_open(pid_of_hook);
   if (h.timeout_s > 0 && pidfd >= 0) {
     pollfd p{pidfd, POLLIN, 0};
@@ -383,8 +405,6 @@ void run_hook(const HookRun& h, const std::string& head, const std::string& tail
     if (errno != EINTR) die(h.what);
   }
   if (!WIFEXITED(status)) die_with(0, h.what.c_str(), ": killed by a signal");
-  if (WEXITSTATUS(status) == 127)
-    die_with(0, h.what.c_str(), ": could not be executed (exit status 127)");
   if (WEXITSTATUS(status) != 0) {
     Text t;
     t.add(": exit status ").add(static_cast<unsigned long>(WEXITSTATUS(status)));
@@ -680,7 +700,7 @@ void run_init(const InitPlan& plan) {
   finish_rootfs(plan);
 
   for (const auto& r : plan.rlimits) {
-    if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &r.value) != 0) die("setrlimit");
+    if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &r.value) != 0) die(r.what);
   }
   // These may need privileges (a real-time policy needs CAP_SYS_NICE): before the uid change.
   if (plan.scheduler && ::syscall(SYS_sched_setattr, 0, &*plan.scheduler, 0) != 0)

@@ -1,5 +1,6 @@
 #include "init_plan.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include "runtime/linux/lsm.hpp"
 #include "runtime/linux/mount_options.hpp"
 #include "runtime/linux/mountinfo.hpp"
+#include "runtime/linux/syscalls.hpp"
 
 extern char** environ;
 
@@ -42,12 +44,48 @@ constexpr DefaultDevice kDefaultDevices[] = {
     {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
+// proc and sysfs must be mounted on an ordinary directory (runc: "must be mounted on ordinary
+// directory"): a symlink there, even one resolved inside the rootfs, would let the image choose
+// where the container's /proc or /sys lands (and so what masked paths and read-only /sys miss).
+// Checked here, before anything is created, with the rootfs's own symlinks on the way resolved
+// inside it; init opens the target with O_NOFOLLOW|O_DIRECTORY, so a swap since is refused too.
+Result<void> check_ordinary_directory(const std::string& rootfs, const std::string& target,
+                                      const spec::Mount& m, const std::string& type) {
+  UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return {};  // no rootfs to look into (the bundle check reports a missing one)
+  UniqueFd fd(sys::openat2(root.get(), target.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                           RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+  const std::string path = join_path(rootfs, target);
+  if (!fd) {
+    if (errno == ENOENT) return {};  // init creates it
+    return fail_errno("mounts: " + m.destination + ": " + type + " target " + path);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return fail_errno("mounts: " + m.destination + ": " + type + " target " + path);
+  }
+  const std::string at =
+      "mounts: " + m.destination + ": " + type + " must be mounted on an ordinary directory, but " + path;
+  if (S_ISLNK(st.st_mode)) {
+    char link[PATH_MAX];
+    const ssize_t n = ::readlinkat(fd.get(), "", link, sizeof link - 1);
+    const std::string to = n > 0 ? " (-> " + std::string(link, static_cast<size_t>(n)) + ")" : "";
+    return fail(at + " is a symlink" + to, ELOOP);
+  }
+  if (!S_ISDIR(st.st_mode)) return fail(at + " is not a directory", ENOTDIR);
+  return {};
+}
+
 Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& options,
                        const spec::Linux& linux) {
   const auto opts = parse_mount_options(m.options.value_or(spec::Strings{}));
   const std::string type = m.type.value_or("");
   const std::string target = relative(m.destination);
   if (target.empty()) return fail("mounts: " + m.destination + ": cannot mount over the rootfs itself");
+  const bool ordinary_directory = type == "proc" || type == "sysfs";
+  if (ordinary_directory) {
+    if (auto ok = check_ordinary_directory(plan.rootfs, target, m, type); !ok) return ok;
+  }
   if (type == "cgroup") {
     // cgroup v1 inside a container: a tmpfs holding the container's own cgroup of each
     // controller, bound from the host (runc does the same without a cgroup namespace).
@@ -94,6 +132,7 @@ Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& 
     b.remount = opts.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
     b.what = "bind /sys on " + m.destination +
              " (sysfs needs a network namespace of the container's own)";
+    b.ordinary_directory = true;
     plan.mounts.push_back(std::move(b));
     return {};
   }
@@ -140,6 +179,7 @@ Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& 
     step.source = m.source.value_or(type);
     step.flags = opts.flags;
     step.what = "mount " + type + " on " + m.destination;
+    step.ordinary_directory = ordinary_directory;
   }
   plan.mounts.push_back(std::move(step));
   if (m.destination == "/dev" && type == "tmpfs") plan.create_default_devices = true;
@@ -287,6 +327,7 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p) {
     limit.resource = static_cast<int>(*spec::names::find(spec::names::rlimits(), r.type));
     limit.value.rlim_cur = r.soft;
     limit.value.rlim_max = r.hard;
+    limit.what = "setrlimit " + r.type;
     plan.rlimits.push_back(limit);
   }
   if (p.oomScoreAdj) plan.oom_score_adj = std::to_string(*p.oomScoreAdj);

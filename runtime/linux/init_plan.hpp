@@ -29,6 +29,7 @@ struct MountStep {
   uint64_t attr_set = 0, attr_clr = 0;  // mount_setattr(AT_RECURSIVE)
   bool bind = false;
   bool target_is_file = false;  // a bind of a non-directory needs a file to mount on
+  bool ordinary_directory = false;  // proc, sysfs: opened O_NOFOLLOW|O_DIRECTORY, never a symlink
   int tree_fd = -1;  // an idmapped bind: a detached tree (idmapped_mount.hpp) init moves into place
   std::string what;             // "mount proc on /proc", for errors
 };
@@ -57,6 +58,7 @@ struct FileWrite {
 struct Rlimit {
   int resource = 0;
   rlimit value{};
+  std::string what;  // "setrlimit RLIMIT_NOFILE", for errors
 };
 
 // The five capability sets as bit masks (bit n = capability n), already limited to what the

@@ -5,6 +5,8 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include "oci-spec/config.hpp"
 #include "runtime/linux/init_plan.hpp"
@@ -234,6 +236,75 @@ TEST(InitPlan, HookStatesAreSplitAroundThePid) {
   EXPECT_EQ(plan.create_container_hooks[0].argv_storage, spec::Strings{"/bin/true"});
   EXPECT_EQ(plan.create_container_hooks[0].what, "createContainer hook #0 (/bin/true)");
   EXPECT_TRUE(plan.start_container_hooks.empty());
+}
+
+}  // namespace
+}  // namespace hippo::linux
+
+namespace hippo::linux {
+namespace {
+
+// A rootfs directory of the test's own, removed afterwards.
+class PlanRootfs : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/hippo-plan-rootfs-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+  std::string root_;
+};
+
+TEST_F(PlanRootfs, ProcOnASymlinkIsRefusedNamingMountAndPath) {
+  std::filesystem::create_directory_symlink("/tmp/x", root_ + "/proc");
+  auto plan = build_init_plan(base(), root_, {});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().message, "mounts: /proc: proc must be mounted on an ordinary directory, but " +
+                                      root_ + "/proc is a symlink (-> /tmp/x)");
+}
+
+TEST_F(PlanRootfs, SysfsOnASymlinkToADirectoryIsRefusedToo) {
+  std::filesystem::create_directory(root_ + "/real-sys");
+  std::filesystem::create_directory_symlink("real-sys", root_ + "/sys");
+  auto plan = build_init_plan(base(), root_, {});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().message, "mounts: /sys: sysfs must be mounted on an ordinary directory, but " +
+                                      root_ + "/sys is a symlink (-> real-sys)");
+}
+
+TEST_F(PlanRootfs, ProcOnAFileIsRefused) {
+  { std::ofstream(root_ + "/proc") << "x"; }
+  auto plan = build_init_plan(base(), root_, {});
+  ASSERT_FALSE(plan);
+  EXPECT_EQ(plan.error().message, "mounts: /proc: proc must be mounted on an ordinary directory, but " +
+                                      root_ + "/proc is not a directory");
+}
+
+TEST_F(PlanRootfs, ExistingOrMissingDirectoriesAreFineAndMarkedForInit) {
+  std::filesystem::create_directory(root_ + "/proc");  // /sys is missing: init creates it
+  // Other mounts may still go through symlinks inside the rootfs.
+  std::filesystem::create_directory(root_ + "/real-dev");
+  std::filesystem::create_directory_symlink("real-dev", root_ + "/dev");
+  auto plan = build_init_plan(base(), root_, {});
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_TRUE(find_mount(*plan, "proc")->ordinary_directory);
+  EXPECT_TRUE(find_mount(*plan, "sys")->ordinary_directory);
+  EXPECT_FALSE(find_mount(*plan, "dev")->ordinary_directory);
+  EXPECT_FALSE(find_mount(*plan, "dev/pts")->ordinary_directory);
+}
+
+TEST(InitPlan, RlimitsKeepTheirNameForErrors) {
+  auto s = base();
+  s.process->rlimits = std::vector<spec::Rlimit>{{"RLIMIT_NOFILE", 1024, 1024},
+                                                 {"RLIMIT_CORE", UINT64_MAX, UINT64_MAX}};
+  auto plan = build_init_plan(s, "/b/rootfs", {});
+  ASSERT_TRUE(plan) << plan.error().message;
+  ASSERT_EQ(plan->rlimits.size(), 2u);
+  EXPECT_EQ(plan->rlimits[0].resource, RLIMIT_NOFILE);
+  EXPECT_EQ(plan->rlimits[0].what, "setrlimit RLIMIT_NOFILE");
+  EXPECT_EQ(plan->rlimits[1].what, "setrlimit RLIMIT_CORE");
+  EXPECT_EQ(plan->rlimits[1].value.rlim_max, RLIM_INFINITY);
 }
 
 }  // namespace

@@ -27,6 +27,9 @@ TEST(DeviceFilter, DenyAllLeavesOnlyTheDefaultDevices) {
   EXPECT_FALSE(run_device_filter(p, 'b', 8, 0, "r"));     // opening it is not
   EXPECT_FALSE(run_device_filter(p, 'c', 1, 1, "r"));     // /dev/mem
   EXPECT_FALSE(run_device_filter(p, 'c', 10, 229, "rw"));
+  EXPECT_FALSE(run_device_filter(p, 'c', 5, 1, "rw"));    // the host's console (runc 1.1)
+  EXPECT_TRUE(run_device_filter(p, 'c', 5, 1, "m"));      // only its mknod, like any device
+  EXPECT_TRUE(run_device_filter(p, 'c', 10, 200, "rw"));  // tun, as runc 1.1.5
 }
 
 TEST(DeviceFilter, LaterRulesWinAndAllowMustCoverTheAccess) {

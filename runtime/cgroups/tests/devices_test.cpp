@@ -16,8 +16,16 @@ std::vector<std::string> lines() {
 TEST(DefaultDevices, AreRuncsAllowList) {
   EXPECT_EQ(lines(),
             (std::vector<std::string>{"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",
-                                      "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm",
-                                      "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"}));
+                                      "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm",
+                                      "c 136:* rwm", "c 10:200 rwm"}));
+}
+
+// runc 1.1.5's AllowedDevices has no rule for /dev/console (c 5:1): with CAP_MKNOD a container
+// could otherwise make the host's console and open it.
+TEST(DefaultDevices, NeverAllowTheHostConsole) {
+  for (const auto& d : default_devices()) {
+    EXPECT_FALSE(d.type == 'c' && d.major == 5 && d.minor == 1) << device_rule_line(d);
+  }
 }
 
 TEST(DefaultDevices, NodesToCreateHavePathsAndMode0666) {

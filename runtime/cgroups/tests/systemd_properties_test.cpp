@@ -153,6 +153,9 @@ TEST(SystemdProperties, DefaultDevicesAreAStrictAllowList) {
   EXPECT_TRUE(has("/dev/char/1:3", "rwm"));
   EXPECT_TRUE(has("/dev/char/5:2", "rwm"));
   EXPECT_TRUE(has("char-pts", "rwm"));
+  EXPECT_TRUE(has("/dev/char/10:200", "rwm"));
+  // runc 1.1 never allows the host's console (c 5:1).
+  EXPECT_FALSE(std::ranges::any_of(allow, [](const DeviceAllow& d) { return d.path == "/dev/char/5:1"; }));
 }
 
 TEST(SystemdProperties, AllowAllIsPolicyAutoAndSpecRulesAreKept) {
