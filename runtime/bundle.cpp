@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "oci-spec/config.hpp"
 #include "oci-spec/file_io.hpp"
@@ -31,14 +30,20 @@ Result<Bundle> load_bundle(const std::string& dir) {
 }
 
 Result<void> validate_container_id(std::string_view id) {
-  const bool ok = !id.empty() && id != "." && id != ".." &&
-                  std::ranges::all_of(id, [](char c) {
-                    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' ||
-                           c == '-' || c == '.';
-                  });
+  const auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '+' || c == '-' || c == '.';
+  };
+  const bool ok = !id.empty() && id.size() <= kMaxContainerIdLength && id != "." && id != ".." &&
+                  std::ranges::all_of(id, allowed);
   if (!ok) {
-    return fail("invalid container id \"" + std::string(id) +
-                "\": use letters, digits, '_', '+', '-' and '.'");
+    // The id is shown (shortened: a caller may pass kilobytes) so the user sees which one.
+    constexpr size_t kShown = 64;
+    std::string shown(id.substr(0, kShown));
+    if (id.size() > kShown) shown += "...";
+    return fail("invalid container ID format: \"" + shown + "\" (letters, digits, '_', '+', '-', '.'; not \".\" or \"..\"; at most " +
+                    std::to_string(kMaxContainerIdLength) + " bytes)",
+                EINVAL);
   }
   return {};
 }

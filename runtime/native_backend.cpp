@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 
 #include "oci-spec/config.hpp"
@@ -101,13 +103,35 @@ spec::RuntimeState to_runtime_state(const StoredState& st, const std::string& st
   spec::RuntimeState out;
   out.ociVersion = std::string(spec::kOciVersion);
   out.id = st.id;
-  out.pid = status == "stopped" ? 0 : st.pid;
+  out.pid = init_alive(st) ? st.pid : 0;
   out.status = status;
   out.bundle = st.bundle;
   out.rootfs = st.rootfs;
   out.created = st.created;
   if (!st.annotations.empty()) out.annotations = st.annotations;
   out.owner = st.owner;
+  return out;
+}
+
+// Every process in the container's cgroup, in any of its hierarchies: a create killed while
+// it attached the init may have left it in some v1 hierarchies only.
+std::vector<pid_t> cgroup_processes(const cgroups::Manager& cg) {
+  std::vector<pid_t> out = cg.pids().value_or(std::vector<pid_t>{});
+  std::vector<std::string> dirs{cg.path_of("")};
+  for (const char* h : kV1Hierarchies) dirs.push_back(cg.path_of(h));
+  for (const auto& dir : dirs) {
+    if (dir.empty()) continue;
+    auto text = read_text_file(dir + "/cgroup.procs");
+    if (!text) continue;
+    for (const auto& line : split_lines(*text)) {
+      pid_t pid = 0;
+      if (std::from_chars(line.data(), line.data() + line.size(), pid).ec == std::errc{} && pid > 0) {
+        out.push_back(pid);
+      }
+    }
+  }
+  std::ranges::sort(out);
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -152,13 +176,75 @@ bool wait_gone(const StoredState& st, std::chrono::milliseconds timeout) {
   return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
 }
 
-// A container whose state is open: its dir (locked), stored state and cgroup.
+// A container directory as found, healthy or not. `problem` is empty for a healthy one;
+// otherwise it says what is wrong (status "incomplete" or "corrupt"; see with_hint), and `state` holds what
+// could still be read (cleanup.json when state.json is unreadable), if anything.
+struct Inspected {
+  ContainerDir dir;
+  std::optional<StoredState> state;
+  std::unique_ptr<cgroups::Manager> cgroup;  // when `state` is known
+  std::string status;
+  std::string problem;
+};
+
+// A healthy container whose state is open: its dir (locked), stored state and cgroup.
 struct Opened {
   ContainerDir dir;
   StoredState state;
   std::unique_ptr<cgroups::Manager> cgroup;
   std::string status;
 };
+
+// A problem as the user reads it: what is wrong and what to do about it.
+std::string with_hint(const Inspected& c) {
+  return c.problem + "; `hippo delete -f " + c.dir.id() + "` removes what it left";
+}
+
+// Reads what <root>/<id> holds and judges it: a complete record gives the OCI status; a record
+// without an init (pid 0), or none at all, is a create that did not finish ("creating" while
+// another command holds the lock, else "incomplete"); an unreadable state.json is "corrupt".
+Result<Inspected> inspect_dir(ContainerDir dir) {
+  const std::string id = dir.id();
+  Inspected out{std::move(dir), std::nullopt, nullptr, "", ""};
+  auto st = out.dir.read();
+  if (st) {
+    out.state = std::move(*st);
+  } else if (st.error().code == ENOENT) {
+    if (auto cleanup = out.dir.read_cleanup(); cleanup || cleanup.error().code != ENOENT) {
+      out.status = "corrupt";
+      out.problem = "container \"" + id + "\": " + out.dir.path() + "/state.json is missing";
+      if (cleanup) out.state = std::move(*cleanup);
+    }
+  } else {
+    out.status = "corrupt";
+    out.problem = "container \"" + id + "\": " + st.error().message;
+    if (auto cleanup = out.dir.read_cleanup()) out.state = std::move(*cleanup);
+  }
+  if (out.state) {
+    // A record that names the root (or no) cgroup would make delete -f kill every process
+    // on the host.
+    const auto& cg = out.state->cgroup_path;
+    if (cg.empty() || cg.front() != '/' || normalize_path(cg) != cg || cg == "/") {
+      if (out.problem.empty()) {
+        out.status = "corrupt";
+        out.problem = "container \"" + id + "\": " + out.dir.path() +
+                      "/state.json: cgroup_path: \"" + cg + "\" is not a container's cgroup";
+      }
+    } else {
+      out.cgroup = stored_cgroup(*out.state);
+    }
+  }
+  if (!out.problem.empty()) return out;
+  if (out.state && out.state->pid > 0) {
+    out.status = status_of(out.dir, *out.state, *out.cgroup);
+  } else if (!out.dir.locked()) {
+    out.status = "creating";
+  } else {
+    out.status = "incomplete";
+    out.problem = "container \"" + id + "\": its create did not finish (was it killed?)";
+  }
+  return out;
+}
 
 class NativeBackend final : public Backend {
  public:
@@ -239,15 +325,21 @@ class NativeBackend final : public Backend {
   }
 
   Result<spec::RuntimeState> state(const std::string& id) override {
-    auto c = open(id);
+    auto c = inspect(id, ContainerDir::Wait::yes);
     if (!c) return std::unexpected(c.error());
-    return to_runtime_state(c->state, c->status);
+    return reported_state(*c);
   }
 
   Result<std::vector<spec::RuntimeState>> list() override {
     std::vector<spec::RuntimeState> out;
     for (const auto& id : list_container_ids(options_.state_root)) {
-      if (auto s = state(id)) out.push_back(std::move(*s));
+      // Not waiting: a create in progress (or a hung hook) must not block the listing.
+      auto c = inspect(id, ContainerDir::Wait::no);
+      if (!c) {
+        if (c.error().code != ENOENT) log::warn("container \"" + id + "\": " + c.error().message);
+        continue;  // removed meanwhile
+      }
+      out.push_back(reported_state(*c));
     }
     return out;
   }
@@ -276,39 +368,32 @@ class NativeBackend final : public Backend {
   }
 
   Result<void> remove(const std::string& id, bool force) override {
-    auto c = open(id);
+    auto c = inspect(id, ContainerDir::Wait::yes);
     if (!c) {
-      // A dir without state.json is an aborted create: remove it; --force hides "not found".
-      (void)remove_tree(options_.state_root + "/" + id);
       if (force && c.error().code == ENOENT) return {};
       return std::unexpected(c.error());
     }
-    if (c->status == "running" || c->status == "paused") {
-      if (!force) {
-        return fail("cannot delete container \"" + id + "\" that is not stopped: " + c->status);
-      }
+    if (!c->problem.empty() && !force) {
+      return fail(c->problem + ": kept; `hippo delete -f " + id + "` removes what it left");
     }
-    // Whatever is left in the cgroup goes, also after a stopped init that did not own its pid
-    // namespace; destroy() then waits for the cgroup to empty.
-    if (auto pids = c->cgroup->pids()) {
-      for (pid_t pid : *pids) ::kill(pid, SIGKILL);
+    if ((c->status == "running" || c->status == "paused") && !force) {
+      return fail("cannot delete container \"" + id + "\" that is not stopped: " + c->status);
     }
-    if (c->status != "stopped") {
-      UniqueFd pidfd(linux::sys::pidfd_open(c->state.pid));
-      if (pidfd && init_alive(c->state)) linux::sys::pidfd_send_signal(pidfd.get(), SIGKILL);
-      if (c->status == "paused") (void)c->cgroup->thaw();
-      if (!wait_gone(c->state, std::chrono::seconds(10))) {
-        return fail("container \"" + id + "\": init " + std::to_string(c->state.pid) +
-                    " did not exit after SIGKILL");
-      }
+    if (!c->problem.empty()) log::warn(c->problem + ": removing what is left");
+    if (auto ok = end_processes(*c); !ok) return ok;
+    if (c->cgroup) {
+      if (auto ok = c->cgroup->destroy(); !ok) return ok;
+    } else if (c->status == "corrupt") {
+      log::warn("container \"" + id + "\": no readable record names its init or cgroup: if it had "
+                "any, they are left");
     }
-    if (auto ok = c->cgroup->destroy(); !ok) return ok;
-    // poststop hooks run once the container is gone; their failures are only warned about.
-    if (auto config = spec::load(c->state.bundle + "/config.json");
-        config && config->hooks) {
-      const auto state = hook_state(id, "stopped", 0, c->state.bundle, *config);
-      if (auto ok = run_hooks("poststop", hooks_of(*config, &spec::Hooks::poststop), state); !ok) {
-        log::warn(ok.error().message);
+    // poststop hooks run once a container that was created is gone; failures are only warned about.
+    if (c->problem.empty() && c->state) {
+      if (auto config = spec::load(c->state->bundle + "/config.json"); config && config->hooks) {
+        const auto state = hook_state(id, "stopped", 0, c->state->bundle, *config);
+        if (auto ok = run_hooks("poststop", hooks_of(*config, &spec::Hooks::poststop), state); !ok) {
+          log::warn(ok.error().message);
+        }
       }
     }
     return c->dir.remove();
@@ -362,18 +447,45 @@ class NativeBackend final : public Backend {
     UniqueFd pidfd;  // we are init's parent until this process exits
   };
 
-  Result<Opened> open(const std::string& id) {
-    if (auto ok = validate_container_id(id); !ok) return std::unexpected(ok.error());
-    auto dir = ContainerDir::open(options_.state_root, id);
+  Result<Inspected> inspect(const std::string& id, ContainerDir::Wait wait) {
+    auto dir = ContainerDir::open(options_.state_root, id, wait);
     if (!dir) return std::unexpected(dir.error());
-    auto st = dir->read();
-    if (!st) {
-      if (st.error().code == ENOENT) return fail("container \"" + id + "\" does not exist", ENOENT);
-      return std::unexpected(st.error());
+    return inspect_dir(std::move(*dir));
+  }
+
+  // A healthy container for the commands that act on one; an incomplete or corrupt one is an
+  // error that says what is wrong.
+  Result<Opened> open(const std::string& id) {
+    auto c = inspect(id, ContainerDir::Wait::yes);
+    if (!c) return std::unexpected(c.error());
+    if (!c->problem.empty()) return fail(with_hint(*c));
+    return Opened{std::move(c->dir), std::move(*c->state), std::move(c->cgroup), std::move(c->status)};
+  }
+
+  // `state` and `list`: what is known, with a warning line when something is wrong.
+  static spec::RuntimeState reported_state(const Inspected& c) {
+    if (!c.problem.empty()) log::warn(with_hint(c));
+    StoredState st = c.state.value_or(StoredState{});
+    st.id = c.dir.id();
+    return to_runtime_state(st, c.status);
+  }
+
+  // SIGKILLs the init (by pid and start time) and everything in its cgroup, and waits for the
+  // init to be gone (the cgroup's destroy() waits for the rest).
+  static Result<void> end_processes(Inspected& c) {
+    if (c.cgroup) {
+      for (pid_t pid : cgroup_processes(*c.cgroup)) ::kill(pid, SIGKILL);
+      // A frozen process takes SIGKILL only once thawed.
+      if (auto frozen = c.cgroup->frozen(); frozen && *frozen) (void)c.cgroup->thaw();
     }
-    auto cg = stored_cgroup(*st);
-    auto status = status_of(*dir, *st, *cg);
-    return Opened{std::move(*dir), std::move(*st), std::move(cg), std::move(status)};
+    if (!c.state || !init_alive(*c.state)) return {};
+    UniqueFd pidfd(linux::sys::pidfd_open(c.state->pid));
+    if (pidfd && init_alive(*c.state)) linux::sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+    if (!wait_gone(*c.state, std::chrono::seconds(10))) {
+      return fail("container \"" + c.dir.id() + "\": init " + std::to_string(c.state->pid) +
+                  " did not exit after SIGKILL");
+    }
+    return {};
   }
 
   // `console_fd`: where init sends its pty master when the caller receives it itself (hippo
@@ -402,6 +514,18 @@ class NativeBackend final : public Backend {
     auto dir = ContainerDir::create(options_.state_root, options.id);
     if (!dir) return std::unexpected(dir.error());
     Undo remove_dir([&] { (void)dir->remove(); });
+    // The record goes first, before any resource: a create killed from here on leaves a
+    // container that `state` reports and `delete -f` cleans up (cgroup or unit by its path,
+    // the init once its pid is added below).
+    StoredState st;
+    st.id = options.id;
+    st.bundle = bundle->dir;
+    st.rootfs = bundle->rootfs;
+    st.created = rfc3339_now();
+    st.cgroup_path = placed->path;
+    st.systemd_unit = placed->systemd_unit;
+    st.annotations = spec.annotations.value_or(spec::StringMap{});
+    if (auto ok = dir->write(st); !ok) return std::unexpected(ok.error());
 
     // 0622 whatever our umask: init opens it for writing after switching to the container's
     // user (or its user namespace's root).
@@ -456,8 +580,16 @@ class NativeBackend final : public Backend {
 
     UniqueFd cgroup_dir = open_cgroup2_dir(*cgroup);
     plan->cgroup_fd = cgroup_dir.get();
-    auto init = linux::spawn_init(
-        *plan, [&](pid_t pid) { return cgroup->attach(pid); }, creation_hooks);
+    // Before init goes on (it waits for kGo meanwhile, and exits if we die): its pid and start
+    // time into the record, then into the cgroup. A create killed after this leaves an init
+    // that delete -f finds by its pid or its cgroup.
+    auto record_and_attach = [&](pid_t pid) -> Result<void> {
+      st.pid = pid;
+      st.pid_start = process_start_time(pid).value_or(0);
+      if (auto ok = dir->write(st); !ok) return ok;
+      return cgroup->attach(pid);
+    };
+    auto init = linux::spawn_init(*plan, record_and_attach, creation_hooks);
     if (!init) return std::unexpected(init.error());
     if (init->cloned_into_cgroup) {
       log::debug("init " + std::to_string(init->pid) + " cloned into cgroup " + cgroup->path_of(""));
@@ -476,17 +608,6 @@ class NativeBackend final : public Backend {
     }
     init->seccomp_listener.reset();
 
-    StoredState st;
-    st.id = options.id;
-    st.pid = init->pid;
-    st.pid_start = process_start_time(init->pid).value_or(0);
-    st.bundle = bundle->dir;
-    st.rootfs = bundle->rootfs;
-    st.created = rfc3339_now();
-    st.cgroup_path = placed->path;
-    st.systemd_unit = placed->systemd_unit;
-    st.annotations = spec.annotations.value_or(spec::StringMap{});
-    if (auto ok = dir->write(st); !ok) return std::unexpected(ok.error());
     if (!options.pid_file.empty()) {
       if (auto ok = write_pid_file(options.pid_file, init->pid); !ok) return std::unexpected(ok.error());
     }

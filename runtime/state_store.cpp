@@ -4,10 +4,13 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "oci-spec/file_io.hpp"
 #include "oci-spec/json_codec.hpp"
+#include "runtime/bundle.hpp"
 
 namespace hippo::runtime {
 
@@ -27,69 +30,160 @@ void describe(V& v, M& m) {
 
 namespace {
 
-Result<linux::UniqueFd> lock_dir(const std::string& dir) {
-  linux::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return fail_errno("open " + dir);
-  if (::flock(fd.get(), LOCK_EX) != 0) return fail_errno("lock " + dir);
-  return fd;
+// Everything hippo writes into a container directory; remove() refuses to delete anything else.
+constexpr const char* kOwnEntries[] = {"state.json", "state.json.tmp", "cleanup.json",
+                                       "cleanup.json.tmp", "exec.fifo"};
+
+bool own_entry(std::string_view name) {
+  return std::ranges::any_of(kOwnEntries, [&](const char* e) { return name == e; });
+}
+
+Result<std::string> read_fd(int fd, const std::string& path) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("read " + path);
+    }
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+    // A state file is far below the JSON bound; one that grew past it is refused unread.
+    if (out.size() > spec::kMaxJsonBytes) return fail(path + ": over the 4 MiB limit", EFBIG);
+  }
+}
+
+// "container "id" does not exist" for what a command on a missing or foreign entry sees.
+std::unexpected<Error> not_found(const std::string& id) {
+  return fail("container \"" + id + "\" does not exist", ENOENT);
 }
 
 }  // namespace
 
 Result<ContainerDir> ContainerDir::create(const std::string& root, const std::string& id) {
-  if (auto ok = make_directories(root); !ok) {
+  if (auto ok = validate_container_id(id); !ok) return std::unexpected(ok.error());
+  if (auto ok = make_directories(root, 0700); !ok) {
     return fail("create state root " + root + ": " + std::strerror(ok.error().code), ok.error().code);
   }
   const auto dir = join_path(root, id);
-  if (::mkdir(dir.c_str(), 0711) != 0) {
+  if (::mkdir(dir.c_str(), 0700) != 0) {
     if (errno == EEXIST) return fail("container \"" + id + "\" already exists", EEXIST);
     return fail_errno("create " + dir);
   }
-  auto lock = lock_dir(dir);
-  if (!lock) {
+  auto opened = open(root, id);
+  if (!opened) {
     ::rmdir(dir.c_str());
-    return std::unexpected(lock.error());
+    return std::unexpected(opened.error());
   }
-  return ContainerDir(dir, std::move(*lock));
+  return opened;
 }
 
-Result<ContainerDir> ContainerDir::open(const std::string& root, const std::string& id) {
-  const auto dir = join_path(root, id);
-  auto lock = lock_dir(dir);
-  if (!lock) {
-    if (lock.error().code == ENOENT) return fail("container \"" + id + "\" does not exist", ENOENT);
-    return std::unexpected(lock.error());
+Result<ContainerDir> ContainerDir::open(const std::string& root, const std::string& id, Wait wait) {
+  if (auto ok = validate_container_id(id); !ok) return std::unexpected(ok.error());
+  const auto path = join_path(root, id);
+  // O_NOFOLLOW: a symlink planted as <root>/<id> is not a container of ours.
+  linux::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return not_found(id);
+    return fail_errno("open " + path);
+  }
+  bool locked = true;
+  if (::flock(fd.get(), wait == Wait::yes ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
+    if (wait == Wait::yes || errno != EWOULDBLOCK) return fail_errno("lock " + path);
+    locked = false;
   }
   // A concurrent delete may have removed it while we waited for the lock.
-  if (::access((dir + "/state.json").c_str(), F_OK) != 0 &&
-      ::access((dir + "/exec.fifo").c_str(), F_OK) != 0 && errno == ENOENT) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0) return fail("container \"" + id + "\" does not exist", ENOENT);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || st.st_nlink == 0) return not_found(id);
+  return ContainerDir(id, path, std::move(fd), locked);
+}
+
+Result<void> ContainerDir::write_file(const char* name, const std::string& content) const {
+  const std::string tmp = std::string(name) + ".tmp";
+  const auto shown = path_ + "/" + tmp;
+  linux::UniqueFd fd(::openat(dir_.get(), tmp.c_str(),
+                              O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) return fail_errno("open " + shown);
+  // A stale .tmp keeps its old mode through O_TRUNC.
+  if (::fchmod(fd.get(), 0600) != 0) return fail_errno("chmod " + shown);
+  for (std::string_view rest = content; !rest.empty();) {
+    const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail_errno("write " + shown);
+    rest.remove_prefix(static_cast<size_t>(n));
   }
-  return ContainerDir(dir, std::move(*lock));
+  if (::renameat(dir_.get(), tmp.c_str(), dir_.get(), name) != 0) {
+    auto err = fail_errno("rename " + shown + " to " + name);
+    ::unlinkat(dir_.get(), tmp.c_str(), 0);
+    return err;
+  }
+  return {};
 }
 
 Result<void> ContainerDir::write(const StoredState& state) const {
-  return replace_text_file(path_ + "/state.json", spec::codec::write_value(state).dump() + "\n");
+  // cleanup.json first: once state.json names a resource, cleanup.json does too.
+  StoredState cleanup = state;
+  cleanup.annotations.clear();
+  if (auto ok = write_file("cleanup.json", spec::codec::write_value(cleanup).dump() + "\n"); !ok) {
+    return ok;
+  }
+  return write_file("state.json", spec::codec::write_value(state).dump() + "\n");
 }
 
-Result<StoredState> ContainerDir::read() const {
-  const auto file = path_ + "/state.json";
-  auto text = spec::read_json_file(file, file);
+Result<StoredState> ContainerDir::read_file(const char* name) const {
+  const auto file = path_ + "/" + name;
+  linux::UniqueFd fd(::openat(dir_.get(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return fail_errno("open " + file);
+  auto text = read_fd(fd.get(), file);
   if (!text) return std::unexpected(text.error());
-  return spec::read_document<StoredState>(*text, file);
+  auto st = spec::read_document<StoredState>(*text, file);
+  if (st && st->id != id_) {
+    return fail(file + ": id: names container \"" + st->id + "\", not \"" + id_ + "\"");
+  }
+  return st;
 }
+
+Result<StoredState> ContainerDir::read() const { return read_file("state.json"); }
+
+Result<StoredState> ContainerDir::read_cleanup() const { return read_file("cleanup.json"); }
 
 Result<void> ContainerDir::remove() {
-  if (auto ok = remove_tree(path_); !ok) return ok;
-  lock_.reset();
+  auto names = list_directory("/proc/self/fd/" + std::to_string(dir_.get()));
+  if (!names) return std::unexpected(names.error().context("list " + path_));
+  std::string foreign;
+  for (const auto& name : *names) {
+    if (!own_entry(name)) foreign += (foreign.empty() ? "\"" : ", \"") + name + "\"";
+  }
+  if (!foreign.empty()) {
+    return fail(path_ + " holds " + foreign +
+                ", which hippo does not write: it is not removed (remove it by hand if it is "
+                "no container's)");
+  }
+  for (const auto& name : *names) {
+    if (::unlinkat(dir_.get(), name.c_str(), 0) != 0 && errno != ENOENT) {
+      return fail_errno("remove " + path_ + "/" + name);
+    }
+  }
+  // The path must still name the directory we hold (not something renamed into its place).
+  struct stat held {}, named {};
+  if (::fstat(dir_.get(), &held) != 0 || ::lstat(path_.c_str(), &named) != 0 ||
+      held.st_dev != named.st_dev || held.st_ino != named.st_ino) {
+    return fail(path_ + " changed while it was being removed: left in place");
+  }
+  if (::rmdir(path_.c_str()) != 0) return fail_errno("remove " + path_);
+  dir_.reset();
   return {};
 }
 
 std::vector<std::string> list_container_ids(const std::string& root) {
   std::vector<std::string> ids;
   for (auto& name : list_directory(root).value_or(std::vector<std::string>{})) {
-    if (is_directory(join_path(root, name))) ids.push_back(std::move(name));
+    struct stat st {};
+    if (!validate_container_id(name)) continue;
+    if (::lstat(join_path(root, name).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      ids.push_back(std::move(name));
+    }
   }
   std::sort(ids.begin(), ids.end());
   return ids;

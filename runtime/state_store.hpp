@@ -1,8 +1,18 @@
 #pragma once
-// Per-container state under the state root (--root, default /run/hippo):
-//   <root>/<id>/state.json   what every later command needs (written atomically)
-//   <root>/<id>/exec.fifo    exists while the container is "created" (runc's exec fifo)
+// Per-container state under the state root (--root, default /run/hippo), private to its owner
+// (annotations carry secrets):
+//   <root>/                   0700 when hippo creates it (an existing root is left as it is)
+//   <root>/<id>/              0700; <id> passed validate_container_id, so it is one plain entry
+//   <root>/<id>/state.json    0600: what every later command needs (written atomically)
+//   <root>/<id>/cleanup.json  0600: the same record without annotations, written with it: what
+//                             `delete -f` needs to find the container's resources (init pid and
+//                             start time, cgroup or unit, bundle) when state.json is unreadable
+//   <root>/<id>/exec.fifo     exists while the container is "created" (runc's exec fifo)
 // Commands on one id are serialized by an flock on <root>/<id>; different ids run concurrently.
+//
+// `create` writes the record before it creates the first resource (the cgroup), with pid 0,
+// and again once the init's pid and start time are known. A record with pid 0 (or a directory
+// without one) that no command holds locked is what a create killed part way left behind.
 
 #include <sys/types.h>
 
@@ -18,7 +28,7 @@ namespace hippo::runtime {
 
 struct StoredState {
   std::string id;
-  pid_t pid = 0;
+  pid_t pid = 0;           // 0 until create has spawned the init
   uint64_t pid_start = 0;  // /proc/<pid>/stat starttime: tells a reused pid from our init
   std::string bundle;
   std::string rootfs;
@@ -31,24 +41,47 @@ struct StoredState {
 
 class ContainerDir {
  public:
-  // Creates <root>/<id> exclusively and locks it. EEXIST -> "container "id" already exists".
-  static Result<ContainerDir> create(const std::string& root, const std::string& id);
-  // Opens and locks an existing container. ENOENT -> "container "id" does not exist".
-  static Result<ContainerDir> open(const std::string& root, const std::string& id);
+  enum class Wait { yes, no };
 
+  // Creates <root> (0700, if missing) and <root>/<id> (0700) exclusively and locks it.
+  // Invalid id -> "invalid container ID format"; EEXIST -> "container "id" already exists".
+  static Result<ContainerDir> create(const std::string& root, const std::string& id);
+  // Opens an existing container directory (never through a symlink) and locks it. With
+  // Wait::no a lock held by another command is not waited for: the directory is opened
+  // unlocked (locked() is false), for reading only.
+  // Invalid id -> "invalid container ID format"; ENOENT -> "container "id" does not exist".
+  static Result<ContainerDir> open(const std::string& root, const std::string& id,
+                                   Wait wait = Wait::yes);
+
+  const std::string& id() const { return id_; }
   const std::string& path() const { return path_; }
   std::string fifo_path() const { return path_ + "/exec.fifo"; }
+  bool locked() const { return locked_; }
+
+  // Replaces state.json and cleanup.json (mode 0600, atomic rename each).
   Result<void> write(const StoredState& state) const;
+  // state.json; ENOENT when there is none.
   Result<StoredState> read() const;
-  // Removes the directory and everything in it; the lock goes with it.
+  // cleanup.json; ENOENT when there is none.
+  Result<StoredState> read_cleanup() const;
+  // Removes the directory: only the entries hippo writes in it, then the directory itself.
+  // Anything else in it means it is not (only) ours: nothing is removed and the error names it.
   Result<void> remove();
 
  private:
-  ContainerDir(std::string path, linux::UniqueFd lock) : path_(std::move(path)), lock_(std::move(lock)) {}
+  ContainerDir(std::string id, std::string path, linux::UniqueFd dir, bool locked)
+      : id_(std::move(id)), path_(std::move(path)), dir_(std::move(dir)), locked_(locked) {}
+  Result<StoredState> read_file(const char* name) const;
+  Result<void> write_file(const char* name, const std::string& content) const;
+
+  std::string id_;
   std::string path_;
-  linux::UniqueFd lock_;
+  linux::UniqueFd dir_;  // O_DIRECTORY|O_NOFOLLOW; carries the flock
+  bool locked_ = false;
 };
 
+// The entries of the state root that are directories, sorted. Names that are not valid ids
+// (no hippo command could have made them) are left out.
 std::vector<std::string> list_container_ids(const std::string& root);
 
 // starttime (field 22) of /proc/<pid>/stat, or nullopt if the process does not exist.

@@ -1,5 +1,6 @@
 #include "shim/shim_flags.hpp"
 
+#include "runtime/bundle.hpp"
 #include "runtime/cli/flags.hpp"
 
 namespace hippo::shim {
@@ -37,7 +38,16 @@ Result<ShimFlags> parse_shim_flags(const std::vector<std::string>& argv) {
   if (f.action != "" && f.action != "start" && f.action != "delete") {
     return fail("unknown action \"" + f.action + "\" (start, delete)");
   }
-  if (!f.version && !f.info && f.ns.empty()) return fail("shim namespace cannot be empty");
+  if (f.version || f.info) return f;
+  if (f.ns.empty()) return fail("shim namespace cannot be empty");
+  // Both become path components (<state_root>/containerd/<ns>/<id>): checked before `start` or
+  // `delete` touches anything. containerd's own rules for both are narrower than runc's id rule.
+  if (auto ok = runtime::validate_container_id(f.ns); !ok) {
+    return fail("invalid namespace \"" + f.ns + "\"", EINVAL);
+  }
+  if (!f.action.empty() || !f.id.empty()) {
+    if (auto ok = runtime::validate_container_id(f.id); !ok) return std::unexpected(ok.error());
+  }
   return f;
 }
 

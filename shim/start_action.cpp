@@ -117,7 +117,7 @@ Result<UniqueFd> listen_on(const std::string& path, bool& reused) {
 
 Result<void> write_address(const std::string& address) {
   // containerd 1.6 reads it verbatim: no trailing newline.
-  return write_text_file("address", address);
+  return write_text_file("address", address, 0600);
 }
 
 }  // namespace
@@ -171,7 +171,7 @@ int run_start(const ShimFlags& flags) {
     listener->reset();
   }
   // `delete` runs without options: tell it where this container's state lives.
-  if (auto ok = write_text_file("hippo-state-root", shim_state_root(input.config_path, flags.ns)); !ok) {
+  if (auto ok = write_text_file("hippo-state-root", shim_state_root(input.config_path, flags.ns), 0600); !ok) {
     write_all(STDERR_FILENO, ok.error().message + "\n");
     return 1;
   }

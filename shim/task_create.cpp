@@ -19,6 +19,7 @@
 #include "containerd/runc/options.pb-c.h"
 #include "containerd/task/v2/shim.pb-c.h"
 #include "oci-spec/schema.hpp"
+#include "runtime/bundle.hpp"
 #include "runtime/linux/syscalls.hpp"
 #include "runtime/runc/runc_backend.hpp"
 #include "shim/proto_util.hpp"
@@ -37,6 +38,10 @@ using ttrpc::Status;
 void TaskService::create(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__CreateTaskRequest, containerd__task__v2__create_task_request__descriptor, req);
   const std::string id(view(req->id));
+  // Before the rootfs mount or any file: the id names <state_root>/<id> and the cgroup.
+  if (auto ok = runtime::validate_container_id(id); !ok) {
+    return reply_error(reply, Code::kInvalidArgument, ok.error().message);
+  }
   if (find(id)) return reply_error(reply, Code::kAlreadyExists, "container " + id + " already exists");
   auto c = std::make_unique<Container>();
   c->id = id;
@@ -79,7 +84,7 @@ void TaskService::create(std::string_view payload, Reply reply) {
   if (runc) {
     // `delete` (run by containerd without options) must reach the same runc.
     const auto record = runc->binary + "\n" + runc->root + "\n" + (runc->systemd_cgroup ? "systemd" : "") + "\n";
-    if (auto ok = write_text_file(c->bundle + "/hippo-runc", record); !ok) {
+    if (auto ok = write_text_file(c->bundle + "/hippo-runc", record, 0600); !ok) {
       undo_mounts();
       return reply(error_status(ok.error()), "");
     }

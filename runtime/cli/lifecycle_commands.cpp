@@ -3,6 +3,8 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <iostream>
@@ -120,10 +122,19 @@ Result<int> run_list(const Context& ctx, const ParsedFlags& flags) {
     return 0;
   }
   if (format != "table") return fail("invalid format option \"" + format + "\": use table or json");
-  std::cout << "ID          PID         STATUS      BUNDLE      CREATED     OWNER\n";
+  // runc's tabwriter (minimum width 12, padding 3): a column is as wide as its longest cell.
+  std::vector<std::array<std::string, 6>> rows{{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
   for (const auto& s : *all) {
-    std::cout << pad(s.id, 12) << pad(std::to_string(s.pid), 12) << pad(s.status, 12)
-              << pad(s.bundle, 12) << pad(s.created, 12) << s.owner << "\n";
+    rows.push_back({s.id, std::to_string(s.pid), s.status, s.bundle, s.created, s.owner});
+  }
+  std::array<size_t, 6> width{};
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max({width[i], size_t{12}, row[i].size() + 3});
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i + 1 < row.size(); ++i) line += pad(row[i], width[i]);
+    std::cout << line << row.back() << "\n";
   }
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "hippo/version.hpp"
 #include "oci-spec/config.hpp"
+#include "runtime/bundle.hpp"
 #include "runtime/logging.hpp"
 
 namespace hippo::cli {
@@ -51,6 +52,8 @@ void print_command_help(const Command& c) {
             << " [command options] " << c.args_usage << "\n";
   if (!c.flags.empty()) std::cout << "\nOPTIONS:\n" << flags_help(c.flags);
 }
+
+bool takes_container_id(const Command& c) { return c.args_usage.starts_with("<container-id>"); }
 
 Result<void> check_arg_count(const Command& c, const ParsedFlags& flags) {
   const auto n = static_cast<int>(flags.args.size());
@@ -124,6 +127,13 @@ int run(const std::vector<std::string>& argv) {
     return 0;
   }
   if (auto ok = check_arg_count(*command, *flags); !ok) return report(ok.error(), to_file);
+  // Every command that names a container checks the id before anything touches the state
+  // root (or a runc backend's): "..", "a/b" and the like never become a path.
+  if (takes_container_id(*command) && !flags->args.empty()) {
+    if (auto ok = runtime::validate_container_id(flags->args.front()); !ok) {
+      return report(ok.error(), to_file);
+    }
+  }
   auto code = command->run(ctx, *flags);
   if (!code) return report(code.error(), to_file);
   return *code;

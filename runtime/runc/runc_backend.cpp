@@ -59,7 +59,7 @@ Result<UniqueFd> accept_pty(ConsoleListener& l) {
 class RuncBackend final : public Backend {
  public:
   explicit RuncBackend(RuncOptions o) : o_(std::move(o)) {
-    (void)make_directories(o_.root);  // runc names the failure
+    (void)make_directories(o_.root, 0700);  // private like runc's own; runc names a failure
   }
 
   Result<void> create(const CreateOptions& options) override {
