@@ -11,7 +11,8 @@
 #        FRESH_KEEP      1: leave the root behind for a look (still unmounted)
 #        FRESH_MIRROR, FRESH_SECURITY_MIRROR  Debian mirrors (default: this machine's apt sources)
 #
-# The root is a chroot in a mount namespace of its own (unshare -m): /proc (new), /sys and /dev
+# The root is a chroot in a mount namespace of its own (unshare -m), itself a bind mount (a
+# runtime changes the propagation of /, which must be a mount): /proc (new), /sys and /dev
 # (recursive binds, made slaves so that nothing done inside reaches the host's mounts; the /sys
 # bind brings /sys/fs/cgroup for the tests and the demo) and /run (a new tmpfs: the demo's
 # containerd puts its shim sockets under /run/containerd/s). Nothing else of the host is
@@ -88,6 +89,9 @@ in_root() {
 inside() {
   trap 'kill_leftovers; unmount_root; printf "%s\n" "${times[@]}" >"$work/times"' EXIT
   readlink /proc/self/ns/mnt >"$work/mntns"
+  # A machine's / is a mount; a container runtime changes its propagation (EINVAL on a plain
+  # directory), so the root becomes a mount of its own.
+  mount --bind "$root" "$root"
   mount -t proc proc "$root/proc"
   mount --rbind /sys "$root/sys"
   mount --make-rslave "$root/sys"
