@@ -4,7 +4,7 @@ PREFIX      ?= /usr/local
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all build configure deps images unit integration test test-cgroup2 demo bench install clean
+.PHONY: all build configure deps images unit integration test test-cgroup2 check-fresh demo bench install clean
 
 all: build
 
@@ -40,6 +40,11 @@ test: deps
 test-cgroup2: deps
 	$(MAKE) build
 	hack/test-cgroup2.sh $(BUILD)
+
+# The README's promise on a fresh machine: a minimal Debian 12 root (mmdebstrap) with a clone of
+# HEAD runs install-deps, make, make unit and make demo, with nothing installed beforehand.
+check-fresh: deps
+	hack/check-fresh.sh
 
 demo: deps
 	$(MAKE) build

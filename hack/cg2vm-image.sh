@@ -45,26 +45,10 @@ mkdir -p "$TMPDIR"
 started=$SECONDS
 step() { say "[$((SECONDS - started)) s] $*"; }
 
-# The first mirror URI this machine's apt uses for suite $1 (deb822 or one-line sources).
-mirror_for() {
-  local suite=$1 f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    awk -v s="$suite" 'BEGIN { RS = "" } {
-        uri = ""; hit = 0
-        for (i = 1; i <= NF; i++) {
-          if ($i == "URIs:") uri = $(i + 1)
-          if ($i == s && hit == 0) hit = 1
-        }
-        if (hit && uri != "") { print uri; exit }
-      }' "$f"
-  done
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-    awk -v s="$suite" '$1 == "deb" { u = ($2 ~ /^\[/) ? $3 : $2; for (i = 3; i <= NF; i++) if ($i == s) { print u; exit } }' ||
-    true
-}
-mirror=${CG2VM_MIRROR:-$(mirror_for bookworm | sed -n 1p)}
-security=${CG2VM_SECURITY_MIRROR:-$(mirror_for bookworm-security | sed -n 1p)}
+# shellcheck source=hack/lib-apt-mirror.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib-apt-mirror.sh"
+mirror=${CG2VM_MIRROR:-$(apt_mirror_for bookworm | sed -n 1p)}
+security=${CG2VM_SECURITY_MIRROR:-$(apt_mirror_for bookworm-security | sed -n 1p)}
 [[ -n $mirror && -n $security ]] ||
   die "no bookworm mirror in /etc/apt/sources*; set CG2VM_MIRROR and CG2VM_SECURITY_MIRROR"
 

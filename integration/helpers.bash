@@ -81,6 +81,30 @@ cgroup_file() {
   if cgroup_v2; then echo "/sys/fs/cgroup$p/$3"; else echo "/sys/fs/cgroup/$2$p/$3"; fi
 }
 
+# blkio_weight_file BUNDLE: the file that takes the blkio weight in the container's cgroup, the
+# first of those hippo tries that exists (v1 blkio.weight, blkio.bfq.weight; v2 io.bfq.weight,
+# io.weight); fails when there is none. Kernels have them only where a disk is served by a
+# scheduler with weights (CFQ, BFQ) or, on v2, blk-iocost gives io.weight.
+blkio_weight_file() {
+  local f candidates
+  if cgroup_v2; then candidates="io.bfq.weight io.weight"; else candidates="blkio.weight blkio.bfq.weight"; fi
+  for f in $candidates; do
+    f=$(cgroup_file "$1" blkio "$f")
+    [ -f "$f" ] && { echo "$f"; return 0; }
+  done
+  return 1
+}
+
+# blkio_weight_is FILE WEIGHT <TEXT: whether TEXT, read from the weight file FILE, holds the blkio
+# weight WEIGHT ("300", BFQ's "default 300", or on v2 io.weight's "default 2930": runc's map).
+blkio_weight_is() {
+  local w=$2
+  case $1 in
+    */io.weight) w=$((1 + (w - 10) * 9999 / 990)) ;;
+  esac
+  sed -n 's/^default //p; /^[0-9][0-9]*$/p' | grep -qx "$w"
+}
+
 # Starts a created container's init without tying bats' output pipes to it.
 hippo_create() {
   hippo create "$@" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1 || {

@@ -125,15 +125,26 @@ teardown() {
   [ "$(cg_value pids "/system.slice/hippo-$n2.scope")" = max ]
 }
 
-@test "a blkio weight is the unit's BlockIOWeight (v1) or IOWeight (v2)" {
+@test "a blkio weight is the unit's BlockIOWeight (v1) or IOWeight (v2), and the file's where the kernel has one" {
   sd_bundle "$B" "system.slice:hippo:$N"
   edit_config "$B" '.linux.resources.blockIO = {"weight": 300}'
   hsd_create --systemd-cgroup run -d -b "$B" "$N"
   if [ "$SD_V2" = 1 ]; then want=2930; else want=300; fi  # runc's map onto io.weight
   [ "$(unit_prop "$UNIT" "$(prop_name blkio)")" = "$want" ]
+  file=$(sd_blkio_weight_file "$CG")
+  if [ -n "$file" ]; then
+    echo "# host has a blkio weight file: checking $(basename "$file") too" >&3
+    sd cat "$file" | blkio_weight_is "$file" 300
+  else
+    # Neither file: systemd holds the weight alone and hippo writes no file (it would fail).
+    echo "# host has no blkio weight file: checking that systemd alone carries the weight" >&3
+  fi
   hsd update --blkio-weight 500 "$N"
   if [ "$SD_V2" = 1 ]; then want=4950; else want=500; fi
   [ "$(unit_prop "$UNIT" "$(prop_name blkio)")" = "$want" ]
+  [ -z "$file" ] || sd cat "$file" | blkio_weight_is "$file" 500
+  hsd delete --force "$N"
+  assert_no_leaks_sd "$N" "$CG" "$UNIT"
 }
 
 @test "device rules are DevicePolicy=strict and DeviceAllow, and enforced after daemon-reload" {

@@ -117,6 +117,18 @@ cg_value() {
   fi
 }
 
+# sd_blkio_weight_file CGROUP: the file that takes the blkio weight in CGROUP inside the
+# sandbox (as blkio_weight_file in helpers.bash), or nothing when the kernel has none.
+sd_blkio_weight_file() {
+  local r=/sys/fs/cgroup
+  if [ "$SD_V2" = 1 ]; then
+    set -- "$r$1/io.bfq.weight" "$r$1/io.weight"
+  else
+    set -- "$r/blkio$1/blkio.weight" "$r/blkio$1/blkio.bfq.weight"
+  fi
+  sd sh -c 'for f; do if [ -f "$f" ]; then echo "$f"; break; fi; done' sh "$@"
+}
+
 # The cgroup directories of CGROUP that exist in any hierarchy (inside the sandbox).
 cg_dirs() {
   sd sh -c 'for h in /sys/fs/cgroup /sys/fs/cgroup/*; do [ -d "$h$1" ] && echo "$h$1"; done; true' sh "$1"

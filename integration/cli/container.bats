@@ -267,6 +267,51 @@ teardown() {
   assert_no_leaks "$ID" "$B"
 }
 
+@test "a blkio weight reaches its cgroup file, or is refused naming the field and the files" {
+  # Whether this kernel has a weight file at all: a container without a weight shows it.
+  busybox_bundle "$B-probe" sleep 1000
+  hippo_create -b "$B-probe" "$ID-probe"
+  has_weight=1
+  blkio_weight_file "$B-probe" >/dev/null || has_weight=0
+  hippo delete --force "$ID-probe"
+  busybox_bundle "$B" sleep 1000
+  edit_config "$B" '.linux.resources.blockIO = {"weight": 300}'
+  cg=$(cgroup_path_of "$B")
+  if cgroup_v2; then
+    files="neither io.bfq.weight nor io.weight" last=/sys/fs/cgroup$cg/io.weight
+  else
+    files="neither blkio.weight nor blkio.bfq.weight" last=/sys/fs/cgroup/blkio$cg/blkio.bfq.weight
+  fi
+  if [ "$has_weight" = 1 ]; then
+    echo "# host has a blkio weight file: checking the values written" >&3
+    hippo_create -b "$B" "$ID"
+    f=$(blkio_weight_file "$B")
+    blkio_weight_is "$f" 300 <"$f"
+    hippo update --blkio-weight 500 "$ID"
+    blkio_weight_is "$f" 500 <"$f"
+    hippo delete --force "$ID"
+  else
+    echo "# host has no blkio weight file: checking the clear error" >&3
+    # (to a file: a create that wrongly succeeded would hold bats' pipes with its init)
+    status=0
+    hippo create -b "$B" "$ID" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1 || status=$?
+    output=$(cat "$BATS_TEST_TMPDIR/create.out")
+    [ "$status" -eq 1 ]
+    [ "$output" = "hippo: linux.resources.blockIO.weight: the cgroup has $files (write $last \"300\": No such file or directory)" ]
+    assert_no_leaks "$ID" "$B"
+    # The same for an update of a running container, which keeps running.
+    edit_config "$B" 'del(.linux.resources.blockIO)'
+    hippo_create -b "$B" "$ID"
+    hippo start "$ID"
+    run hippo update --blkio-weight 500 "$ID"
+    [ "$status" -eq 1 ]
+    [ "$output" = "hippo: linux.resources.blockIO.weight: the cgroup has $files (write $last \"500\": No such file or directory)" ]
+    [ "$(hippo state "$ID" | jq -r .status)" = running ]
+    hippo delete --force "$ID"
+  fi
+  assert_no_leaks "$ID" "$B"
+}
+
 @test "update of pids, cpu shares, quota and period reaches the cgroup files" {
   busybox_bundle "$B" sleep 1000
   hippo_create -b "$B" "$ID"

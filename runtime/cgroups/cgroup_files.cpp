@@ -310,7 +310,22 @@ Result<std::vector<pid_t>> read_procs_recursive(const std::string& dir, Tree tre
 }
 
 Result<void> apply_writes(std::span<const FileWrite> writes, const Writer& write) {
-  std::vector<const FileWrite*> retry;
+  // The last write of a use_next chain failed for want of its file: name the chain's files
+  // under the field they serve.
+  auto missing = [&](size_t i, Error error) -> Result<void> {
+    const auto& w = writes[i];
+    if (w.field.empty()) return std::unexpected(std::move(error));
+    size_t first = i;
+    while (first > 0 && writes[first - 1].if_missing == IfMissing::use_next) --first;
+    if (first == i) return std::unexpected(std::move(error.context(w.field)));
+    std::string names;
+    for (size_t j = first; j <= i; ++j) {
+      names += j == first ? "neither " : j == i ? " nor " : ", ";
+      names += writes[j].file;
+    }
+    return fail(w.field + ": the cgroup has " + names + " (" + error.message + ")", error.code);
+  };
+  std::vector<size_t> retry;
   for (size_t i = 0; i < writes.size(); ++i) {
     const auto& w = writes[i];
     auto done = write(w);
@@ -321,13 +336,16 @@ Result<void> apply_writes(std::span<const FileWrite> writes, const Writer& write
     const int code = done.error().code;
     if (code == ENOENT && w.if_missing != IfMissing::fail) continue;
     if (code == EINVAL && w.retry_at_end) {
-      retry.push_back(&w);
+      retry.push_back(i);
       continue;
     }
+    if (code == ENOENT) return missing(i, std::move(done.error()));
     return done;
   }
-  for (const auto* w : retry) {
-    if (auto done = write(*w); !done) return done;
+  for (size_t i : retry) {
+    auto done = write(writes[i]);
+    if (!done && done.error().code == ENOENT) return missing(i, std::move(done.error()));
+    if (!done) return done;
   }
   return {};
 }

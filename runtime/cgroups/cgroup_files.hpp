@@ -65,7 +65,10 @@ std::string trim(std::string_view text);
 // The pids in cgroup.procs of `dir` and of every cgroup below it, sorted.
 Result<std::vector<pid_t>> read_procs_recursive(const std::string& dir, Tree tree);
 
-// Applies `writes` in order through `write`, honouring IfMissing and retry_at_end.
+// Applies `writes` in order through `write`, honouring IfMissing and retry_at_end. A file that
+// is missing where the request needs it fails under the write's spec field, naming every file
+// tried: `linux.resources.blockIO.weight: the cgroup has neither blkio.weight nor
+// blkio.bfq.weight (write <path> "300": No such file or directory)`.
 using Writer = std::function<Result<void>(const FileWrite&)>;
 Result<void> apply_writes(std::span<const FileWrite> writes, const Writer& write);
 

@@ -11,9 +11,10 @@ using Writes = std::vector<FileWrite>;
 
 constexpr std::string_view kBase = "linux.resources";
 
-void add(Writes& w, std::string controller, std::string file, std::string value,
-         IfMissing if_missing = IfMissing::fail, bool retry_at_end = false) {
-  w.push_back({std::move(controller), std::move(file), std::move(value), if_missing, retry_at_end});
+void add(Writes& w, std::string field, std::string controller, std::string file,
+         std::string value, IfMissing if_missing = IfMissing::fail, bool retry_at_end = false) {
+  w.push_back({std::move(controller), std::move(file), std::move(value), if_missing, retry_at_end,
+               std::move(field)});
 }
 
 std::string at(std::string_view member) { return std::string(kBase) + "." + std::string(member); }
@@ -41,24 +42,26 @@ bool valid_page_size(std::string_view size) {
 }
 
 void cpuset_writes(Writes& w, const spec::Cpu& cpu) {
-  if (cpu.cpus && !cpu.cpus->empty()) add(w, "cpuset", "cpuset.cpus", *cpu.cpus);
-  if (cpu.mems && !cpu.mems->empty()) add(w, "cpuset", "cpuset.mems", *cpu.mems);
+  if (cpu.cpus && !cpu.cpus->empty()) add(w, at("cpu.cpus"), "cpuset", "cpuset.cpus", *cpu.cpus);
+  if (cpu.mems && !cpu.mems->empty()) add(w, at("cpu.mems"), "cpuset", "cpuset.mems", *cpu.mems);
 }
 
 void pids_writes(Writes& w, const spec::Pids& pids) {
   if (pids.limit == 0) return;  // runc 1.1: 0 leaves the limit alone
-  add(w, "pids", "pids.max", pids.limit > 0 ? std::to_string(pids.limit) : "max");
+  add(w, at("pids.limit"), "pids", "pids.max", pids.limit > 0 ? std::to_string(pids.limit) : "max");
 }
 
 Result<void> device_writes(Writes& w, const std::vector<spec::DeviceRule>& rules) {
   // Deny everything first: the spec's rules then build the allow list up from nothing.
-  add(w, "devices", "devices.deny", "a");
+  add(w, at("devices"), "devices", "devices.deny", "a");
   for (size_t i = 0; i < rules.size(); ++i) {
     auto line = device_rule_line(rules[i], at("devices", i));
     if (!line) return std::unexpected(line.error());
-    add(w, "devices", rules[i].allow ? "devices.allow" : "devices.deny", std::move(*line));
+    add(w, at("devices", i), "devices", rules[i].allow ? "devices.allow" : "devices.deny", std::move(*line));
   }
-  for (const auto& d : default_devices()) add(w, "devices", "devices.allow", device_rule_line(d));
+  for (const auto& d : default_devices()) {
+    add(w, at("devices"), "devices", "devices.allow", device_rule_line(d));
+  }
   return {};
 }
 
@@ -75,83 +78,109 @@ Result<void> v1_memory_writes(Writes& w, const spec::Memory& m) {
   // The kernel keeps memory.limit <= memory.memsw.limit at every step. Written limit first,
   // raising both fails the first write with EINVAL; retrying it after memsw settles any order.
   if (limit != 0) {
-    add(w, "memory", "memory.limit_in_bytes", std::to_string(limit), IfMissing::fail, swap != 0);
+    add(w, at("memory.limit"), "memory", "memory.limit_in_bytes", std::to_string(limit),
+        IfMissing::fail, swap != 0);
   }
   if (swap != 0) {
-    add(w, "memory", "memory.memsw.limit_in_bytes", std::to_string(swap),
+    add(w, at("memory.swap"), "memory", "memory.memsw.limit_in_bytes", std::to_string(swap),
         swap_implied ? IfMissing::skip : IfMissing::fail);
   }
   if (m.reservation.value_or(0) != 0) {
-    add(w, "memory", "memory.soft_limit_in_bytes", std::to_string(*m.reservation));
+    add(w, at("memory.reservation"), "memory", "memory.soft_limit_in_bytes",
+        std::to_string(*m.reservation));
   }
-  if (m.disableOOMKiller.value_or(false)) add(w, "memory", "memory.oom_control", "1");
+  if (m.disableOOMKiller.value_or(false)) {
+    add(w, at("memory.disableOOMKiller"), "memory", "memory.oom_control", "1");
+  }
   if (m.swappiness) {
     if (*m.swappiness > 100) {
       return fail(
           at("memory.swappiness") + ": must be 0 to 100, got " + std::to_string(*m.swappiness),
           EINVAL);
     }
-    add(w, "memory", "memory.swappiness", std::to_string(*m.swappiness));
+    add(w, at("memory.swappiness"), "memory", "memory.swappiness", std::to_string(*m.swappiness));
   }
   return {};
 }
 
 void v1_cpu_writes(Writes& w, const spec::Cpu& c) {
   const int64_t quota = c.quota.value_or(0);
-  if (c.shares.value_or(0) != 0) add(w, "cpu", "cpu.shares", std::to_string(*c.shares));
+  if (c.shares.value_or(0) != 0) {
+    add(w, at("cpu.shares"), "cpu", "cpu.shares", std::to_string(*c.shares));
+  }
   // Period and burst go before the quota; either may be refused against the old quota.
   if (c.period.value_or(0) != 0) {
-    add(w, "cpu", "cpu.cfs_period_us", std::to_string(*c.period), IfMissing::fail, quota != 0);
+    add(w, at("cpu.period"), "cpu", "cpu.cfs_period_us", std::to_string(*c.period),
+        IfMissing::fail, quota != 0);
   }
   if (c.burst) {  // 0 is a real value here: no burst
-    add(w, "cpu", "cpu.cfs_burst_us", std::to_string(*c.burst), IfMissing::skip, quota != 0);
+    add(w, at("cpu.burst"), "cpu", "cpu.cfs_burst_us", std::to_string(*c.burst), IfMissing::skip,
+        quota != 0);
   }
-  if (quota != 0) add(w, "cpu", "cpu.cfs_quota_us", std::to_string(quota));
-  if (c.idle) add(w, "cpu", "cpu.idle", std::to_string(*c.idle));
+  if (quota != 0) add(w, at("cpu.quota"), "cpu", "cpu.cfs_quota_us", std::to_string(quota));
+  if (c.idle) add(w, at("cpu.idle"), "cpu", "cpu.idle", std::to_string(*c.idle));
   const int64_t rt_runtime = c.realtimeRuntime.value_or(0);
   if (c.realtimePeriod.value_or(0) != 0) {
-    add(w, "cpu", "cpu.rt_period_us", std::to_string(*c.realtimePeriod), IfMissing::fail,
-        rt_runtime != 0);
+    add(w, at("cpu.realtimePeriod"), "cpu", "cpu.rt_period_us", std::to_string(*c.realtimePeriod),
+        IfMissing::fail, rt_runtime != 0);
   }
-  if (rt_runtime != 0) add(w, "cpu", "cpu.rt_runtime_us", std::to_string(rt_runtime));
+  if (rt_runtime != 0) {
+    add(w, at("cpu.realtimeRuntime"), "cpu", "cpu.rt_runtime_us", std::to_string(rt_runtime));
+  }
 }
 
 void v1_blkio_writes(Writes& w, const spec::BlockIO& b) {
   // Kernels without CFQ name the weights blkio.bfq.* (runc's detectWeightFilenames).
+  // A kernel whose disks no scheduler with weights serves (none, mq-deadline, kyber) has neither
+  // file: the weight is then refused, naming both.
   if (b.weight.value_or(0) != 0) {
-    add(w, "blkio", "blkio.weight", std::to_string(*b.weight), IfMissing::use_next);
-    add(w, "blkio", "blkio.bfq.weight", std::to_string(*b.weight));
+    const auto field = at("blockIO.weight");
+    add(w, field, "blkio", "blkio.weight", std::to_string(*b.weight), IfMissing::use_next);
+    add(w, field, "blkio", "blkio.bfq.weight", std::to_string(*b.weight));
   }
   if (b.leafWeight.value_or(0) != 0) {
-    add(w, "blkio", "blkio.leaf_weight", std::to_string(*b.leafWeight));
+    add(w, at("blockIO.leafWeight"), "blkio", "blkio.leaf_weight", std::to_string(*b.leafWeight));
   }
-  for (const auto& d : b.weightDevice.value_or(std::vector<spec::WeightDevice>{})) {
+  const auto devices = b.weightDevice.value_or(std::vector<spec::WeightDevice>{});
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const auto& d = devices[i];
     const auto dev = device(d.major, d.minor);
+    const auto field = at("blockIO.weightDevice", i);
     if (d.weight.value_or(0) != 0) {
-      add(w, "blkio", "blkio.weight_device", dev + " " + std::to_string(*d.weight),
-          IfMissing::use_next);
-      add(w, "blkio", "blkio.bfq.weight_device", dev + " " + std::to_string(*d.weight));
+      add(w, field + ".weight", "blkio", "blkio.weight_device",
+          dev + " " + std::to_string(*d.weight), IfMissing::use_next);
+      add(w, field + ".weight", "blkio", "blkio.bfq.weight_device",
+          dev + " " + std::to_string(*d.weight));
     }
     if (d.leafWeight.value_or(0) != 0) {
-      add(w, "blkio", "blkio.leaf_weight_device", dev + " " + std::to_string(*d.leafWeight));
+      add(w, field + ".leafWeight", "blkio", "blkio.leaf_weight_device",
+          dev + " " + std::to_string(*d.leafWeight));
     }
   }
-  auto throttle = [&](const auto& list, const char* file) {
+  auto throttle = [&](const auto& list, const char* member, const char* file) {
     if (!list) return;
-    for (const auto& t : *list) {
-      add(w, "blkio", file, device(t.major, t.minor) + " " + std::to_string(t.rate));
+    for (size_t i = 0; i < list->size(); ++i) {
+      const auto& t = (*list)[i];
+      add(w, at(std::string("blockIO.") + member, i), "blkio", file,
+          device(t.major, t.minor) + " " + std::to_string(t.rate));
     }
   };
-  throttle(b.throttleReadBpsDevice, "blkio.throttle.read_bps_device");
-  throttle(b.throttleWriteBpsDevice, "blkio.throttle.write_bps_device");
-  throttle(b.throttleReadIOPSDevice, "blkio.throttle.read_iops_device");
-  throttle(b.throttleWriteIOPSDevice, "blkio.throttle.write_iops_device");
+  throttle(b.throttleReadBpsDevice, "throttleReadBpsDevice", "blkio.throttle.read_bps_device");
+  throttle(b.throttleWriteBpsDevice, "throttleWriteBpsDevice", "blkio.throttle.write_bps_device");
+  throttle(b.throttleReadIOPSDevice, "throttleReadIOPSDevice", "blkio.throttle.read_iops_device");
+  throttle(b.throttleWriteIOPSDevice, "throttleWriteIOPSDevice",
+           "blkio.throttle.write_iops_device");
 }
 
 void network_writes(Writes& w, const spec::Network& n) {
-  if (n.classID.value_or(0) != 0) add(w, "net_cls", "net_cls.classid", std::to_string(*n.classID));
-  for (const auto& p : n.priorities.value_or(std::vector<spec::InterfacePriority>{})) {
-    add(w, "net_prio", "net_prio.ifpriomap", p.name + " " + std::to_string(p.priority));
+  if (n.classID.value_or(0) != 0) {
+    add(w, at("network.classID"), "net_cls", "net_cls.classid", std::to_string(*n.classID));
+  }
+  const auto priorities = n.priorities.value_or(std::vector<spec::InterfacePriority>{});
+  for (size_t i = 0; i < priorities.size(); ++i) {
+    const auto& p = priorities[i];
+    add(w, at("network.priorities", i), "net_prio", "net_prio.ifpriomap",
+        p.name + " " + std::to_string(p.priority));
   }
 }
 
@@ -160,7 +189,7 @@ void rdma_writes(Writes& w, const std::map<std::string, spec::Rdma>& rdma) {
     std::string line = dev;
     if (limits.hcaHandles) line += " hca_handle=" + std::to_string(*limits.hcaHandles);
     if (limits.hcaObjects) line += " hca_object=" + std::to_string(*limits.hcaObjects);
-    if (line != dev) add(w, "rdma", "rdma.max", std::move(line));
+    if (line != dev) add(w, at("rdma") + "[\"" + dev + "\"]", "rdma", "rdma.max", std::move(line));
   }
 }
 
@@ -207,26 +236,31 @@ Result<void> v2_memory_writes(Writes& w, const spec::Memory& m) {
     // Without swap accounting there is no memory.swap.max, and "no swap" or "unlimited swap"
     // is what the kernel does anyway (runc ignores the missing file for these two values).
     const bool harmless = swap_value == "max" || swap_value == "0";
-    add(w, "memory", "memory.swap.max", swap_value, harmless ? IfMissing::skip : IfMissing::fail);
+    add(w, at("memory.swap"), "memory", "memory.swap.max", swap_value,
+        harmless ? IfMissing::skip : IfMissing::fail);
   }
-  if (limit != 0) add(w, "memory", "memory.max", v2_number(limit));
-  if (m.reservation.value_or(0) != 0) add(w, "memory", "memory.low", v2_number(*m.reservation));
+  if (limit != 0) add(w, at("memory.limit"), "memory", "memory.max", v2_number(limit));
+  if (m.reservation.value_or(0) != 0) {
+    add(w, at("memory.reservation"), "memory", "memory.low", v2_number(*m.reservation));
+  }
   return {};
 }
 
 void v2_cpu_writes(Writes& w, const spec::Cpu& c) {
   const int64_t quota = c.quota.value_or(0);
   const uint64_t period = c.period.value_or(0);
-  if (c.idle) add(w, "cpu", "cpu.idle", std::to_string(*c.idle));
+  if (c.idle) add(w, at("cpu.idle"), "cpu", "cpu.idle", std::to_string(*c.idle));
   if (c.shares.value_or(0) != 0) {
-    add(w, "cpu", "cpu.weight", std::to_string(cpu_weight_from_shares(*c.shares)));
+    add(w, at("cpu.shares"), "cpu", "cpu.weight",
+        std::to_string(cpu_weight_from_shares(*c.shares)));
   }
   if (c.burst) {
-    add(w, "cpu", "cpu.max.burst", std::to_string(*c.burst), IfMissing::fail, quota != 0);
+    add(w, at("cpu.burst"), "cpu", "cpu.max.burst", std::to_string(*c.burst), IfMissing::fail,
+        quota != 0);
   }
   if (quota != 0 || period != 0) {
     // runc: an unset half of cpu.max is "max" quota or the kernel's default 100 ms period.
-    add(w, "cpu", "cpu.max",
+    add(w, at(quota != 0 ? "cpu.quota" : "cpu.period"), "cpu", "cpu.max",
         (quota > 0 ? std::to_string(quota) : "max") + " " +
             std::to_string(period != 0 ? period : 100000));
   }
@@ -235,25 +269,32 @@ void v2_cpu_writes(Writes& w, const spec::Cpu& c) {
 void v2_io_writes(Writes& w, const spec::BlockIO& b) {
   // BFQ takes the blkio weight as is; without BFQ io.weight takes it converted (runc's order).
   if (b.weight.value_or(0) != 0) {
-    add(w, "io", "io.bfq.weight", std::to_string(*b.weight), IfMissing::use_next);
-    add(w, "io", "io.weight", std::to_string(io_weight_from_blkio(*b.weight)));
+    const auto field = at("blockIO.weight");
+    add(w, field, "io", "io.bfq.weight", std::to_string(*b.weight), IfMissing::use_next);
+    add(w, field, "io", "io.weight", std::to_string(io_weight_from_blkio(*b.weight)));
   }
-  for (const auto& d : b.weightDevice.value_or(std::vector<spec::WeightDevice>{})) {
+  const auto devices = b.weightDevice.value_or(std::vector<spec::WeightDevice>{});
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const auto& d = devices[i];
     if (d.weight.value_or(0) == 0) continue;
     const auto dev = device(d.major, d.minor);
-    add(w, "io", "io.bfq.weight", dev + " " + std::to_string(*d.weight), IfMissing::use_next);
-    add(w, "io", "io.weight", dev + " " + std::to_string(io_weight_from_blkio(*d.weight)));
+    const auto field = at("blockIO.weightDevice", i) + ".weight";
+    add(w, field, "io", "io.bfq.weight", dev + " " + std::to_string(*d.weight),
+        IfMissing::use_next);
+    add(w, field, "io", "io.weight", dev + " " + std::to_string(io_weight_from_blkio(*d.weight)));
   }
-  auto throttle = [&](const auto& list, const char* key) {
+  auto throttle = [&](const auto& list, const char* member, const char* key) {
     if (!list) return;
-    for (const auto& t : *list) {
-      add(w, "io", "io.max", device(t.major, t.minor) + " " + key + "=" + std::to_string(t.rate));
+    for (size_t i = 0; i < list->size(); ++i) {
+      const auto& t = (*list)[i];
+      add(w, at(std::string("blockIO.") + member, i), "io", "io.max",
+          device(t.major, t.minor) + " " + key + "=" + std::to_string(t.rate));
     }
   };
-  throttle(b.throttleReadBpsDevice, "rbps");
-  throttle(b.throttleWriteBpsDevice, "wbps");
-  throttle(b.throttleReadIOPSDevice, "riops");
-  throttle(b.throttleWriteIOPSDevice, "wiops");
+  throttle(b.throttleReadBpsDevice, "throttleReadBpsDevice", "rbps");
+  throttle(b.throttleWriteBpsDevice, "throttleWriteBpsDevice", "wbps");
+  throttle(b.throttleReadIOPSDevice, "throttleReadIOPSDevice", "riops");
+  throttle(b.throttleWriteIOPSDevice, "throttleWriteIOPSDevice", "wiops");
 }
 
 Result<void> unified_writes(Writes& w, const spec::StringMap& unified) {
@@ -266,16 +307,17 @@ Result<void> unified_writes(Writes& w, const spec::StringMap& unified) {
                   EINVAL);
     }
     const std::string controller = key.substr(0, dot);
+    const std::string field = at("unified") + "[\"" + key + "\"]";
     // Multi-line values (io.max, several devices) go in one line per write, as runc does.
     if (value.find('\n') == std::string::npos) {
-      add(w, controller, key, value);
+      add(w, field, controller, key, value);
       continue;
     }
     size_t start = 0;
     while (start < value.size()) {
       size_t end = value.find('\n', start);
       if (end == std::string::npos) end = value.size();
-      if (end > start) add(w, controller, key, value.substr(start, end - start));
+      if (end > start) add(w, field, controller, key, value.substr(start, end - start));
       start = end + 1;
     }
   }
@@ -329,9 +371,10 @@ Result<std::vector<FileWrite>> hugetlb_writes(const std::vector<spec::HugepageLi
                   EINVAL);
     }
     const std::string prefix = "hugetlb." + l.pageSize;
-    add(w, "hugetlb", prefix + suffix, std::to_string(l.limit));
+    add(w, at("hugepageLimits", i), "hugetlb", prefix + suffix, std::to_string(l.limit));
     // Reservations (kernel 5.7+) get the same limit, or a mapping could reserve past it.
-    add(w, "hugetlb", prefix + ".rsvd" + suffix, std::to_string(l.limit), IfMissing::skip);
+    add(w, at("hugepageLimits", i), "hugetlb", prefix + ".rsvd" + suffix, std::to_string(l.limit),
+        IfMissing::skip);
   }
   return w;
 }

@@ -28,8 +28,15 @@ struct FileWrite {
   // EINVAL may only mean this write came before its partner (cpu period before quota, a memory
   // limit above the old memory+swap limit): then it is retried once after all the others.
   bool retry_at_end = false;
+  // The spec field the value comes from, "linux.resources.blockIO.weight": a file the kernel
+  // lacks is reported under it (apply_writes).
+  std::string field;
 
-  bool operator==(const FileWrite&) const = default;
+  // What is written where and how; the field only names it in errors.
+  bool operator==(const FileWrite& o) const {
+    return controller == o.controller && file == o.file && value == o.value &&
+           if_missing == o.if_missing && retry_at_end == o.retry_at_end;
+  }
 };
 
 // cgroup v1. The devices policy is written only when `devices` is present (even empty): a deny

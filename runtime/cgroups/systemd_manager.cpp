@@ -1,5 +1,8 @@
 #include "runtime/cgroups/systemd_manager.hpp"
 
+#include <unistd.h>
+
+#include <array>
 #include <charconv>
 #include <optional>
 
@@ -101,11 +104,29 @@ class SystemdManager final : public Manager {
   }
 
   // What goes to the files. On v2 devices are systemd's (an eBPF program it attaches to the
-  // unit), not files.
+  // unit), not files. The blkio weight is systemd's property (BlockIOWeight/IOWeight) and goes
+  // to a file too only where the unit's cgroup has one: a kernel whose disks no scheduler with
+  // weights serves has none, and systemd then holds the value alone.
   spec::Resources file_resources(const spec::Resources& r) const {
     spec::Resources out = r;
     if (version_ == FsVersion::v2) out.devices.reset();
+    if (out.blockIO && out.blockIO->weight.value_or(0) != 0 && !has_weight_file()) {
+      out.blockIO->weight.reset();
+    }
     return out;
+  }
+
+  // Whether the unit's cgroup has a file for the blkio weight. Before the unit exists (create's
+  // checks) it has none, which is fine: the weight needs no check beyond systemd's.
+  bool has_weight_file() const {
+    const bool v2 = version_ == FsVersion::v2;
+    const auto dir = fs_->path_of(v2 ? "" : "blkio");
+    if (dir.empty()) return true;  // no blkio hierarchy: the cgroupfs code says so
+    for (const char* file : v2 ? std::array{"io.bfq.weight", "io.weight"}
+                               : std::array{"blkio.weight", "blkio.bfq.weight"}) {
+      if (::access(join(dir, file).c_str(), F_OK) == 0) return true;
+    }
+    return false;
   }
 
   Result<void> start_unit(pid_t pid) {

@@ -87,6 +87,37 @@ TEST(ApplyWrites, SkipOnlyForMissingFiles) {
   EXPECT_EQ(r.error().code, ENOENT);
 }
 
+TEST(ApplyWrites, MissingFilesAreNamedUnderTheSpecField) {
+  // A kernel whose disks no scheduler with weights serves has neither weight file.
+  const std::string field = "linux.resources.blockIO.weight";
+  const std::vector<FileWrite> writes{
+      {"pids", "pids.max", "9", IfMissing::fail, false, "linux.resources.pids.limit"},
+      {"blkio", "blkio.weight", "300", IfMissing::use_next, false, field},
+      {"blkio", "blkio.bfq.weight", "300", IfMissing::fail, false, field}};
+  FakeWriter neither;
+  neither.errors["blkio.weight"] = {ENOENT};
+  neither.errors["blkio.bfq.weight"] = {ENOENT};
+  auto r = run(writes, neither);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ENOENT);
+  EXPECT_EQ(r.error().message,
+            "linux.resources.blockIO.weight: the cgroup has neither blkio.weight nor "
+            "blkio.bfq.weight (write blkio.bfq.weight: No such file or directory)");
+
+  FakeWriter single;  // one file, no fallback: the field before the write's own error
+  single.errors["pids.max"] = {ENOENT};
+  r = run(writes, single);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message,
+            "linux.resources.pids.limit: write pids.max: No such file or directory");
+
+  FakeWriter refused;  // other errors stay the kernel's answer, as they were
+  refused.errors["blkio.weight"] = {EINVAL};
+  r = run(writes, refused);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "write blkio.weight: Invalid argument");
+}
+
 TEST(ApplyWrites, EinvalRetriesAtTheEnd) {
   // Raising memory above the old memory+swap limit: the limit is refused until memsw grows.
   const std::vector<FileWrite> writes{

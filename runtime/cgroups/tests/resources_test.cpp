@@ -167,6 +167,31 @@ TEST(V1Writes, BlockIoWeightsAndThrottles) {
                       {"blkio", "blkio.throttle.write_iops_device", "8:16 200"}}));
 }
 
+// Each write names the spec field it comes from, for the error of a file the kernel lacks.
+std::vector<std::string> fields(const Result<W>& writes) {
+  std::vector<std::string> out;
+  for (const auto& w : writes.value()) out.push_back(w.field);
+  return out;
+}
+
+TEST(V1Writes, BlockIoWritesNameTheirSpecFields) {
+  spec::Resources r;
+  r.blockIO = spec::BlockIO{
+      .weight = 500,
+      .weightDevice = std::vector<spec::WeightDevice>{{8, 0, 600, 400}},
+      .throttleReadBpsDevice = std::vector<spec::ThrottleDevice>{{8, 0, 1048576}},
+  };
+  const std::string b = "linux.resources.blockIO.";
+  EXPECT_EQ(fields(v1_writes(r)),
+            (std::vector<std::string>{b + "weight", b + "weight", b + "weightDevice[0].weight",
+                                      b + "weightDevice[0].weight",
+                                      b + "weightDevice[0].leafWeight",
+                                      b + "throttleReadBpsDevice[0]"}));
+  EXPECT_EQ(fields(v2_writes(r)),
+            (std::vector<std::string>{b + "weight", b + "weight", b + "weightDevice[0].weight",
+                                      b + "weightDevice[0].weight", b + "throttleReadBpsDevice[0]"}));
+}
+
 TEST(V1Writes, HugepageLimitsWithReservations) {
   spec::Resources r;
   r.hugepageLimits = std::vector<spec::HugepageLimit>{{"2MB", 4194304}, {"1GB", 0}};
