@@ -6,14 +6,16 @@
 #
 # Three daemons are started for real, the way containerd starts them: `start` in a bundle
 # directory with a `log` FIFO, reading a config.yaml, forking the daemon, which serves its socket
-# in /run/containerd/s and writes a debug line to the FIFO. Several, because pods share the
-# shim's text pages: alone, a daemon's USS would count its whole text (0.4-0.6 MB, varying with
-# what fault-around maps) as private. They are measured once idle, then stopped with SIGTERM.
+# in /run/containerd/s and writes a debug line to the FIFO. Three, and the median is judged,
+# because pods share the shim's text pages: alone, a daemon's USS would count its whole text
+# (0.4-0.6 MB) as private, and now and then one daemon maps ~0.1 MB of text the others do not.
+# They are measured once idle, then stopped with SIGTERM.
 # Run by CTest (shim_footprint); exits 77 (skipped) when not root.
 # Usage: hack/check-shim-footprint.sh SHIM_BINARY [BUDGET_KB]
 set -euo pipefail
 bin=$(realpath "${1:?usage: $0 SHIM_BINARY [BUDGET_KB]}")
-# Measured on this machine, release and RelWithDebInfo builds: see docs/architecture.md.
+# Measured 220-268 kB on this machine, release and RelWithDebInfo builds: see
+# docs/architecture.md, "Shim memory".
 budget_kb=${2:-${HIPPO_SHIM_USS_BUDGET_KB:-300}}
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=hack/lib-memory.sh
