@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): containerd-shim-hippo-v2 against containerd-shim-runc-v2 + runc in
 # one private containerd: `ctr run --rm` of /bin/true, `ctr task exec` of /bin/true, and shim
-# memory (RSS and PSS per shim) with N sleeping containers each. Prints medians and ratios.
+# memory (RSS, PSS and USS per shim, hack/lib-memory.sh) with N sleeping containers each, one
+# per shim. Prints medians and ratios.
 # Usage: hack/bench-shim.sh [BUILD_DIR] [RUNS] [N...]
 set -euo pipefail
 
@@ -18,6 +19,8 @@ export CONTAINERD_ADDRESS=$work/ctrd/containerd.sock HIPPO_CONFIG=/dev/null
 
 # shellcheck source=hack/lib-ctr.sh
 source "$root/hack/lib-ctr.sh"
+# shellcheck source=hack/lib-memory.sh
+source "$root/hack/lib-memory.sh"
 
 cleanup() {
   ctr_remove_all "$ns"
@@ -53,13 +56,17 @@ ratio() {
 ratio "$work/run.json" "ctr run --rm /bin/true (median)"
 ratio "$work/exec.json" "ctr task exec /bin/true (median)"
 
-memory() {  # memory SHIM_NAME: average "RSS PSS" in kB over that runtime's shims
-  local pids
+memory() {  # memory SHIM_NAME: "SHIMS RSS PSS USS", averages in kB over that runtime's shims
+  local pids p
   pids=$(pgrep -f "$1 .*-namespace $ns " || true)
-  for p in $pids; do awk '/^Rss:/ {r=$2} /^Pss:/ {p=$2} END {print r, p}' "/proc/$p/smaps_rollup"; done |
-    awk '{r += $1; p += $2; n++} END {if (n) printf "%d shims, RSS %.0f kB, PSS %.0f kB per shim", n, r / n, p / n}'
+  for p in $pids; do memory_of "$p"; done |
+    awk '{r += $1; p += $2; u += $3; n++} END {if (n) printf "%d %.0f %.0f %.0f\n", n, r / n, p / n, u / n}'
 }
 
+ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b ? a / b : 0}'; }
+
+echo "shim memory, kB per shim (N sleeping containers, one per shim; USS = Private_Clean + Private_Dirty):"
+printf '%5s  %-14s %5s %8s %8s %8s\n' N runtime shims RSS PSS USS
 started=1  # x-hippo / x-runc already run
 for n in "${counts[@]}"; do
   while ((started < n)); do
@@ -68,7 +75,8 @@ for n in "${counts[@]}"; do
     started=$((started + 1))
   done
   sleep 1  # steady state: a hippo shim gives memory back 0.5 s after its last request
-  h=$(memory containerd-shim-hippo-v2)
-  r=$(memory containerd-shim-runc-v2)
-  echo "memory with $n containers each: hippo: $h | runc-v2: $r"
+  read -r hn hr hp hu <<<"$(memory containerd-shim-hippo-v2)"
+  read -r rn rr rp ru <<<"$(memory containerd-shim-runc-v2)"
+  printf '%5s  %-14s %5s %8s %8s %8s\n' "$n" hippo "$hn" "$hr" "$hp" "$hu" "$n" runc-v2 "$rn" "$rr" "$rp" "$ru" \
+    "$n" "hippo/runc-v2" "" "$(ratio_of "$hr" "$rr")" "$(ratio_of "$hp" "$rp")" "$(ratio_of "$hu" "$ru")"
 done

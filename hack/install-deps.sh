@@ -9,6 +9,8 @@ packages=(
   libprotobuf-c-dev protobuf-c-compiler
   libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc
   nlohmann-json3-dev
+  # config.yaml and logging: yaml-cpp, and spdlog over Debian's external fmt (header-only use)
+  libyaml-cpp-dev libspdlog-dev libfmt-dev
   libsystemd-dev libseccomp-dev libcap-dev
   # tests
   libgtest-dev libgmock-dev bats jq busybox-static runc containerd

@@ -1,38 +1,28 @@
 #include "config.hpp"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#include <span>
 
 #include "oci-spec/file_io.hpp"
-#include "runtime/config_yaml.hpp"
 
 namespace hippo::runtime {
 namespace {
 
-std::string kind_name(YamlEntry::Kind kind) {
-  switch (kind) {
-    case YamlEntry::Kind::null:
-      return "null";
-    case YamlEntry::Kind::list:
-      return "a list";
-    case YamlEntry::Kind::mapping:
-      return "a mapping";
-    default:
-      return "a scalar";
-  }
-}
-
-std::string at_line(int line) { return " (line " + std::to_string(line) + ")"; }
-
+// One key of a section of config.yaml: the Config field it sets and its choices.
 struct Key {
   std::string_view name;
   std::string Config::*field;
   std::initializer_list<std::string_view> allowed;  // empty: any non-empty string
 };
 
-const Key kKeys[] = {
+// The top-level section. A nested section (say `cdi:`) gets a table of its own, read by
+// read_section with the section's name as prefix, so that errors name `cdi.key`.
+const Key kTopLevel[] = {
     {"backend", &Config::backend, {"native", "runc"}},
     {"runc_binary", &Config::runc_binary, {}},
     {"runc_root", &Config::runc_root, {}},
@@ -43,32 +33,110 @@ const Key kKeys[] = {
     {"group_annotation", &Config::group_annotation, {}},
 };
 
+// yaml-cpp's Mark counts lines from 0; users count from 1.
+std::string at_line(const YAML::Mark& mark) {
+  return mark.is_null() ? std::string() : " (line " + std::to_string(mark.line + 1) + ")";
+}
+
+std::string kind_name(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+      return "null";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "a scalar";
+  }
+}
+
 std::string one_of(std::initializer_list<std::string_view> allowed) {
   std::string out;
   for (auto a : allowed) out += (out.empty() ? "\"" : ", \"") + std::string(a) + "\"";
   return out;
 }
 
+// yaml-cpp 0.7 takes a quoted scalar that the end of the text cuts off (`"runc` reads as
+// "runc "): the closing quote must be there.
+bool quote_closed(std::string_view text, const YAML::Mark& mark) {
+  if (mark.pos < 0 || static_cast<size_t>(mark.pos) >= text.size()) return true;
+  const char quote = text[static_cast<size_t>(mark.pos)];
+  if (quote != '"' && quote != '\'') return true;
+  for (size_t i = static_cast<size_t>(mark.pos) + 1; i < text.size(); ++i) {
+    if (quote == '"' && text[i] == '\\') {
+      ++i;
+    } else if (text[i] == quote) {
+      if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;  // '' is a quote inside single quotes
+      } else {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+struct Source {
+  std::string_view text;
+  std::string where;  // the label errors start with
+};
+
+// Reads one mapping against its table of keys; `prefix` names the section in errors.
+Result<void> read_section(const YAML::Node& map, std::span<const Key> keys, const std::string& prefix,
+                          const Source& src, Config& config) {
+  std::vector<std::string> seen;
+  for (const auto& pair : map) {
+    const YAML::Node& key_node = pair.first;
+    const YAML::Node& value = pair.second;
+    if (!key_node.IsScalar()) {
+      return fail(src.where + ": expected a key name, got " + kind_name(key_node) + at_line(key_node.Mark()));
+    }
+    const std::string name = prefix + key_node.Scalar();
+    if (std::ranges::find(seen, name) != seen.end()) {
+      return fail(src.where + ": duplicate key \"" + name + "\"" + at_line(key_node.Mark()));
+    }
+    seen.push_back(name);
+    auto key = std::ranges::find(keys, std::string_view(key_node.Scalar()), &Key::name);
+    if (key == keys.end()) return fail(src.where + ": unknown key \"" + name + "\"" + at_line(key_node.Mark()));
+    // An empty value has no position of its own: yaml-cpp puts it where the next token is.
+    const auto& mark = value.IsNull() ? key_node.Mark() : value.Mark();
+    if (!value.IsScalar()) {
+      return fail(src.where + ": " + name + ": expected a string, got " + kind_name(value) + at_line(mark));
+    }
+    if (!quote_closed(src.text, mark)) {
+      return fail(src.where + ": invalid YAML" + at_line(mark) + ": unterminated quoted value");
+    }
+    const std::string& text = value.Scalar();
+    if (text.empty()) return fail(src.where + ": " + name + ": must not be empty" + at_line(mark));
+    if (key->allowed.size() != 0 && std::ranges::find(key->allowed, text) == key->allowed.end()) {
+      return fail(src.where + ": " + name + ": must be one of " + one_of(key->allowed) + ", got \"" + text +
+                  "\"" + at_line(mark));
+    }
+    config.*(key->field) = text;
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Config> parse_config(std::string_view yaml_text, std::string_view label) {
-  const std::string where(label);
-  auto entries = parse_flat_yaml(yaml_text);
-  if (!entries) return fail(where + ": " + entries.error().message);
-  Config config;  // an empty file keeps every default
-  for (const auto& e : *entries) {
-    auto key = std::ranges::find(kKeys, e.key, &Key::name);
-    if (key == std::end(kKeys)) return fail(where + ": unknown key \"" + e.key + "\"" + at_line(e.key_line));
-    if (e.kind != YamlEntry::Kind::scalar) {
-      return fail(where + ": " + e.key + ": expected a string, got " + kind_name(e.kind) + at_line(e.value_line));
-    }
-    if (e.value.empty()) return fail(where + ": " + e.key + ": must not be empty" + at_line(e.value_line));
-    if (key->allowed.size() != 0 && std::ranges::find(key->allowed, e.value) == key->allowed.end()) {
-      return fail(where + ": " + e.key + ": must be one of " + one_of(key->allowed) + ", got \"" + e.value +
-                  "\"" + at_line(e.value_line));
-    }
-    config.*(key->field) = e.value;
+  const Source src{yaml_text, std::string(label)};
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return fail(src.where + ": invalid YAML" + at_line(e.mark) + ": " + e.msg);
   }
+  Config config;  // an empty file keeps every default
+  if (documents.empty()) return config;
+  if (documents.size() > 1) {
+    return fail(src.where + ": invalid YAML" + at_line(documents[1].Mark()) + ": config.yaml holds one document");
+  }
+  const YAML::Node& root = documents.front();
+  if (root.IsNull()) return config;
+  if (!root.IsMap()) return fail(src.where + ": expected a mapping of keys at the top level");
+  if (auto ok = read_section(root, kTopLevel, "", src, config); !ok) return std::unexpected(ok.error());
   return config;
 }
 

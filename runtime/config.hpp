@@ -1,8 +1,11 @@
 #pragma once
 // hippo's own configuration, /etc/hippo/config.yaml. Resolution order: an explicit path
 // (--config, or containerd's runtime option ConfigPath), then $HIPPO_CONFIG, then the default
-// file if it exists, else built-in defaults. Unknown keys and wrong types are errors that name
-// the file, the key and the line.
+// file if it exists, else built-in defaults. Read with yaml-cpp. Unknown keys and wrong types are
+// errors that name the file, the key and the line.
+//
+// The shim reads it once, in `start`, before the daemon forks: the daemon gets the parsed Config
+// and never runs yaml-cpp (docs/architecture.md, "Shim memory").
 
 #include <optional>
 #include <string>

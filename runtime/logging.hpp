@@ -1,8 +1,8 @@
 #pragma once
-// Logging for the hippo binaries: whole logrus lines (text or JSON), as runc writes them, because
-// containerd's go-runc and Docker read the last error from runc's --log file. Deliberately small
-// (no spdlog/fmt): the shim daemon, one per pod, maps every page of code it runs (see
-// docs/architecture.md, "Shim memory"). Messages are built by the caller.
+// Logging for the hippo binaries, over spdlog: whole logrus lines (text or JSON), as runc writes
+// them, because containerd's go-runc and Docker read the last error from runc's --log file, and
+// containerd copies the shim's lines from its log FIFO. One write(2) per line; timestamps in UTC
+// without the C library's time-zone code. Messages are built by the caller.
 
 #include <ctime>
 #include <string>

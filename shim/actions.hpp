@@ -16,7 +16,9 @@ struct DaemonConfig {
   std::string grpc_address;
   std::string ttrpc_address;  // $TTRPC_ADDRESS: where events are forwarded
   std::string socket_path;    // to remove on exit
-  std::string config_path;    // hippo config.yaml named by runtime options, or empty
+  // config.yaml (named by runtime options, else the default), parsed by `start` before the
+  // fork: the daemon never reads YAML itself (docs/architecture.md, "Shim memory").
+  runtime::Config settings;
   bool debug = false;
 };
 

@@ -102,15 +102,13 @@ int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
     (*loop)->after(std::chrono::seconds(2), [&] { (*loop)->stop(); });
   };
   std::optional<runtime::RuncOptions> runc;
-  auto settings = runtime::load_config(config.config_path);
-  if (settings && settings->backend == "runc") {
-    runc = runtime::RuncOptions{settings->runc_binary, settings->runc_root + "/" + config.ns,
-                                settings->cgroup_driver == "systemd"};
+  const runtime::Config& settings = config.settings;
+  if (settings.backend == "runc") {
+    runc = runtime::RuncOptions{settings.runc_binary, settings.runc_root + "/" + config.ns,
+                                settings.cgroup_driver == "systemd"};
   }
   const std::string state_root = shim_state_root(settings, config.ns);
-  TaskService service(**loop, publisher,
-                      runtime::make_native_backend(settings ? runtime::native_options(*settings, state_root)
-                                                            : runtime::NativeOptions{state_root}),
+  TaskService service(**loop, publisher, runtime::make_native_backend(runtime::native_options(settings, state_root)),
                       config.ns, request_exit, runc);
   service.register_with(server);
   if (auto ok = server.serve(std::move(listener)); !ok) {
@@ -148,6 +146,9 @@ int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
     });
   });
   log::debug("shim daemon " + std::to_string(::getpid()) + " serving " + config.socket_path);
+  // What `start` freed before the fork (its config.yaml and config.json parses) goes back now,
+  // not at the first idle spell.
+  ::malloc_trim(0);
   auto ran = (*loop)->run();
   server.shutdown();
   ::unlink(config.socket_path.c_str());

@@ -149,7 +149,7 @@ int run_start(const ShimFlags& flags) {
     const char* ttrpc = std::getenv("TTRPC_ADDRESS");
     daemon.ttrpc_address = ttrpc ? ttrpc : flags.address + ".ttrpc";
     daemon.socket_path = path;
-    daemon.config_path = input.config_path;
+    daemon.settings = *config;
     daemon.debug = flags.debug;
     const pid_t pid = ::fork();
     if (pid < 0) {
@@ -171,7 +171,7 @@ int run_start(const ShimFlags& flags) {
     listener->reset();
   }
   // `delete` runs without options: tell it where this container's state lives.
-  if (auto ok = write_text_file("hippo-state-root", shim_state_root(input.config_path, flags.ns), 0600); !ok) {
+  if (auto ok = write_text_file("hippo-state-root", shim_state_root(config, flags.ns), 0600); !ok) {
     write_all(STDERR_FILENO, ok.error().message + "\n");
     return 1;
   }
