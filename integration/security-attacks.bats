@@ -17,6 +17,8 @@ teardown_file() {
     CONTAINERD_ADDRESS=$CTRD_DIR/containerd.sock ctr_remove_all "$NS"
     "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD_DIR" >/dev/null || true
   fi
+  # containerd places ctr's containers under /<namespace>/<id>: the namespace's dir is ours.
+  rmdir /sys/fs/cgroup/*/"$NS" 2>/dev/null || true
 }
 
 # Whatever a test left running (a failed assertion skips its own cleanup): its containers,
