@@ -21,6 +21,8 @@ struct Fd {
   }
 };
 
+}  // namespace
+
 Result<void> write_fd(int fd, std::string_view content, const std::string& path) {
   while (!content.empty()) {
     const ssize_t n = ::write(fd, content.data(), content.size());
@@ -33,8 +35,6 @@ Result<void> write_fd(int fd, std::string_view content, const std::string& path)
   return {};
 }
 
-}  // namespace
-
 Result<std::string> read_text_file(const std::string& path) {
   return read_text_file(path, std::numeric_limits<size_t>::max(), path);
 }
@@ -43,10 +43,14 @@ Result<std::string> read_text_file(const std::string& path, size_t max_bytes,
                                    std::string_view label) {
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0) return fail_errno("open " + path);
+  return read_fd(f.fd, path, max_bytes, label);
+}
+
+Result<std::string> read_fd(int fd, const std::string& path, size_t max_bytes, std::string_view label) {
   // Read straight into the string (no stack buffer: the shim daemon keeps every stack page it
   // ever touched). st_size is a hint only: /proc and cgroup files report 0.
   struct stat st {};
-  const size_t hint = ::fstat(f.fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
+  const size_t hint = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
   if (hint > max_bytes) return fail(size_limit_message(label, hint, max_bytes), EFBIG);
   // One byte past the limit is read, to tell a file of exactly max_bytes from a longer one.
   const size_t cap = max_bytes == std::numeric_limits<size_t>::max() ? max_bytes : max_bytes + 1;
@@ -57,7 +61,7 @@ Result<std::string> read_text_file(const std::string& path, size_t max_bytes,
       if (used == cap) break;
       out.resize(std::min(std::max<size_t>(used + 4096, hint + 1), cap));
     }
-    const ssize_t n = ::read(f.fd, out.data() + used, out.size() - used);
+    const ssize_t n = ::read(fd, out.data() + used, out.size() - used);
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail_errno("read " + path);

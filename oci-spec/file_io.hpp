@@ -21,6 +21,12 @@ Result<std::string> read_text_file(const std::string& path);
 Result<std::string> read_text_file(const std::string& path, size_t max_bytes,
                                    std::string_view label);
 
+// The bounded read of an fd the caller opened (openat, O_NOFOLLOW …); errors name `path`.
+Result<std::string> read_fd(int fd, const std::string& path, size_t max_bytes, std::string_view label);
+
+// Writes all of `content` to fd, retrying short writes; "write <path>: …" on failure.
+Result<void> write_fd(int fd, std::string_view content, const std::string& path);
+
 // "<label>: 10485760 bytes is over the 4 MiB limit"; with a `size` of 0 (unknown: a stream)
 // "<label>: over the 4 MiB limit".
 std::string size_limit_message(std::string_view label, size_t size, size_t max_bytes);

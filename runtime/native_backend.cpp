@@ -11,13 +11,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 
 #include "oci-spec/config.hpp"
 #include "oci-spec/file_io.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/bundle.hpp"
+#include "runtime/cgroups/cgroup_files.hpp"
 #include "runtime/cgroups/systemd_manager.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/linux/console.hpp"
@@ -121,14 +121,8 @@ std::vector<pid_t> cgroup_processes(const cgroups::Manager& cg) {
   for (const char* h : kV1Hierarchies) dirs.push_back(cg.path_of(h));
   for (const auto& dir : dirs) {
     if (dir.empty()) continue;
-    auto text = read_text_file(dir + "/cgroup.procs");
-    if (!text) continue;
-    for (const auto& line : split_lines(*text)) {
-      pid_t pid = 0;
-      if (std::from_chars(line.data(), line.data() + line.size(), pid).ec == std::errc{} && pid > 0) {
-        out.push_back(pid);
-      }
-    }
+    auto pids = cgroups::read_procs_recursive(dir, cgroups::Tree::kernel);
+    if (pids) out.insert(out.end(), pids->begin(), pids->end());
   }
   std::ranges::sort(out);
   out.erase(std::unique(out.begin(), out.end()), out.end());

@@ -38,22 +38,6 @@ bool own_entry(std::string_view name) {
   return std::ranges::any_of(kOwnEntries, [&](const char* e) { return name == e; });
 }
 
-Result<std::string> read_fd(int fd, const std::string& path) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail_errno("read " + path);
-    }
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-    // A state file is far below the JSON bound; one that grew past it is refused unread.
-    if (out.size() > spec::kMaxJsonBytes) return fail(path + ": over the 4 MiB limit", EFBIG);
-  }
-}
-
 // "container "id" does not exist" for what a command on a missing or foreign entry sees.
 std::unexpected<Error> not_found(const std::string& id) {
   return fail("container \"" + id + "\" does not exist", ENOENT);
@@ -107,12 +91,7 @@ Result<void> ContainerDir::write_file(const char* name, const std::string& conte
   if (!fd) return fail_errno("open " + shown);
   // A stale .tmp keeps its old mode through O_TRUNC.
   if (::fchmod(fd.get(), 0600) != 0) return fail_errno("chmod " + shown);
-  for (std::string_view rest = content; !rest.empty();) {
-    const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail_errno("write " + shown);
-    rest.remove_prefix(static_cast<size_t>(n));
-  }
+  if (auto ok = write_fd(fd.get(), content, shown); !ok) return ok;
   if (::renameat(dir_.get(), tmp.c_str(), dir_.get(), name) != 0) {
     auto err = fail_errno("rename " + shown + " to " + name);
     ::unlinkat(dir_.get(), tmp.c_str(), 0);
@@ -135,7 +114,7 @@ Result<StoredState> ContainerDir::read_file(const char* name) const {
   const auto file = path_ + "/" + name;
   linux::UniqueFd fd(::openat(dir_.get(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return fail_errno("open " + file);
-  auto text = read_fd(fd.get(), file);
+  auto text = read_fd(fd.get(), file, spec::kMaxJsonBytes, file);
   if (!text) return std::unexpected(text.error());
   auto st = spec::read_document<StoredState>(*text, file);
   if (st && st->id != id_) {
