@@ -1,7 +1,7 @@
-#include "config.hpp"
+#include "oci-spec/config.hpp"
 
-#include "oci-spec/file_io.hpp"
-#include "schema.hpp"
+#include "base/file_io.hpp"
+#include "oci-spec/schema.hpp"
 
 namespace hippo::spec {
 

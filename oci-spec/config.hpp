@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "error.hpp"
-#include "json_codec.hpp"
-#include "spec.hpp"
+#include "base/error.hpp"
+#include "oci-spec/json_codec.hpp"
+#include "oci-spec/spec.hpp"
 
 namespace hippo::spec {
 

@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "config.hpp"
+#include "oci-spec/config.hpp"
 
 namespace hippo::spec {
 namespace {

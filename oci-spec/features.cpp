@@ -1,7 +1,7 @@
-#include "features.hpp"
+#include "oci-spec/features.hpp"
 
-#include "config.hpp"
-#include "names.hpp"
+#include "oci-spec/config.hpp"
+#include "oci-spec/names.hpp"
 
 namespace hippo::spec {
 

@@ -1,8 +1,8 @@
-#include "json_codec.hpp"
+#include "oci-spec/json_codec.hpp"
 
 #include <algorithm>
 
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 
 namespace hippo::spec {
 namespace codec {

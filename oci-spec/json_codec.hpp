@@ -14,7 +14,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "error.hpp"
+#include "base/error.hpp"
 
 namespace hippo::spec {
 

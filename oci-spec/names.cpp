@@ -1,4 +1,4 @@
-#include "names.hpp"
+#include "oci-spec/names.hpp"
 
 #include <sched.h>
 #include <sys/mount.h>

@@ -3,8 +3,8 @@
 // reader and the writer (json_codec.hpp), so parsing and serializing cannot drift apart.
 // A plain member is a REQUIRED property; an Opt<> member is OPTIONAL.
 
-#include "json_codec.hpp"
-#include "spec.hpp"
+#include "oci-spec/json_codec.hpp"
+#include "oci-spec/spec.hpp"
 
 namespace hippo::spec {
 

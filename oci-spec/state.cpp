@@ -1,4 +1,4 @@
-#include "state.hpp"
+#include "oci-spec/state.hpp"
 
 #include <algorithm>
 #include <array>

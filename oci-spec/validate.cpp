@@ -6,8 +6,8 @@
 #include <charconv>
 #include <set>
 
-#include "config.hpp"
-#include "names.hpp"
+#include "oci-spec/config.hpp"
+#include "oci-spec/names.hpp"
 
 namespace hippo::spec {
 namespace {

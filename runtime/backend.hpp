@@ -10,13 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "oci-spec/spec.hpp"
 #include "oci-spec/state.hpp"
-#include "runtime/cgroups/driver.hpp"
-#include "runtime/cgroups/manager.hpp"
+#include "oci-spec/stats.hpp"
 #include "runtime/config.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace hippo::runtime {
 
@@ -31,8 +30,8 @@ struct ProcessIo {
 // A process the caller now owns: it is the caller's child, watched through the pidfd.
 struct ProcessHandle {
   pid_t pid = -1;
-  linux::UniqueFd pidfd;
-  linux::UniqueFd pty_master;  // with a terminal and receive_pty
+  os::UniqueFd pidfd;
+  os::UniqueFd pty_master;  // with a terminal and receive_pty
 };
 
 struct CreateOptions {
@@ -45,9 +44,9 @@ struct CreateOptions {
   int preserve_fds = 0;
   ProcessIo io;
   bool receive_pty = false;  // a terminal's pty master comes back in ProcessHandle
-  // Overrides NativeOptions::cgroup_driver for this container (the shim: runc Options'
-  // SystemdCgroup). Later commands use the driver the container was created with.
-  std::optional<cgroups::Driver> cgroup_driver;
+  // The systemd driver for this container whatever NativeOptions::cgroup_driver says (the shim:
+  // runc Options' SystemdCgroup). Later commands use the driver the container was created with.
+  bool systemd_cgroup = false;
 };
 
 struct RunOptions {
@@ -102,7 +101,7 @@ class Backend {
   virtual Result<void> pause(const std::string& id) = 0;
   virtual Result<void> resume(const std::string& id) = 0;
   virtual Result<void> update(const std::string& id, const spec::Resources& resources) = 0;
-  virtual Result<cgroups::Stats> stats(const std::string& id) = 0;
+  virtual Result<spec::Stats> stats(const std::string& id) = 0;
   virtual Result<std::vector<pid_t>> pids(const std::string& id) = 0;
   // The directory OOM events of the container's memory cgroup are read from.
   virtual Result<std::string> memory_cgroup_dir(const std::string& id) = 0;
@@ -110,7 +109,9 @@ class Backend {
 
 struct NativeOptions {
   std::string state_root = "/run/hippo";
-  cgroups::Driver cgroup_driver = cgroups::Driver::cgroupfs;
+  // config.yaml's values: "cgroupfs", "systemd" or "auto" (systemd where it runs and cgroupsPath
+  // is empty or of the slice:prefix:name form).
+  std::string cgroup_driver = "cgroupfs";
   std::string systemd_slice = "system.slice";  // for a cgroupsPath that names no slice
 };
 

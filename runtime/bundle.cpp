@@ -1,11 +1,11 @@
-#include "bundle.hpp"
+#include "runtime/bundle.hpp"
 
 #include <sys/stat.h>
 
 #include <algorithm>
 
 #include "oci-spec/config.hpp"
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 
 namespace hippo::runtime {
 

@@ -1,4 +1,4 @@
-#include "config.hpp"
+#include "runtime/config.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -8,7 +8,7 @@
 #include <initializer_list>
 #include <span>
 
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 
 namespace hippo::runtime {
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 
 namespace hippo::runtime {
 

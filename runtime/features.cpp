@@ -1,4 +1,4 @@
-#include "features.hpp"
+#include "runtime/features.hpp"
 
 #include <seccomp.h>
 #include <unistd.h>
@@ -7,6 +7,7 @@
 
 #include "hippo/version.hpp"
 #include "oci-spec/names.hpp"
+#include "runtime/cgroups/fs_manager.hpp"
 #include "runtime/linux/lsm.hpp"
 
 namespace hippo::runtime {
@@ -46,8 +47,8 @@ spec::Features host_features() {
     if (api >= 7) supported.emplace_back("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV");
   }
   sc.supportedFlags = std::move(supported);
-  l.apparmor = spec::Enabled{kImplemented.apparmor && linux::apparmor_enabled()};
-  l.selinux = spec::Enabled{kImplemented.selinux && linux::selinux_enabled()};
+  l.apparmor = spec::Enabled{kImplemented.apparmor && os::apparmor_enabled()};
+  l.selinux = spec::Enabled{kImplemented.selinux && os::selinux_enabled()};
   l.intelRdt = spec::Enabled{false};
   l.mountExtensions = spec::MountExtensions{spec::Enabled{kImplemented.idmap_mounts}};
   l.netDevices = spec::Enabled{false};
@@ -62,5 +63,7 @@ spec::Features host_features() {
   f.potentiallyUnsafeConfigAnnotations = spec::Strings{};
   return f;
 }
+
+bool unified_cgroup_host() { return cgroups::detect_fs_version("/sys/fs/cgroup") == cgroups::FsVersion::v2; }
 
 }  // namespace hippo::runtime

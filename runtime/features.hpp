@@ -7,4 +7,7 @@ namespace hippo::runtime {
 
 spec::Features host_features();
 
+// Whether /sys/fs/cgroup is a cgroup2 mount (a pure v2 host) rather than v1 or hybrid.
+bool unified_cgroup_host();
+
 }  // namespace hippo::runtime

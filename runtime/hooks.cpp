@@ -8,15 +8,15 @@
 
 #include <chrono>
 
-#include "runtime/linux/syscalls.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/syscalls.hpp"
+#include "base/unique_fd.hpp"
 
 extern char** environ;
 
 namespace hippo::runtime {
 namespace {
 
-using linux::UniqueFd;
+using os::UniqueFd;
 
 // A pipe already holding `text`, its write end closed: the hook reads it at its own pace and
 // nothing can raise SIGPIPE in us.
@@ -96,7 +96,7 @@ Result<void> run_one(const std::string& what, const spec::Hook& hook,
     }
     return fail_errno(what, exec_errno);
   }
-  UniqueFd pidfd(linux::sys::pidfd_open(pid));
+  UniqueFd pidfd(os::sys::pidfd_open(pid));
   const auto deadline = hook.timeout
                             ? std::chrono::steady_clock::now() + std::chrono::seconds(*hook.timeout)
                             : std::chrono::steady_clock::time_point::max();

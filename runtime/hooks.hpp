@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "oci-spec/spec.hpp"
 
 namespace hippo::runtime {

@@ -5,8 +5,8 @@
 
 #include <cstring>
 
-#include "runtime/linux/syscalls.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/syscalls.hpp"
+#include "base/unique_fd.hpp"
 
 namespace hippo::runtime {
 
@@ -29,12 +29,12 @@ Result<void> send_to_seccomp_agent(const std::string& listener_path, int listene
   if (listener_path.size() >= sizeof addr.sun_path)
     return fail(what + ": path too long for a unix socket");
   std::memcpy(addr.sun_path, listener_path.c_str(), listener_path.size() + 1);
-  linux::UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  os::UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!sock) return fail_errno(what + ": socket");
   if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     return fail_errno(what + ": connect");
   }
-  const ssize_t n = linux::sys::send_fd(sock.get(), listener_fd, process_state_json.data(),
+  const ssize_t n = os::sys::send_fd(sock.get(), listener_fd, process_state_json.data(),
                                         process_state_json.size());
   if (n < 0) return fail_errno(what + ": send the seccomp listener");
   // The rest of a long state, if the first sendmsg took only part of it.

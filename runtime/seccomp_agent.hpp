@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "oci-spec/state.hpp"
 
 namespace hippo::runtime {

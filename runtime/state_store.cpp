@@ -1,4 +1,4 @@
-#include "state_store.hpp"
+#include "runtime/state_store.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -8,7 +8,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 #include "oci-spec/json_codec.hpp"
 #include "runtime/bundle.hpp"
 
@@ -67,7 +67,7 @@ Result<ContainerDir> ContainerDir::open(const std::string& root, const std::stri
   if (auto ok = validate_container_id(id); !ok) return std::unexpected(ok.error());
   const auto path = join_path(root, id);
   // O_NOFOLLOW: a symlink planted as <root>/<id> is not a container of ours.
-  linux::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  os::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return not_found(id);
     return fail_errno("open " + path);
@@ -86,7 +86,7 @@ Result<ContainerDir> ContainerDir::open(const std::string& root, const std::stri
 Result<void> ContainerDir::write_file(const char* name, const std::string& content) const {
   const std::string tmp = std::string(name) + ".tmp";
   const auto shown = path_ + "/" + tmp;
-  linux::UniqueFd fd(::openat(dir_.get(), tmp.c_str(),
+  os::UniqueFd fd(::openat(dir_.get(), tmp.c_str(),
                               O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) return fail_errno("open " + shown);
   // A stale .tmp keeps its old mode through O_TRUNC.
@@ -112,7 +112,7 @@ Result<void> ContainerDir::write(const StoredState& state) const {
 
 Result<StoredState> ContainerDir::read_file(const char* name) const {
   const auto file = path_ + "/" + name;
-  linux::UniqueFd fd(::openat(dir_.get(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  os::UniqueFd fd(::openat(dir_.get(), name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return fail_errno("open " + file);
   auto text = read_fd(fd.get(), file, spec::kMaxJsonBytes, file);
   if (!text) return std::unexpected(text.error());

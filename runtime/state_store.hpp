@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "oci-spec/spec.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace hippo::runtime {
 
@@ -69,14 +69,14 @@ class ContainerDir {
   Result<void> remove();
 
  private:
-  ContainerDir(std::string id, std::string path, linux::UniqueFd dir, bool locked)
+  ContainerDir(std::string id, std::string path, os::UniqueFd dir, bool locked)
       : id_(std::move(id)), path_(std::move(path)), dir_(std::move(dir)), locked_(locked) {}
   Result<StoredState> read_file(const char* name) const;
   Result<void> write_file(const char* name, const std::string& content) const;
 
   std::string id_;
   std::string path_;
-  linux::UniqueFd dir_;  // O_DIRECTORY|O_NOFOLLOW; carries the flock
+  os::UniqueFd dir_;  // O_DIRECTORY|O_NOFOLLOW; carries the flock
   bool locked_ = false;
 };
 

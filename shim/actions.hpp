@@ -3,9 +3,9 @@
 
 #include <string>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "runtime/config.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 #include "shim/shim_flags.hpp"
 
 namespace hippo::shim {
@@ -26,7 +26,7 @@ int run_start(const ShimFlags& flags);   // start_action.cpp
 int run_delete(const ShimFlags& flags);  // delete_action.cpp
 int run_info();                          // info_action.cpp
 // The long-lived daemon serving the Task API on `listener`; returns its exit code.
-int run_daemon(const DaemonConfig& config, linux::UniqueFd listener);  // daemon.cpp
+int run_daemon(const DaemonConfig& config, os::UniqueFd listener);  // daemon.cpp
 
 // State root of the containers of one containerd namespace: <state_root>/containerd/<ns>.
 std::string shim_state_root(const std::string& config_path, const std::string& ns);

@@ -15,10 +15,10 @@
 #include <cstdlib>
 #include <utility>
 
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/config.hpp"
-#include "runtime/logging.hpp"
+#include "base/logging.hpp"
 #include "shim/actions.hpp"
 #include "shim/publisher.hpp"
 #include "shim/task_service.hpp"
@@ -35,7 +35,7 @@ void log_to_bundle_fifo(bool debug) {
     ::dup2(fd, STDERR_FILENO);
     ::close(fd);
   }
-  (void)runtime::init_logging("", runtime::LogFormat::text,
+  (void)log::init_logging("", log::LogFormat::text,
                               debug ? log::Level::debug : log::Level::info);
 }
 
@@ -74,7 +74,7 @@ std::string shim_state_root(const std::string& config_path, const std::string& n
   return shim_state_root(runtime::load_config(config_path), ns);
 }
 
-int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
+int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
   ::signal(SIGPIPE, SIG_IGN);
   log_to_bundle_fifo(config.debug);
   // Orphans of containers sharing a pid namespace are re-parented to us: we reap them.
@@ -89,7 +89,7 @@ int run_daemon(const DaemonConfig& config, linux::UniqueFd listener) {
   sigemptyset(&signals);
   for (int s : {SIGCHLD, SIGTERM, SIGINT}) sigaddset(&signals, s);
   sigprocmask(SIG_BLOCK, &signals, nullptr);
-  linux::UniqueFd sfd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  os::UniqueFd sfd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
 
   Publisher publisher(**loop, config.ttrpc_address, config.ns);
   ttrpc::Server server(**loop);

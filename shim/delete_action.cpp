@@ -10,12 +10,12 @@
 #include <chrono>
 
 #include "containerd/task/v2/shim.pb-c.h"
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/runc/runc_backend.hpp"
 #include "shim/actions.hpp"
 #include "shim/proto_util.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 #include "shim/rootfs.hpp"
 
 namespace hippo::shim {
@@ -32,7 +32,7 @@ void remove_dead_socket(const std::string& bundle) {
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) return;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  linux::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  os::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno == ECONNREFUSED) {
     ::unlink(path.c_str());
   }

@@ -5,7 +5,7 @@
 #include "containerd/types/introspection.pb-c.h"
 #include "hippo/version.hpp"
 #include "oci-spec/features.hpp"
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 #include "runtime/features.hpp"
 #include "shim/actions.hpp"
 #include "shim/proto_util.hpp"

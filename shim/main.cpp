@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "hippo/version.hpp"
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 #include "shim/actions.hpp"
 
 // libstdc++'s default terminate handler prints a demangled type name, which links the whole

@@ -5,13 +5,13 @@
 
 #include "cgroups/v1/metrics.pb-c.h"
 #include "cgroups/v2/metrics.pb-c.h"
-#include "runtime/cgroups/fs_manager.hpp"
+#include "runtime/features.hpp"
 #include "shim/proto_util.hpp"
 
 namespace hippo::shim {
 namespace {
 
-uint64_t stat_of(const cgroups::Stats& st, std::string_view key) {
+uint64_t stat_of(const spec::Stats& st, std::string_view key) {
   const auto it = st.memory.stat.find(key);
   return it == st.memory.stat.end() ? 0 : it->second;
 }
@@ -70,11 +70,11 @@ constexpr StatField<V2Stat> kV2Memory[] = {
 };
 
 template <class Stat, size_t N>
-void fill_memory_stat(Stat& out, const StatField<Stat> (&fields)[N], const cgroups::Stats& st) {
+void fill_memory_stat(Stat& out, const StatField<Stat> (&fields)[N], const spec::Stats& st) {
   for (const auto& f : fields) out.*(f.field) = stat_of(st, f.key);
 }
 
-std::string encode_v1(const cgroups::Stats& st) {
+std::string encode_v1(const spec::Stats& st) {
   std::vector<uint64_t> per_cpu = st.cpu_per_cpu_ns;
   Io__Containerd__Cgroups__V1__CPUUsage usage = IO__CONTAINERD__CGROUPS__V1__CPUUSAGE__INIT;
   usage.total = st.cpu_usage_ns;
@@ -117,7 +117,7 @@ std::string encode_v1(const cgroups::Stats& st) {
   return pack(metrics);
 }
 
-std::string encode_v2(const cgroups::Stats& st) {
+std::string encode_v2(const spec::Stats& st) {
   Io__Containerd__Cgroups__V2__CPUStat cpu = IO__CONTAINERD__CGROUPS__V2__CPUSTAT__INIT;
   cpu.usage_usec = st.cpu_usage_ns / 1000;
   cpu.user_usec = st.cpu_user_ns / 1000;
@@ -170,11 +170,10 @@ std::string encode_v2(const cgroups::Stats& st) {
 }  // namespace
 
 MetricsVersion host_metrics_version() {
-  return cgroups::detect_fs_version("/sys/fs/cgroup") == cgroups::FsVersion::v2 ? MetricsVersion::v2
-                                                                                : MetricsVersion::v1;
+  return runtime::unified_cgroup_host() ? MetricsVersion::v2 : MetricsVersion::v1;
 }
 
-EncodedMetrics encode_metrics(const cgroups::Stats& stats, MetricsVersion version) {
+EncodedMetrics encode_metrics(const spec::Stats& stats, MetricsVersion version) {
   if (version == MetricsVersion::v2) return {"io.containerd.cgroups.v2.Metrics", encode_v2(stats)};
   return {"io.containerd.cgroups.v1.Metrics", encode_v1(stats)};
 }

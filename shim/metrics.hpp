@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "runtime/cgroups/manager.hpp"
+#include "oci-spec/stats.hpp"
 
 namespace hippo::shim {
 
@@ -19,6 +19,6 @@ struct EncodedMetrics {
   std::string bytes;
 };
 
-EncodedMetrics encode_metrics(const cgroups::Stats& stats, MetricsVersion version);
+EncodedMetrics encode_metrics(const spec::Stats& stats, MetricsVersion version);
 
 }  // namespace hippo::shim

@@ -1,6 +1,6 @@
 #include "shim/publisher.hpp"
 
-#include "runtime/logging.hpp"
+#include "base/logging.hpp"
 
 #include "containerd/events/forward.pb-c.h"
 #include "shim/proto_util.hpp"

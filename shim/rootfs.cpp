@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <thread>
 
-#include "oci-spec/file_io.hpp"
-#include "runtime/linux/mount_options.hpp"
-#include "runtime/linux/mountinfo.hpp"
+#include "base/file_io.hpp"
+#include "base/mount_options.hpp"
+#include "base/mountinfo.hpp"
 
 namespace hippo::shim {
 namespace {
@@ -18,7 +18,7 @@ std::vector<std::string> mounts_under(const std::string& path) {
   std::vector<std::string> out;
   auto text = read_text_file("/proc/self/mountinfo");
   if (!text) return out;
-  for (auto& point : linux::mount_points(*text)) {
+  for (auto& point : os::mount_points(*text)) {
     if (point == path || point.starts_with(path + "/")) out.push_back(std::move(point));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
@@ -43,7 +43,7 @@ Result<void> unmount_one(const std::string& target) {
 Result<void> mount_rootfs(const std::string& rootfs, const std::vector<RootfsMount>& mounts) {
   if (::mkdir(rootfs.c_str(), 0711) != 0 && errno != EEXIST) return fail_errno("mkdir " + rootfs);
   for (const auto& m : mounts) {
-    auto opts = linux::parse_mount_options(m.options);
+    auto opts = os::parse_mount_options(m.options);
     std::string target = rootfs;
     if (!m.target.empty()) target = join_path(rootfs, m.target.substr(std::min(m.target.find_first_not_of('/'), m.target.size())));
     const unsigned long flags = opts.flags & ~static_cast<unsigned long>(MS_REC | MS_BIND);

@@ -1,12 +1,12 @@
 #include "shim/shim_flags.hpp"
 
 #include "runtime/bundle.hpp"
-#include "runtime/cli/flags.hpp"
+#include "base/flags.hpp"
 
 namespace hippo::shim {
 namespace {
 
-constexpr cli::FlagSpec kFlags[] = {
+constexpr FlagSpec kFlags[] = {
     {"namespace", 0, true, false, "namespace that owns the shim"},
     {"address", 0, true, false, "grpc address back to main containerd"},
     {"publish-binary", 0, true, false, "path to publish binary (used for publishing events)"},
@@ -22,7 +22,7 @@ constexpr cli::FlagSpec kFlags[] = {
 }  // namespace
 
 Result<ShimFlags> parse_shim_flags(const std::vector<std::string>& argv) {
-  auto parsed = cli::parse_flags(kFlags, argv, /*stop_at_first_arg=*/true);
+  auto parsed = parse_flags(kFlags, argv, /*stop_at_first_arg=*/true);
   if (!parsed) return std::unexpected(parsed.error());
   ShimFlags f;
   f.ns = parsed->value_or("namespace", "");

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 
 namespace hippo::shim {
 

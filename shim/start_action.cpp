@@ -14,9 +14,9 @@
 #include "containerd/bootstrap/bootstrap.pb-c.h"
 #include "containerd/runc/options.pb-c.h"
 #include "oci-spec/config.hpp"
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 #include "runtime/config.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 #include "shim/actions.hpp"
 #include "shim/proto_util.hpp"
 #include "shim/runtime_options.hpp"
@@ -25,7 +25,7 @@
 namespace hippo::shim {
 namespace {
 
-using linux::UniqueFd;
+using os::UniqueFd;
 
 std::string read_all_stdin() {
   std::string data;

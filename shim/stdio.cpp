@@ -7,13 +7,13 @@
 
 #include <vector>
 
-#include "oci-spec/file_io.hpp"
-#include "runtime/linux/syscalls.hpp"
+#include "base/file_io.hpp"
+#include "base/syscalls.hpp"
 
 namespace hippo::shim {
 namespace {
 
-using linux::UniqueFd;
+using os::UniqueFd;
 
 std::string fifo_path(const std::string& uri) {
   return uri.starts_with("fifo://") ? uri.substr(7) : uri;
@@ -84,7 +84,7 @@ Result<void> start_logger(const std::string& uri, const StdioUris& uris, Stdio& 
     if (::dup2(out_r.get(), 3) < 0 || ::dup2(err_r.get(), 4) < 0 || ::dup2(ready_w.get(), 5) < 0) ::_exit(127);
     // The daemon blocks SIGCHLD/SIGTERM/SIGINT (signalfd) and ignores SIGPIPE; both survive
     // execve. A logger inheriting them hangs in `wait` for its own children, forever.
-    linux::sys::reset_signals();
+    os::sys::reset_signals();
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }

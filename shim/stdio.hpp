@@ -8,8 +8,8 @@
 
 #include <string>
 
-#include "oci-spec/error.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
 
 namespace hippo::shim {
 
@@ -21,14 +21,14 @@ struct StdioUris {
 
 struct Stdio {
   // Handed to the process; the shim closes its copies once the process has them.
-  linux::UniqueFd process_stdin, process_stdout, process_stderr;
+  os::UniqueFd process_stdin, process_stdout, process_stderr;
   // Held by the shim.
-  linux::UniqueFd stdin_keepalive;   // closed by CloseIO
-  linux::UniqueFd stdout_keepalive;  // readers keeping the output FIFOs from losing all readers
-  linux::UniqueFd stderr_keepalive;
+  os::UniqueFd stdin_keepalive;   // closed by CloseIO
+  os::UniqueFd stdout_keepalive;  // readers keeping the output FIFOs from losing all readers
+  os::UniqueFd stderr_keepalive;
   // With a terminal the shim relays between the pty and these.
-  linux::UniqueFd terminal_in;   // stdin FIFO, read side (non-blocking)
-  linux::UniqueFd terminal_out;  // stdout FIFO, write side (non-blocking)
+  os::UniqueFd terminal_in;   // stdin FIFO, read side (non-blocking)
+  os::UniqueFd terminal_out;  // stdout FIFO, write side (non-blocking)
 
   void close_process_copies();
 };

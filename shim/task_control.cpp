@@ -19,11 +19,10 @@
 #include "containerd/runc/options.pb-c.h"
 #include "containerd/task/v2/shim.pb-c.h"
 #include "oci-spec/schema.hpp"
-#include "runtime/linux/syscalls.hpp"
+#include "base/syscalls.hpp"
 #include "runtime/runc/runc_backend.hpp"
 #include "shim/proto_util.hpp"
-#include "oci-spec/file_io.hpp"
-#include "runtime/cgroups/cgroup_files.hpp"
+#include "base/file_io.hpp"
 #include "shim/metrics.hpp"
 #include "shim/rootfs.hpp"
 #include "shim/runtime_options.hpp"
@@ -69,7 +68,7 @@ void TaskService::kill(std::string_view payload, Reply reply) {
   const int sig = static_cast<int>(req->signal);
   if (p->exec_id.empty() && req->all) {
     if (auto ok = c->backend->kill(c->id, sig, true); !ok) return reply(error_status(ok.error()), "");
-  } else if (linux::sys::pidfd_send_signal(p->pidfd.get(), sig) != 0) {
+  } else if (os::sys::pidfd_send_signal(p->pidfd.get(), sig) != 0) {
     return reply_error(reply, errno == ESRCH ? Code::kNotFound : Code::kUnknown,
                        std::string("kill: ") + std::strerror(errno));
   }

@@ -20,11 +20,10 @@
 #include "containerd/task/v2/shim.pb-c.h"
 #include "oci-spec/schema.hpp"
 #include "runtime/bundle.hpp"
-#include "runtime/linux/syscalls.hpp"
+#include "base/syscalls.hpp"
 #include "runtime/runc/runc_backend.hpp"
 #include "shim/proto_util.hpp"
-#include "oci-spec/file_io.hpp"
-#include "runtime/cgroups/cgroup_files.hpp"
+#include "base/file_io.hpp"
 #include "shim/metrics.hpp"
 #include "shim/rootfs.hpp"
 #include "shim/runtime_options.hpp"
@@ -104,7 +103,7 @@ void TaskService::create(std::string_view payload, Reply reply) {
   o.no_new_keyring = options.no_new_keyring;
   // runc Options SystemdCgroup (what CRI sets for the systemd driver) chooses it for this
   // container; otherwise config.yaml's cgroup_driver decides.
-  if (options.systemd_cgroup) o.cgroup_driver = cgroups::Driver::systemd;
+  o.systemd_cgroup = options.systemd_cgroup;
   o.io = {c->init.stdio.process_stdin.get(), c->init.stdio.process_stdout.get(),
           c->init.stdio.process_stderr.get()};
   o.receive_pty = req->terminal != 0;
@@ -118,8 +117,8 @@ void TaskService::create(std::string_view payload, Reply reply) {
   c->kill_all_on_exit = !is_pid_namespace_init(handle->pid);
   c->init.pidfd = std::move(handle->pidfd);
   c->init.pty = std::move(handle->pty_master);
-  if (auto dir = backend->memory_cgroup_dir(id)) {
-    if (auto watcher = cgroups::OomWatcher::open(*dir)) c->oom.emplace(std::move(*watcher));
+  {
+    if (auto watcher = runtime::OomWatch::open(*backend, id)) c->oom.emplace(std::move(*watcher));
   }
   Container& ref = *c;
   containers_[id] = std::move(c);

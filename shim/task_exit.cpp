@@ -18,12 +18,11 @@
 #include "containerd/runc/options.pb-c.h"
 #include "containerd/task/v2/shim.pb-c.h"
 #include "oci-spec/schema.hpp"
-#include "runtime/linux/syscalls.hpp"
-#include "runtime/logging.hpp"
+#include "base/syscalls.hpp"
+#include "base/logging.hpp"
 #include "runtime/runc/runc_backend.hpp"
 #include "shim/proto_util.hpp"
-#include "oci-spec/file_io.hpp"
-#include "runtime/cgroups/cgroup_files.hpp"
+#include "base/file_io.hpp"
 #include "shim/metrics.hpp"
 #include "shim/rootfs.hpp"
 #include "shim/runtime_options.hpp"
@@ -143,7 +142,7 @@ void TaskService::remove(std::string_view payload, Reply reply) {
     if (p->pidfd) {
       // Created, never started: init waits on its fifo; end it and reap it here.
       loop_.unwatch(p->pidfd.get());
-      linux::sys::pidfd_send_signal(p->pidfd.get(), SIGKILL);
+      os::sys::pidfd_send_signal(p->pidfd.get(), SIGKILL);
       siginfo_t info{};
       ::waitid(P_PIDFD, static_cast<id_t>(p->pidfd.get()), &info, WEXITED);
       p->pidfd.reset();

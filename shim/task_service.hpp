@@ -15,7 +15,7 @@
 
 #include "oci-spec/spec.hpp"
 #include "runtime/backend.hpp"
-#include "runtime/cgroups/oom.hpp"
+#include "runtime/oom_watch.hpp"
 #include "runtime/runc/runc_backend.hpp"
 #include "shim/metrics.hpp"
 #include "shim/process_state.hpp"
@@ -30,12 +30,12 @@ struct Process {
   std::string exec_id;  // empty for init
   ProcessState state = ProcessState::kCreated;
   pid_t pid = 0;
-  linux::UniqueFd pidfd;
+  os::UniqueFd pidfd;
   uint32_t exit_status = 0;
   std::chrono::system_clock::time_point exited_at{};
   StdioUris uris;
   Stdio stdio;
-  linux::UniqueFd pty;
+  os::UniqueFd pty;
   std::vector<ttrpc::Reply> waiters;
   std::optional<spec::Process> exec_spec;  // until Start
 };
@@ -47,7 +47,7 @@ struct Container {
   bool rootfs_mounted = false;
   Process init;
   std::map<std::string, std::unique_ptr<Process>> execs;
-  std::optional<cgroups::OomWatcher> oom;
+  std::optional<runtime::OomWatch> oom;
   bool init_exit_deferred = false;  // waiting for exec exits to go out first
   // The init is not pid 1 of its pid namespace (the host's or another container's): its exit
   // does not end the others, so the shim kills them, as runc's shim does.

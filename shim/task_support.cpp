@@ -3,7 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 
 namespace hippo::shim {
 

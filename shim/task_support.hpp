@@ -7,7 +7,7 @@
 #include <string>
 
 #include "containerd/types/task.pb-c.h"
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "shim/process_state.hpp"
 #include "shim/proto_util.hpp"
 #include "shim/ttrpc/server.hpp"

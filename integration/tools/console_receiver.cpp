@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     std::perror("console-receiver: accept");
     return 1;
   }
-  auto master = hippo::linux::receive_fd(conn);
+  auto master = hippo::os::receive_fd(conn);
   if (!master) {
     std::fprintf(stderr, "console-receiver: %s\n", master.error().message.c_str());
     return 1;

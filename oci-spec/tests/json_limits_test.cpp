@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "oci-spec/config.hpp"
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 #include "oci-spec/schema.hpp"
 #include "oci-spec/state.hpp"
 

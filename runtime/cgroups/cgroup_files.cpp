@@ -10,13 +10,13 @@
 #include <limits>
 #include <thread>
 
-#include "oci-spec/file_io.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/file_io.hpp"
+#include "base/unique_fd.hpp"
 
 namespace hippo::cgroups {
 namespace {
 
-using linux::UniqueFd;
+using os::UniqueFd;
 
 bool dir_exists(const std::string& path) {
   struct stat st {};

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "runtime/cgroups/manager.hpp"
 #include "runtime/cgroups/resources.hpp"
 

@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "runtime/cgroups/devices.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace hippo::cgroups {
 namespace {
@@ -165,7 +165,7 @@ Result<void> attach_device_filter(const std::string& dir, const std::vector<bpf_
   load.insns = reinterpret_cast<uint64_t>(program.data());
   load.insn_cnt = static_cast<uint32_t>(program.size());
   load.license = reinterpret_cast<uint64_t>(kLicense);
-  linux::UniqueFd prog(bpf(BPF_PROG_LOAD, load));
+  os::UniqueFd prog(bpf(BPF_PROG_LOAD, load));
   if (!prog) {
     const int err = errno;
     // The verifier explains a refusal only when asked for a log: load once more for it.
@@ -173,7 +173,7 @@ Result<void> attach_device_filter(const std::string& dir, const std::vector<bpf_
     load.log_level = 1;
     load.log_buf = reinterpret_cast<uint64_t>(log.data());
     load.log_size = static_cast<uint32_t>(log.size());
-    linux::UniqueFd again(bpf(BPF_PROG_LOAD, load));
+    os::UniqueFd again(bpf(BPF_PROG_LOAD, load));
     log.resize(std::strlen(log.c_str()));
     while (!log.empty() && log.back() == '\n') log.pop_back();
     const auto last = log.rfind('\n');
@@ -181,7 +181,7 @@ Result<void> attach_device_filter(const std::string& dir, const std::vector<bpf_
         err, "load the cgroup v2 device filter for " + dir +
                  (log.empty() ? "" : " (verifier: " + log.substr(last == std::string::npos ? 0 : last + 1) + ")")));
   }
-  linux::UniqueFd cgroup(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  os::UniqueFd cgroup(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cgroup) return fail_errno("open " + dir + " for its device filter");
   bpf_attr attach{};
   attach.target_fd = static_cast<uint32_t>(cgroup.get());

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "oci-spec/spec.hpp"
 
 namespace hippo::cgroups {

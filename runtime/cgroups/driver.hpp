@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 
 namespace hippo::cgroups {
 

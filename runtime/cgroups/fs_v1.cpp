@@ -7,7 +7,7 @@
 
 #include "runtime/cgroups/fs_v2.hpp"
 #include "runtime/cgroups/resources.hpp"
-#include "runtime/linux/mountinfo.hpp"
+#include "base/mountinfo.hpp"
 
 namespace hippo::cgroups {
 namespace {
@@ -434,7 +434,7 @@ V1Layout parse_v1_layout(std::string_view mountinfo, std::string_view root_in) {
     // id parent dev root mountpoint options [optional…] - fstype source superoptions
     const auto dash = std::ranges::find(fields, std::string_view("-"));
     if (fields.size() < 7 || dash == fields.end() || fields.end() - dash < 4) continue;
-    const std::string mount = linux::unescape_mountinfo(fields[4]);
+    const std::string mount = os::unescape_mountinfo(fields[4]);
     if (!is_under(mount, layout.root)) continue;
     const auto fstype = *(dash + 1);
     if (fstype == "cgroup2") {

@@ -26,20 +26,20 @@ Result<OomWatcher> OomWatcher::open(const std::string& dir) {
     w.events_path_ = oom_control;
     w.v1_ = true;
     w.last_kills_ = read_oom_kills(oom_control);
-    w.oom_control_ = linux::UniqueFd(::open(oom_control.c_str(), O_RDONLY | O_CLOEXEC));
+    w.oom_control_ = os::UniqueFd(::open(oom_control.c_str(), O_RDONLY | O_CLOEXEC));
     if (!w.oom_control_) return fail_errno("open " + oom_control);
-    w.fd_ = linux::UniqueFd(::eventfd(0, EFD_CLOEXEC));
+    w.fd_ = os::UniqueFd(::eventfd(0, EFD_CLOEXEC));
     if (!w.fd_) return fail_errno("eventfd for " + oom_control);
     const std::string control = dir + "/cgroup.event_control";
     const std::string line = std::to_string(w.fd_.get()) + " " + std::to_string(w.oom_control_.get());
-    linux::UniqueFd ctl(::open(control.c_str(), O_WRONLY | O_CLOEXEC));
+    os::UniqueFd ctl(::open(control.c_str(), O_WRONLY | O_CLOEXEC));
     if (!ctl || ::write(ctl.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
       return fail_errno("register OOM eventfd in " + control);
     }
     return w;
   }
   w.events_path_ = dir + "/memory.events";
-  w.fd_ = linux::UniqueFd(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  w.fd_ = os::UniqueFd(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
   if (!w.fd_) return fail_errno("inotify for " + w.events_path_);
   if (::inotify_add_watch(w.fd_.get(), w.events_path_.c_str(), IN_MODIFY) < 0) {
     return fail_errno("watch " + w.events_path_);

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "oci-spec/error.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
 
 namespace hippo::cgroups {
 
@@ -22,8 +22,8 @@ class OomWatcher {
 
  private:
   OomWatcher() = default;
-  linux::UniqueFd fd_;
-  linux::UniqueFd oom_control_;  // v1: must stay open while the eventfd is registered
+  os::UniqueFd fd_;
+  os::UniqueFd oom_control_;  // v1: must stay open while the eventfd is registered
   std::string events_path_;      // memory.oom_control (v1) or memory.events (v2): oom_kill N
   bool v1_ = false;
   uint64_t last_kills_ = 0;

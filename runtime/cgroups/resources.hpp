@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "oci-spec/spec.hpp"
 
 namespace hippo::cgroups {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "runtime/cgroups/systemd_properties.hpp"
 
 namespace hippo::cgroups {

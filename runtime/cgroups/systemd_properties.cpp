@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <optional>
 
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 #include "runtime/cgroups/devices.hpp"
 #include "runtime/cgroups/resources.hpp"
 

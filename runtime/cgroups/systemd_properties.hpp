@@ -11,7 +11,7 @@
 #include <variant>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "oci-spec/spec.hpp"
 
 namespace hippo::cgroups {

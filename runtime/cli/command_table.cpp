@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "commands.hpp"
+#include "runtime/cli/commands.hpp"
 
 namespace hippo::cli {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "flags.hpp"
+#include "base/flags.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/config.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "commands.hpp"
+#include "runtime/cli/commands.hpp"
 #include "oci-spec/schema.hpp"
 #include "runtime/backend.hpp"
 

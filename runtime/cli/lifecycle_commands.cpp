@@ -11,10 +11,10 @@
 #include <set>
 #include <sstream>
 
-#include "commands.hpp"
+#include "runtime/cli/commands.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/runc/runc_backend.hpp"
-#include "signals.hpp"
+#include "runtime/cli/signals.hpp"
 
 namespace hippo::cli {
 namespace {
@@ -58,7 +58,7 @@ std::unique_ptr<runtime::Backend> make_backend(const Context& ctx) {
   }
   auto options = runtime::native_options(ctx.config, ctx.global.root);
   // --systemd-cgroup wins over config.yaml's cgroup_driver.
-  if (ctx.global.systemd_cgroup) options.cgroup_driver = cgroups::Driver::systemd;
+  if (ctx.global.systemd_cgroup) options.cgroup_driver = "systemd";
   return runtime::make_native_backend(options);
 }
 

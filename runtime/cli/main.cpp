@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "commands.hpp"
+#include "runtime/cli/commands.hpp"
 #include "hippo/version.hpp"
 #include "oci-spec/config.hpp"
 #include "runtime/bundle.hpp"
-#include "runtime/logging.hpp"
+#include "base/logging.hpp"
 
 namespace hippo::cli {
 namespace {
@@ -94,10 +94,10 @@ int run(const std::vector<std::string>& argv) {
   ctx.global.debug = global->enabled("debug");
   ctx.global.systemd_cgroup = global->enabled("systemd-cgroup");
 
-  auto format = runtime::parse_log_format(ctx.global.log_format);
+  auto format = log::parse_log_format(ctx.global.log_format);
   if (!format) return report(format.error());
   // Logging first, so that a bad config.yaml is reported in --log too.
-  if (auto ok = runtime::init_logging(ctx.global.log, *format,
+  if (auto ok = log::init_logging(ctx.global.log, *format,
                                       ctx.global.debug ? log::Level::debug : log::Level::info);
       !ok) {
     return report(ok.error());
@@ -107,7 +107,7 @@ int run(const std::vector<std::string>& argv) {
   if (!config) return report(config.error(), to_file);
   ctx.config = std::move(*config);
   if (!ctx.global.debug) {
-    auto level = runtime::parse_log_level(ctx.config.log_level);
+    auto level = log::parse_log_level(ctx.config.log_level);
     if (!level) return report(level.error(), to_file);
     log::set_level(*level);
   }

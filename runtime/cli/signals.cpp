@@ -1,4 +1,4 @@
-#include "signals.hpp"
+#include "runtime/cli/signals.hpp"
 
 #include <signal.h>
 

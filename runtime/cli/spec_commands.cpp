@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "commands.hpp"
+#include "runtime/cli/commands.hpp"
 #include "oci-spec/config.hpp"
 #include "runtime/bundle.hpp"
 #include "runtime/features.hpp"

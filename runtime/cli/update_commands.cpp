@@ -11,11 +11,11 @@
 #include <iostream>
 #include <sstream>
 
-#include "commands.hpp"
+#include "runtime/cli/commands.hpp"
 #include "oci-spec/config.hpp"
 #include "oci-spec/schema.hpp"
 #include "runtime/backend.hpp"
-#include "runtime/cgroups/oom.hpp"
+#include "runtime/oom_watch.hpp"
 
 namespace hippo::cli {
 namespace {
@@ -143,7 +143,7 @@ Result<spec::Resources> resources_from_flags(const ParsedFlags& flags) {
 // runc's events types (types/events.go): cpu usage and throttling, memory usage/swap and the
 // raw memory.stat, pids, blkio per device and operation. On v2 "cache" is memory.stat's file
 // and swap is swap alone (v1: memory+swap), as the cgroup files say.
-spec::Json stats_json(const std::string& id, const cgroups::Stats& s) {
+spec::Json stats_json(const std::string& id, const spec::Stats& s) {
   spec::Json data;
   data["cpu"]["usage"] = {{"total", s.cpu_usage_ns}, {"kernel", s.cpu_system_ns},
                           {"user", s.cpu_user_ns}};
@@ -216,9 +216,7 @@ Result<int> run_events(const Context& ctx, const ParsedFlags& flags) {
   }
   // OOM notifications as they happen (runc's {"type":"oom"}), stats every interval, until the
   // container stops.
-  auto dir = b->memory_cgroup_dir(id);
-  if (!dir) return std::unexpected(dir.error());
-  auto oom = cgroups::OomWatcher::open(*dir);
+  auto oom = runtime::OomWatch::open(*b, id);
   if (!oom) return std::unexpected(oom.error());
   auto next_stats = std::chrono::steady_clock::now();
   for (;;) {

@@ -3,11 +3,11 @@
 #include <charconv>
 #include <string>
 
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 #include "oci-spec/names.hpp"
 #include "runtime/linux/init_plan.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 
 int kernel_last_cap() {
   auto text = read_text_file("/proc/sys/kernel/cap_last_cap");
@@ -55,4 +55,4 @@ Result<CapabilitySets> build_capability_sets(const spec::Capabilities& caps, int
   return out;
 }
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

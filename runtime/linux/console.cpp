@@ -1,6 +1,6 @@
 #include "runtime/linux/console.hpp"
 
-#include "runtime/linux/syscalls.hpp"
+#include "base/syscalls.hpp"
 
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -9,7 +9,7 @@
 
 #include <cstring>
 
-namespace hippo::linux {
+namespace hippo::os {
 
 Result<UniqueFd> connect_console_socket(const std::string& path) {
   sockaddr_un addr{};
@@ -52,4 +52,4 @@ void copy_window_size(int from, int to) {
   if (::ioctl(from, TIOCGWINSZ, &ws) == 0) ::ioctl(to, TIOCSWINSZ, &ws);
 }
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

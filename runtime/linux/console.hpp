@@ -6,10 +6,10 @@
 
 #include <string>
 
-#include "oci-spec/error.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 
 // Connects to the console socket a caller (containerd, Docker, a test) listens on.
 Result<UniqueFd> connect_console_socket(const std::string& path);
@@ -34,4 +34,4 @@ class RawMode {
 // Copies the window size of terminal `from` to `to` (no-op if `from` is not a terminal).
 void copy_window_size(int from, int to);
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

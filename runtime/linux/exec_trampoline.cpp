@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <string>
 
-namespace hippo::linux {
+namespace hippo::os {
 
 #ifndef MFD_EXEC
 constexpr unsigned kMfdExec = 0x0010U;  // Linux 6.3: say that the memfd is to be executed
@@ -40,4 +40,4 @@ Result<UniqueFd> sealed_exec_trampoline() {
   return read_only;
 }
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

@@ -8,10 +8,10 @@
 // /proc/self/exe is then an unwritable copy of the trampoline, which refuses to run as an
 // interpreter. The memfd costs one page per start and is gone once the program runs.
 
-#include "oci-spec/error.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 
 // argv[0] of a trampoline run: anything else (an interpreter path) makes it refuse (exit 126).
 inline constexpr char kExecTrampolineMarker[] = "hippo-exec";
@@ -23,4 +23,4 @@ extern const unsigned long kExecTrampolineSize;
 // A close-on-exec memfd holding the trampoline, sealed against every change.
 Result<UniqueFd> sealed_exec_trampoline();
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

@@ -7,8 +7,8 @@ string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
 file(WRITE "${OUT}.tmp"
   "// Generated from runtime/linux/exec_trampoline.c; do not edit.\n"
   "#include \"runtime/linux/exec_trampoline.hpp\"\n"
-  "namespace hippo::linux {\n"
+  "namespace hippo::os {\n"
   "const unsigned char kExecTrampoline[] = {${bytes}};\n"
   "const unsigned long kExecTrampolineSize = ${size};\n"
-  "}  // namespace hippo::linux\n")
+  "}  // namespace hippo::os\n")
 file(RENAME "${OUT}.tmp" "${OUT}")

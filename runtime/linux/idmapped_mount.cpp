@@ -10,7 +10,7 @@
 
 #include <cstring>
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 std::string map_text(const std::vector<spec::IdMapping>& maps) {
@@ -88,4 +88,4 @@ Result<UniqueFd> make_idmapped_tree(const std::string& source, bool recursive,
   return tree;
 }
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

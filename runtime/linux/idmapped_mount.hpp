@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "oci-spec/spec.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 
 // A detached, idmapped copy of `source` (recursive when `recursive`).
 Result<UniqueFd> make_idmapped_tree(const std::string& source, bool recursive,
@@ -20,4 +20,4 @@ Result<UniqueFd> make_idmapped_tree(const std::string& source, bool recursive,
                                     const std::vector<spec::IdMapping>& gid_map,
                                     const std::string& what);
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

@@ -32,9 +32,9 @@
 #include <string_view>
 
 #include "runtime/linux/sync_protocol.hpp"
-#include "runtime/linux/syscalls.hpp"
+#include "base/syscalls.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 // Appends C strings into a fixed buffer, truncating; no allocation.
@@ -750,4 +750,4 @@ void run_init(const InitPlan& plan) {
   die("exec ", program);
 }
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

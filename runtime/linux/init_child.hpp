@@ -3,8 +3,8 @@
 
 #include "runtime/linux/init_plan.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 
 [[noreturn]] void run_init(const InitPlan& plan);
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

@@ -1,4 +1,4 @@
-#include "init_plan.hpp"
+#include "runtime/linux/init_plan.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -12,18 +12,18 @@
 #include <string>
 #include <utility>
 
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 #include "oci-spec/names.hpp"
 #include "runtime/linux/exec_trampoline.hpp"
 #include "runtime/linux/idmapped_mount.hpp"
 #include "runtime/linux/lsm.hpp"
-#include "runtime/linux/mount_options.hpp"
-#include "runtime/linux/mountinfo.hpp"
-#include "runtime/linux/syscalls.hpp"
+#include "base/mount_options.hpp"
+#include "base/mountinfo.hpp"
+#include "base/syscalls.hpp"
 
 extern char** environ;
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 #ifndef CLONE_NEWTIME
@@ -590,4 +590,4 @@ void bind_views(InitPlan& plan) {
   plan.exec_argv.insert(plan.exec_argv.end(), plan.argv.begin(), plan.argv.end());
 }
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

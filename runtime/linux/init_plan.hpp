@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "oci-spec/spec.hpp"
 #include "runtime/linux/seccomp_program.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 
 struct MountStep {
   std::string source;       // host path (binds) or the filesystem's source name
@@ -229,4 +229,4 @@ Result<void> set_hooks(InitPlan& plan, const spec::Hooks& hooks, const std::stri
 // (moving a plan moves short strings' bytes, so the views are made last).
 void bind_views(InitPlan& plan);
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 
 bool apparmor_enabled() {
   auto v = hippo::read_text_file("/sys/module/apparmor/parameters/enabled");
@@ -20,4 +20,4 @@ bool selinux_enabled() {
   return ::statfs("/sys/fs/selinux", &st) == 0 && st.f_type == kSelinuxMagic;
 }
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

@@ -11,9 +11,9 @@
 #include <memory>
 
 #include "oci-spec/names.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 using Context = std::unique_ptr<void, decltype(&seccomp_release)>;
@@ -137,4 +137,4 @@ Result<SeccompProgram> build_seccomp_program(const spec::Seccomp& s) {
   return out;
 }
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "oci-spec/spec.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 
 struct SeccompProgram {
   std::vector<sock_filter> filter;
@@ -23,4 +23,4 @@ struct SeccompProgram {
 // syscalls of newer kernels); a rule whose action is the default action is redundant and skipped.
 Result<SeccompProgram> build_seccomp_program(const spec::Seccomp& seccomp);
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

@@ -14,9 +14,9 @@
 #include "runtime/linux/exec_trampoline.hpp"
 #include "runtime/linux/init_child.hpp"
 #include "runtime/linux/sync_protocol.hpp"
-#include "runtime/linux/syscalls.hpp"
+#include "base/syscalls.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 #ifndef CLONE_NEWTIME
@@ -226,4 +226,4 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
   return fail("container init exited before it was ready (" + describe_exit(info) + ")");
 }
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

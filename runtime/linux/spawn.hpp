@@ -6,11 +6,11 @@
 
 #include <functional>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "runtime/linux/init_plan.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 
 struct SpawnedInit {
   pid_t pid = -1;
@@ -31,4 +31,4 @@ using OnHooks = std::function<Result<void>(pid_t)>;
 Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go,
                                const OnHooks& on_hooks = {});
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

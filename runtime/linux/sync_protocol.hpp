@@ -17,7 +17,7 @@
 
 #include <cstdint>
 
-namespace hippo::linux {
+namespace hippo::os {
 
 enum class SyncType : uint32_t { kGo = 1, kReady = 2, kError = 3, kHooks = 4 };
 
@@ -28,4 +28,4 @@ struct SyncMessage {
   char what[492];   // NUL-terminated description of the failed step
 };
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

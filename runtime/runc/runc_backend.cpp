@@ -10,18 +10,18 @@
 #include <nlohmann/json.hpp>
 
 #include "oci-spec/config.hpp"
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 #include "oci-spec/schema.hpp"
 #include "oci-spec/state.hpp"
 #include "runtime/cgroups/proc_cgroup.hpp"
 #include "runtime/linux/console.hpp"
-#include "runtime/linux/syscalls.hpp"
+#include "base/syscalls.hpp"
 #include "runtime/runc/runc_command.hpp"
 
 namespace hippo::runtime {
 namespace {
 
-using linux::UniqueFd;
+using os::UniqueFd;
 
 std::string signal_arg(int sig) { return std::to_string(sig); }
 
@@ -53,7 +53,7 @@ Result<std::unique_ptr<ConsoleListener>> listen_console(const std::string& dir) 
 Result<UniqueFd> accept_pty(ConsoleListener& l) {
   UniqueFd conn(::accept4(l.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!conn) return fail_errno("accept console socket");
-  return linux::receive_fd(conn.get());
+  return os::receive_fd(conn.get());
 }
 
 class RuncBackend final : public Backend {
@@ -188,11 +188,11 @@ class RuncBackend final : public Backend {
     return {};
   }
 
-  Result<cgroups::Stats> stats(const std::string& id) override {
+  Result<spec::Stats> stats(const std::string& id) override {
     auto r = invoke({{"events", "--stats", id}, "", {}, true});
     if (!r) return std::unexpected(r.error());
     auto j = nlohmann::json::parse(r->stdout_text, nullptr, false);
-    cgroups::Stats s;
+    spec::Stats s;
     if (!j.is_object()) return fail("runc events --stats: unreadable output");
     const auto& d = j["data"];
     auto u64 = [](const nlohmann::json& v) { return v.is_number() ? v.get<uint64_t>() : 0; };
@@ -258,7 +258,7 @@ class RuncBackend final : public Backend {
     pid_t pid = 0;
     if (text) std::from_chars(text->data(), text->data() + text->size(), pid);
     if (pid <= 0) return fail("runc wrote no pid to " + pid_file);
-    ProcessHandle h{pid, UniqueFd(linux::sys::pidfd_open(pid)), UniqueFd()};
+    ProcessHandle h{pid, UniqueFd(os::sys::pidfd_open(pid)), UniqueFd()};
     if (!h.pidfd) return fail_errno("pidfd_open " + std::to_string(pid));
     if (console) {
       auto master = accept_pty(*console);

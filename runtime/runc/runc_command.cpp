@@ -9,15 +9,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oci-spec/file_io.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/file_io.hpp"
+#include "base/unique_fd.hpp"
 
 extern char** environ;
 
 namespace hippo::runtime::runc {
 namespace {
 
-using linux::UniqueFd;
+using os::UniqueFd;
 
 // The last "error" message runc wrote to its JSON log (go-runc reads errors the same way).
 std::string last_error(const std::string& log) {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "runtime/backend.hpp"
 
 namespace hippo::runtime::runc {

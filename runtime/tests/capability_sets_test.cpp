@@ -3,7 +3,7 @@
 #include "oci-spec/config.hpp"
 #include "runtime/linux/init_plan.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 uint64_t bit(int n) { return uint64_t{1} << n; }
@@ -74,4 +74,4 @@ TEST(CapabilitySets, PlanAppliesThemOnlyWhenTheSpecHasCapabilities) {
 }
 
 }  // namespace
-}  // namespace hippo::linux
+}  // namespace hippo::os

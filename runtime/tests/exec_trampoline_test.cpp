@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 struct Outcome {
@@ -110,4 +110,4 @@ TEST(ExecTrampoline, RefusesWithoutItsMarker) {
 }
 
 }  // namespace
-}  // namespace hippo::linux
+}  // namespace hippo::os

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
 #include "runtime/cli/commands.hpp"
-#include "runtime/cli/flags.hpp"
+#include "base/flags.hpp"
 
-namespace hippo::cli {
+namespace hippo {
 namespace {
 
 constexpr FlagSpec kFlags[] = {
@@ -75,15 +75,15 @@ TEST(Commands, RuncCommandSetIsPresent) {
   for (auto name : {"checkpoint", "create", "delete", "events", "exec", "features", "kill",
                     "list", "pause", "ps", "restore", "resume", "run", "spec", "start", "state",
                     "update"}) {
-    EXPECT_NE(find_command(name), nullptr) << name;
+    EXPECT_NE(cli::find_command(name), nullptr) << name;
   }
-  EXPECT_EQ(find_command("frobnicate"), nullptr);
+  EXPECT_EQ(cli::find_command("frobnicate"), nullptr);
 }
 
 TEST(Commands, ExecStopsAtItsCommandLine) {
-  EXPECT_TRUE(find_command("exec")->stop_at_first_arg);
-  EXPECT_FALSE(find_command("create")->stop_at_first_arg);
+  EXPECT_TRUE(cli::find_command("exec")->stop_at_first_arg);
+  EXPECT_FALSE(cli::find_command("create")->stop_at_first_arg);
 }
 
 }  // namespace
-}  // namespace hippo::cli
+}  // namespace hippo

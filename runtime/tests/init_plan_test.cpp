@@ -11,7 +11,7 @@
 #include "oci-spec/config.hpp"
 #include "runtime/linux/init_plan.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 spec::Spec base() {
@@ -196,9 +196,9 @@ TEST(InitPlan, ArgumentsAndEnvironmentOverAQuarterOfTheStackLimitAreE2big) {
 }
 
 }  // namespace
-}  // namespace hippo::linux
+}  // namespace hippo::os
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 TEST(InitPlan, SysfsInAUserNamespaceWithoutItsOwnNetworkIsTheHostsBound) {
@@ -239,9 +239,9 @@ TEST(InitPlan, HookStatesAreSplitAroundThePid) {
 }
 
 }  // namespace
-}  // namespace hippo::linux
+}  // namespace hippo::os
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 // A rootfs directory of the test's own, removed afterwards.
@@ -308,4 +308,4 @@ TEST(InitPlan, RlimitsKeepTheirNameForErrors) {
 }
 
 }  // namespace
-}  // namespace hippo::linux
+}  // namespace hippo::os

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <linux/seccomp.h>
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 spec::Seccomp deny_mkdir() {
@@ -88,4 +88,4 @@ TEST(SeccompProgram, UnknownNamesAreErrorsNamingThem) {
 }
 
 }  // namespace
-}  // namespace hippo::linux
+}  // namespace hippo::os

@@ -11,8 +11,8 @@
 namespace hippo::shim {
 namespace {
 
-cgroups::Stats sample() {
-  cgroups::Stats st;
+spec::Stats sample() {
+  spec::Stats st;
   st.memory.usage = 1000;
   st.memory.max_usage = 2000;
   st.memory.limit = 67108864;
@@ -52,8 +52,8 @@ TEST(Metrics, V2DecodesAsCgroupsV2MetricsWithMicroseconds) {
   EXPECT_EQ(d->memory_events->oom_kill, 2u);
 }
 
-cgroups::Stats full_sample() {
-  cgroups::Stats st = sample();
+spec::Stats full_sample() {
+  spec::Stats st = sample();
   st.cpu_user_ns = 3'000'000;
   st.cpu_system_ns = 2'000'000;
   st.cpu_per_cpu_ns = {4'000'000, 1'000'000};

@@ -36,7 +36,7 @@ struct AsyncClient::Impl {
   EventLoop& loop;
   std::string address;
   State state = State::kIdle;
-  linux::UniqueFd fd;
+  os::UniqueFd fd;
   FrameDecoder decoder;
   std::string out;
   size_t out_pos = 0;

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "oci-spec/error.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "shim/ttrpc/codec.hpp"
 #include "shim/ttrpc/event_loop.hpp"
 #include "shim/ttrpc/status.hpp"
@@ -30,7 +30,7 @@ class Client {
  public:
   // `address`: a socket path, with or without "unix://".
   static Result<Client> connect(const std::string& address);
-  explicit Client(linux::UniqueFd fd) : fd_(std::move(fd)) {}
+  explicit Client(os::UniqueFd fd) : fd_(std::move(fd)) {}
 
   // Transport failures are errors; a remote error status is a CallResult with that status.
   Result<CallResult> call(std::string_view service, std::string_view method,
@@ -39,7 +39,7 @@ class Client {
   int fd() const { return fd_.get(); }
 
  private:
-  linux::UniqueFd fd_;
+  os::UniqueFd fd_;
   uint32_t next_stream_ = 1;
   // Kept across calls: a response that arrives after its call timed out may be split
   // across reads, and the next call must resynchronise on frame boundaries.

@@ -16,7 +16,7 @@ uint64_t pack(int fd, uint32_t generation) {
 }  // namespace
 
 Result<std::unique_ptr<EventLoop>> EventLoop::create() {
-  linux::UniqueFd fd(::epoll_create1(EPOLL_CLOEXEC));
+  os::UniqueFd fd(::epoll_create1(EPOLL_CLOEXEC));
   if (!fd) return fail_errno("epoll_create1");
   // The constructor is private (a loop only exists with its epoll fd), so make_unique can't.
   std::unique_ptr<EventLoop> loop(new EventLoop());

@@ -12,8 +12,8 @@
 #include <memory>
 #include <vector>
 
-#include "oci-spec/error.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
 
 namespace hippo::ttrpc {
 
@@ -61,7 +61,7 @@ class EventLoop {
   void run_due_timers();
   int wait_timeout_ms() const;
 
-  linux::UniqueFd epoll_;
+  os::UniqueFd epoll_;
   std::map<int, Watch> fds_;
   uint32_t next_generation_ = 1;
   std::multimap<std::chrono::steady_clock::time_point, std::pair<TimerId, Callback>> timers_;

@@ -22,7 +22,7 @@ constexpr std::chrono::milliseconds kAcceptPause{100};
 struct Connection {
   uint64_t id = 0;
   EventLoop* loop = nullptr;
-  linux::UniqueFd fd;
+  os::UniqueFd fd;
   FrameDecoder decoder;
   std::string out;  // whole frames only, so replies never interleave
   size_t out_pos = 0;
@@ -66,7 +66,7 @@ struct Server::Impl {
   explicit Impl(EventLoop& l) : loop(l) {}
 
   EventLoop& loop;
-  linux::UniqueFd listener;
+  os::UniqueFd listener;
   EventLoop::TimerId accept_pause = 0;
   std::map<std::string, std::map<std::string, Handler>> services;
   std::function<void(uint64_t)> on_disconnect;
@@ -77,7 +77,7 @@ struct Server::Impl {
   std::unique_ptr<char[]> read_buffer{new char[kReadChunk]};
 
   void accept_ready();
-  void add_connection(linux::UniqueFd fd);
+  void add_connection(os::UniqueFd fd);
   void on_io(const std::shared_ptr<Connection>& conn, uint32_t events);
   bool read_ready(const std::shared_ptr<Connection>& conn);
   void handle_frame(const std::shared_ptr<Connection>& conn, FrameDecoder::Frame& frame);
@@ -88,7 +88,7 @@ struct Server::Impl {
 
 void Server::Impl::accept_ready() {
   for (int i = 0; i < kAcceptBatch; ++i) {
-    linux::UniqueFd fd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+    os::UniqueFd fd(::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!fd) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -111,7 +111,7 @@ void Server::Impl::accept_ready() {
   }
 }
 
-void Server::Impl::add_connection(linux::UniqueFd fd) {
+void Server::Impl::add_connection(os::UniqueFd fd) {
   auto conn = std::make_shared<Connection>();
   conn->id = next_connection_id++;
   conn->loop = &loop;
@@ -257,7 +257,7 @@ void Server::register_method(const std::string& service, const std::string& meth
   impl_->services[service][method] = std::move(handler);
 }
 
-Result<void> Server::serve(linux::UniqueFd listener) {
+Result<void> Server::serve(os::UniqueFd listener) {
   if (impl_->listener) return fail("ttrpc server: already serving", EBUSY);
   const int flags = ::fcntl(listener.get(), F_GETFL);
   if (flags < 0 || ::fcntl(listener.get(), F_SETFL, flags | O_NONBLOCK) != 0) {

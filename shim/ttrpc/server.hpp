@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "shim/ttrpc/event_loop.hpp"
 #include "shim/ttrpc/status.hpp"
 
@@ -42,7 +42,7 @@ class Server {
 
   void register_method(const std::string& service, const std::string& method, Handler handler);
   // Serves connections accepted on `listener` (a bound, listening unix socket; adopted).
-  Result<void> serve(linux::UniqueFd listener);
+  Result<void> serve(os::UniqueFd listener);
   // Called when a connection closes (containerd went away), with its id; not for shutdown().
   void on_disconnect(std::function<void(uint64_t connection_id)> callback);
   // Closes the listener and every connection (pending replies are dropped).

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <iterator>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 
 namespace hippo::ttrpc {
 

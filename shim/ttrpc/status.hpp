@@ -6,7 +6,7 @@
 #include <string>
 
 namespace hippo {
-struct Error;  // oci-spec/error.hpp; forward-declared to keep this header free of <expected>
+struct Error;  // base/error.hpp; forward-declared to keep this header free of <expected>
 }
 
 namespace hippo::ttrpc {

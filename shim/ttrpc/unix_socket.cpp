@@ -30,10 +30,10 @@ Result<UnixAddress> unix_address(std::string_view address) {
   return out;
 }
 
-Result<linux::UniqueFd> listen_unix(std::string_view address, int backlog) {
+Result<os::UniqueFd> listen_unix(std::string_view address, int backlog) {
   auto addr = unix_address(address);
   if (!addr) return std::unexpected(addr.error());
-  linux::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  os::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return fail_errno("socket for " + quoted(address));
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr->addr), addr->length) != 0) {
     return fail_errno("bind " + quoted(address));
@@ -42,10 +42,10 @@ Result<linux::UniqueFd> listen_unix(std::string_view address, int backlog) {
   return fd;
 }
 
-Result<linux::UniqueFd> connect_unix(std::string_view address) {
+Result<os::UniqueFd> connect_unix(std::string_view address) {
   auto addr = unix_address(address);
   if (!addr) return std::unexpected(addr.error());
-  linux::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  os::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return fail_errno("socket for " + quoted(address));
   int rc;
   do {

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "oci-spec/error.hpp"
-#include "runtime/linux/unique_fd.hpp"
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
 
 namespace hippo::ttrpc {
 
@@ -21,8 +21,8 @@ struct UnixAddress {
 // `address`: a path with or without "unix://"; a leading '@' names an abstract socket.
 Result<UnixAddress> unix_address(std::string_view address);
 // A bound, listening, CLOEXEC socket at `address` (an existing file there is an error).
-Result<linux::UniqueFd> listen_unix(std::string_view address, int backlog = 128);
+Result<os::UniqueFd> listen_unix(std::string_view address, int backlog = 128);
 // A connected, blocking, CLOEXEC socket.
-Result<linux::UniqueFd> connect_unix(std::string_view address);
+Result<os::UniqueFd> connect_unix(std::string_view address);
 
 }  // namespace hippo::ttrpc

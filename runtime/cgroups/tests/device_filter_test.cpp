@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "runtime/linux/unique_fd.hpp"
+#include "base/unique_fd.hpp"
 
 namespace hippo::cgroups {
 namespace {
@@ -76,7 +76,7 @@ TEST(DeviceFilter, TheKernelVerifierAcceptsTheProgram) {
   load.insns = reinterpret_cast<uint64_t>(p.data());
   load.insn_cnt = static_cast<uint32_t>(p.size());
   load.license = reinterpret_cast<uint64_t>(kLicense);
-  linux::UniqueFd fd(static_cast<int>(::syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load)));
+  os::UniqueFd fd(static_cast<int>(::syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load)));
   EXPECT_TRUE(fd) << "BPF_PROG_LOAD: " << std::strerror(errno);
 }
 

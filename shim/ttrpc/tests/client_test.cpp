@@ -16,14 +16,14 @@ struct Pair {
   Pair() {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) std::abort();
-    client.emplace(linux::UniqueFd(fds[0]));
+    client.emplace(os::UniqueFd(fds[0]));
     peer.reset(fds[1]);
   }
   std::string response(uint32_t stream, const Status& status, std::string_view payload) {
     return encode_frame(stream, MessageType::kResponse, 0, encode_response(status, payload));
   }
   std::optional<Client> client;
-  linux::UniqueFd peer;
+  os::UniqueFd peer;
 };
 
 TEST(Client, SendsRequestAndIgnoresResponsesForOtherStreams) {

@@ -28,7 +28,7 @@ struct Pipe {
   void signal() const {
     if (::write(write.get(), "x", 1) != 1) std::abort();
   }
-  linux::UniqueFd read, write;
+  os::UniqueFd read, write;
 };
 
 TEST(EventLoop, DeferredCallbacksRunBeforeTimersWhichRunByDeadline) {

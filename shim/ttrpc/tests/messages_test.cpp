@@ -5,7 +5,7 @@
 #include <cerrno>
 
 #include "containerd/task/v2/shim.pb-c.h"
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 #include "shim/ttrpc/codec.hpp"
 #include "ttrpc/request.pb-c.h"
 

@@ -57,10 +57,10 @@ class ServerTest : public ::testing::Test {
     loop_.stop();
   }
 
-  linux::UniqueFd raw_connect() {
+  os::UniqueFd raw_connect() {
     auto fd = connect_unix(socket_);
     EXPECT_TRUE(fd) << fd.error().message;
-    return fd ? std::move(*fd) : linux::UniqueFd();
+    return fd ? std::move(*fd) : os::UniqueFd();
   }
   Client client() {
     auto c = Client::connect("unix://" + socket_);
@@ -122,7 +122,7 @@ TEST_F(ServerTest, ErrorStatusAndUnknownServiceOrMethod) {
 }
 
 TEST_F(ServerTest, EvenAndReusedStreamIdsAreRejectedOnThatStream) {
-  linux::UniqueFd fd = raw_connect();
+  os::UniqueFd fd = raw_connect();
   FrameDecoder dec;
   write_all(fd.get(), request_frame(2, kSvc, "Echo", "even"));
   auto r = read_response(fd.get(), dec);
@@ -150,7 +150,7 @@ TEST_F(ServerTest, EvenAndReusedStreamIdsAreRejectedOnThatStream) {
 }
 
 TEST_F(ServerTest, OversizeFrameAnsweredResourceExhaustedAndConnectionStaysUsable) {
-  linux::UniqueFd fd = raw_connect();
+  os::UniqueFd fd = raw_connect();
   FrameDecoder dec;
   const uint32_t length = kMaxMessageSize + 1;
   uint8_t header[kHeaderSize];
@@ -173,7 +173,7 @@ TEST_F(ServerTest, OversizeFrameAnsweredResourceExhaustedAndConnectionStaysUsabl
 }
 
 TEST_F(ServerTest, UndecodableRequestIsInvalidArgument) {
-  linux::UniqueFd fd = raw_connect();
+  os::UniqueFd fd = raw_connect();
   FrameDecoder dec;
   write_all(fd.get(), encode_frame(1, MessageType::kRequest, 0, "\xff\xff\xff"));
   auto r = read_response(fd.get(), dec);
@@ -187,7 +187,7 @@ TEST_F(ServerTest, UndecodableRequestIsInvalidArgument) {
 }
 
 TEST_F(ServerTest, UnknownMessageTypesAreIgnored) {
-  linux::UniqueFd fd = raw_connect();
+  os::UniqueFd fd = raw_connect();
   FrameDecoder dec;
   write_all(fd.get(), encode_frame(1, MessageType::kData, 0, "data") +
                           encode_frame(2, static_cast<MessageType>(9), 0, "future") +
@@ -203,7 +203,7 @@ TEST_F(ServerTest, UnknownMessageTypesAreIgnored) {
 }
 
 TEST_F(ServerTest, SecondReplyToAStreamIsDropped) {
-  linux::UniqueFd fd = raw_connect();
+  os::UniqueFd fd = raw_connect();
   FrameDecoder dec;
   write_all(fd.get(), request_frame(1, kSvc, "Twice", "") + request_frame(3, kSvc, "Echo", "x"));
   auto r = read_response(fd.get(), dec);
@@ -216,7 +216,7 @@ TEST_F(ServerTest, SecondReplyToAStreamIsDropped) {
 }
 
 TEST_F(ServerTest, HeldReplyDoesNotBlockFiftyOtherCallsAndArrivesLast) {
-  linux::UniqueFd fd = raw_connect();
+  os::UniqueFd fd = raw_connect();
   FrameDecoder dec;
   std::string batch = request_frame(1, kSvc, "Hold", "");
   for (uint32_t s = 3; s <= 101; s += 2) {
@@ -243,7 +243,7 @@ TEST_F(ServerTest, HeldReplyDoesNotBlockFiftyOtherCallsAndArrivesLast) {
 TEST_F(ServerTest, LargeRepliesGoOutWholeThroughManyPartialWrites) {
   // Each reply is far larger than the socket buffer, so the server must park it and finish
   // on EPOLLOUT; frames must still arrive intact and unmixed.
-  linux::UniqueFd fd = raw_connect();
+  os::UniqueFd fd = raw_connect();
   FrameDecoder dec;
   std::string batch;
   for (uint32_t s = 1; s <= 5; s += 2) {
@@ -290,7 +290,7 @@ TEST_F(ServerTest, ManyConnectionsServedInterleaved) {
 
 TEST_F(ServerTest, LateReplyAfterClientDisconnectIsHarmless) {
   {
-    linux::UniqueFd fd = raw_connect();
+    os::UniqueFd fd = raw_connect();
     write_all(fd.get(), request_frame(1, kSvc, "Hold", ""));
     ASSERT_TRUE(eventually([&] { return held_count() == 1; }));
   }
@@ -305,7 +305,7 @@ TEST_F(ServerTest, LateReplyAfterClientDisconnectIsHarmless) {
 TEST_F(ServerTest, ShutdownClosesConnectionsAndDropsPendingReplies) {
   Client c = client();
   ASSERT_TRUE(c.call(kSvc, "Echo", ""));
-  linux::UniqueFd held = raw_connect();
+  os::UniqueFd held = raw_connect();
   write_all(held.get(), request_frame(1, kSvc, "Hold", ""));
   ASSERT_TRUE(eventually([&] { return held_count() == 1; }));
   loop_.run([this] {

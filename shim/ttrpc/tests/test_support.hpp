@@ -36,7 +36,7 @@ class LoopThread {
     auto loop = EventLoop::create();
     if (!loop) std::abort();
     loop_ = std::move(*loop);
-    wake_ = linux::UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    wake_ = os::UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!wake_ || !loop_->watch(wake_.get(), EPOLLIN, [this](uint32_t) { drain(); })) {
       std::abort();
     }
@@ -85,7 +85,7 @@ class LoopThread {
   }
 
   std::unique_ptr<EventLoop> loop_;
-  linux::UniqueFd wake_;
+  os::UniqueFd wake_;
   std::mutex mu_;
   std::vector<std::function<void()>> queue_;
   std::thread thread_;

@@ -10,7 +10,7 @@
 
 #include <cstring>
 
-namespace hippo::linux::sys {
+namespace hippo::os::sys {
 
 inline long clone3(clone_args* args) { return ::syscall(SYS_clone3, args, sizeof(clone_args)); }
 
@@ -88,4 +88,4 @@ inline void reset_signals() {
   }
 }
 
-}  // namespace hippo::linux::sys
+}  // namespace hippo::os::sys

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "runtime/linux/mountinfo.hpp"
+#include "base/mountinfo.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 // Lines as the kernel writes them (proc(5)); the fields after the mount point do not matter.
@@ -48,4 +48,4 @@ TEST(Mountinfo, RootHoldsEverythingElse) {
 }
 
 }  // namespace
-}  // namespace hippo::linux
+}  // namespace hippo::os

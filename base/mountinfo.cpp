@@ -1,8 +1,8 @@
-#include "mountinfo.hpp"
+#include "base/mountinfo.hpp"
 
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 bool is_octal(char c) { return c >= '0' && c <= '7'; }
@@ -54,4 +54,4 @@ std::string mount_point_holding(std::string_view path, std::string_view mountinf
   return best;
 }
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

@@ -1,4 +1,4 @@
-#include "logging.hpp"
+#include "base/logging.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/sink.h>
 
-namespace hippo::runtime {
+namespace hippo::log {
 namespace {
 
 spdlog::level::level_enum to_spdlog(log::Level level) {
@@ -217,17 +217,17 @@ Result<void> init_logging(const std::string& path, LogFormat format, log::Level 
   return {};
 }
 
-}  // namespace hippo::runtime
+}  // namespace hippo::log
 
 namespace hippo::log {
 
-void set_level(Level level) { runtime::logger().set_level(runtime::to_spdlog(level)); }
+void set_level(Level level) { logger().set_level(to_spdlog(level)); }
 
-bool enabled(Level level) { return level != Level::off && runtime::logger().should_log(runtime::to_spdlog(level)); }
+bool enabled(Level level) { return level != Level::off && logger().should_log(to_spdlog(level)); }
 
 void write(Level level, std::string_view message) {
   if (level == Level::off) return;
-  runtime::logger().log(runtime::to_spdlog(level), spdlog::string_view_t(message.data(), message.size()));
+  logger().log(to_spdlog(level), spdlog::string_view_t(message.data(), message.size()));
 }
 
 }  // namespace hippo::log

@@ -1,4 +1,4 @@
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <gtest/gtest.h>
 
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 
 namespace hippo {
 namespace {

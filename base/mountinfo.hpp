@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace hippo::linux {
+namespace hippo::os {
 
 // A mountinfo field with its \ooo escapes (space, tab, newline, backslash) decoded.
 std::string unescape_mountinfo(std::string_view field);
@@ -19,4 +19,4 @@ std::vector<std::string> mount_points(std::string_view mountinfo);
 // something is mounted on it, "/" at worst.
 std::string mount_point_holding(std::string_view path, std::string_view mountinfo);
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

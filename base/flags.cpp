@@ -1,8 +1,8 @@
-#include "flags.hpp"
+#include "base/flags.hpp"
 
 #include <algorithm>
 
-namespace hippo::cli {
+namespace hippo {
 namespace {
 
 std::optional<bool> parse_bool(std::string_view v) {
@@ -114,4 +114,4 @@ std::string flags_help(std::span<const FlagSpec> specs) {
   return out;
 }
 
-}  // namespace hippo::cli
+}  // namespace hippo

@@ -2,9 +2,9 @@
 #include <linux/mount.h>
 #include <sys/mount.h>
 
-#include "runtime/linux/mount_options.hpp"
+#include "base/mount_options.hpp"
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 TEST(MountOptions, FlagsPropagationAndDataAreSeparated) {
@@ -43,4 +43,4 @@ TEST(MountOptions, RuncExtensionsAreRecognized) {
 }
 
 }  // namespace
-}  // namespace hippo::linux
+}  // namespace hippo::os

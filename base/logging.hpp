@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 
 namespace hippo::log {
 
@@ -29,7 +29,7 @@ inline void error(std::string_view m) { if (enabled(Level::error)) write(Level::
 
 }  // namespace hippo::log
 
-namespace hippo::runtime {
+namespace hippo::log {
 
 enum class LogFormat { text, json };
 
@@ -50,4 +50,4 @@ std::string rfc3339(const timespec& ts);
 std::string format_log_line(LogFormat format, log::Level level, std::string_view message,
                             std::string_view rfc3339_time);
 
-}  // namespace hippo::runtime
+}  // namespace hippo::log

@@ -14,24 +14,25 @@
 #include <chrono>
 
 #include "oci-spec/config.hpp"
-#include "oci-spec/file_io.hpp"
+#include "base/file_io.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/bundle.hpp"
 #include "runtime/cgroups/cgroup_files.hpp"
+#include "runtime/cgroups/driver.hpp"
 #include "runtime/cgroups/systemd_manager.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/spawn.hpp"
-#include "runtime/logging.hpp"
-#include "runtime/linux/syscalls.hpp"
+#include "base/logging.hpp"
+#include "base/syscalls.hpp"
 #include "runtime/seccomp_agent.hpp"
 #include "runtime/state_store.hpp"
-#include "runtime/undo.hpp"
+#include "base/undo.hpp"
 
 namespace hippo::runtime {
 namespace {
 
-using linux::UniqueFd;
+using os::UniqueFd;
 
 // v1 controllers a "cgroup" mount shows inside the container, each under its own name.
 constexpr const char* kV1Hierarchies[] = {"blkio",   "cpu",     "cpuacct",    "cpuset", "devices",
@@ -153,7 +154,7 @@ const std::vector<spec::Hook>& hooks_of(const spec::Spec& s,
 }
 
 // SCMP_ACT_NOTIFY: the agent at listenerPath gets the filter's fd with the container's state.
-Result<void> hand_over_listener(const linux::UniqueFd& listener, const spec::Spec& s,
+Result<void> hand_over_listener(const os::UniqueFd& listener, const spec::Spec& s,
                                 const spec::OciState& state, pid_t pid) {
   if (!listener) return {};
   const auto& seccomp = *s.linux->seccomp;
@@ -164,7 +165,7 @@ Result<void> hand_over_listener(const linux::UniqueFd& listener, const spec::Spe
 
 // Waits up to `timeout` for a process that may not be our child to exit.
 bool wait_gone(const StoredState& st, std::chrono::milliseconds timeout) {
-  UniqueFd pidfd(linux::sys::pidfd_open(st.pid));
+  UniqueFd pidfd(os::sys::pidfd_open(st.pid));
   if (!pidfd || !init_alive(st)) return true;
   pollfd p{pidfd.get(), POLLIN, 0};
   return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
@@ -242,7 +243,10 @@ Result<Inspected> inspect_dir(ContainerDir dir) {
 
 class NativeBackend final : public Backend {
  public:
-  explicit NativeBackend(NativeOptions options) : options_(std::move(options)) {}
+  explicit NativeBackend(NativeOptions options)
+      : options_(std::move(options)),
+        // load_config has checked the value; an unchecked one falls back to auto.
+        driver_(cgroups::parse_driver(options_.cgroup_driver).value_or(cgroups::Driver::automatic)) {}
 
   Result<void> create(const CreateOptions& options) override {
     auto created = create_process(options);
@@ -268,7 +272,7 @@ class NativeBackend final : public Backend {
     ProcessHandle handle{init->pid, std::move(init->pidfd), UniqueFd()};
     if (console_ours) {
       console_theirs.reset();
-      auto received = linux::receive_fd(console_ours.get());
+      auto received = os::receive_fd(console_ours.get());
       if (!received) return std::unexpected(received.error());
       handle.pty_master = std::move(*received);
     }
@@ -352,10 +356,10 @@ class NativeBackend final : public Backend {
       return {};
     }
     if (c->status == "stopped") return fail("container not running");
-    UniqueFd pidfd(linux::sys::pidfd_open(c->state.pid));
+    UniqueFd pidfd(os::sys::pidfd_open(c->state.pid));
     // Re-check after opening the pidfd: the pid cannot be reused while we hold it.
     if (!pidfd || !init_alive(c->state)) return fail("container not running");
-    if (linux::sys::pidfd_send_signal(pidfd.get(), signal) != 0) {
+    if (os::sys::pidfd_send_signal(pidfd.get(), signal) != 0) {
       return fail_errno("signal container init " + std::to_string(c->state.pid));
     }
     return {};
@@ -414,7 +418,7 @@ class NativeBackend final : public Backend {
     return c->cgroup->update(resources);
   }
 
-  Result<cgroups::Stats> stats(const std::string& id) override {
+  Result<spec::Stats> stats(const std::string& id) override {
     auto c = open(id);
     if (!c) return std::unexpected(c.error());
     if (c->status == "stopped") return fail("container \"" + id + "\" is stopped");
@@ -473,8 +477,8 @@ class NativeBackend final : public Backend {
       if (auto frozen = c.cgroup->frozen(); frozen && *frozen) (void)c.cgroup->thaw();
     }
     if (!c.state || !init_alive(*c.state)) return {};
-    UniqueFd pidfd(linux::sys::pidfd_open(c.state->pid));
-    if (pidfd && init_alive(*c.state)) linux::sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+    UniqueFd pidfd(os::sys::pidfd_open(c.state->pid));
+    if (pidfd && init_alive(*c.state)) os::sys::pidfd_send_signal(pidfd.get(), SIGKILL);
     if (!wait_gone(*c.state, std::chrono::seconds(10))) {
       return fail("container \"" + c.dir.id() + "\": init " + std::to_string(c.state->pid) +
                   " did not exit after SIGKILL");
@@ -494,14 +498,14 @@ class NativeBackend final : public Backend {
       if (options.console_socket.empty()) {
         return fail("cannot allocate tty if hippo will detach without setting console socket");
       }
-      auto connected = linux::connect_console_socket(options.console_socket);
+      auto connected = os::connect_console_socket(options.console_socket);
       if (!connected) return std::unexpected(connected.error());
       console = std::move(*connected);
       console_fd = console.get();
     } else if (!terminal && !options.console_socket.empty()) {
       return fail("cannot use console socket if hippo will not detach or allocate tty");
     }
-    auto placed = cgroup_for(spec, options.id, options.cgroup_driver.value_or(options_.cgroup_driver),
+    auto placed = cgroup_for(spec, options.id, options.systemd_cgroup ? cgroups::Driver::systemd : driver_,
                              options_.systemd_slice);
     if (!placed) return std::unexpected(placed.error());
 
@@ -515,7 +519,7 @@ class NativeBackend final : public Backend {
     st.id = options.id;
     st.bundle = bundle->dir;
     st.rootfs = bundle->rootfs;
-    st.created = rfc3339_now();
+    st.created = log::rfc3339_now();
     st.cgroup_path = placed->path;
     st.systemd_unit = placed->systemd_unit;
     st.annotations = spec.annotations.value_or(spec::StringMap{});
@@ -535,7 +539,7 @@ class NativeBackend final : public Backend {
     if (auto ok = cgroup->create(resources); !ok) return std::unexpected(ok.error());
     Undo destroy_cgroup([&] { (void)cgroup->destroy(); });
 
-    linux::PlanOptions plan_options;
+    os::PlanOptions plan_options;
     plan_options.bundle = bundle->dir;
     plan_options.no_pivot = options.no_pivot;
     for (const char* h : kV1Hierarchies) {
@@ -546,7 +550,7 @@ class NativeBackend final : public Backend {
         plan_options.cgroup_binds.emplace_back(h, host);
       }
     }
-    auto plan = linux::build_init_plan(spec, bundle->rootfs, plan_options);
+    auto plan = os::build_init_plan(spec, bundle->rootfs, plan_options);
     if (!plan) return std::unexpected(plan.error());
     for (const auto& w : plan->warnings) log::warn(w);
     plan->exec_fifo_fd = fifo.get();
@@ -558,10 +562,10 @@ class NativeBackend final : public Backend {
     if (!options.no_new_keyring) plan->session_keyring = "_ses." + options.id;
     const std::string bundle_dir = bundle->dir;
     if (spec.hooks) {
-      auto ok = linux::set_hooks(
+      auto ok = os::set_hooks(
           *plan, *spec.hooks,
-          hook_state(options.id, "creating", linux::kStatePidMarker, bundle_dir, spec),
-          hook_state(options.id, "created", linux::kStatePidMarker, bundle_dir, spec));
+          hook_state(options.id, "creating", os::kStatePidMarker, bundle_dir, spec),
+          hook_state(options.id, "created", os::kStatePidMarker, bundle_dir, spec));
       if (!ok) return std::unexpected(ok.error());
     }
     // prestart then createRuntime, in our namespaces, once init's mounts are done.
@@ -583,13 +587,13 @@ class NativeBackend final : public Backend {
       if (auto ok = dir->write(st); !ok) return ok;
       return cgroup->attach(pid);
     };
-    auto init = linux::spawn_init(*plan, record_and_attach, creation_hooks);
+    auto init = os::spawn_init(*plan, record_and_attach, creation_hooks);
     if (!init) return std::unexpected(init.error());
     if (init->cloned_into_cgroup) {
       log::debug("init " + std::to_string(init->pid) + " cloned into cgroup " + cgroup->path_of(""));
     }
     Undo kill_init([&] {
-      linux::sys::pidfd_send_signal(init->pidfd.get(), SIGKILL);
+      os::sys::pidfd_send_signal(init->pidfd.get(), SIGKILL);
       siginfo_t info{};
       ::waitid(P_PIDFD, static_cast<id_t>(init->pidfd.get()), &info, WEXITED);
     });
@@ -617,7 +621,7 @@ class NativeBackend final : public Backend {
     local.receive_pty = !o.detach && o.console_socket.empty();
     auto child = spawn_exec(local);
     if (!child) return std::unexpected(child.error());
-    if (child->pty_master) linux::copy_window_size(STDIN_FILENO, child->pty_master.get());
+    if (child->pty_master) os::copy_window_size(STDIN_FILENO, child->pty_master.get());
     if (o.detach) return 0;
     return wait_and_relay(child->pidfd, std::move(child->pty_master), forward);
   }
@@ -642,7 +646,7 @@ class NativeBackend final : public Backend {
     auto container_spec = spec::load(c->state.bundle + "/config.json");
     if (!container_spec) return std::unexpected(container_spec.error());
     const auto seccomp = container_spec->linux ? container_spec->linux->seccomp : std::nullopt;
-    auto plan = linux::build_exec_plan(*process, c->state.pid, seccomp);
+    auto plan = os::build_exec_plan(*process, c->state.pid, seccomp);
     if (!plan) return std::unexpected(plan.error());
     for (const auto& w : plan->warnings) log::warn(w);
     plan->preserve_fds = o.preserve_fds;
@@ -651,7 +655,7 @@ class NativeBackend final : public Backend {
     plan->stdio_fds[2] = o.io.stderr_fd;
     if (terminal) {
       if (!o.console_socket.empty()) {
-        auto connected = linux::connect_console_socket(o.console_socket);
+        auto connected = os::connect_console_socket(o.console_socket);
         if (!connected) return std::unexpected(connected.error());
         console_theirs = std::move(*connected);
       } else {
@@ -666,18 +670,18 @@ class NativeBackend final : public Backend {
     }
     // Hold init's pidfd across the spawn: its pid (and the /proc/<pid>/ns paths the plan
     // names) cannot be reused meanwhile.
-    UniqueFd init_pidfd(linux::sys::pidfd_open(c->state.pid));
+    UniqueFd init_pidfd(os::sys::pidfd_open(c->state.pid));
     if (!init_pidfd || !init_alive(c->state)) return fail("cannot exec in a stopped container");
     UniqueFd cgroup_dir = open_cgroup2_dir(*c->cgroup);
     plan->cgroup_fd = cgroup_dir.get();
-    auto child = linux::spawn_init(*plan, [&](pid_t pid) { return c->cgroup->attach(pid); });
+    auto child = os::spawn_init(*plan, [&](pid_t pid) { return c->cgroup->attach(pid); });
     if (!child) return std::unexpected(child.error());
     console_theirs.reset();
     if (auto ok = hand_over_listener(
             child->seccomp_listener, *container_spec,
             oci_state(o.id, c->status, c->state.pid, c->state.bundle, *container_spec), child->pid);
         !ok) {
-      linux::sys::pidfd_send_signal(child->pidfd.get(), SIGKILL);
+      os::sys::pidfd_send_signal(child->pidfd.get(), SIGKILL);
       return std::unexpected(ok.error());
     }
     child->seccomp_listener.reset();
@@ -686,7 +690,7 @@ class NativeBackend final : public Backend {
     }
     ProcessHandle handle{child->pid, std::move(child->pidfd), UniqueFd()};
     if (console_ours) {
-      auto received = linux::receive_fd(console_ours.get());
+      auto received = os::receive_fd(console_ours.get());
       if (!received) return std::unexpected(received.error());
       handle.pty_master = std::move(*received);
     }
@@ -698,7 +702,7 @@ class NativeBackend final : public Backend {
   Result<void> release_init(Opened& c) {
     const auto fifo_path = c.dir.fifo_path();
     // The pidfd first: once the fifo is open, init may exec and exit at once.
-    UniqueFd pidfd(linux::sys::pidfd_open(c.state.pid));
+    UniqueFd pidfd(os::sys::pidfd_open(c.state.pid));
     if (!pidfd || !init_alive(c.state)) return fail("cannot start a container that has stopped");
     UniqueFd fifo(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fifo) return fail_errno("open " + fifo_path);
@@ -727,7 +731,7 @@ class NativeBackend final : public Backend {
       if (auto ok = run_hooks("poststart", hooks_of(*config, &spec::Hooks::poststart), state);
           !ok) {
         // The runtime-spec: a failed poststart hook stops the container (runc kills it).
-        linux::sys::pidfd_send_signal(pidfd.get(), SIGKILL);
+        os::sys::pidfd_send_signal(pidfd.get(), SIGKILL);
         return ok;
       }
     }
@@ -741,7 +745,7 @@ class NativeBackend final : public Backend {
     auto init = create_process(local);
     if (!init) return std::unexpected(init.error());
     created = true;
-    if (init->pty_master) linux::copy_window_size(STDIN_FILENO, init->pty_master.get());
+    if (init->pty_master) os::copy_window_size(STDIN_FILENO, init->pty_master.get());
     {
       auto c = open(options.id);
       if (!c) return std::unexpected(c.error());
@@ -753,7 +757,7 @@ class NativeBackend final : public Backend {
   // Waits for our child behind `pidfd` to exit while forwarding signals to it and, with a
   // terminal, relaying between our stdio and the pty master. Returns its exit code.
   Result<int> wait_and_relay(const UniqueFd& pidfd, UniqueFd master, const sigset_t& forward) {
-    linux::RawMode raw(master ? STDIN_FILENO : -1);
+    os::RawMode raw(master ? STDIN_FILENO : -1);
     UniqueFd sfd(::signalfd(-1, &forward, SFD_CLOEXEC));
     if (!sfd) return fail_errno("signalfd");
     bool stdin_open = static_cast<bool>(master);
@@ -770,9 +774,9 @@ class NativeBackend final : public Backend {
         signalfd_siginfo si{};
         if (::read(sfd.get(), &si, sizeof si) == sizeof si) {
           if (si.ssi_signo == SIGWINCH && master) {
-            linux::copy_window_size(STDIN_FILENO, master.get());
+            os::copy_window_size(STDIN_FILENO, master.get());
           } else {
-            linux::sys::pidfd_send_signal(pidfd.get(), static_cast<int>(si.ssi_signo));
+            os::sys::pidfd_send_signal(pidfd.get(), static_cast<int>(si.ssi_signo));
           }
         }
       }
@@ -815,15 +819,13 @@ class NativeBackend final : public Backend {
   }
 
   NativeOptions options_;
+  cgroups::Driver driver_;
 };
 
 }  // namespace
 
 NativeOptions native_options(const Config& config, std::string state_root) {
-  // load_config has checked the value; an unchecked one falls back to auto.
-  return {std::move(state_root),
-          cgroups::parse_driver(config.cgroup_driver).value_or(cgroups::Driver::automatic),
-          config.systemd_slice};
+  return {std::move(state_root), config.cgroup_driver, config.systemd_slice};
 }
 
 std::unique_ptr<Backend> make_native_backend(const NativeOptions& options) {

@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "oci-spec/error.hpp"
+#include "base/error.hpp"
 
-namespace hippo::cli {
+namespace hippo {
 
 struct FlagSpec {
   std::string_view name;
@@ -46,4 +46,4 @@ Result<ParsedFlags> parse_flags(std::span<const FlagSpec> specs, std::span<const
 // "  --bundle value, -b value   path to the root of the bundle directory"
 std::string flags_help(std::span<const FlagSpec> specs);
 
-}  // namespace hippo::cli
+}  // namespace hippo

@@ -5,7 +5,7 @@
 
 #include <utility>
 
-namespace hippo::linux {
+namespace hippo::os {
 
 class UniqueFd {
  public:
@@ -32,4 +32,4 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

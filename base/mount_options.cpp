@@ -1,4 +1,4 @@
-#include "mount_options.hpp"
+#include "base/mount_options.hpp"
 
 #include <linux/mount.h>
 #include <sys/mount.h>
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <string_view>
 
-namespace hippo::linux {
+namespace hippo::os {
 namespace {
 
 #ifndef MS_NOSYMFOLLOW
@@ -116,4 +116,4 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
   return out;
 }
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

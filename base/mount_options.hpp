@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace hippo::linux {
+namespace hippo::os {
 
 struct MountOptions {
   unsigned long flags = 0;        // MS_* to set
@@ -25,4 +25,4 @@ struct MountOptions {
 
 MountOptions parse_mount_options(const std::vector<std::string>& options);
 
-}  // namespace hippo::linux
+}  // namespace hippo::os

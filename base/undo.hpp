@@ -5,7 +5,7 @@
 #include <functional>
 #include <utility>
 
-namespace hippo::runtime {
+namespace hippo {
 
 class Undo {
  public:
@@ -29,4 +29,4 @@ class Undo {
   std::function<void()> undo_;
 };
 
-}  // namespace hippo::runtime
+}  // namespace hippo
