@@ -72,10 +72,9 @@ Result<void> check_json_bounds(std::string_view text, std::string_view label) {
       in_string = true;
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth) {
-        return fail(std::string(label) + ": nesting deeper than " + std::to_string(kMaxJsonDepth) +
+        return fail(ErrorKind::invalid_argument, std::string(label) + ": nesting deeper than " + std::to_string(kMaxJsonDepth) +
                         " levels at line " + std::to_string(line) + ", column " +
-                        std::to_string(i - line_start + 1),
-                    EINVAL);
+                        std::to_string(i - line_start + 1));
       }
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;

@@ -43,7 +43,7 @@ Result<ShimFlags> parse_shim_flags(const std::vector<std::string>& argv) {
   // Both become path components (<state_root>/containerd/<ns>/<id>): checked before `start` or
   // `delete` touches anything. containerd's own rules for both are narrower than runc's id rule.
   if (auto ok = runtime::validate_container_id(f.ns); !ok) {
-    return fail("invalid namespace \"" + f.ns + "\"", EINVAL);
+    return fail(ErrorKind::invalid_argument, "invalid namespace \"" + f.ns + "\"");
   }
   if (!f.action.empty() || !f.id.empty()) {
     if (auto ok = runtime::validate_container_id(f.id); !ok) return std::unexpected(ok.error());

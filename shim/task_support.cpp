@@ -11,9 +11,9 @@ using ttrpc::Code;
 using ttrpc::Status;
 
 Status error_status(const Error& e, Code fallback) {
-  if (e.code == ENOENT) return {Code::kNotFound, e.message};
-  if (e.code == EEXIST) return {Code::kAlreadyExists, e.message};
-  return {fallback, e.message};
+  Status s = ttrpc::to_status(e);
+  if (s.code == Code::kUnknown) s.code = fallback;
+  return s;
 }
 
 bool is_pid_namespace_init(pid_t pid) {

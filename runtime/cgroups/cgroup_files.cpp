@@ -71,13 +71,13 @@ Result<std::vector<std::string>> cgroup_levels(std::string_view path) {
     if (end == std::string_view::npos) end = path.size();
     const auto level = path.substr(start, end - start);
     if (level == "..") {
-      return fail("cgroup path \"" + std::string(path) + "\": \"..\" is not allowed", EINVAL);
+      return fail(ErrorKind::invalid_argument, "cgroup path \"" + std::string(path) + "\": \"..\" is not allowed");
     }
     if (!level.empty() && level != ".") levels.emplace_back(level);
     start = end + 1;
   }
   if (levels.empty()) {
-    return fail("cgroup path \"" + std::string(path) + "\" names the root cgroup", EINVAL);
+    return fail(ErrorKind::invalid_argument, "cgroup path \"" + std::string(path) + "\" names the root cgroup");
   }
   return levels;
 }
@@ -156,7 +156,7 @@ Result<uint64_t> parse_uint(std::string_view text, const std::string& path) {
   uint64_t value = 0;
   const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
   if (ec != std::errc() || end != t.data() + t.size() || t.empty()) {
-    return fail("read " + path + ": not a number: \"" + t + "\"", EINVAL);
+    return fail(ErrorKind::internal, "read " + path + ": not a number: \"" + t + "\"");
   }
   return value;
 }
@@ -208,7 +208,7 @@ Result<IoDeviceStats*> device_entry(std::string_view dev, std::vector<IoDeviceSt
                                     const std::string& path) {
   const auto colon = dev.find(':');
   if (colon == std::string_view::npos) {
-    return fail("read " + path + ": not a device \"" + std::string(dev) + "\"", EINVAL);
+    return fail(ErrorKind::internal, "read " + path + ": not a device \"" + std::string(dev) + "\"");
   }
   auto major = parse_uint(dev.substr(0, colon), path);
   if (!major) return std::unexpected(major.error());

@@ -43,13 +43,12 @@ std::span<const DefaultDevice> default_devices() { return kDefaultDevices; }
 Result<std::string> device_rule_line(const spec::DeviceRule& rule, std::string_view at) {
   const std::string type = rule.type.value_or("a");
   if (type != "a" && type != "b" && type != "c") {
-    return fail(std::string(at) + ".type: unknown device type \"" + type + "\"", EINVAL);
+    return fail(ErrorKind::invalid_argument, std::string(at) + ".type: unknown device type \"" + type + "\"");
   }
   const std::string access = rule.access.value_or("");
   // runc refuses an empty access too: the kernel would read it as "no access at all" for c/b.
   if (access.empty() || access.find_first_not_of("rwm") != std::string::npos) {
-    return fail(std::string(at) + ".access: must be letters from \"rwm\", got \"" + access + "\"",
-                EINVAL);
+    return fail(ErrorKind::invalid_argument, std::string(at) + ".access: must be letters from \"rwm\", got \"" + access + "\"");
   }
   return line(type[0], rule.major.value_or(kAnyDevice), rule.minor.value_or(kAnyDevice), access);
 }

@@ -101,7 +101,7 @@ class FsV1Manager final : public Manager {
       const auto s = last_line(*state);
       if (s == "FROZEN") return true;
       if (s == "FREEZING") return false;
-      return fail("freeze " + *dir + ": unexpected freezer.state \"" + s + "\"", EINVAL);
+      return fail(ErrorKind::internal, "freeze " + *dir + ": unexpected freezer.state \"" + s + "\"");
     });
     if (frozen && *frozen) return {};
     (void)write_file(state_file, "THAWED", tree_);  // never leave it half frozen

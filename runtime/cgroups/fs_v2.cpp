@@ -272,7 +272,7 @@ class FsV2Manager final : public Manager {
     if (!*text) return {};
     const auto live = words(**text);
     if (live.size() != 2) {
-      return fail("read " + path + ": unexpected \"" + trim(**text) + "\"", EINVAL);
+      return fail(ErrorKind::internal, "read " + path + ": unexpected \"" + trim(**text) + "\"");
     }
     if (!quota) {
       if (live[0] == "max") {

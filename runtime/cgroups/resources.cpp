@@ -94,9 +94,8 @@ Result<void> v1_memory_writes(Writes& w, const spec::Memory& m) {
   }
   if (m.swappiness) {
     if (*m.swappiness > 100) {
-      return fail(
-          at("memory.swappiness") + ": must be 0 to 100, got " + std::to_string(*m.swappiness),
-          EINVAL);
+      return fail(ErrorKind::invalid_argument, 
+          at("memory.swappiness") + ": must be 0 to 100, got " + std::to_string(*m.swappiness));
     }
     add(w, at("memory.swappiness"), "memory", "memory.swappiness", std::to_string(*m.swappiness));
   }
@@ -198,26 +197,23 @@ Result<void> v2_refusals(const spec::Resources& r) {
     for (const auto& [name, v] :
          {std::pair{"kernel", r.memory->kernel}, std::pair{"kernelTCP", r.memory->kernelTCP}}) {
       if (v.value_or(0) != 0) {
-        return fail(at("memory.") + name + ": cgroup v2 has no separate kernel memory limit",
-                    ENOTSUP);
+        return fail(ErrorKind::invalid_argument, at("memory.") + name + ": cgroup v2 has no separate kernel memory limit");
       }
     }
     if (r.memory->disableOOMKiller.value_or(false)) {
-      return fail(at("memory.disableOOMKiller") + ": cgroup v2 cannot turn off the OOM killer",
-                  ENOTSUP);
+      return fail(ErrorKind::invalid_argument, at("memory.disableOOMKiller") + ": cgroup v2 cannot turn off the OOM killer");
     }
   }
   if (r.cpu &&
       (r.cpu->realtimeRuntime.value_or(0) != 0 || r.cpu->realtimePeriod.value_or(0) != 0)) {
-    return fail(at("cpu") +
+    return fail(ErrorKind::invalid_argument, at("cpu") +
                     ": cgroup v2 has no real-time CPU budget (realtimeRuntime, "
-                    "realtimePeriod)",
-                ENOTSUP);
+                    "realtimePeriod)");
   }
   if (r.network &&
       (r.network->classID.value_or(0) != 0 ||
        !r.network->priorities.value_or(std::vector<spec::InterfacePriority>{}).empty())) {
-    return fail(at("network") + ": net_cls and net_prio are cgroup v1 controllers", ENOTSUP);
+    return fail(ErrorKind::invalid_argument, at("network") + ": net_cls and net_prio are cgroup v1 controllers");
   }
   return {};
 }
@@ -302,9 +298,8 @@ Result<void> unified_writes(Writes& w, const spec::StringMap& unified) {
     const auto dot = key.find('.');
     if (key.find('/') != std::string::npos || key.find("..") != std::string::npos ||
         dot == std::string::npos || dot == 0) {
-      return fail(at("unified") + "[\"" + key +
-                      "\"]: must be a cgroup interface file name like \"memory.high\"",
-                  EINVAL);
+      return fail(ErrorKind::invalid_argument, at("unified") + "[\"" + key +
+                      "\"]: must be a cgroup interface file name like \"memory.high\"");
     }
     const std::string controller = key.substr(0, dot);
     const std::string field = at("unified") + "[\"" + key + "\"]";
@@ -345,16 +340,14 @@ Result<int64_t> v2_swap_limit(int64_t swap, int64_t limit) {
   if (swap == -1 || swap == 0) return swap;
   if (limit == -1) return swap;
   if (limit == 0) {
-    return fail(at("memory.swap") + ": cgroup v2 cannot set a swap limit without a memory limit",
-                EINVAL);
+    return fail(ErrorKind::invalid_argument, at("memory.swap") + ": cgroup v2 cannot set a swap limit without a memory limit");
   }
   if (limit < 0) {
-    return fail(at("memory.limit") + ": invalid value " + std::to_string(limit), EINVAL);
+    return fail(ErrorKind::invalid_argument, at("memory.limit") + ": invalid value " + std::to_string(limit));
   }
   if (swap < limit) {
-    return fail(at("memory.swap") + ": memory+swap limit " + std::to_string(swap) +
-                    " is below the memory limit " + std::to_string(limit),
-                EINVAL);
+    return fail(ErrorKind::invalid_argument, at("memory.swap") + ": memory+swap limit " + std::to_string(swap) +
+                    " is below the memory limit " + std::to_string(limit));
   }
   return swap - limit;
 }
@@ -366,9 +359,8 @@ Result<std::vector<FileWrite>> hugetlb_writes(const std::vector<spec::HugepageLi
   for (size_t i = 0; i < limits.size(); ++i) {
     const auto& l = limits[i];
     if (!valid_page_size(l.pageSize)) {
-      return fail(at("hugepageLimits", i) + ".pageSize: invalid page size \"" + l.pageSize +
-                      "\" (expected a size like \"2MB\" or \"1GB\")",
-                  EINVAL);
+      return fail(ErrorKind::invalid_argument, at("hugepageLimits", i) + ".pageSize: invalid page size \"" + l.pageSize +
+                      "\" (expected a size like \"2MB\" or \"1GB\")");
     }
     const std::string prefix = "hugetlb." + l.pageSize;
     add(w, at("hugepageLimits", i), "hugetlb", prefix + suffix, std::to_string(l.limit));

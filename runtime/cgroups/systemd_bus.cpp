@@ -208,7 +208,7 @@ SystemdConnection::~SystemdConnection() = default;
 
 Result<SystemdConnection> SystemdConnection::open() {
   const auto& b = sd();
-  if (!b.error.empty()) return fail("systemd cgroup driver: " + b.error, ENOSYS);
+  if (!b.error.empty()) return fail(ErrorKind::unavailable, "systemd cgroup driver: " + b.error);
   auto state = std::make_unique<State>();
   if (const int r = b.sd_bus_open_system(&state->bus); r < 0) {
     return fail_errno("systemd cgroup driver: connect to the system bus", -r);

@@ -189,7 +189,7 @@ class SystemdManager final : public Manager {
       int64_t q = 0;
       auto [end, ec] = std::from_chars(live.data(), live.data() + live.size(), q);
       if (ec != std::errc() || end != live.data() + live.size()) {
-        return fail("read " + file + ": unexpected \"" + live + "\"", EINVAL);
+        return fail(ErrorKind::internal, "read " + file + ": unexpected \"" + live + "\"");
       }
       cpu.quota = q;
     } else {

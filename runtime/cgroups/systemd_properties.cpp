@@ -37,9 +37,8 @@ Result<uint64_t> unified_value(const std::string& key, const std::string& value)
   uint64_t n = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
   if (ec != std::errc() || end != value.data() + value.size()) {
-    return fail("linux.resources.unified[" + quoted(key) + "]: expected a number or \"max\", got " +
-                    quoted(value),
-                EINVAL);
+    return fail(ErrorKind::invalid_argument, "linux.resources.unified[" + quoted(key) + "]: expected a number or \"max\", got " +
+                    quoted(value));
   }
   return n;
 }
@@ -184,7 +183,7 @@ Result<T> parse_integer(std::string_view text, const std::string& at) {
   T v{};
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size()) {
-    return fail(at + ": not a number in range: " + quoted(text), EINVAL);
+    return fail(ErrorKind::invalid_argument, at + ": not a number in range: " + quoted(text));
   }
   return v;
 }
@@ -247,15 +246,14 @@ Result<PropertyValue> parse_variant(std::string_view raw, const std::string& at)
     case 'i': {
       auto v = parse_integer<int32_t>(n, at);
       if (!v) {
-        return fail(at + ": cannot read " + quoted(text) +
-                        " (use 'text', true/false, or a typed number like \"uint64 5\")",
-                    EINVAL);
+        return fail(ErrorKind::invalid_argument, at + ": cannot read " + quoted(text) +
+                        " (use 'text', true/false, or a typed number like \"uint64 5\")");
       }
       return PropertyValue(*v);
     }
     default: {
       auto d = parse_double(n);
-      if (!d) return fail(at + ": not a number: " + quoted(text), EINVAL);
+      if (!d) return fail(ErrorKind::invalid_argument, at + ": not a number: " + quoted(text));
       return PropertyValue(*d);
     }
   }
@@ -270,7 +268,7 @@ Result<uint64_t> seconds_to_usec(const PropertyValue& v, const std::string& at) 
   if (auto* i = std::get_if<int32_t>(&v)) seconds = *i;
   if (auto* d = std::get_if<double>(&v)) seconds = *d;
   if (seconds < 0 || !std::isfinite(seconds) || seconds > 1.8e13) {
-    return fail(at + ": expected a non-negative number of seconds", EINVAL);
+    return fail(ErrorKind::invalid_argument, at + ": expected a non-negative number of seconds");
   }
   // Rounded half up by hand: std::llround is libm's, and nothing else links libm.
   return static_cast<uint64_t>(seconds * 1e6 + 0.5);
@@ -280,9 +278,8 @@ Result<uint64_t> seconds_to_usec(const PropertyValue& v, const std::string& at) 
 
 Result<std::string> expand_slice(std::string_view slice) {
   const auto bad = [&](std::string_view why) {
-    return fail(std::string(kPathField) + ": invalid systemd slice " + quoted(slice) + ": " +
-                    std::string(why),
-                EINVAL);
+    return fail(ErrorKind::invalid_argument, std::string(kPathField) + ": invalid systemd slice " + quoted(slice) + ": " +
+                    std::string(why));
   };
   if (slice == "-.slice") return std::string("/");
   if (!slice.ends_with(".slice")) return bad("a slice name ends in \".slice\"");
@@ -311,10 +308,9 @@ Result<ScopeName> parse_scope_name(std::string_view cgroups_path, std::string_vi
     const auto second = first == std::string_view::npos ? first : cgroups_path.find(':', first + 1);
     if (second == std::string_view::npos ||
         cgroups_path.find(':', second + 1) != std::string_view::npos) {
-      return fail(std::string(kPathField) + ": " + quoted(cgroups_path) +
+      return fail(ErrorKind::invalid_argument, std::string(kPathField) + ": " + quoted(cgroups_path) +
                       " is not of the form \"slice:prefix:name\" that the systemd cgroup driver "
-                      "takes (e.g. \"system.slice:hippo:c1\")",
-                  EINVAL);
+                      "takes (e.g. \"system.slice:hippo:c1\")");
     }
     slice = cgroups_path.substr(0, first);
     prefix = cgroups_path.substr(first + 1, second - first - 1);
@@ -322,10 +318,9 @@ Result<ScopeName> parse_scope_name(std::string_view cgroups_path, std::string_vi
     if (slice.empty()) slice = default_slice;
   }
   if (name.empty() || !valid_unit_chars(name) || (!prefix.empty() && !valid_unit_chars(prefix))) {
-    return fail(std::string(kPathField) + ": " + quoted(cgroups_path) +
+    return fail(ErrorKind::invalid_argument, std::string(kPathField) + ": " + quoted(cgroups_path) +
                     ": the prefix and name of a systemd scope may hold letters, digits and "
-                    "\":_.\\-\", and the name must not be empty",
-                EINVAL);
+                    "\":_.\\-\", and the name must not be empty");
   }
   if (name.ends_with(".slice")) {
     return fail(std::string(kPathField) + ": " + quoted(cgroups_path) +
@@ -336,9 +331,8 @@ Result<ScopeName> parse_scope_name(std::string_view cgroups_path, std::string_vi
   out.slice = slice;
   out.unit = prefix.empty() ? name + ".scope" : prefix + "-" + name + ".scope";
   if (out.unit.size() > 255) {
-    return fail(std::string(kPathField) + ": unit name " + quoted(out.unit) +
-                    " is longer than systemd's 255 characters",
-                EINVAL);
+    return fail(ErrorKind::invalid_argument, std::string(kPathField) + ": unit name " + quoted(out.unit) +
+                    " is longer than systemd's 255 characters");
   }
   auto dir = expand_slice(slice);
   if (!dir) return std::unexpected(dir.error());
@@ -369,7 +363,7 @@ Result<std::vector<uint8_t>> cpu_mask(std::string_view list, std::string_view at
                     ? first
                     : parse_integer<unsigned>(item.substr(dash + 1), std::string(at));
     if (!first || !last || *last < *first || *last > 8191) {
-      return fail(std::string(at) + ": invalid CPU list " + quoted(list), EINVAL);
+      return fail(ErrorKind::invalid_argument, std::string(at) + ": invalid CPU list " + quoted(list));
     }
     for (unsigned b = *first; b <= *last; ++b) set(b);
   }
@@ -428,8 +422,7 @@ Result<std::vector<Property>> annotation_properties(const spec::StringMap& annot
           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
         });
     if (!valid) {
-      return fail(at + ": not a systemd property name (a capital letter, then letters and digits)",
-                  EINVAL);
+      return fail(ErrorKind::invalid_argument, at + ": not a systemd property name (a capital letter, then letters and digits)");
     }
     auto parsed = parse_variant(value, at);
     if (!parsed) return std::unexpected(parsed.error());

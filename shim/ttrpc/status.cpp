@@ -26,32 +26,34 @@ const char* code_name(Code code) {
 }
 
 Status to_status(const Error& error) {
-  Code code = Code::kUnknown;
-  switch (error.code) {
-    case ENOENT:
-      code = Code::kNotFound;
-      break;
-    case EEXIST:
-      code = Code::kAlreadyExists;
-      break;
-    case EINVAL:
-      code = Code::kInvalidArgument;
-      break;
-    case ENOSYS:
-    case EOPNOTSUPP:
-      code = Code::kUnimplemented;
-      break;
-    case EPERM:
-    case EACCES:
-      code = Code::kPermissionDenied;
-      break;
-    case ETIMEDOUT:
-      code = Code::kDeadlineExceeded;
-      break;
-    default:
+  switch (error.kind()) {
+    case ErrorKind::invalid_argument:
+      return {Code::kInvalidArgument, error.message};
+    case ErrorKind::not_found:
+      return {Code::kNotFound, error.message};
+    case ErrorKind::already_exists:
+      return {Code::kAlreadyExists, error.message};
+    case ErrorKind::failed_precondition:
+      return {Code::kFailedPrecondition, error.message};
+    case ErrorKind::unavailable:
+      return {Code::kUnavailable, error.message};
+    case ErrorKind::unimplemented:
+      return {Code::kUnimplemented, error.message};
+    case ErrorKind::internal:
+      return {Code::kInternal, error.message};
+    case ErrorKind::unknown:
       break;
   }
-  return Status{code, error.message};
+  // No kind given or implied: the errno still says something.
+  switch (error.code) {
+    case EPERM:
+    case EACCES:
+      return {Code::kPermissionDenied, error.message};
+    case ETIMEDOUT:
+      return {Code::kDeadlineExceeded, error.message};
+    default:
+      return {Code::kUnknown, error.message};
+  }
 }
 
 }  // namespace hippo::ttrpc

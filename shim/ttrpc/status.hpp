@@ -41,10 +41,10 @@ struct Status {
 // gRPC's spelling ("NotFound"); "Code(?)" for values outside the table.
 const char* code_name(Code code);
 
-// The status for a hippo Error, the code picked from its errno (ENOENT → NotFound, EEXIST →
-// AlreadyExists, EINVAL → InvalidArgument, ENOSYS/EOPNOTSUPP → Unimplemented, EPERM/EACCES →
-// PermissionDenied, ETIMEDOUT → DeadlineExceeded, otherwise Unknown). Callers that know better
-// build the Status themselves.
+// The status for a hippo Error: the one place error kinds become ttrpc codes. The code comes
+// from Error::kind() (given, or implied by the errno: ENOENT → NotFound, EEXIST → AlreadyExists,
+// EINVAL → InvalidArgument, ENOSYS → Unimplemented …); without a kind, EPERM/EACCES →
+// PermissionDenied, ETIMEDOUT → DeadlineExceeded, otherwise Unknown.
 Status to_status(const Error& error);
 
 }  // namespace hippo::ttrpc
