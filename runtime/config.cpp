@@ -79,20 +79,36 @@ bool quote_closed(std::string_view text, const YAML::Mark& mark) {
   return false;
 }
 
-// Counts the documents of a stream, remembering where the second starts.
+// Counts the documents of a stream, remembering where the second one's content starts (its
+// root node; the old LoadAll-based message named that line).
 struct DocumentCounter : YAML::EventHandler {
   int count = 0;
   YAML::Mark second = YAML::Mark::null_mark();
+  bool second_node_seen = false;
+  void node(const YAML::Mark& mark) {
+    if (count == 2 && !second_node_seen) {
+      second = mark;
+      second_node_seen = true;
+    }
+  }
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (++count == 2) second = mark;
   }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override {
+    node(m);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(m);
+  }
   void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(m);
+  }
   void OnMapEnd() override {}
 };
 

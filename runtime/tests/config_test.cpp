@@ -148,18 +148,18 @@ TEST(ConfigYaml, InvalidYamlIsAnErrorWithItsLine) {
 
 // yaml-cpp 0.7's LoadAll never returns on a stray "," after a document (found by
 // fuzz/config_yaml.cpp); the child is bounded in time and memory so that a regression fails.
+[[noreturn]] void parse_stray_commas() {
+  ::alarm(10);
+  const rlimit as{1UL << 30, 1UL << 30};
+  ::setrlimit(RLIMIT_AS, &as);
+  for (const char* text : {",", "a: b\n...\n,\n", "---\n,"}) {
+    if (parse_config(text, "c.yaml")) std::_Exit(1);
+  }
+  std::_Exit(0);
+}
+
 TEST(ConfigYaml, AStrayCommaIsAnErrorNotAHang) {
-  EXPECT_EXIT(
-      {
-        ::alarm(10);
-        const rlimit as{1UL << 30, 1UL << 30};
-        ::setrlimit(RLIMIT_AS, &as);
-        for (const char* text : {",", "a: b\n...\n,\n", "---\n,"}) {
-          if (parse_config(text, "c.yaml")) std::_Exit(1);
-        }
-        std::_Exit(0);
-      },
-      ::testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(parse_stray_commas(), ::testing::ExitedWithCode(0), "");
 }
 
 TEST(ConfigYaml, ValuesOutsideTheirChoicesAfterFolding) {
