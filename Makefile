@@ -4,7 +4,7 @@ PREFIX      ?= /usr/local
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all build configure deps images unit integration test test-cgroup2 check-fresh demo bench install clean
+.PHONY: all build configure deps images unit fuzz integration test test-cgroup2 check-fresh demo bench install clean
 
 all: build
 
@@ -26,6 +26,12 @@ images:
 
 unit: build
 	hack/run-tests.sh unit $(BUILD)
+
+# Every fuzz target for FUZZ_SECONDS each (make unit runs them for 10 s); a crash fails it and
+# keeps the input in $(BUILD)/fuzz/.
+FUZZ_SECONDS ?= 300
+fuzz: configure
+	FUZZ_SECONDS=$(FUZZ_SECONDS) hack/fuzz.sh $(BUILD)
 
 integration: build
 	hack/run-tests.sh integration $(BUILD)

@@ -37,8 +37,10 @@ std::vector<std::string> mount_points(std::string_view mountinfo) {
       }
       rest.remove_prefix(space + 1);
     }
-    if (rest.empty()) continue;
-    out.push_back(unescape_mountinfo(rest.substr(0, rest.find(' '))));
+    // A line without a mount point is not the kernel's: skip it, as one with too few fields.
+    const auto point = rest.substr(0, rest.find(' '));
+    if (point.empty()) continue;
+    out.push_back(unescape_mountinfo(point));
   }
   return out;
 }

@@ -19,7 +19,8 @@ packages=(
   docker-registry containernetworking-plugins iproute2
   # the systemd sandbox (hack/systemd-sandbox.sh): systemd as its PID 1, the system bus
   systemd dbus
-  clang libclang-rt-14-dev
+  # the fuzz targets (hack/fuzz.sh): clang 16 with libFuzzer and the sanitizer runtimes
+  clang-16 libclang-rt-16-dev
   # the cgroup v2 VM (hack/cg2vm-image.sh, hack/cg2vm-run.sh; make test-cgroup2)
   qemu-system-x86 qemu-utils mmdebstrap e2fsprogs cpio kmod xz-utils
 )

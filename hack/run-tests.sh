@@ -27,11 +27,11 @@ run_unit() {
     echo "unit: ctest printed no result line (see $log)" >&2
   fi
   [[ $rc -ne 0 && $failed -eq 0 ]] && failed=1
-  # The ttrpc decoders under libFuzzer for a bounded time: one more unit test.
+  # The fuzz targets (fuzz/*.cpp) under libFuzzer for a bounded time each: one more unit test.
   total=$((total + 1))
-  if ! FUZZ_SECONDS=${FUZZ_SECONDS:-20} "$root/hack/fuzz-ttrpc.sh" "$build"; then
+  if ! FUZZ_SECONDS=${FUZZ_SECONDS:-10} "$root/hack/fuzz.sh" "$build"; then
     failed=$((failed + 1))
-    echo "unit: the ttrpc fuzzer failed (see $build/fuzz/fuzz.log)" >&2
+    echo "unit: a fuzz target failed (see the FAILED line above and $build/fuzz/<target>.log)" >&2
   fi
   summaries+=("unit: $((total - failed)) passed, $failed failed")
   [[ $rc -eq 0 && $failed -eq 0 ]] || status=1

@@ -130,6 +130,13 @@ std::optional<Json> parse_json_text(std::string_view text, std::string_view labe
     error = std::string(label) + ": invalid JSON at line " + std::to_string(line) + ", column " +
             std::to_string(column) + ": " + what;
     return std::nullopt;
+  } catch (const Json::exception& e) {
+    // Not a syntax error but a value nlohmann cannot hold ("1e999": out_of_range.406), which
+    // comes without a position.
+    std::string what = e.what();
+    if (auto end = what.find("] "); end != std::string::npos) what = what.substr(end + 2);
+    error = std::string(label) + ": invalid JSON: " + what;
+    return std::nullopt;
   }
 }
 

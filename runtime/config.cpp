@@ -1,5 +1,6 @@
 #include "runtime/config.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <span>
+#include <sstream>
 
 #include "base/file_io.hpp"
 
@@ -77,6 +79,39 @@ bool quote_closed(std::string_view text, const YAML::Mark& mark) {
   return false;
 }
 
+// Counts the documents of a stream, remembering where the second one's content starts (its
+// root node; the old LoadAll-based message named that line).
+struct DocumentCounter : YAML::EventHandler {
+  int count = 0;
+  YAML::Mark second = YAML::Mark::null_mark();
+  bool second_node_seen = false;
+  void node(const YAML::Mark& mark) {
+    if (count == 2 && !second_node_seen) {
+      second = mark;
+      second_node_seen = true;
+    }
+  }
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (++count == 2) second = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override {
+    node(m);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(m);
+  }
+  void OnMapEnd() override {}
+};
+
 struct Source {
   std::string_view text;
   std::string where;  // the label errors start with
@@ -122,18 +157,23 @@ Result<void> read_section(const YAML::Node& map, std::span<const Key> keys, cons
 
 Result<Config> parse_config(std::string_view yaml_text, std::string_view label) {
   const Source src{yaml_text, std::string(label)};
-  std::vector<YAML::Node> documents;
+  YAML::Node root;
   try {
-    documents = YAML::LoadAll(std::string(yaml_text));
+    // Not YAML::LoadAll: yaml-cpp 0.7 loops on a stray "," after a document, making null
+    // documents until memory runs out (jbeder/yaml-cpp#1040). Count up to two instead.
+    std::istringstream in{std::string(yaml_text)};
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    while (counter.count < 2 && parser.HandleNextDocument(counter)) {
+    }
+    if (counter.count > 1) {
+      return fail(src.where + ": invalid YAML" + at_line(counter.second) + ": config.yaml holds one document");
+    }
+    root = YAML::Load(std::string(yaml_text));
   } catch (const YAML::Exception& e) {
     return fail(src.where + ": invalid YAML" + at_line(e.mark) + ": " + e.msg);
   }
   Config config;  // an empty file keeps every default
-  if (documents.empty()) return config;
-  if (documents.size() > 1) {
-    return fail(src.where + ": invalid YAML" + at_line(documents[1].Mark()) + ": config.yaml holds one document");
-  }
-  const YAML::Node& root = documents.front();
   if (root.IsNull()) return config;
   if (!root.IsMap()) return fail(src.where + ": expected a mapping of keys at the top level");
   if (auto ok = read_section(root, kTopLevel, "", src, config); !ok) return std::unexpected(ok.error());

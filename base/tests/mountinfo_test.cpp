@@ -42,6 +42,13 @@ TEST(Mountinfo, ANamePrefixIsNotAPathPrefix) {
   EXPECT_EQ(mount_point_holding("/var/lib2/x", kInfo), "/");
 }
 
+// A line whose mount point field is empty (two spaces) is not the kernel's; it used to give ""
+// as a mount point, whose back() mount_point_holding then read (found by fuzz/mountinfo.cpp).
+TEST(Mountinfo, ALineWithoutAMountPointIsSkipped) {
+  EXPECT_TRUE(mount_points("1 0 0:1 /  rw - tmpfs t rw\n").empty());
+  EXPECT_EQ(mount_point_holding("/a", "1 0 0:1 /  rw - tmpfs t rw\n"), "/");
+}
+
 TEST(Mountinfo, RootHoldsEverythingElse) {
   EXPECT_EQ(mount_point_holding("/srv/x", kInfo), "/");
   EXPECT_EQ(mount_point_holding("/srv/x", ""), "/");

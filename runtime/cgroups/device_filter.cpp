@@ -97,7 +97,14 @@ Result<std::vector<bpf_insn>> device_filter_program(const std::vector<spec::Devi
     // The v1 text form checks type and access and names the rule in its error.
     auto line = device_rule_line(s, "linux.resources.devices[" + std::to_string(i) + "]");
     if (!line) return std::unexpected(line.error());
-    rules.push_back({type_code(s.type.value_or("a")[0]), s.major.value_or(kAnyDevice),
+    // Type "a" is every device with every access, whatever its numbers and letters: so the
+    // kernel reads it on v1 (a reset to allow-all or deny-all), and runc and the systemd
+    // driver alike.
+    if (s.type.value_or("a") == "a") {
+      rules.push_back({0, kAnyDevice, kAnyDevice, kAllAccess, s.allow});
+      continue;
+    }
+    rules.push_back({type_code((*s.type)[0]), s.major.value_or(kAnyDevice),
                      s.minor.value_or(kAnyDevice), access_bits(*s.access), s.allow});
   }
   for (const auto& d : default_devices()) {

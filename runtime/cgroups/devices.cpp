@@ -1,6 +1,8 @@
 #include "runtime/cgroups/devices.hpp"
 
 #include <array>
+#include <limits>
+#include <utility>
 
 namespace hippo::cgroups {
 namespace {
@@ -49,6 +51,15 @@ Result<std::string> device_rule_line(const spec::DeviceRule& rule, std::string_v
   // runc refuses an empty access too: the kernel would read it as "no access at all" for c/b.
   if (access.empty() || access.find_first_not_of("rwm") != std::string::npos) {
     return fail(ErrorKind::invalid_argument, std::string(at) + ".access: must be letters from \"rwm\", got \"" + access + "\"");
+  }
+  // The kernel's device numbers are unsigned 32-bit (v2's filter compares them as signed 32-bit
+  // immediates): a number beyond would match another device there, or "*" in the v1 line.
+  for (auto [field, n] : {std::pair{".major", rule.major}, std::pair{".minor", rule.minor}}) {
+    if (n && (*n < kAnyDevice || *n > std::numeric_limits<int32_t>::max())) {
+      return fail(std::string(at) + field + ": must be -1 (any) or 0 to 2147483647, got " +
+                      std::to_string(*n),
+                  EINVAL);
+    }
   }
   return line(type[0], rule.major.value_or(kAnyDevice), rule.minor.value_or(kAnyDevice), access);
 }

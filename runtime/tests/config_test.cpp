@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -142,6 +144,22 @@ TEST(ConfigYaml, InvalidYamlIsAnErrorWithItsLine) {
             "c.yaml: invalid YAML (line 2): unterminated quoted value");
   EXPECT_EQ(parse_config("backend: runc\n---\nbackend: native\n", "c.yaml").error().message,
             "c.yaml: invalid YAML (line 3): config.yaml holds one document");
+}
+
+// yaml-cpp 0.7's LoadAll never returns on a stray "," after a document (found by
+// fuzz/config_yaml.cpp); the child is bounded in time and memory so that a regression fails.
+[[noreturn]] void parse_stray_commas() {
+  ::alarm(10);
+  const rlimit as{1UL << 30, 1UL << 30};
+  ::setrlimit(RLIMIT_AS, &as);
+  for (const char* text : {",", "a: b\n...\n,\n", "---\n,"}) {
+    if (parse_config(text, "c.yaml")) std::_Exit(1);
+  }
+  std::_Exit(0);
+}
+
+TEST(ConfigYaml, AStrayCommaIsAnErrorNotAHang) {
+  EXPECT_EXIT(parse_stray_commas(), ::testing::ExitedWithCode(0), "");
 }
 
 TEST(ConfigYaml, ValuesOutsideTheirChoicesAfterFolding) {

@@ -51,6 +51,28 @@ TEST(DeviceFilter, AllowAllAfterDenyAllOpensEverything) {
   EXPECT_TRUE(run_device_filter(p, 'c', 1, 1, "r"));
 }
 
+// Found by fuzz/device_filter.cpp: the program compared a major as a 32-bit immediate, so a
+// rule for major 2^32+1 allowed major 1 (/dev/mem); such numbers are refused now.
+TEST(DeviceFilter, ANumberNoDeviceHasIsRefused) {
+  auto p = device_filter_program({{.allow = true, .type = "c", .major = 4294967297, .access = "r"}});
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message,
+            "linux.resources.devices[0].major: must be -1 (any) or 0 to 2147483647, got 4294967297");
+}
+
+// Type "a" is every device with every access, whatever its numbers and letters, as the kernel
+// reads it on v1 and the systemd driver writes it (found by fuzz/device_filter.cpp: the
+// program kept the numbers and letters of an "a" rule).
+TEST(DeviceFilter, TypeAIsEveryDeviceWhateverItsNumbersAndAccess) {
+  const auto allow = program({{.allow = false, .access = "rwm"},
+                              {.allow = true, .major = 7, .minor = 7, .access = "r"}});
+  EXPECT_TRUE(run_device_filter(allow, 'b', 8, 0, "rw"));
+  const auto deny = program({{.allow = true, .access = "rwm"},
+                             {.allow = false, .type = "a", .minor = 3, .access = "w"}});
+  EXPECT_FALSE(run_device_filter(deny, 'b', 8, 0, "r"));
+  EXPECT_TRUE(run_device_filter(deny, 'c', 1, 3, "r"));  // a default device, allowed after it
+}
+
 TEST(DeviceFilter, NoRulesStillDeniesWhatNoDefaultAllows) {
   const auto p = program({});
   EXPECT_TRUE(run_device_filter(p, 'c', 1, 5, "r"));

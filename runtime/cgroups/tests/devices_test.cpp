@@ -63,6 +63,11 @@ TEST(DeviceRuleLine, WildcardsForAbsentOrNegativeNumbers) {
   EXPECT_EQ(line({.allow = true, .type = "c", .major = 4, .access = "w"}), "c 4:* w");
   EXPECT_EQ(line({.allow = true, .type = "x", .access = "r"}),
             "linux.resources.devices[0].type: unknown device type \"x\"");
+  // Numbers no device has (found by fuzz/device_filter.cpp: on v2, 4294967297 matched major 1).
+  EXPECT_EQ(line({.allow = true, .type = "c", .major = 4294967297, .access = "r"}),
+            "linux.resources.devices[0].major: must be -1 (any) or 0 to 2147483647, got 4294967297");
+  EXPECT_EQ(line({.allow = true, .type = "c", .major = 1, .minor = -2, .access = "r"}),
+            "linux.resources.devices[0].minor: must be -1 (any) or 0 to 2147483647, got -2");
   EXPECT_EQ(line({.allow = true, .type = "c", .access = "rwx"}),
             "linux.resources.devices[0].access: must be letters from \"rwm\", got \"rwx\"");
 }

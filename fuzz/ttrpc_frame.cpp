@@ -1,7 +1,6 @@
 // libFuzzer target for the bytes a ttrpc peer controls: the frame stream (FrameDecoder, fed in
 // fuzzer-chosen chunks) and each frame's payload as a Request and as a Response envelope.
-// Built by hack/fuzz-ttrpc.sh with clang 14, whose libstdc++ pairing lacks std::expected, so
-// only codec.cpp and messages.cpp (both free of <expected>) are compiled in.
+// Built and run by hack/fuzz.sh.
 
 #include <cstddef>
 #include <cstdint>
