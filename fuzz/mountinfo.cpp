@@ -9,11 +9,11 @@
 #include <string>
 #include <string_view>
 
-#include "runtime/linux/mountinfo.hpp"
+#include "base/mountinfo.hpp"
 
 namespace {
 
-namespace mi = hippo::linux;
+namespace mi = hippo::os;
 
 void check(bool ok) {
   if (!ok) __builtin_trap();

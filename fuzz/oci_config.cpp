@@ -20,7 +20,7 @@
 namespace {
 
 namespace spec = hippo::spec;
-namespace plan = hippo::linux;
+namespace plan = hippo::os;
 
 void check(bool ok) {
   if (!ok) __builtin_trap();

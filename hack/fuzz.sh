@@ -26,17 +26,17 @@ cc=${FUZZ_CC:-clang-16}
 # change when files move.
 declare -A sources=(
   [ttrpc_frame]="shim/ttrpc/codec.cpp shim/ttrpc/messages.cpp"
-  [oci_config]="oci-spec/config.cpp oci-spec/default_spec.cpp oci-spec/file_io.cpp
+  [oci_config]="oci-spec/config.cpp oci-spec/default_spec.cpp base/file_io.cpp
     oci-spec/json_codec.cpp oci-spec/names.cpp oci-spec/validate.cpp
     runtime/linux/capability_sets.cpp runtime/linux/idmapped_mount.cpp runtime/linux/init_plan.cpp
-    runtime/linux/lsm.cpp runtime/linux/mount_options.cpp runtime/linux/mountinfo.cpp
+    runtime/linux/lsm.cpp base/mount_options.cpp base/mountinfo.cpp
     runtime/linux/seccomp_program.cpp"
-  [config_yaml]="runtime/config.cpp oci-spec/file_io.cpp"
-  [mountinfo]="runtime/linux/mountinfo.cpp oci-spec/file_io.cpp"
+  [config_yaml]="runtime/config.cpp base/file_io.cpp"
+  [mountinfo]="base/mountinfo.cpp base/file_io.cpp"
   [systemd_annotations]="runtime/cgroups/systemd_properties.cpp runtime/cgroups/devices.cpp
-    runtime/cgroups/resources.cpp oci-spec/file_io.cpp"
+    runtime/cgroups/resources.cpp base/file_io.cpp"
   [device_filter]="runtime/cgroups/device_filter.cpp runtime/cgroups/devices.cpp
-    oci-spec/file_io.cpp"
+    base/file_io.cpp"
 )
 declare -A libs=(
   [ttrpc_frame]="protobuf-c"
