@@ -4,7 +4,7 @@ PREFIX      ?= /usr/local
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all build configure deps images unit fuzz integration test test-cgroup2 check-fresh demo bench install clean
+.PHONY: all build configure deps images unit fuzz lint format integration test test-cgroup2 check-fresh demo bench install clean
 
 all: build
 
@@ -30,6 +30,14 @@ unit: build
 # Every fuzz target for FUZZ_SECONDS each (make unit runs them for 10 s); a crash fails it and
 # keeps the input in $(BUILD)/fuzz/.
 FUZZ_SECONDS ?= 300
+# The static checks: clang-format over the tree (also part of `make unit`) and clang-tidy with
+# .clang-tidy's checks over every translation unit; `make format` applies .clang-format.
+lint: build
+	hack/lint.sh all $(BUILD)
+
+format:
+	hack/lint.sh fix-format
+
 fuzz: configure
 	FUZZ_SECONDS=$(FUZZ_SECONDS) hack/fuzz.sh $(BUILD)
 

@@ -21,6 +21,8 @@ packages=(
   systemd dbus
   # the fuzz targets (hack/fuzz.sh): clang 16 with libFuzzer and the sanitizer runtimes
   clang-16 libclang-rt-16-dev
+  # the static checks (hack/lint.sh): the same LLVM 16
+  clang-format-16 clang-tidy-16
   # the cgroup v2 VM (hack/cg2vm-image.sh, hack/cg2vm-run.sh; make test-cgroup2)
   qemu-system-x86 qemu-utils mmdebstrap e2fsprogs cpio kmod xz-utils
 )

@@ -27,6 +27,11 @@ run_unit() {
     echo "unit: ctest printed no result line (see $log)" >&2
   fi
   [[ $rc -ne 0 && $failed -eq 0 ]] && failed=1
+  # The tree matches .clang-format: one more unit test.
+  total=$((total + 1))
+  if ! "$root/hack/lint.sh" format; then
+    failed=$((failed + 1))
+  fi
   # The fuzz targets (fuzz/*.cpp) under libFuzzer for a bounded time each: one more unit test.
   total=$((total + 1))
   if ! FUZZ_SECONDS=${FUZZ_SECONDS:-10} "$root/hack/fuzz.sh" "$build"; then

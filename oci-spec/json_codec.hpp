@@ -113,6 +113,7 @@ void read_integer(const Json& j, const std::string& path, T& out, Failure& f) {
     out = static_cast<T>(v);
   } else {
     const auto v = j.get<int64_t>();
+    // NOLINTNEXTLINE(misc-redundant-expression): always true for T = int64_t, not for narrower T.
     const bool fits = std::is_signed_v<T>
                           ? v >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
                                 v <= static_cast<int64_t>(std::numeric_limits<T>::max())
