@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # hippo's static checks, with Debian 12's LLVM 16 tools (clang-format-16, clang-tidy-16):
-#   format      every tracked C/C++ file matches .clang-format (a unit test: hack/run-tests.sh)
+#   format      every tracked C/C++ file matches .clang-format and has at most 600 lines (a unit
+#               test: hack/run-tests.sh); a longer file holds more than one thing: split it
 #   fix-format  rewrites the files that do not (`make format`)
 #   tidy        clang-tidy with .clang-tidy's checks over every translation unit of BUILD_DIR
 #               (its compile_commands.json); one finding fails (`make lint`, run by .ci/run)
@@ -31,7 +32,14 @@ check_format() {
     sed "s#^$root/#  #" <<<"$bad" >&2
     return 1
   fi
-  echo "lint: format: $(sources | wc -l) files match .clang-format"
+  local long
+  long=$(sources | xargs wc -l | awk '$2 != "total" && $1 > 600 {print "  " $2 ": " $1 " lines"}')
+  if [[ -n $long ]]; then
+    echo "lint: files over 600 lines:" >&2
+    sed "s#$root/##" <<<"$long" >&2
+    return 1
+  fi
+  echo "lint: format: $(sources | wc -l) files match .clang-format, none over 600 lines"
 }
 
 fix_format() {
