@@ -113,12 +113,14 @@ void read_integer(const Json& j, const std::string& path, T& out, Failure& f) {
     out = static_cast<T>(v);
   } else {
     const auto v = j.get<int64_t>();
-    // NOLINTNEXTLINE(misc-redundant-expression): always true for T = int64_t, not for narrower T.
+    // One expression for every T; for T = int64_t a half of it is always true.
+    // NOLINTBEGIN(misc-redundant-expression)
     const bool fits = std::is_signed_v<T>
                           ? v >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
                                 v <= static_cast<int64_t>(std::numeric_limits<T>::max())
                           : v >= 0 && static_cast<uint64_t>(v) <=
                                           static_cast<uint64_t>(std::numeric_limits<T>::max());
+    // NOLINTEND(misc-redundant-expression)
     if (!fits) {
       f.set(path, std::to_string(v) + " is " + range);
       return;

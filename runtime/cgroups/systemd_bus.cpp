@@ -51,7 +51,7 @@ const SdBus& sd() {
 
 // An sd_bus_error freed on scope exit.
 struct BusError {
-  sd_bus_error e = SD_BUS_ERROR_NULL;
+  sd_bus_error e{};  // SD_BUS_ERROR_NULL, without its C99 compound literal
   ~BusError() { sd().sd_bus_error_free(&e); }
   bool is(const char* name) const { return e.name && std::string_view(e.name) == name; }
 };
