@@ -31,8 +31,8 @@ void describe(V& v, M& m) {
 namespace {
 
 // In enum order.
-constexpr std::array<std::string_view, 7> kStatusNames{"creating", "created",    "running", "paused",
-                                                       "stopped",  "incomplete", "corrupt"};
+constexpr std::array<std::string_view, 7> kStatusNames{
+    "creating", "created", "running", "paused", "stopped", "incomplete", "corrupt"};
 // The ones a state document read from elsewhere (runc's `state`, a hook's stdin) may carry.
 constexpr size_t kReadableStatuses = 5;
 

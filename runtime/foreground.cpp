@@ -23,7 +23,8 @@ class ForwardedSignals {
  public:
   ForwardedSignals() {
     sigemptyset(&set_);
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH}) sigaddset(&set_, s);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH})
+      sigaddset(&set_, s);
     sigprocmask(SIG_BLOCK, &set_, &old_);
   }
   ~ForwardedSignals() { sigprocmask(SIG_SETMASK, &old_, nullptr); }

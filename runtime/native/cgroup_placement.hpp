@@ -20,8 +20,8 @@ namespace hippo::runtime::native {
 
 // v1 controllers a "cgroup" mount shows inside the container, each under its own name.
 inline constexpr const char* kV1Hierarchies[] = {
-    "blkio",   "cpu",     "cpuacct",    "cpuset", "devices", "freezer", "hugetlb",
-    "memory",  "net_cls", "net_prio",   "perf_event", "pids", "rdma",   "misc"};
+    "blkio",  "cpu",     "cpuacct",  "cpuset",     "devices", "freezer", "hugetlb",
+    "memory", "net_cls", "net_prio", "perf_event", "pids",    "rdma",    "misc"};
 
 // The container's cgroup by the driver it is created with, and what later commands need to
 // find it again (stored in state.json).

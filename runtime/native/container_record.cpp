@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include "base/file_io.hpp"
-#include "oci-spec/config.hpp"
 #include "base/syscalls.hpp"
+#include "oci-spec/config.hpp"
 #include "runtime/native/cgroup_placement.hpp"
 
 namespace hippo::runtime::native {

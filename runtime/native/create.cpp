@@ -153,14 +153,16 @@ class Creation {
     // prestart then createRuntime, in our namespaces, once init's mounts are done.
     auto creation_hooks = [this](pid_t pid) -> Result<void> {
       const auto state = hook_state(options_.id, Status::creating, pid, bundle_.dir, spec_);
-      if (auto ok = run_hooks("prestart", hooks_of(spec_, &spec::Hooks::prestart), state); !ok) return ok;
+      if (auto ok = run_hooks("prestart", hooks_of(spec_, &spec::Hooks::prestart), state); !ok)
+        return ok;
       return run_hooks("createRuntime", hooks_of(spec_, &spec::Hooks::createRuntime), state);
     };
     auto init = os::spawn_init(*plan_, record_and_attach, creation_hooks);
     if (!init) return forward(init);
     init_.emplace(std::move(*init));
     if (init_->cloned_into_cgroup) {
-      log::debug("init " + std::to_string(init_->pid) + " cloned into cgroup " + placed_.manager->path_of(""));
+      log::debug("init " + std::to_string(init_->pid) + " cloned into cgroup " +
+                 placed_.manager->path_of(""));
     }
     kill_init_ = Undo([this] {
       os::sys::pidfd_send_signal(init_->pidfd.get(), SIGKILL);
@@ -173,7 +175,8 @@ class Creation {
   // What needs the init's pid: the seccomp agent, the caller's pid file.
   Result<void> hand_over() {
     const auto state = oci_state(options_.id, Status::creating, init_->pid, bundle_.dir, spec_);
-    if (auto ok = hand_over_listener(init_->seccomp_listener, spec_, state, init_->pid); !ok) return ok;
+    if (auto ok = hand_over_listener(init_->seccomp_listener, spec_, state, init_->pid); !ok)
+      return ok;
     init_->seccomp_listener.reset();
     if (!options_.pid_file.empty()) return write_pid_file(options_.pid_file, init_->pid);
     return {};
@@ -215,7 +218,8 @@ Result<ProcessHandle> NativeBackend::create_process(const CreateOptions& options
   if (auto ok = validate_container_id(options.id); !ok) return forward(ok);
   auto bundle = load_bundle(options.bundle);
   if (!bundle) return forward(bundle);
-  if (options.receive_pty && bundle->spec.process && bundle->spec.process->terminal.value_or(false)) {
+  if (options.receive_pty && bundle->spec.process &&
+      bundle->spec.process->terminal.value_or(false)) {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
       return fail_errno("socketpair for the console");
@@ -236,15 +240,18 @@ Result<ProcessHandle> NativeBackend::create_process(const CreateOptions& options
 }
 
 Result<NativeBackend::CreatedInit> NativeBackend::create_init(const CreateOptions& options,
-                                                              const Bundle& bundle, int console_fd) {
+                                                              const Bundle& bundle,
+                                                              int console_fd) {
   const auto& spec = bundle.spec;
   if (!spec.process) {
-    return fail(ErrorKind::invalid_argument, "config.json: process: required to create a container");
+    return fail(ErrorKind::invalid_argument,
+                "config.json: process: required to create a container");
   }
   auto console = create_console(options, spec.process->terminal.value_or(false), console_fd);
   if (!console) return forward(console);
-  auto placed = cgroup_for(spec, options.id, options.systemd_cgroup ? cgroups::Driver::systemd : driver_,
-                           options_.systemd_slice);
+  auto placed =
+      cgroup_for(spec, options.id, options.systemd_cgroup ? cgroups::Driver::systemd : driver_,
+                 options_.systemd_slice);
   if (!placed) return forward(placed);
 
   Creation c(options, bundle, std::move(*placed));

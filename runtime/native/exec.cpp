@@ -95,13 +95,15 @@ Result<ProcessHandle> NativeBackend::spawn_exec(const ExecOptions& o) {
   if (!child) return forward(child);
   console->theirs.reset();
   const auto state = oci_state(o.id, c->status, c->state.pid, c->state.bundle, *container_spec);
-  if (auto ok = hand_over_listener(child->seccomp_listener, *container_spec, state, child->pid); !ok) {
+  if (auto ok = hand_over_listener(child->seccomp_listener, *container_spec, state, child->pid);
+      !ok) {
     os::sys::pidfd_send_signal(child->pidfd.get(), SIGKILL);
     return forward(ok, "exec in " + o.id);
   }
   child->seccomp_listener.reset();
   if (!o.pid_file.empty()) {
-    if (auto ok = write_pid_file(o.pid_file, child->pid); !ok) return forward(ok, "exec in " + o.id);
+    if (auto ok = write_pid_file(o.pid_file, child->pid); !ok)
+      return forward(ok, "exec in " + o.id);
   }
   ProcessHandle handle{child->pid, std::move(child->pidfd), UniqueFd()};
   if (console->ours) {

@@ -33,7 +33,8 @@ spec::RuntimeState reported_state(const Inspected& c) {
 
 // Waits for init to open the exec fifo's other end and write "0" (it goes on to execve) or why
 // it cannot (a startContainer hook). If init dies instead, its pidfd says so.
-Result<void> wait_for_exec_fifo(const UniqueFd& fifo, const UniqueFd& pidfd, const std::string& fifo_path) {
+Result<void> wait_for_exec_fifo(const UniqueFd& fifo, const UniqueFd& pidfd,
+                                const std::string& fifo_path) {
   for (;;) {
     pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
@@ -68,7 +69,8 @@ Result<void> release_init(Opened& c) {
   ::unlink(fifo_path.c_str());
   auto config = spec::load(c.state.bundle + "/config.json");
   if (config && config->hooks) {
-    const auto state = hook_state(c.state.id, Status::running, c.state.pid, c.state.bundle, *config);
+    const auto state =
+        hook_state(c.state.id, Status::running, c.state.pid, c.state.bundle, *config);
     if (auto ok = run_hooks("poststart", hooks_of(*config, &spec::Hooks::poststart), state); !ok) {
       // The runtime-spec: a failed poststart hook stops the container (runc kills it).
       os::sys::pidfd_send_signal(pidfd.get(), SIGKILL);
@@ -155,10 +157,12 @@ Result<void> NativeBackend::kill(const std::string& id, int signal, bool all) {
     return {};
   }
   // containerd's shim reads "container not running" as a process already gone.
-  if (c->status == Status::stopped) return fail(ErrorKind::failed_precondition, "container not running");
+  if (c->status == Status::stopped)
+    return fail(ErrorKind::failed_precondition, "container not running");
   UniqueFd pidfd(os::sys::pidfd_open(c->state.pid));
   // Re-check after opening the pidfd: the pid cannot be reused while we hold it.
-  if (!pidfd || !init_alive(c->state)) return fail(ErrorKind::failed_precondition, "container not running");
+  if (!pidfd || !init_alive(c->state))
+    return fail(ErrorKind::failed_precondition, "container not running");
   if (os::sys::pidfd_send_signal(pidfd.get(), signal) != 0) {
     return fail_errno("signal container init " + std::to_string(c->state.pid));
   }
@@ -176,15 +180,17 @@ Result<void> NativeBackend::remove(const std::string& id, bool force) {
                 c->problem + ": kept; `hippo delete -f " + id + "` removes what it left");
   }
   if ((c->status == Status::running || c->status == Status::paused) && !force) {
-    return fail(ErrorKind::failed_precondition, "cannot delete container \"" + id +
-                                                    "\" that is not stopped: " + status_text(c->status));
+    return fail(
+        ErrorKind::failed_precondition,
+        "cannot delete container \"" + id + "\" that is not stopped: " + status_text(c->status));
   }
   if (!c->problem.empty()) log::warn(c->problem + ": removing what is left");
   if (auto ok = end_processes(*c, std::chrono::seconds(10)); !ok) return ok;
   if (c->cgroup) {
     if (auto ok = c->cgroup->destroy(); !ok) return forward(ok, "delete " + id);
   } else if (c->status == Status::corrupt) {
-    log::warn("container \"" + id + "\": no readable record names its init or cgroup: if it had "
+    log::warn("container \"" + id +
+              "\": no readable record names its init or cgroup: if it had "
               "any, they are left");
   }
   if (c->problem.empty() && c->state) run_poststop_hooks(id, *c->state);
@@ -217,7 +223,8 @@ Result<void> NativeBackend::update(const std::string& id, const spec::Resources&
   auto c = open(id);
   if (!c) return forward(c);
   if (c->status == Status::stopped) {
-    return fail(ErrorKind::failed_precondition, "container \"" + id + "\" is stopped: cannot update it");
+    return fail(ErrorKind::failed_precondition,
+                "container \"" + id + "\" is stopped: cannot update it");
   }
   return c->cgroup->update(resources);
 }
@@ -235,7 +242,8 @@ Result<std::string> NativeBackend::memory_cgroup_dir(const std::string& id) {
   auto c = open(id);
   if (!c) return forward(c);
   auto dir = c->cgroup->path_of("memory");
-  if (dir.empty()) return fail(ErrorKind::not_found, "container \"" + id + "\" has no memory cgroup");
+  if (dir.empty())
+    return fail(ErrorKind::not_found, "container \"" + id + "\" has no memory cgroup");
   return dir;
 }
 

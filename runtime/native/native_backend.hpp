@@ -54,7 +54,8 @@ class NativeBackend final : public Backend {
 
   // create.cpp. `console_fd`: where init sends its pty master when the caller receives it
   // itself (hippo run in the foreground); otherwise --console-socket is connected.
-  Result<CreatedInit> create_init(const CreateOptions& options, const Bundle& bundle, int console_fd);
+  Result<CreatedInit> create_init(const CreateOptions& options, const Bundle& bundle,
+                                  int console_fd);
 
   NativeOptions options_;
   cgroups::Driver driver_;

@@ -34,7 +34,8 @@ void setup_console(const InitPlan& plan) {
 
   // SCM_RIGHTS with the pty's name as the payload, as runc's utils.SendFd does.
   static const char kName[] = "/dev/ptmx";
-  if (sys::send_fd(plan.console_fd, master, kName, sizeof kName - 1) < 0) die("send pty master to the console socket");
+  if (sys::send_fd(plan.console_fd, master, kName, sizeof kName - 1) < 0)
+    die("send pty master to the console socket");
   ::close(master);
   ::close(plan.console_fd);
 

@@ -106,7 +106,8 @@ void do_mount(int rootfd, const MountStep& m) {
     int fd = must_open_in_root(rootfd, m.target, m.what);
     Text p;
     proc_fd_path(p, fd);
-    if (::mount(m.source.c_str(), p.buf, m.fstype.c_str(), m.flags, m.data.c_str()) != 0) die(m.what);
+    if (::mount(m.source.c_str(), p.buf, m.fstype.c_str(), m.flags, m.data.c_str()) != 0)
+      die(m.what);
     ::close(fd);
     return;
   }
@@ -146,7 +147,8 @@ void do_mount(int rootfd, const MountStep& m) {
     mount_attr attr{};
     attr.attr_set = m.attr_set;
     attr.attr_clr = m.attr_clr;
-    if (::syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
+    if (::syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) !=
+        0) {
       die(m.what, " (mount_setattr)");
     }
   }
@@ -225,8 +227,10 @@ void make_readonly(const std::string& path) {
     if (errno == ENOENT) return;
     die("readonly path ", path.c_str());
   }
-  const unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | locked_flags(path.c_str());
-  if (::mount(nullptr, path.c_str(), nullptr, flags, nullptr) != 0) die("readonly path ", path.c_str());
+  const unsigned long flags =
+      MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | locked_flags(path.c_str());
+  if (::mount(nullptr, path.c_str(), nullptr, flags, nullptr) != 0)
+    die("readonly path ", path.c_str());
 }
 
 void mask(const std::string& path) {
@@ -244,7 +248,8 @@ void mask(const std::string& path) {
 }  // namespace
 
 void setup_rootfs(const InitPlan& plan) {
-  if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0) die("set propagation of /");
+  if (::mount(nullptr, "/", nullptr, plan.root_propagation, nullptr) != 0)
+    die("set propagation of /");
   if (!plan.rootfs_holder.empty() &&
       ::mount(nullptr, plan.rootfs_holder.c_str(), nullptr, MS_PRIVATE, nullptr) != 0) {
     die("make the mount holding the rootfs private ", plan.rootfs_holder.c_str());
@@ -294,7 +299,8 @@ void finish_rootfs(const InitPlan& plan) {
   for (const auto& p : plan.readonly_paths) make_readonly(p);
   for (const auto& p : plan.masked_paths) mask(p);
   if (plan.readonly_root &&
-      ::mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/"), nullptr) != 0) {
+      ::mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/"),
+              nullptr) != 0) {
     die("remount rootfs read-only");
   }
 }

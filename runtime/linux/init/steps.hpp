@@ -2,9 +2,9 @@
 // The steps of the container's init between clone and execve, one file per concern, called in
 // order by run_init (init_child.cpp). Private to hippo_linux.
 //
-// Every function here runs in the cloned child. Rules: no allocation, no locks, no exceptions, no logging library:
-// raw system calls over the pre-built plan; a failed step reports {errno, what} to the parent and
-// _exits. Fixed-size buffers live on the stack.
+// Every function here runs in the cloned child. Rules: no allocation, no locks, no exceptions, no
+// logging library: raw system calls over the pre-built plan; a failed step reports {errno, what} to
+// the parent and _exits. Fixed-size buffers live on the stack.
 
 #include <sys/types.h>
 
