@@ -140,6 +140,13 @@ void read_value(const Json& j, const std::string& path, T& out, Failure& f) {
   } else if constexpr (std::is_same_v<T, std::string>) {
     if (!j.is_string()) return f.set(path, "expected a string, got " + shown(j));
     out = j.get<std::string>();
+  } else if constexpr (std::is_enum_v<T>) {
+    // An enumeration written as its name: from_string(text, out) and to_string(value), found
+    // beside the enum (state.hpp's Status).
+    if (!j.is_string()) return f.set(path, "expected a string, got " + shown(j));
+    if (!from_string(j.get_ref<const std::string&>(), out)) {
+      return f.set(path, "unknown " + path + " " + j.dump());
+    }
   } else if constexpr (IsVector<T>::value) {
     if (!j.is_array()) return f.set(path, "expected an array, got " + shown(j));
     out.clear();
@@ -187,6 +194,8 @@ Json write_value(const T& value) {
   if constexpr (std::is_same_v<T, bool> || std::is_integral_v<T> ||
                 std::is_same_v<T, std::string>) {
     return Json(value);
+  } else if constexpr (std::is_enum_v<T>) {
+    return Json(std::string(to_string(value)));
   } else if constexpr (IsVector<T>::value) {
     Json array = Json::array();
     for (const auto& item : value) array.push_back(write_value(item));

@@ -28,24 +28,35 @@ void describe(V& v, M& m) {
   v("annotations", m.annotations);
 }
 
-bool valid_status(std::string_view status) {
-  constexpr std::array<std::string_view, 5> kStatuses{"creating", "created", "running", "paused",
-                                                      "stopped"};
-  return std::ranges::find(kStatuses, status) != kStatuses.end();
-}
-
 namespace {
+
+// In enum order.
+constexpr std::array<std::string_view, 7> kStatusNames{
+    "creating", "created", "running", "paused", "stopped", "incomplete", "corrupt"};
+// The ones a state document read from elsewhere (runc's `state`, a hook's stdin) may carry.
+constexpr size_t kReadableStatuses = 5;
 
 template <class T>
 Result<T> parse_state(std::string_view text, std::string_view label) {
-  auto state = read_document<T>(text, label);
-  if (state && !valid_status(state->status)) {
-    return fail(std::string(label) + ": status: unknown status " + Json(state->status).dump());
-  }
-  return state;
+  return read_document<T>(text, label);
 }
 
 }  // namespace
+
+std::string_view to_string(Status status) { return kStatusNames.at(static_cast<size_t>(status)); }
+
+std::optional<Status> status_from_string(std::string_view text) {
+  for (size_t i = 0; i < kReadableStatuses; ++i) {
+    if (kStatusNames[i] == text) return static_cast<Status>(i);
+  }
+  return std::nullopt;
+}
+
+bool from_string(std::string_view text, Status& out) {
+  auto status = status_from_string(text);
+  if (status) out = *status;
+  return status.has_value();
+}
 
 Json to_json(const RuntimeState& state) { return codec::write_value(state); }
 Json to_json(const OciState& state) { return codec::write_value(state); }

@@ -2,6 +2,7 @@
 // Container state documents: runc's `state` output (what containerd's go-runc and Docker parse)
 // and the OCI state that hooks read on stdin (runtime-spec runtime.md).
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,14 +13,23 @@
 
 namespace hippo::spec {
 
-// created | running | paused | stopped, plus "creating" in the OCI state of createRuntime hooks.
-bool valid_status(std::string_view status);
+// A container's status. The OCI ones (runtime.md: creating, created, running, stopped) plus
+// runc's paused; and two that only hippo's state store reports, for a record that no command can
+// act on: `incomplete` (a create that was killed) and `corrupt` (state.json unreadable).
+enum class Status : uint8_t { creating, created, running, paused, stopped, incomplete, corrupt };
+
+// The JSON text of a status ("created" ...).
+std::string_view to_string(Status status);
+// The status named `text`, if it is one of the OCI/runc set (hippo's own two are only written).
+std::optional<Status> status_from_string(std::string_view text);
+// For the JSON codec (json_codec.hpp reads enums through it).
+bool from_string(std::string_view text, Status& out);
 
 struct RuntimeState {
   std::string ociVersion;
   std::string id;
   int pid = 0;
-  std::string status;
+  Status status = Status::stopped;
   std::string bundle;
   std::string rootfs;
   std::string created;  // RFC 3339 with nanoseconds, UTC
@@ -30,7 +40,7 @@ struct RuntimeState {
 struct OciState {
   std::string ociVersion;
   std::string id;
-  std::string status;
+  Status status = Status::creating;
   Opt<int> pid;
   std::string bundle;
   Opt<StringMap> annotations;

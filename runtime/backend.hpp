@@ -1,7 +1,9 @@
 #pragma once
 // The pluggable "containerizer": what the CLI and the shim ask of a runtime backend. The native
-// backend creates containers itself (clone3, namespaces, rootfs, cgroups); a runc backend will
-// drive an external runc binary with the same operations.
+// backend creates containers itself (clone3, namespaces, rootfs, cgroups); the runc backend
+// drives an external runc binary with the same operations. Waiting for a process in the
+// foreground (`hippo run`, `hippo exec`) is not a backend's business: foreground.hpp does it
+// over these operations for both.
 
 #include <sys/types.h>
 
@@ -49,11 +51,6 @@ struct CreateOptions {
   bool systemd_cgroup = false;
 };
 
-struct RunOptions {
-  bool detach = false;
-  bool keep = false;  // do not delete the container after it exits
-};
-
 // `hippo exec`: either a whole process (--process) or overrides of the container's own
 // process from config.json (args, env added, cwd, user, terminal), as runc exec does.
 struct ExecOptions {
@@ -90,10 +87,6 @@ class Backend {
   // exec without waiting: the process is our child, stdio as options.io says.
   virtual Result<ProcessHandle> spawn_exec(const ExecOptions& options) = 0;
   virtual Result<void> start(const std::string& id) = 0;
-  // create + start; in the foreground waits and returns the exit code (128+N for signal N).
-  virtual Result<int> run(const CreateOptions& options, const RunOptions& run) = 0;
-  // Runs a process in the container; in the foreground returns its exit code.
-  virtual Result<int> exec(const ExecOptions& options) = 0;
   virtual Result<spec::RuntimeState> state(const std::string& id) = 0;
   virtual Result<std::vector<spec::RuntimeState>> list() = 0;
   virtual Result<void> kill(const std::string& id, int signal, bool all) = 0;

@@ -39,7 +39,7 @@ void TaskService::state(std::string_view payload, Reply reply) {
   if (!p) return;
   ProcessState shown = p->state;
   if (p->exec_id.empty() && shown == ProcessState::kRunning) {
-    if (auto st = c->backend->state(c->id); st && st->status == "paused") shown = ProcessState::kPaused;
+    if (auto st = c->backend->state(c->id); st && st->status == spec::Status::paused) shown = ProcessState::kPaused;
   }
   Timestamp at(p->exited_at);
   Containerd__Task__V2__StateResponse resp = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;

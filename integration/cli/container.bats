@@ -297,7 +297,8 @@ teardown() {
     hippo create -b "$B" "$ID" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1 || status=$?
     output=$(cat "$BATS_TEST_TMPDIR/create.out")
     [ "$status" -eq 1 ]
-    [ "$output" = "hippo: linux.resources.blockIO.weight: the cgroup has $files (write $last \"300\": No such file or directory)" ]
+    # The line names the container, the step and the cgroup.
+    [[ $output == "hippo: create $ID: cgroup /"*": linux.resources.blockIO.weight: the cgroup has $files (write $last \"300\": No such file or directory)" ]]
     assert_no_leaks "$ID" "$B"
     # The same for an update of a running container, which keeps running.
     edit_config "$B" 'del(.linux.resources.blockIO)'

@@ -15,6 +15,24 @@ setup() {
 
 teardown() {
   cleanup_containers
+  # What the runc-backend tests left in their runc root.
+  if [ -d "$BATS_TEST_TMPDIR/runc" ]; then
+    for c in $(runc --root "$BATS_TEST_TMPDIR/runc" list -q 2>/dev/null); do
+      runc --root "$BATS_TEST_TMPDIR/runc" delete --force "$c" >/dev/null 2>&1 || true
+    done
+  fi
+}
+
+# config.yaml `backend: runc`, runc's state under $RUNC_ROOT.
+use_runc_backend() {
+  RUNC_ROOT=$BATS_TEST_TMPDIR/runc
+  printf 'backend: runc\nrunc_root: %s\n' "$RUNC_ROOT" >"$BATS_TEST_TMPDIR/hippo.yaml"
+  export HIPPO_TEST_CONFIG=$BATS_TEST_TMPDIR/hippo.yaml
+}
+
+# Files runc wrote for hippo and hippo left in runc's root (pid files, process.json).
+stray_runc_files() {
+  find "$RUNC_ROOT" -maxdepth 1 -type f \( -name '*.pid' -o -name '*.json' \)
 }
 
 @test "run echoes and returns 0" {
@@ -265,4 +283,47 @@ teardown() {
   hippo delete --force "$ID-2"
   run runc --root "$BATS_TEST_TMPDIR/runc" list -q
   [ -z "$output" ]
+}
+
+@test "backend: runc: exec waits for the process, returns its exit code and relays a pty" {
+  use_runc_backend
+  busybox_bundle "$B" sleep 1000
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  # Without waiting, hippo would return 0 before the process printed anything.
+  run hippo exec "$ID" sh -c 'sleep 0.3; echo late; exit 7'
+  [ "$status" -eq 7 ]
+  [ "$output" = late ]
+  run hippo exec -t "$ID" sh -c 'tty; exit 4' </dev/null
+  [ "$status" -eq 4 ]
+  [[ $output == *"/dev/pts/"* ]]
+  run hippo exec "$ID" sh -c 'kill -TERM $$'
+  [ "$status" -eq 143 ]
+  hippo delete --force "$ID"
+  [ -z "$(stray_runc_files)" ]
+}
+
+@test "backend: runc: create and exec write --pid-file, exec --ignore-paused, nothing left in runc's root" {
+  use_runc_backend
+  busybox_bundle "$B" sleep 1000
+  hippo_create --pid-file "$BATS_TEST_TMPDIR/init.pid" -b "$B" "$ID"
+  [ "$(cat "$BATS_TEST_TMPDIR/init.pid")" = "$(runc --root "$RUNC_ROOT" state "$ID" | jq -r .pid)" ]
+  [ -z "$(stray_runc_files)" ]
+  hippo start "$ID"
+  hippo exec -d --pid-file "$BATS_TEST_TMPDIR/exec.pid" "$ID" sleep 999
+  [ "$(tr '\0' ' ' <"/proc/$(cat "$BATS_TEST_TMPDIR/exec.pid")/cmdline")" = "sleep 999 " ]
+  [ -z "$(stray_runc_files)" ]
+  hippo pause "$ID"
+  run hippo exec -d "$ID" true
+  [ "$status" -eq 1 ]
+  [[ $output == *"cannot exec in a paused container"* ]]
+  # Into a frozen container the exec goes through once it is resumed (runc's setup runs in it).
+  hippo exec -d --pid-file "$BATS_TEST_TMPDIR/paused.pid" --ignore-paused "$ID" sleep 998 &
+  exec_pid=$!
+  eventually pgrep -f "^runc --root $RUNC_ROOT .* exec .*--ignore-paused"
+  hippo resume "$ID"
+  wait "$exec_pid"
+  [ "$(tr '\0' ' ' <"/proc/$(cat "$BATS_TEST_TMPDIR/paused.pid")/cmdline")" = "sleep 998 " ]
+  hippo delete --force "$ID"
+  [ -z "$(stray_runc_files)" ]
 }

@@ -7,7 +7,7 @@ namespace hippo::spec {
 namespace {
 
 TEST(RuntimeState, SerializesInRuncFieldOrderAndRoundTrips) {
-  RuntimeState s{"1.2.0", "c1", 42, "running", "/b", "/b/rootfs", "2026-01-01T00:00:00.5Z",
+  RuntimeState s{"1.2.0", "c1", 42, Status::running, "/b", "/b/rootfs", "2026-01-01T00:00:00.5Z",
                  StringMap{{"k", "v"}}, ""};
   const auto text = to_json(s).dump();
   EXPECT_EQ(text,
@@ -26,8 +26,20 @@ TEST(RuntimeState, RejectsUnknownStatus) {
   EXPECT_EQ(s.error().message, "state: status: unknown status \"zombie\"");
 }
 
+TEST(Status, NamesRoundTripAndHipposOwnAreWriteOnly) {
+  for (auto st : {Status::creating, Status::created, Status::running, Status::paused,
+                  Status::stopped}) {
+    EXPECT_EQ(status_from_string(to_string(st)), st);
+  }
+  EXPECT_EQ(to_string(Status::incomplete), "incomplete");
+  EXPECT_EQ(to_string(Status::corrupt), "corrupt");
+  // Another runtime's state document never carries them.
+  EXPECT_FALSE(status_from_string("corrupt"));
+  EXPECT_FALSE(status_from_string("Running"));
+}
+
 TEST(OciState, PidAndAnnotationsAreOptional) {
-  OciState s{"1.2.0", "c1", "creating", std::nullopt, "/b", std::nullopt};
+  OciState s{"1.2.0", "c1", Status::creating, std::nullopt, "/b", std::nullopt};
   EXPECT_EQ(to_json(s).dump(),
             R"({"ociVersion":"1.2.0","id":"c1","status":"creating","bundle":"/b"})");
   auto back = parse_oci_state(to_json(s).dump());

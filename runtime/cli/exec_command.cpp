@@ -5,6 +5,7 @@
 #include "runtime/cli/commands.hpp"
 #include "oci-spec/schema.hpp"
 #include "runtime/backend.hpp"
+#include "runtime/foreground.hpp"
 
 namespace hippo::cli {
 namespace {
@@ -78,7 +79,7 @@ Result<int> run_exec(const Context& ctx, const ParsedFlags& flags) {
   if (flags.has("apparmor")) o.apparmor_profile = flags.value_or("apparmor", "");
   if (flags.has("process-label")) o.process_label = flags.value_or("process-label", "");
   o.caps = flags.all("cap");
-  return make_backend(ctx)->exec(o);
+  return runtime::exec_in_container(*make_backend(ctx), o);
 }
 
 }  // namespace hippo::cli

@@ -13,6 +13,7 @@
 
 #include "runtime/cli/commands.hpp"
 #include "runtime/backend.hpp"
+#include "runtime/foreground.hpp"
 #include "runtime/runc/runc_backend.hpp"
 #include "runtime/cli/signals.hpp"
 
@@ -74,7 +75,7 @@ Result<int> run_run(const Context& ctx, const ParsedFlags& flags) {
   runtime::RunOptions r;
   r.detach = flags.enabled("detach");
   r.keep = flags.enabled("keep");
-  return backend(ctx)->run(*o, r);
+  return runtime::run_container(*backend(ctx), *o, r);
 }
 
 Result<int> run_start(const Context& ctx, const ParsedFlags& flags) {
@@ -125,7 +126,7 @@ Result<int> run_list(const Context& ctx, const ParsedFlags& flags) {
   // runc's tabwriter (minimum width 12, padding 3): a column is as wide as its longest cell.
   std::vector<std::array<std::string, 6>> rows{{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
   for (const auto& s : *all) {
-    rows.push_back({s.id, std::to_string(s.pid), s.status, s.bundle, s.created, s.owner});
+    rows.push_back({s.id, std::to_string(s.pid), std::string(spec::to_string(s.status)), s.bundle, s.created, s.owner});
   }
   std::array<size_t, 6> width{};
   for (const auto& row : rows) {

@@ -225,7 +225,7 @@ Result<int> run_events(const Context& ctx, const ParsedFlags& flags) {
       auto s = b->stats(id);
       if (!s) {
         auto st = b->state(id);
-        if (st && st->status == "stopped") return 0;
+        if (st && st->status == spec::Status::stopped) return 0;
         return std::unexpected(s.error());
       }
       std::cout << stats_json(id, *s).dump() << std::endl;
@@ -241,7 +241,7 @@ Result<int> run_events(const Context& ctx, const ParsedFlags& flags) {
         std::cout << spec::Json{{"type", "oom"}, {"id", id}}.dump() << std::endl;
       }
       auto st = b->state(id);
-      if (!st || st->status == "stopped") return 0;
+      if (!st || st->status == spec::Status::stopped) return 0;
     }
   }
 }

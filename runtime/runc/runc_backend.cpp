@@ -69,6 +69,8 @@ class RuncBackend final : public Backend {
   }
 
   Result<ProcessHandle> create_process(const CreateOptions& o) override {
+    // runc writes the pid to a file of ours, removed once read; the caller's --pid-file gets
+    // it as the native backend writes it.
     const auto pid_file = o_.root + "/" + o.id + ".pid";
     std::vector<std::string> args{"create", "--bundle", absolute_path(o.bundle).value_or(o.bundle), "--pid-file", pid_file};
     if (o.no_pivot) args.push_back("--no-pivot");
@@ -87,30 +89,11 @@ class RuncBackend final : public Backend {
       }
     }
     args.push_back(o.id);
-    if (auto r = invoke({args, "", o.io, false}); !r) return std::unexpected(r.error());
-    return handle_from_pid_file(pid_file, console.get());
+    if (auto r = invoke({args, "", inherited(o.io), false}); !r) return std::unexpected(r.error());
+    return handle_from_pid_file(pid_file, o.pid_file, console.get());
   }
 
   Result<void> start(const std::string& id) override { return simple({"start", id}); }
-
-  Result<int> run(const CreateOptions& o, const RunOptions& r) override {
-    std::vector<std::string> args{"run", "--bundle", absolute_path(o.bundle).value_or(o.bundle)};
-    if (r.detach) args.push_back("--detach");
-    if (r.keep) args.push_back("--keep");
-    if (!o.pid_file.empty()) args.insert(args.end(), {"--pid-file", o.pid_file});
-    if (!o.console_socket.empty()) args.insert(args.end(), {"--console-socket", o.console_socket});
-    if (o.no_pivot) args.push_back("--no-pivot");
-    args.push_back(o.id);
-    auto out = invoke({args, "", {0, 1, 2}, false});
-    if (!out) return std::unexpected(out.error());
-    return out->exit_code;
-  }
-
-  Result<int> exec(const ExecOptions& o) override {
-    auto h = spawn_exec(o);
-    if (!h) return std::unexpected(h.error());
-    return 0;
-  }
 
   Result<ProcessHandle> spawn_exec(const ExecOptions& o) override {
     std::string bundle;
@@ -122,27 +105,36 @@ class RuncBackend final : public Backend {
     auto found = exec_process_spec(o, bundle);
     if (!found) return std::unexpected(found.error());
     const spec::Process& process = *found;
+    // runc would say the same, after we made a console socket it never connects to.
+    const bool terminal = process.terminal.value_or(false);
+    if (terminal && !o.receive_pty && o.console_socket.empty()) {
+      return fail(ErrorKind::invalid_argument,
+                  "cannot allocate tty if hippo will detach without setting console socket");
+    }
     const auto base = o_.root + "/" + o.id + "-exec-" + std::to_string(::getpid()) + "-" + std::to_string(++exec_counter_);
     if (auto ok = write_text_file(base + ".json", spec::codec::write_value(process).dump()); !ok) {
       return std::unexpected(ok.error());
     }
     std::vector<std::string> args{"exec", "--process", base + ".json", "--detach", "--pid-file", base + ".pid"};
+    if (o.ignore_paused) args.push_back("--ignore-paused");
+    if (o.preserve_fds) args.insert(args.end(), {"--preserve-fds", std::to_string(o.preserve_fds)});
     std::unique_ptr<ConsoleListener> console;
     if (!o.console_socket.empty()) {
       args.insert(args.end(), {"--console-socket", o.console_socket});
-    } else if (process.terminal.value_or(false)) {
+    } else if (terminal) {
       auto l = listen_console(o_.root);
       if (!l) return std::unexpected(l.error());
       console = std::move(*l);
       args.insert(args.end(), {"--console-socket", console->path});
     }
     args.push_back(o.id);
-    auto r = invoke({args, "", o.io, false});
+    auto r = invoke({args, "", inherited(o.io), false});
     ::unlink((base + ".json").c_str());
-    if (!r) return std::unexpected(r.error());
-    auto h = handle_from_pid_file(base + ".pid", console.get());
-    ::unlink((base + ".pid").c_str());
-    return h;
+    if (!r) {
+      ::unlink((base + ".pid").c_str());
+      return std::unexpected(r.error());
+    }
+    return handle_from_pid_file(base + ".pid", o.pid_file, console.get());
   }
 
   Result<spec::RuntimeState> state(const std::string& id) override {
@@ -252,20 +244,33 @@ class RuncBackend final : public Backend {
   }
 
   // runc's init (and exec'd processes) are re-parented to us when we are a subreaper (the
-  // shim): from then on the pidfd reaps them.
-  Result<ProcessHandle> handle_from_pid_file(const std::string& pid_file, ConsoleListener* console) {
+  // shim, a foreground run or exec): from then on the pidfd reaps them. runc's pid file is
+  // removed once read (nothing of ours stays in runc's root); `caller_pid_file` (--pid-file)
+  // gets the pid atomically, as the native backend writes it.
+  Result<ProcessHandle> handle_from_pid_file(const std::string& pid_file, const std::string& caller_pid_file,
+                                             ConsoleListener* console) {
     auto text = read_text_file(pid_file);
+    ::unlink(pid_file.c_str());
     pid_t pid = 0;
     if (text) std::from_chars(text->data(), text->data() + text->size(), pid);
     if (pid <= 0) return fail("runc wrote no pid to " + pid_file);
     ProcessHandle h{pid, UniqueFd(os::sys::pidfd_open(pid)), UniqueFd()};
     if (!h.pidfd) return fail_errno("pidfd_open " + std::to_string(pid));
+    if (!caller_pid_file.empty()) {
+      if (auto ok = replace_text_file(caller_pid_file, std::to_string(pid)); !ok) return forward(ok, "--pid-file");
+    }
     if (console) {
       auto master = accept_pty(*console);
       if (!master) return std::unexpected(master.error());
       h.pty_master = std::move(*master);
     }
     return h;
+  }
+
+  // ProcessIo's -1 is the caller's own fd; runc::Command's stdin -1 is a pipe of `input`.
+  static ProcessIo inherited(ProcessIo io) {
+    if (io.stdin_fd < 0) io.stdin_fd = STDIN_FILENO;
+    return io;
   }
 
   RuncOptions o_;

@@ -1,0 +1,51 @@
+#pragma once
+// Where the native backend puts a container's cgroup: the driver it is created with (cgroupfs
+// or systemd), found again later from the stored record.
+
+#include <sys/types.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
+#include "oci-spec/spec.hpp"
+#include "runtime/cgroups/driver.hpp"
+#include "runtime/cgroups/manager.hpp"
+#include "runtime/state_store.hpp"
+
+namespace hippo::runtime::native {
+
+// v1 controllers a "cgroup" mount shows inside the container, each under its own name.
+inline constexpr const char* kV1Hierarchies[] = {
+    "blkio",  "cpu",     "cpuacct",  "cpuset",     "devices", "freezer", "hugetlb",
+    "memory", "net_cls", "net_prio", "perf_event", "pids",    "rdma",    "misc"};
+
+// The container's cgroup by the driver it is created with, and what later commands need to
+// find it again (stored in state.json).
+struct PlacedCgroup {
+  std::unique_ptr<cgroups::Manager> manager;
+  std::string path;                         // StoredState::cgroup_path
+  std::optional<std::string> systemd_unit;  // StoredState::systemd_unit
+
+  // How errors name it: "unit <name>" or "cgroup <dir>".
+  std::string shown() const;
+};
+
+Result<PlacedCgroup> cgroup_for(const spec::Spec& s, const std::string& id, cgroups::Driver wanted,
+                                const std::string& default_slice);
+
+// The cgroup a stored record names.
+std::unique_ptr<cgroups::Manager> stored_cgroup(const StoredState& st);
+
+// The container's cgroup2 directory (the v2 leaf; the unified one of a hybrid host) for
+// CLONE_INTO_CGROUP; none on a host without cgroup2. Failing to open it only costs the attach.
+os::UniqueFd open_cgroup2_dir(const cgroups::Manager& cgroup);
+
+// Every process in the container's cgroup, in any of its hierarchies: a create killed while
+// it attached the init may have left it in some v1 hierarchies only.
+std::vector<pid_t> cgroup_processes(const cgroups::Manager& cg);
+
+}  // namespace hippo::runtime::native

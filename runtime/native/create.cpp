@@ -1,0 +1,270 @@
+// The native backend's create: the record, the exec fifo, the cgroup, the init plan, the init
+// itself. Each step that makes something holds an Undo for it, committed only when the whole
+// create succeeded, so a failure half-way leaves nothing behind; errors name the container, the
+// step and the object ("create c1: cgroup /sys/fs/cgroup/...: ...").
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <optional>
+
+#include "base/file_io.hpp"
+#include "base/logging.hpp"
+#include "base/syscalls.hpp"
+#include "base/undo.hpp"
+#include "runtime/hooks.hpp"
+#include "runtime/linux/console.hpp"
+#include "runtime/linux/spawn.hpp"
+#include "runtime/native/cgroup_placement.hpp"
+#include "runtime/native/native_backend.hpp"
+#include "runtime/native/oci_state.hpp"
+
+namespace hippo::runtime::native {
+namespace {
+
+using os::UniqueFd;
+using spec::Status;
+
+// The console init sends its pty master to: `console_fd` (our own receiver) or the caller's
+// --console-socket, connected here; -1 without a terminal.
+struct CreateConsole {
+  UniqueFd connected;
+  int fd = -1;
+};
+
+Result<CreateConsole> create_console(const CreateOptions& options, bool terminal, int console_fd) {
+  CreateConsole out;
+  if (terminal && console_fd >= 0) {
+    out.fd = console_fd;
+  } else if (terminal) {
+    if (options.console_socket.empty()) {
+      return fail(ErrorKind::invalid_argument,
+                  "cannot allocate tty if hippo will detach without setting console socket");
+    }
+    auto connected = os::connect_console_socket(options.console_socket);
+    if (!connected) return forward(connected);
+    out.connected = std::move(*connected);
+    out.fd = out.connected.get();
+  } else if (!options.console_socket.empty()) {
+    return fail(ErrorKind::invalid_argument,
+                "cannot use console socket if hippo will not detach or allocate tty");
+  }
+  return out;
+}
+
+// One create in progress. Members are declared in the order the steps make them, so that a
+// failure undoes them in reverse (the init, then the cgroup, then the state dir) as the object
+// goes out of scope; commit() keeps them all.
+class Creation {
+ public:
+  Creation(const CreateOptions& options, const Bundle& bundle, PlacedCgroup placed)
+      : options_(options), bundle_(bundle), spec_(bundle.spec), placed_(std::move(placed)) {}
+  Creation(const Creation&) = delete;
+  Creation& operator=(const Creation&) = delete;
+
+  // The record goes first, before any resource: a create killed from here on leaves a
+  // container that `state` reports and `delete -f` cleans up (cgroup or unit by its path,
+  // the init once its pid is added by spawn()).
+  Result<void> make_record(const std::string& state_root) {
+    auto dir = ContainerDir::create(state_root, options_.id);
+    if (!dir) return forward(dir);
+    dir_.emplace(std::move(*dir));
+    remove_dir_ = Undo([this] { (void)dir_->remove(); });
+    record_.id = options_.id;
+    record_.bundle = bundle_.dir;
+    record_.rootfs = bundle_.rootfs;
+    record_.created = log::rfc3339_now();
+    record_.cgroup_path = placed_.path;
+    record_.systemd_unit = placed_.systemd_unit;
+    record_.annotations = spec_.annotations.value_or(spec::StringMap{});
+    return dir_->write(record_);
+  }
+
+  // runc's exec fifo: init blocks opening it until `start`. 0622 whatever our umask: init
+  // opens it for writing after switching to the container's user (or its user namespace's root).
+  Result<void> make_exec_fifo() {
+    const auto path = dir_->fifo_path();
+    if (::mkfifo(path.c_str(), 0622) != 0 || ::chmod(path.c_str(), 0622) != 0) {
+      return fail_errno("mkfifo " + path);
+    }
+    fifo_ = UniqueFd(::open(path.c_str(), O_PATH | O_CLOEXEC));
+    if (!fifo_) return fail_errno("open " + path);
+    return {};
+  }
+
+  Result<void> make_cgroup() {
+    const spec::Resources resources =
+        spec_.linux && spec_.linux->resources ? *spec_.linux->resources : spec::Resources{};
+    if (auto ok = placed_.manager->create(resources); !ok) return forward(ok, placed_.shown());
+    destroy_cgroup_ = Undo([this] { (void)placed_.manager->destroy(); });
+    return {};
+  }
+
+  Result<void> build_plan(int console_fd) {
+    os::PlanOptions plan_options;
+    plan_options.bundle = bundle_.dir;
+    plan_options.no_pivot = options_.no_pivot;
+    for (const char* h : kV1Hierarchies) {
+      const auto host = placed_.manager->path_of(h);
+      // A systemd scope's directories appear only when the unit starts (at attach, before
+      // the init mounts anything).
+      if (!host.empty() && (placed_.systemd_unit || is_directory(host))) {
+        plan_options.cgroup_binds.emplace_back(h, host);
+      }
+    }
+    auto plan = os::build_init_plan(spec_, bundle_.rootfs, plan_options);
+    if (!plan) return forward(plan);
+    for (const auto& w : plan->warnings) log::warn(w);
+    plan->exec_fifo_fd = fifo_.get();
+    plan->console_fd = console_fd;
+    plan->preserve_fds = options_.preserve_fds;
+    plan->stdio_fds[0] = options_.io.stdin_fd;
+    plan->stdio_fds[1] = options_.io.stdout_fd;
+    plan->stdio_fds[2] = options_.io.stderr_fd;
+    if (!options_.no_new_keyring) plan->session_keyring = "_ses." + options_.id;
+    if (spec_.hooks) {
+      auto ok = os::set_hooks(
+          *plan, *spec_.hooks,
+          hook_state(options_.id, Status::creating, os::kStatePidMarker, bundle_.dir, spec_),
+          hook_state(options_.id, Status::created, os::kStatePidMarker, bundle_.dir, spec_));
+      if (!ok) return forward(ok);
+    }
+    plan_.emplace(std::move(*plan));
+    return {};
+  }
+
+  Result<void> spawn() {
+    UniqueFd cgroup_dir = open_cgroup2_dir(*placed_.manager);
+    plan_->cgroup_fd = cgroup_dir.get();
+    // Before init goes on (it waits for kGo meanwhile, and exits if we die): its pid and start
+    // time into the record, then into the cgroup. A create killed after this leaves an init
+    // that delete -f finds by its pid or its cgroup.
+    auto record_and_attach = [this](pid_t pid) -> Result<void> {
+      record_.pid = pid;
+      record_.pid_start = process_start_time(pid).value_or(0);
+      if (auto ok = dir_->write(record_); !ok) return ok;
+      if (auto ok = placed_.manager->attach(pid); !ok) return forward(ok, placed_.shown());
+      return {};
+    };
+    // prestart then createRuntime, in our namespaces, once init's mounts are done.
+    auto creation_hooks = [this](pid_t pid) -> Result<void> {
+      const auto state = hook_state(options_.id, Status::creating, pid, bundle_.dir, spec_);
+      if (auto ok = run_hooks("prestart", hooks_of(spec_, &spec::Hooks::prestart), state); !ok)
+        return ok;
+      return run_hooks("createRuntime", hooks_of(spec_, &spec::Hooks::createRuntime), state);
+    };
+    auto init = os::spawn_init(*plan_, record_and_attach, creation_hooks);
+    if (!init) return forward(init);
+    init_.emplace(std::move(*init));
+    if (init_->cloned_into_cgroup) {
+      log::debug("init " + std::to_string(init_->pid) + " cloned into cgroup " +
+                 placed_.manager->path_of(""));
+    }
+    kill_init_ = Undo([this] {
+      os::sys::pidfd_send_signal(init_->pidfd.get(), SIGKILL);
+      siginfo_t info{};
+      ::waitid(P_PIDFD, static_cast<id_t>(init_->pidfd.get()), &info, WEXITED);
+    });
+    return {};
+  }
+
+  // What needs the init's pid: the seccomp agent, the caller's pid file.
+  Result<void> hand_over() {
+    const auto state = oci_state(options_.id, Status::creating, init_->pid, bundle_.dir, spec_);
+    if (auto ok = hand_over_listener(init_->seccomp_listener, spec_, state, init_->pid); !ok)
+      return ok;
+    init_->seccomp_listener.reset();
+    if (!options_.pid_file.empty()) return write_pid_file(options_.pid_file, init_->pid);
+    return {};
+  }
+
+  // Keeps everything; the caller owns the init from here.
+  os::SpawnedInit commit() {
+    kill_init_.commit();
+    destroy_cgroup_.commit();
+    remove_dir_.commit();
+    return std::move(*init_);
+  }
+
+ private:
+  const CreateOptions& options_;
+  const Bundle& bundle_;
+  const spec::Spec& spec_;
+  PlacedCgroup placed_;
+  StoredState record_;
+  std::optional<ContainerDir> dir_;
+  Undo remove_dir_;
+  UniqueFd fifo_;
+  Undo destroy_cgroup_;
+  std::optional<os::InitPlan> plan_;
+  std::optional<os::SpawnedInit> init_;
+  Undo kill_init_;
+};
+
+}  // namespace
+
+Result<void> NativeBackend::create(const CreateOptions& options) {
+  auto created = create_process(options);
+  if (!created) return forward(created);
+  return {};
+}
+
+Result<ProcessHandle> NativeBackend::create_process(const CreateOptions& options) {
+  UniqueFd console_ours, console_theirs;
+  if (auto ok = validate_container_id(options.id); !ok) return forward(ok);
+  auto bundle = load_bundle(options.bundle);
+  if (!bundle) return forward(bundle);
+  if (options.receive_pty && bundle->spec.process &&
+      bundle->spec.process->terminal.value_or(false)) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      return fail_errno("socketpair for the console");
+    }
+    console_ours.reset(pair[0]);
+    console_theirs.reset(pair[1]);
+  }
+  auto init = create_init(options, *bundle, console_theirs ? console_theirs.get() : -1);
+  if (!init) return forward(init);
+  ProcessHandle handle{init->pid, std::move(init->pidfd), UniqueFd()};
+  if (console_ours) {
+    console_theirs.reset();
+    auto received = os::receive_fd(console_ours.get());
+    if (!received) return forward(received, "create " + options.id + ": pty");
+    handle.pty_master = std::move(*received);
+  }
+  return handle;
+}
+
+Result<NativeBackend::CreatedInit> NativeBackend::create_init(const CreateOptions& options,
+                                                              const Bundle& bundle,
+                                                              int console_fd) {
+  const auto& spec = bundle.spec;
+  if (!spec.process) {
+    return fail(ErrorKind::invalid_argument,
+                "config.json: process: required to create a container");
+  }
+  auto console = create_console(options, spec.process->terminal.value_or(false), console_fd);
+  if (!console) return forward(console);
+  auto placed =
+      cgroup_for(spec, options.id, options.systemd_cgroup ? cgroups::Driver::systemd : driver_,
+                 options_.systemd_slice);
+  if (!placed) return forward(placed);
+
+  Creation c(options, bundle, std::move(*placed));
+  if (auto ok = c.make_record(options_.state_root); !ok) return forward(ok);
+  // From here the container exists: errors say which one and what step failed.
+  const std::string ctx = "create " + options.id;
+  if (auto ok = c.make_exec_fifo(); !ok) return forward(ok, ctx);
+  if (auto ok = c.make_cgroup(); !ok) return forward(ok, ctx);
+  if (auto ok = c.build_plan(console->fd); !ok) return forward(ok);  // config.json's own errors
+  if (auto ok = c.spawn(); !ok) return forward(ok, ctx);
+  if (auto ok = c.hand_over(); !ok) return forward(ok, ctx);
+  auto init = c.commit();
+  return CreatedInit{init.pid, std::move(init.pidfd)};
+}
+
+}  // namespace hippo::runtime::native
