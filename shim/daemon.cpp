@@ -20,6 +20,7 @@
 #include "runtime/config.hpp"
 #include "base/logging.hpp"
 #include "shim/actions.hpp"
+#include "shim/orphan_reaper.hpp"
 #include "shim/publisher.hpp"
 #include "shim/task_service.hpp"
 #include "shim/ttrpc/server.hpp"
@@ -118,13 +119,8 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
       if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
         request_exit();
       } else if (si.ssi_signo == SIGCHLD) {
-        // Reap orphans only: our own children are reaped through their pidfds.
-        for (;;) {
-          siginfo_t info{};
-          if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) break;
-          if (service.owns(info.si_pid)) break;
-          ::waitpid(info.si_pid, nullptr, WNOHANG);
-        }
+        // Orphans only: our own children are reaped through their pidfds.
+        reap_orphans([&](pid_t pid) { return service.owns(pid); });
       }
     }
   });
