@@ -159,13 +159,13 @@ void Lifecycle::wait(Container& c, Process& p, std::function<void(const Process&
 Result<Removed> Lifecycle::remove(Container& c, Process& p) {
   Removed r{p.pid, p.exit_status,
             p.state == ProcessState::kStopped ? p.exited_at : std::chrono::system_clock::now()};
+  // Refused before anything is unwatched: a running process stays watched.
+  if (auto next = transition(p.state, Verb::kRemove); !next) return forward(next, p.name());
+  stop_watching(p);
   if (!p.is_init()) {
-    stop_watching(p);
     if (auto ok = c.remove_exec(p); !ok) return forward(ok);
     return r;
   }
-  if (auto next = transition(p.state, Verb::kRemove); !next) return forward(next, p.name());
-  stop_watching(p);
   if (auto ok = c.remove(); !ok) return forward(ok);
   if (c.oom) loop_.unwatch(c.oom->fd());
   containers_.erase(c.id);

@@ -228,6 +228,23 @@ TEST_F(LifecycleTest, TheTableRefusesWhatTheStateDoesNotAllow) {
   EXPECT_FALSE(loop_.run([&] { return lifecycle_->container("c1").has_value(); }));
 }
 
+TEST_F(LifecycleTest, DeleteOfARunningExecIsRefusedAndLeavesItWatched) {
+  Container& c = create("c1");
+  ASSERT_TRUE(start(c));
+  ASSERT_TRUE(add_exec(c, "e1", {"/bin/sleep", "1000"}));
+  ASSERT_TRUE(start(c, "e1"));
+  auto refused = loop_.run([&] { return lifecycle_->remove(c, **c.process("e1")); });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind(), ErrorKind::failed_precondition);
+  EXPECT_EQ(refused.error().message, "exec e1 in container c1: cannot delete a running process");
+  ASSERT_TRUE(kill(c, "e1", SIGKILL));
+  ASSERT_TRUE(eventually([&] { return log() == std::vector<std::string>{"exit e1"}; }));
+  auto removed = loop_.run([&] { return lifecycle_->remove(c, **c.process("e1")); });
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(removed->exit_status, 137u);
+  EXPECT_FALSE(loop_.run([&] { return c.process("e1").has_value(); }));
+}
+
 TEST_F(LifecycleTest, DeleteOfACreatedContainerEndsItsInit) {
   Container& c = create("c1");
   const pid_t pid = loop_.run([&] { return c.init.pid; });
