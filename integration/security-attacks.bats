@@ -412,7 +412,7 @@ st_shim_private_state() {
   local want
   for want in "$root 700" "$root/containerd 700" "$root/containerd/$ns 700" \
     "$root/containerd/$ns/$id 700" "$root/containerd/$ns/$id/state.json 600" \
-    "$root/containerd/$ns/$id/cleanup.json 600" "$bundle/hippo-state-root 600" "$bundle/address 600"; do
+    "$root/containerd/$ns/$id/cleanup.json 600" "$bundle/hippo-backend 600" "$bundle/address 600"; do
     [ "$(stat -c '%n %a' "${want% *}")" = "$want" ] || { echo "mode: $(stat -c '%n %a' "${want% *}"), want $want" >&2; return 1; }
   done
   ctr -n "$ns" task kill -s SIGKILL "$id" >/dev/null || return 1

@@ -120,6 +120,14 @@ assert_shim_gone() {
   [ "${#lines[@]}" -ge 2 ]
   hctr task pause "$ID"
   [[ $(hctr task ls | grep "^$ID ") == *PAUSED* ]]
+  # The shim refuses an exec into a paused container itself, as runc-v2 does, naming both.
+  run hctr task exec --fifo-dir "$FIFOS" --exec-id e1 "$ID" true
+  [ "$status" -ne 0 ]
+  [[ $output == *"exec e1 in container $ID: cannot exec in a paused container"* ]] || { echo "$output" >&2; false; }
+  # The shim refuses an exec into a paused container itself, as runc-v2 does, naming both.
+  run hctr task exec --fifo-dir "$FIFOS" --exec-id e1 "$ID" true
+  [ "$status" -ne 0 ]
+  [[ $output == *"exec e1 in container $ID: cannot exec in a paused container"* ]] || { echo "$output" >&2; false; }
   hctr task resume "$ID"
   [[ $(hctr task ls | grep "^$ID ") == *RUNNING* ]]
   hctr task kill -s SIGTERM "$ID"

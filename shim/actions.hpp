@@ -4,6 +4,7 @@
 #include <string>
 
 #include "base/error.hpp"
+#include "runtime/backend_choice.hpp"
 #include "runtime/config.hpp"
 #include "base/unique_fd.hpp"
 #include "shim/shim_flags.hpp"
@@ -31,5 +32,8 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener);  // daemon.cp
 // State root of the containers of one containerd namespace: <state_root>/containerd/<ns>.
 std::string shim_state_root(const std::string& config_path, const std::string& ns);
 std::string shim_state_root(const Result<runtime::Config>& config, const std::string& ns);
+// The backend config.yaml chooses for the daemon of namespace `ns` (containers' runc Options
+// may choose another at Create). `start` saves it in the bundle, for `delete`.
+runtime::BackendChoice daemon_backend_choice(const runtime::Config& config, const std::string& ns);
 
 }  // namespace hippo::shim

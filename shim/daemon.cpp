@@ -20,6 +20,7 @@
 #include "runtime/config.hpp"
 #include "base/logging.hpp"
 #include "shim/actions.hpp"
+#include "shim/orphan_reaper.hpp"
 #include "shim/publisher.hpp"
 #include "shim/task_service.hpp"
 #include "shim/ttrpc/server.hpp"
@@ -70,6 +71,10 @@ std::string shim_state_root(const Result<runtime::Config>& config, const std::st
   return (config ? config->state_root : std::string("/run/hippo")) + "/containerd/" + ns;
 }
 
+runtime::BackendChoice daemon_backend_choice(const runtime::Config& config, const std::string& ns) {
+  return runtime::choose_backend(config, shim_state_root(config, ns), ns);
+}
+
 std::string shim_state_root(const std::string& config_path, const std::string& ns) {
   return shim_state_root(runtime::load_config(config_path), ns);
 }
@@ -101,15 +106,8 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
     publisher.when_idle([&] { (*loop)->stop(); });
     (*loop)->after(std::chrono::seconds(2), [&] { (*loop)->stop(); });
   };
-  std::optional<runtime::RuncOptions> runc;
-  const runtime::Config& settings = config.settings;
-  if (settings.backend == "runc") {
-    runc = runtime::RuncOptions{settings.runc_binary, settings.runc_root + "/" + config.ns,
-                                settings.cgroup_driver == "systemd"};
-  }
-  const std::string state_root = shim_state_root(settings, config.ns);
-  TaskService service(**loop, publisher, runtime::make_native_backend(runtime::native_options(settings, state_root)),
-                      config.ns, request_exit, runc);
+  TaskService service(**loop, publisher, daemon_backend_choice(config.settings, config.ns), config.ns,
+                      request_exit);
   service.register_with(server);
   if (auto ok = server.serve(std::move(listener)); !ok) {
     log::error("shim: serve: " + ok.error().message);
@@ -121,13 +119,8 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
       if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
         request_exit();
       } else if (si.ssi_signo == SIGCHLD) {
-        // Reap orphans only: our own children are reaped through their pidfds.
-        for (;;) {
-          siginfo_t info{};
-          if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) break;
-          if (service.owns(info.si_pid)) break;
-          ::waitpid(info.si_pid, nullptr, WNOHANG);
-        }
+        // Orphans only: our own children are reaped through their pidfds.
+        reap_orphans([&](pid_t pid) { return service.owns(pid); });
       }
     }
   });

@@ -11,8 +11,7 @@
 
 #include "containerd/task/v2/shim.pb-c.h"
 #include "base/file_io.hpp"
-#include "runtime/backend.hpp"
-#include "runtime/runc/runc_backend.hpp"
+#include "runtime/backend_choice.hpp"
 #include "shim/actions.hpp"
 #include "shim/proto_util.hpp"
 #include "base/unique_fd.hpp"
@@ -42,23 +41,16 @@ void remove_dead_socket(const std::string& bundle) {
 
 int run_delete(const ShimFlags& flags) {
   const std::string bundle = flags.bundle.empty() ? current_directory().value_or(".") : flags.bundle;
-  // The state root `start` chose (its config.yaml may have come from runtime options).
-  std::string root = shim_state_root("", flags.ns);
-  if (auto text = read_text_file(bundle + "/hippo-state-root"); text && !text->empty()) {
-    root = split_lines(*text).front();
+  // The backend `start` (or Create) saved for this container; a bundle with no record: what
+  // the default config.yaml chooses.
+  const auto config = runtime::load_config(std::nullopt);
+  const auto fallback = daemon_backend_choice(config ? *config : runtime::Config{}, flags.ns);
+  auto choice = runtime::load_backend_choice(bundle, fallback);
+  if (!choice) {
+    write_all(STDERR_FILENO, "delete " + flags.id + ": " + choice.error().message + "\n");
+    return 1;
   }
-  std::unique_ptr<runtime::Backend> backend;
-  if (auto text = read_text_file(bundle + "/hippo-runc")) {
-    auto lines = split_lines(*text);
-    lines.resize(3);
-    runtime::RuncOptions o;
-    o.binary = lines[0];
-    o.root = lines[1];
-    o.systemd_cgroup = lines[2] == "systemd";
-    backend = runtime::make_runc_backend(o);
-  } else {
-    backend = runtime::make_native_backend({root});
-  }
+  auto backend = runtime::make_backend(*choice);
   uint32_t pid = 0;
   if (auto st = backend->state(flags.id)) pid = static_cast<uint32_t>(st->pid);
   if (auto ok = backend->remove(flags.id, /*force=*/true); !ok) {

@@ -170,8 +170,9 @@ int run_start(const ShimFlags& flags) {
     }
     listener->reset();
   }
-  // `delete` runs without options: tell it where this container's state lives.
-  if (auto ok = write_text_file("hippo-state-root", shim_state_root(config, flags.ns), 0600); !ok) {
+  // `delete` runs without options: tell it which backend holds this container and where its
+  // state lives (Create saves the container's own choice over it).
+  if (auto ok = runtime::save_backend_choice(".", daemon_backend_choice(*config, flags.ns)); !ok) {
     write_all(STDERR_FILENO, ok.error().message + "\n");
     return 1;
   }

@@ -1,53 +1,45 @@
 // Requests on a running task: State, Kill, Pids, Pause/Resume, CloseIO, ResizePty, Update,
-// Stats.
+// Stats: decode, call the lifecycle layer (or the container's backend for what has no state),
+// encode, publish.
 
-#include "shim/task_service.hpp"
-
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/wait.h>
 #include <termios.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cstring>
-
+#include <memory>
+#include <vector>
 
 #include "containerd/events/task.pb-c.h"
 #include "containerd/runc/options.pb-c.h"
 #include "containerd/task/v2/shim.pb-c.h"
 #include "oci-spec/schema.hpp"
-#include "base/syscalls.hpp"
-#include "runtime/runc/runc_backend.hpp"
-#include "shim/proto_util.hpp"
-#include "base/file_io.hpp"
 #include "shim/metrics.hpp"
-#include "shim/rootfs.hpp"
-#include "shim/runtime_options.hpp"
+#include "shim/proto_util.hpp"
+#include "shim/task_service.hpp"
 #include "shim/task_support.hpp"
 
 namespace hippo::shim {
 
 using ttrpc::Code;
-using ttrpc::Status;
+
+#define LOOKUP(id, exec_id)                                          \
+  auto found = lifecycle_.process(view(id), view(exec_id));         \
+  if (!found) return reply_error(reply, found.error());             \
+  auto [c, p] = *found
+#define LOOKUP_CONTAINER(id)                                         \
+  auto found = lifecycle_.container(view(id));                       \
+  if (!found) return reply_error(reply, found.error());             \
+  Container* c = *found
 
 void TaskService::state(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__StateRequest, containerd__task__v2__state_request__descriptor, req);
-  auto [c, p] = lookup(view(req->id), view(req->exec_id), reply);
-  if (!p) return;
-  ProcessState shown = p->state;
-  if (p->exec_id.empty() && shown == ProcessState::kRunning) {
-    if (auto st = c->backend->state(c->id); st && st->status == spec::Status::paused) shown = ProcessState::kPaused;
-  }
+  LOOKUP(req->id, req->exec_id);
   Timestamp at(p->exited_at);
   Containerd__Task__V2__StateResponse resp = CONTAINERD__TASK__V2__STATE_RESPONSE__INIT;
   const std::string id = p->exec_id.empty() ? c->id : p->exec_id;
   resp.id = const_cast<char*>(id.c_str());
   resp.bundle = c->bundle.data();
   resp.pid = static_cast<uint32_t>(p->pid);
-  resp.status = proto_status(shown);
+  resp.status = proto_status(p->state);
   resp.stdin = p->uris.stdin_uri.data();
   resp.stdout = p->uris.stdout_uri.data();
   resp.stderr = p->uris.stderr_uri.data();
@@ -60,27 +52,18 @@ void TaskService::state(std::string_view payload, Reply reply) {
 
 void TaskService::kill(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__KillRequest, containerd__task__v2__kill_request__descriptor, req);
-  auto [c, p] = lookup(view(req->id), view(req->exec_id), reply);
-  if (!p) return;
-  if (p->state == ProcessState::kStopped || p->state == ProcessState::kDeleted || !p->pidfd) {
-    return reply_error(reply, Code::kNotFound, "process already finished: not found");
-  }
-  const int sig = static_cast<int>(req->signal);
-  if (p->exec_id.empty() && req->all) {
-    if (auto ok = c->backend->kill(c->id, sig, true); !ok) return reply(error_status(ok.error()), "");
-  } else if (os::sys::pidfd_send_signal(p->pidfd.get(), sig) != 0) {
-    return reply_error(reply, errno == ESRCH ? Code::kNotFound : Code::kUnknown,
-                       std::string("kill: ") + std::strerror(errno));
+  LOOKUP(req->id, req->exec_id);
+  if (auto ok = lifecycle_.kill(*c, *p, static_cast<int>(req->signal), req->all); !ok) {
+    return reply_error(reply, ok.error());
   }
   reply_empty(reply);
 }
 
 void TaskService::pids(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__PidsRequest, containerd__task__v2__pids_request__descriptor, req);
-  Container* c = lookup(view(req->id), reply);
-  if (!c) return;
+  LOOKUP_CONTAINER(req->id);
   auto pids = c->backend->pids(c->id);
-  if (!pids) return reply(error_status(pids.error()), "");
+  if (!pids) return reply_error(reply, pids.error().context("pids of container " + c->id));
   std::vector<Containerd__V1__Types__ProcessInfo> infos(pids->size());
   std::vector<Containerd__V1__Types__ProcessInfo*> ptrs;
   std::vector<std::unique_ptr<OwnedAny>> details;
@@ -105,29 +88,25 @@ void TaskService::pids(std::string_view payload, Reply reply) {
 
 void TaskService::pause(std::string_view payload, Reply reply, bool resume) {
   DECODE(Containerd__Task__V2__PauseRequest, containerd__task__v2__pause_request__descriptor, req);
-  Container* c = lookup(view(req->id), reply);
-  if (!c) return;
-  auto ok = resume ? c->backend->resume(c->id) : c->backend->pause(c->id);
+  LOOKUP_CONTAINER(req->id);
+  auto ok = resume ? lifecycle_.resume(*c) : lifecycle_.pause(*c);
   if (!ok) return reply(error_status(ok.error(), Code::kFailedPrecondition), "");
   Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;  // same shape as TaskResumed
   ev.container_id = req->id;
-  publish(resume ? "/tasks/resumed" : "/tasks/paused",
-          resume ? "containerd.events.TaskResumed" : "containerd.events.TaskPaused", pack(ev));
+  publish(resume ? TaskEvent::kResumed : TaskEvent::kPaused, pack(ev));
   reply_empty(reply);
 }
 
 void TaskService::close_io(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__CloseIORequest, containerd__task__v2__close_iorequest__descriptor, req);
-  auto [c, p] = lookup(view(req->id), view(req->exec_id), reply);
-  if (!p) return;
+  LOOKUP(req->id, req->exec_id);
   if (req->stdin) p->stdio.stdin_keepalive.reset();
   reply_empty(reply);
 }
 
 void TaskService::resize_pty(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__ResizePtyRequest, containerd__task__v2__resize_pty_request__descriptor, req);
-  auto [c, p] = lookup(view(req->id), view(req->exec_id), reply);
-  if (!p) return;
+  LOOKUP(req->id, req->exec_id);
   if (p->pty) {
     winsize ws{};
     ws.ws_col = static_cast<unsigned short>(req->width);
@@ -139,23 +118,23 @@ void TaskService::resize_pty(std::string_view payload, Reply reply) {
 
 void TaskService::update(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__UpdateTaskRequest, containerd__task__v2__update_task_request__descriptor, req);
-  Container* c = lookup(view(req->id), reply);
-  if (!c) return;
+  LOOKUP_CONTAINER(req->id);
   if (!req->resources || any_type_name(*req->resources) != kResourcesUrl) {
     return reply_error(reply, Code::kInvalidArgument, "update: resources must be LinuxResources JSON");
   }
   auto resources = spec::read_document<spec::Resources>(view(req->resources->value), "resources");
   if (!resources) return reply_error(reply, Code::kInvalidArgument, resources.error().message);
-  if (auto ok = c->backend->update(c->id, *resources); !ok) return reply(error_status(ok.error()), "");
+  if (auto ok = c->backend->update(c->id, *resources); !ok) {
+    return reply_error(reply, ok.error().context("update container " + c->id));
+  }
   reply_empty(reply);
 }
 
 void TaskService::stats(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__StatsRequest, containerd__task__v2__stats_request__descriptor, req);
-  Container* c = lookup(view(req->id), reply);
-  if (!c) return;
+  LOOKUP_CONTAINER(req->id);
   auto st = c->backend->stats(c->id);
-  if (!st) return reply(error_status(st.error(), Code::kNotFound), "");
+  if (!st) return reply(error_status(st.error().context("stats of container " + c->id), Code::kNotFound), "");
   auto metrics = encode_metrics(*st, metrics_version_);
   OwnedAny any(std::move(metrics.type_url), std::move(metrics.bytes));
   Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;

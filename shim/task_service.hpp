@@ -1,72 +1,40 @@
 #pragma once
 // containerd's Task API (containerd.task.v2.Task and, with the same handlers,
-// containerd.task.v3.Task) over hippo's runtime backend, in the shim daemon's event loop.
-// Every container process is the daemon's child with a pidfd in the loop; it is reaped in one
-// place (on_exit), and events leave through one ordered Publisher.
+// containerd.task.v3.Task) over the shim's lifecycle layer (lifecycle.hpp), in the daemon's
+// event loop. The handlers only decode a request, call the lifecycle, encode the reply and
+// publish the event (task_events.hpp names them); the states, the exit order and the backends
+// live in the lifecycle layer.
 
-#include <chrono>
+#include <sys/types.h>
+
 #include <functional>
-#include <map>
-#include <memory>
-#include <optional>
 #include <string>
-#include <utility>
-#include <vector>
+#include <string_view>
 
-#include "oci-spec/spec.hpp"
-#include "runtime/backend.hpp"
-#include "runtime/oom_watch.hpp"
-#include "runtime/runc/runc_backend.hpp"
+#include "runtime/backend_choice.hpp"
+#include "shim/lifecycle.hpp"
 #include "shim/metrics.hpp"
-#include "shim/process_state.hpp"
 #include "shim/publisher.hpp"
-#include "shim/stdio.hpp"
+#include "shim/task_events.hpp"
 #include "shim/ttrpc/server.hpp"
 
 namespace hippo::shim {
 
-struct Process {
-  std::string container_id;
-  std::string exec_id;  // empty for init
-  ProcessState state = ProcessState::kCreated;
-  pid_t pid = 0;
-  os::UniqueFd pidfd;
-  uint32_t exit_status = 0;
-  std::chrono::system_clock::time_point exited_at{};
-  StdioUris uris;
-  Stdio stdio;
-  os::UniqueFd pty;
-  std::vector<ttrpc::Reply> waiters;
-  std::optional<spec::Process> exec_spec;  // until Start
-};
-
-struct Container {
-  std::string id;
-  runtime::Backend* backend = nullptr;  // native, or a runc backend chosen by its options
-  std::string bundle;
-  bool rootfs_mounted = false;
-  Process init;
-  std::map<std::string, std::unique_ptr<Process>> execs;
-  std::optional<runtime::OomWatch> oom;
-  bool init_exit_deferred = false;  // waiting for exec exits to go out first
-  // The init is not pid 1 of its pid namespace (the host's or another container's): its exit
-  // does not end the others, so the shim kills them, as runc's shim does.
-  bool kill_all_on_exit = false;
-};
-
-class TaskService {
+class TaskService final : public LifecycleEvents {
  public:
-  // `runc`: the daemon's default backend is that external runc (config.yaml backend: runc);
-  // otherwise `backend` (native).
-  TaskService(ttrpc::EventLoop& loop, Publisher& publisher,
-              std::unique_ptr<runtime::Backend> backend, std::string ns,
-              std::function<void()> request_exit,
-              std::optional<runtime::RuncOptions> runc = std::nullopt);
-  ~TaskService();
+  // `default_choice`: the backend config.yaml chose for this daemon; a container's runc
+  // Options may choose another (runtime/backend_choice.hpp).
+  TaskService(ttrpc::EventLoop& loop, Publisher& publisher, runtime::BackendChoice default_choice,
+              std::string ns, std::function<void()> request_exit,
+              Lifecycle::BackendFactory make_backend = runtime::make_backend);
+  ~TaskService() override;
   void register_with(ttrpc::Server& server);
-  size_t container_count() const { return containers_.size(); }
+  size_t container_count() const { return lifecycle_.size(); }
   // Whether `pid` is one of ours (reaped through its pidfd, not by the orphan reaper).
-  bool owns(pid_t pid) const;
+  bool owns(pid_t pid) const { return lifecycle_.owns(pid); }
+
+  void exited(const Container& c, const Process& p) override;
+  void oom(const Container& c) override;
 
  private:
   using Reply = ttrpc::Reply;
@@ -86,27 +54,13 @@ class TaskService {
   void connect(std::string_view payload, Reply reply);
   void shutdown(std::string_view payload, Reply reply);
 
-  Container* find(std::string_view id);
-  Process* find_process(Container& c, std::string_view exec_id);
-  // The container (and process) a request names, or nullptr after replying NotFound.
-  Container* lookup(std::string_view id, Reply& reply);
-  std::pair<Container*, Process*> lookup(std::string_view id, std::string_view exec_id, Reply& reply);
-  void watch_process(Container& c, Process& p);
-  void watch_terminal(Process& p);
-  void on_exit(const std::string& container_id, const std::string& exec_id);
-  void publish_exit(Container& c, Process& p);
-  void drain_oom(Container& c);
-  void publish(std::string topic, std::string type_url, std::string bytes);
+  void publish(TaskEvent event, std::string bytes);
 
-  ttrpc::EventLoop& loop_;
   Publisher& publisher_;
-  std::unique_ptr<runtime::Backend> backend_;
-  std::map<std::string, std::unique_ptr<runtime::Backend>> runc_backends_;  // by binary
   std::string ns_;
   std::function<void()> request_exit_;
-  std::optional<runtime::RuncOptions> default_runc_;
   MetricsVersion metrics_version_ = host_metrics_version();
-  std::map<std::string, std::unique_ptr<Container>, std::less<>> containers_;
+  Lifecycle lifecycle_;
 };
 
 }  // namespace hippo::shim

@@ -14,6 +14,7 @@
 #include "runtime/cli/commands.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/foreground.hpp"
+#include "runtime/backend_choice.hpp"
 #include "runtime/runc/runc_backend.hpp"
 #include "runtime/cli/signals.hpp"
 
@@ -54,13 +55,13 @@ std::string pad(std::string s, size_t width) {
 }  // namespace
 
 std::unique_ptr<runtime::Backend> make_backend(const Context& ctx) {
-  if (ctx.config.backend == "runc") {
-    return runtime::make_runc_backend({ctx.config.runc_binary, ctx.config.runc_root, ctx.global.systemd_cgroup});
-  }
-  auto options = runtime::native_options(ctx.config, ctx.global.root);
+  auto choice = runtime::choose_backend(ctx.config, ctx.global.root);
   // --systemd-cgroup wins over config.yaml's cgroup_driver.
-  if (ctx.global.systemd_cgroup) options.cgroup_driver = "systemd";
-  return runtime::make_native_backend(options);
+  if (ctx.global.systemd_cgroup) {
+    choice.native.cgroup_driver = "systemd";
+    choice.runc.systemd_cgroup = true;
+  }
+  return runtime::make_backend(choice);
 }
 
 Result<int> run_create(const Context& ctx, const ParsedFlags& flags) {

@@ -40,8 +40,9 @@ TEST(TaskCreate, RefusesABadIdBeforeTouchingTheBundle) {
   std::unique_ptr<ttrpc::Server> server;
   loop.run([&] {
     publisher = std::make_unique<Publisher>(loop.loop(), dir.path() + "/no-containerd.sock", "ns");
-    service = std::make_unique<TaskService>(loop.loop(), *publisher,
-                                            runtime::make_native_backend({root}), "ns", [] {});
+    runtime::BackendChoice choice;
+    choice.native.state_root = root;
+    service = std::make_unique<TaskService>(loop.loop(), *publisher, choice, "ns", [] {});
     server = std::make_unique<ttrpc::Server>(loop.loop());
     service->register_with(*server);
   });

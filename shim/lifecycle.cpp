@@ -1,0 +1,249 @@
+#include "shim/lifecycle.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/file_io.hpp"
+#include "base/undo.hpp"
+#include "runtime/bundle.hpp"
+
+namespace hippo::shim {
+namespace {
+
+// Copies what is available from `in` to `out` without blocking; false at EOF or on error.
+bool relay_once(int in, int out) {
+  char buf[8192];
+  const ssize_t n = ::read(in, buf, sizeof buf);
+  if (n <= 0) return n < 0 && errno == EAGAIN;
+  if (out >= 0) [[maybe_unused]] auto w = ::write(out, buf, static_cast<size_t>(n));
+  return true;
+}
+
+// Whether `pid` is 1 in its innermost pid namespace (the last NSpid field): then the kernel
+// ends every other process of that namespace when it exits. Unknown counts as "no".
+bool is_pid_namespace_init(pid_t pid) {
+  auto status = read_text_file("/proc/" + std::to_string(pid) + "/status");
+  if (!status) return false;
+  const auto at = status->find("\nNSpid:");
+  if (at == std::string::npos) return false;
+  const auto end = status->find('\n', at + 1);
+  const auto line = std::string_view(*status).substr(at + 1, end - at - 1);
+  const auto last = line.find_last_of(" \t");
+  return last != std::string_view::npos && line.substr(last + 1) == "1";
+}
+
+// Backends are shared by the containers that chose the same one.
+std::string choice_key(const runtime::BackendChoice& c) {
+  if (c.kind == runtime::BackendChoice::Kind::native) {
+    return "native\n" + c.native.state_root + "\n" + c.native.cgroup_driver + "\n" + c.native.systemd_slice;
+  }
+  return "runc\n" + c.runc.binary + "\n" + c.runc.root + "\n" + (c.runc.systemd_cgroup ? "systemd" : "");
+}
+
+}  // namespace
+
+Lifecycle::Lifecycle(ttrpc::EventLoop& loop, LifecycleEvents& events,
+                     runtime::BackendChoice default_choice, std::string ns, BackendFactory make)
+    : loop_(loop), events_(events), default_choice_(std::move(default_choice)), ns_(std::move(ns)),
+      make_(std::move(make)) {}
+
+Lifecycle::~Lifecycle() {
+  for (auto& [id, c] : containers_) {
+    stop_watching(c->init);
+    for (auto& [eid, p] : c->execs) stop_watching(*p);
+    if (c->oom) loop_.unwatch(c->oom->fd());
+  }
+}
+
+runtime::Backend& Lifecycle::backend_for(const runtime::BackendChoice& choice) {
+  auto& b = backends_[choice_key(choice)];
+  if (!b) b = make_(choice);
+  return *b;
+}
+
+Result<Container*> Lifecycle::container(std::string_view id) {
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return fail(ErrorKind::not_found, "container " + std::string(id) + " not found");
+  return it->second.get();
+}
+
+Result<std::pair<Container*, Process*>> Lifecycle::process(std::string_view id, std::string_view exec_id) {
+  auto c = container(id);
+  if (!c) return forward(c);
+  auto p = (*c)->process(exec_id);
+  if (!p) return forward(p);
+  return std::pair{*c, *p};
+}
+
+Result<Container*> Lifecycle::create(CreateRequest r) {
+  // Before the rootfs mount or any file: the id names <state_root>/<id> and the cgroup.
+  if (auto ok = runtime::validate_container_id(r.id); !ok) {
+    Error e = ok.error();
+    e.tag = ErrorKind::invalid_argument;
+    return std::unexpected(std::move(e));
+  }
+  if (containers_.contains(r.id)) return fail(ErrorKind::already_exists, "container " + r.id + " already exists");
+  auto c = std::make_unique<Container>();
+  c->id = r.id;
+  c->bundle = r.bundle;
+  c->init.container_id = r.id;
+  c->init.uris = std::move(r.uris);
+  const std::string rootfs = c->bundle + "/rootfs";
+  if (!r.rootfs.empty()) {
+    if (auto ok = mount_rootfs(rootfs, r.rootfs); !ok) return forward(ok, "create " + c->init.name());
+    c->rootfs_mounted = true;
+  }
+  Undo undo_mounts([&] {
+    if (c->rootfs_mounted) (void)unmount_all(rootfs);
+  });
+  const auto choice = runtime::with_runc_overrides(default_choice_, r.runc, ns_);
+  // `delete`, run by containerd without options, must reach the same backend.
+  if (auto ok = runtime::save_backend_choice(c->bundle, choice); !ok) return forward(ok, "create " + c->init.name());
+  c->backend = &backend_for(choice);
+  auto stdio = open_stdio(c->init.uris);
+  if (!stdio) return forward(stdio, "create " + c->init.name() + ": stdio");
+  c->init.stdio = std::move(*stdio);
+
+  runtime::CreateOptions o;
+  o.id = c->id;
+  o.bundle = c->bundle;
+  o.no_pivot = r.no_pivot_root;
+  o.no_new_keyring = r.no_new_keyring;
+  // runc Options SystemdCgroup (what CRI sets for the systemd driver) chooses it for this
+  // container; otherwise config.yaml's cgroup_driver decides.
+  o.systemd_cgroup = r.runc.systemd_cgroup;
+  o.io = {c->init.stdio.process_stdin.get(), c->init.stdio.process_stdout.get(),
+          c->init.stdio.process_stderr.get()};
+  o.receive_pty = c->init.uris.terminal;
+  auto handle = c->backend->create_process(o);
+  c->init.stdio.close_process_copies();
+  if (!handle) return forward(handle, "create " + c->init.name());
+  undo_mounts.commit();
+  c->init.pid = handle->pid;
+  c->kill_all_on_exit = !is_pid_namespace_init(handle->pid);
+  c->init.pidfd = std::move(handle->pidfd);
+  c->init.pty = std::move(handle->pty_master);
+  if (auto watcher = runtime::OomWatch::open(*c->backend, c->id)) c->oom.emplace(std::move(*watcher));
+  Container& ref = *c;
+  containers_[ref.id] = std::move(c);
+  watch(ref, ref.init);
+  if (ref.oom) {
+    (void)loop_.watch(ref.oom->fd(), EPOLLIN, [this, id = ref.id](uint32_t) {
+      if (auto cc = container(id)) drain_oom(**cc);
+    });
+  }
+  return &ref;
+}
+
+Result<void> Lifecycle::start(Container& c, Process& p) {
+  if (p.is_init()) return c.start();
+  if (auto ok = c.start_exec(p); !ok) return ok;
+  watch(c, p);
+  return {};
+}
+
+Result<Process*> Lifecycle::add_exec(Container& c, const std::string& exec_id, spec::Process spec,
+                                     StdioUris uris) {
+  uris.container_id = c.id;
+  uris.ns = ns_;
+  return c.add_exec(exec_id, std::move(spec), std::move(uris));
+}
+
+void Lifecycle::wait(Container& c, Process& p, std::function<void(const Process&)> done) {
+  if (c.exit_reported(p)) return done(p);
+  p.waiters.push_back(std::move(done));  // a pending Wait is state, not a blocked thread
+}
+
+Result<Removed> Lifecycle::remove(Container& c, Process& p) {
+  Removed r{p.pid, p.exit_status,
+            p.state == ProcessState::kStopped ? p.exited_at : std::chrono::system_clock::now()};
+  // Refused before anything is unwatched: a running process stays watched.
+  if (auto next = transition(p.state, Verb::kRemove); !next) return forward(next, p.name());
+  stop_watching(p);
+  if (!p.is_init()) {
+    if (auto ok = c.remove_exec(p); !ok) return forward(ok);
+    return r;
+  }
+  if (auto ok = c.remove(); !ok) return forward(ok);
+  if (c.oom) loop_.unwatch(c.oom->fd());
+  containers_.erase(c.id);
+  return r;
+}
+
+bool Lifecycle::owns(pid_t pid) const {
+  for (const auto& [id, c] : containers_) {
+    if (c->init.pidfd && c->init.pid == pid) return true;
+    for (const auto& [eid, p] : c->execs) {
+      if (p->pidfd && p->pid == pid) return true;
+    }
+  }
+  return false;
+}
+
+void Lifecycle::watch(Container& c, Process& p) {
+  (void)loop_.watch(p.pidfd.get(), EPOLLIN,
+                    [this, cid = c.id, eid = p.exec_id](uint32_t) { on_exit(cid, eid); });
+  if (p.pty) watch_terminal(p);
+}
+
+void Lifecycle::watch_terminal(Process& p) {
+  const int master = p.pty.get();
+  const int out = p.stdio.terminal_out.get();
+  ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
+  (void)loop_.watch(master, EPOLLIN, [this, master, out](uint32_t) {
+    if (!relay_once(master, out)) loop_.unwatch(master);
+  });
+  if (p.stdio.terminal_in) {
+    const int in = p.stdio.terminal_in.get();
+    (void)loop_.watch(in, EPOLLIN, [this, in, master](uint32_t) {
+      if (!relay_once(in, master)) loop_.unwatch(in);
+    });
+  }
+}
+
+void Lifecycle::stop_watching(Process& p) {
+  if (p.pidfd) loop_.unwatch(p.pidfd.get());
+  if (p.pty) loop_.unwatch(p.pty.get());
+  if (p.stdio.terminal_in) loop_.unwatch(p.stdio.terminal_in.get());
+}
+
+void Lifecycle::drain_oom(Container& c) {
+  if (!c.oom) return;
+  pollfd pfd{c.oom->fd(), POLLIN, 0};
+  if (::poll(&pfd, 1, 0) <= 0) return;
+  auto events = c.oom->consume();
+  if (!events || *events == 0) return;
+  events_.oom(c);
+}
+
+void Lifecycle::on_exit(const std::string& container_id, const std::string& exec_id) {
+  auto found = process(container_id, exec_id);
+  if (!found) return;
+  auto [c, p] = *found;
+  if (!p->pidfd) return;
+  siginfo_t info{};
+  if (::waitid(P_PIDFD, static_cast<id_t>(p->pidfd.get()), &info, WEXITED | WNOHANG) != 0 || info.si_pid == 0) {
+    return;  // not exited yet (spurious wakeup)
+  }
+  loop_.unwatch(p->pidfd.get());
+  p->pidfd.reset();  // reaped: its pid may be reused, by an orphan the reaper must take
+  if (p->pty) {
+    while (relay_once(p->pty.get(), p->stdio.terminal_out.get())) {
+    }
+    loop_.unwatch(p->pty.get());
+    p->pty.reset();
+  }
+  if (p->stdio.terminal_in) loop_.unwatch(p->stdio.terminal_in.get());
+  p->stdio = Stdio{};  // keep-alive fds closed: clients see EOF once the process's copies close
+  if (p->is_init()) drain_oom(*c);  // an OOM kill is reported before the exit it caused
+  for (Process* q : c->exited(*p, info)) {
+    events_.exited(*c, *q);
+    auto waiters = std::move(q->waiters);
+    q->waiters.clear();
+    for (auto& w : waiters) w(*q);
+  }
+}
+
+}  // namespace hippo::shim

@@ -1,0 +1,102 @@
+#pragma once
+// The shim's lifecycle layer (what containerd's runc shim keeps in process/ and its service's
+// container table): the containers of one daemon, created on the backend their options choose
+// (runtime/backend_choice.hpp), every process a child of the daemon with its pidfd in the
+// event loop, reaped in one place (on_exit) and reported in the order Container::exited gives.
+// Requests come in as calls with typed results; TaskService only decodes, calls, encodes and
+// publishes.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/error.hpp"
+#include "runtime/backend.hpp"
+#include "runtime/backend_choice.hpp"
+#include "shim/container.hpp"
+#include "shim/rootfs.hpp"
+#include "shim/ttrpc/event_loop.hpp"
+
+namespace hippo::shim {
+
+// What happens without a request: exits and OOM kills, for TaskService to publish.
+class LifecycleEvents {
+ public:
+  virtual ~LifecycleEvents() = default;
+  virtual void exited(const Container& c, const Process& p) = 0;
+  virtual void oom(const Container& c) = 0;
+};
+
+struct CreateRequest {
+  std::string id;
+  std::string bundle;
+  StdioUris uris;
+  std::vector<RootfsMount> rootfs;
+  runtime::RuncOverrides runc;  // containerd.runc.v1.Options: may choose an external runc
+  bool no_pivot_root = false;
+  bool no_new_keyring = false;
+};
+
+// What Delete reports.
+struct Removed {
+  pid_t pid = 0;
+  uint32_t exit_status = 0;
+  std::chrono::system_clock::time_point exited_at{};
+};
+
+class Lifecycle {
+ public:
+  using BackendFactory = std::function<std::unique_ptr<runtime::Backend>(const runtime::BackendChoice&)>;
+
+  // `default_choice`: the daemon's config.yaml choice; `make` builds a backend for a choice
+  // (tests pass a fake).
+  Lifecycle(ttrpc::EventLoop& loop, LifecycleEvents& events, runtime::BackendChoice default_choice,
+            std::string ns, BackendFactory make = runtime::make_backend);
+  ~Lifecycle();
+  Lifecycle(const Lifecycle&) = delete;
+  Lifecycle& operator=(const Lifecycle&) = delete;
+
+  Result<Container*> create(CreateRequest request);
+  Result<Container*> container(std::string_view id);
+  // The container and its process (init for an empty exec_id).
+  Result<std::pair<Container*, Process*>> process(std::string_view id, std::string_view exec_id);
+
+  Result<void> start(Container& c, Process& p);
+  Result<Process*> add_exec(Container& c, const std::string& exec_id, spec::Process spec, StdioUris uris);
+  Result<void> pause(Container& c) { return c.pause(); }
+  Result<void> resume(Container& c) { return c.resume(); }
+  Result<void> kill(Container& c, Process& p, int signal, bool all) { return c.kill(p, signal, all); }
+  // `done` runs once p's exit is reported: now, if it already is.
+  void wait(Container& c, Process& p, std::function<void(const Process&)> done);
+  // Deletes an exec, or the container (and forgets it) for the init.
+  Result<Removed> remove(Container& c, Process& p);
+
+  size_t size() const { return containers_.size(); }
+  // Whether `pid` is a live process of ours (reaped through its pidfd, not by the orphan reaper).
+  bool owns(pid_t pid) const;
+
+ private:
+  runtime::Backend& backend_for(const runtime::BackendChoice& choice);
+  void watch(Container& c, Process& p);
+  void watch_terminal(Process& p);
+  void stop_watching(Process& p);
+  void on_exit(const std::string& container_id, const std::string& exec_id);
+  void drain_oom(Container& c);
+
+  ttrpc::EventLoop& loop_;
+  LifecycleEvents& events_;
+  runtime::BackendChoice default_choice_;
+  std::string ns_;
+  BackendFactory make_;
+  std::map<std::string, std::unique_ptr<runtime::Backend>> backends_;  // by choice
+  std::map<std::string, std::unique_ptr<Container>, std::less<>> containers_;
+};
+
+}  // namespace hippo::shim
