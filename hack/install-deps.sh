@@ -17,6 +17,8 @@ packages=(
   tar gzip coreutils util-linux procps hyperfine crun
   # the CRI suites (hack/cri-env.sh): a loopback registry, CNI plugins, ip netns
   docker-registry containernetworking-plugins iproute2
+  # the Docker suite (integration/docker.bats): Docker 20.10's daemon and client (tini is its --init)
+  docker.io
   # the systemd sandbox (hack/systemd-sandbox.sh): systemd as its PID 1, the system bus
   systemd dbus
   # the fuzz targets (hack/fuzz.sh): clang 16 with libFuzzer and the sanitizer runtimes

@@ -228,6 +228,29 @@ teardown() {
   [ "${lines[5]}" = 0077 ]
 }
 
+@test "HOME, when process.env lacks it, is the user's home in the rootfs's /etc/passwd, else /" {
+  # runc's rule (issue 15 item 3): Docker's spec env holds no HOME.
+  busybox_bundle "$B" sh -c 'echo "$HOME"'
+  echo 'app:x:1000:1000::/home/app:/bin/sh' >>"$B/rootfs/etc/passwd"
+  run hippo run -b "$B" "$ID-root"
+  [ "$output" = /root ]
+  edit_config "$B" '.process.user = {"uid": 1000, "gid": 1000}'
+  run hippo run -b "$B" "$ID-app"
+  [ "$output" = /home/app ]
+  edit_config "$B" '.process.user = {"uid": 4242, "gid": 4242}'
+  run hippo run -b "$B" "$ID-none"
+  [ "$output" = / ]
+  edit_config "$B" '.process.env += ["HOME=/given"]'
+  run hippo run -b "$B" "$ID-given"
+  [ "$output" = /given ]
+  # An /etc/passwd that is a symlink is read inside the rootfs, never the host's file.
+  mv "$B/rootfs/etc/passwd" "$B/rootfs/passwd.real"
+  ln -s /passwd.real "$B/rootfs/etc/passwd"
+  edit_config "$B" '.process.env = ["PATH=/bin"] | .process.user = {"uid": 1000, "gid": 1000}'
+  run hippo run -b "$B" "$ID-link"
+  [ "$output" = /home/app ]
+}
+
 @test "rlimits and noNewPrivileges are applied" {
   busybox_bundle "$B" sh -c 'ulimit -n; ulimit -Hn; grep NoNewPrivs /proc/self/status'
   edit_config "$B" '.process.rlimits = [{"type":"RLIMIT_NOFILE","soft":512,"hard":2048}]'

@@ -61,6 +61,20 @@ start_container() {
   hippo delete --force "$ID"
 }
 
+@test "exec sets HOME from the container's /etc/passwd for the exec user when env lacks it" {
+  echo 'app:x:1000:1000::/home/app:/bin/sh' >>"$B/rootfs/etc/passwd"
+  start_container
+  run hippo exec "$ID" sh -c 'echo "$HOME"'
+  [ "$output" = /root ]
+  run hippo exec --user 1000:1000 "$ID" sh -c 'echo "$HOME"'
+  [ "$output" = /home/app ]
+  run hippo exec --user 4242:4242 "$ID" sh -c 'echo "$HOME"'
+  [ "$output" = / ]
+  run hippo exec --env HOME=/given "$ID" sh -c 'echo "$HOME"'
+  [ "$output" = /given ]
+  hippo delete --force "$ID"
+}
+
 @test "exec --process takes a whole process.json" {
   start_container
   cat >"$BATS_TEST_TMPDIR/process.json" <<'JSON'

@@ -17,6 +17,7 @@
 #include "runtime/linux/exec_trampoline.hpp"
 #include "runtime/linux/idmapped_mount.hpp"
 #include "runtime/linux/lsm.hpp"
+#include "runtime/linux/passwd_home.hpp"
 #include "base/mount_options.hpp"
 #include "base/mountinfo.hpp"
 #include "base/syscalls.hpp"
@@ -316,7 +317,8 @@ Result<void> check_exec_size(const InitPlan& plan) {
   return {};
 }
 
-Result<void> add_process(InitPlan& plan, const spec::Process& p) {
+// `root`: the container's root as the host sees it, where the user's HOME is looked up.
+Result<void> add_process(InitPlan& plan, const spec::Process& p, const std::string& root) {
   if (p.capabilities) {
     auto caps = build_capability_sets(*p.capabilities, kernel_last_cap(), plan.warnings);
     if (!caps) return std::unexpected(caps.error());
@@ -375,6 +377,7 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p) {
   plan.cwd = p.cwd;
   plan.argv_storage = p.args.value_or(spec::Strings{});
   plan.env_storage = p.env.value_or(spec::Strings{});
+  if (auto ok = add_default_home(plan.env_storage, root, p.user.uid); !ok) return ok;
 
   // PATH lookup like Go's exec.LookPath over the container's own PATH, done inside the rootfs.
   const std::string& program = plan.argv_storage.front();
@@ -470,7 +473,7 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
     plan.console_rows = static_cast<unsigned short>(spec.process->consoleSize->height);
     plan.console_cols = static_cast<unsigned short>(spec.process->consoleSize->width);
   }
-  if (auto ok = add_process(plan, *spec.process); !ok) return std::unexpected(ok.error());
+  if (auto ok = add_process(plan, *spec.process, rootfs); !ok) return std::unexpected(ok.error());
   if (linux.personality) {
     const auto domain =
         spec::names::find(spec::names::personality_domains(), linux.personality->domain);
@@ -517,7 +520,8 @@ Result<InitPlan> build_exec_plan(const spec::Process& process, pid_t init_pid,
     plan.console_cols = static_cast<unsigned short>(process.consoleSize->width);
   }
   if (!process.args || process.args->empty()) return fail("exec: the process needs args");
-  if (auto ok = add_process(plan, process); !ok) return std::unexpected(ok.error());
+  const std::string root = "/proc/" + std::to_string(init_pid) + "/root";
+  if (auto ok = add_process(plan, process, root); !ok) return std::unexpected(ok.error());
   return plan;
 }
 
