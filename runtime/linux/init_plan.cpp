@@ -13,14 +13,15 @@
 #include <utility>
 
 #include "base/file_io.hpp"
+#include "base/mount_options.hpp"
+#include "base/mountinfo.hpp"
+#include "base/syscalls.hpp"
 #include "oci-spec/names.hpp"
 #include "runtime/linux/exec_trampoline.hpp"
 #include "runtime/linux/idmapped_mount.hpp"
 #include "runtime/linux/lsm.hpp"
 #include "runtime/linux/passwd_home.hpp"
-#include "base/mount_options.hpp"
-#include "base/mountinfo.hpp"
-#include "base/syscalls.hpp"
+#include "runtime/linux/plan_mounts.hpp"
 
 extern char** environ;
 
@@ -31,161 +32,15 @@ namespace {
 constexpr int CLONE_NEWTIME = 0x00000080;
 #endif
 
-std::string relative(std::string_view container_path) {
-  while (!container_path.empty() && container_path.front() == '/') container_path.remove_prefix(1);
-  return std::string(container_path);
-}
-
 struct DefaultDevice {
   const char* name;
   unsigned major, minor;
 };
 // The devices every container gets, as runc creates them (runc's AllowedDevices).
 constexpr DefaultDevice kDefaultDevices[] = {
-    {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
-
-// proc and sysfs must be mounted on an ordinary directory (runc: "must be mounted on ordinary
-// directory"): a symlink there, even one resolved inside the rootfs, would let the image choose
-// where the container's /proc or /sys lands (and so what masked paths and read-only /sys miss).
-// Checked here, before anything is created, with the rootfs's own symlinks on the way resolved
-// inside it; init opens the target with O_NOFOLLOW|O_DIRECTORY, so a swap since is refused too.
-Result<void> check_ordinary_directory(const std::string& rootfs, const std::string& target,
-                                      const spec::Mount& m, const std::string& type) {
-  UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return {};  // no rootfs to look into (the bundle check reports a missing one)
-  UniqueFd fd(sys::openat2(root.get(), target.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC,
-                           RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
-  const std::string path = join_path(rootfs, target);
-  if (!fd) {
-    if (errno == ENOENT) return {};  // init creates it
-    return fail_errno("mounts: " + m.destination + ": " + type + " target " + path);
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) {
-    return fail_errno("mounts: " + m.destination + ": " + type + " target " + path);
-  }
-  const std::string at =
-      "mounts: " + m.destination + ": " + type + " must be mounted on an ordinary directory, but " + path;
-  if (S_ISLNK(st.st_mode)) {
-    char link[PATH_MAX];
-    const ssize_t n = ::readlinkat(fd.get(), "", link, sizeof link - 1);
-    const std::string to = n > 0 ? " (-> " + std::string(link, static_cast<size_t>(n)) + ")" : "";
-    return fail(at + " is a symlink" + to, ELOOP);
-  }
-  if (!S_ISDIR(st.st_mode)) return fail(at + " is not a directory", ENOTDIR);
-  return {};
-}
-
-Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& options,
-                       const spec::Linux& linux) {
-  const auto opts = parse_mount_options(m.options.value_or(spec::Strings{}));
-  const std::string type = m.type.value_or("");
-  const std::string target = relative(m.destination);
-  if (target.empty()) return fail("mounts: " + m.destination + ": cannot mount over the rootfs itself");
-  const bool ordinary_directory = type == "proc" || type == "sysfs";
-  if (ordinary_directory) {
-    if (auto ok = check_ordinary_directory(plan.rootfs, target, m, type); !ok) return ok;
-  }
-  if (type == "cgroup") {
-    // cgroup v1 inside a container: a tmpfs holding the container's own cgroup of each
-    // controller, bound from the host (runc does the same without a cgroup namespace).
-    const bool ro = (opts.flags & MS_RDONLY) != 0;
-    MountStep tmpfs;
-    tmpfs.source = "tmpfs";
-    tmpfs.target = target;
-    tmpfs.fstype = "tmpfs";
-    tmpfs.data = "mode=755";
-    tmpfs.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-    tmpfs.what = "mount cgroup tmpfs on " + m.destination;
-    plan.mounts.push_back(tmpfs);
-    for (const auto& [name, host] : options.cgroup_binds) {
-      MountStep b;
-      b.source = host;
-      b.target = target + "/" + name;
-      b.bind = true;
-      b.flags = MS_BIND | MS_REC;
-      b.remount = MS_NOSUID | MS_NODEV | MS_NOEXEC | (ro ? MS_RDONLY : 0);
-      b.what = "bind cgroup " + host + " on " + m.destination + "/" + name;
-      plan.mounts.push_back(std::move(b));
-    }
-    if (ro) {
-      MountStep r;
-      r.target = target;
-      r.flags = MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-      r.fstype = "tmpfs";
-      r.source = "tmpfs";
-      r.data = "mode=755";
-      r.what = "remount cgroup tmpfs on " + m.destination + " read-only";
-      plan.mounts.push_back(std::move(r));
-    }
-    return {};
-  }
-  if (type == "sysfs" && (plan.clone_flags & CLONE_NEWUSER) && !(plan.clone_flags & CLONE_NEWNET)) {
-    // The kernel mounts sysfs only for the owner of the network namespace: a new user
-    // namespace sharing the host's network gets the host's /sys bound instead (as runc does),
-    // with the options asked for (ro, nosuid …) applied by the remount.
-    MountStep b;
-    b.source = "/sys";
-    b.target = target;
-    b.bind = true;
-    b.flags = MS_BIND | MS_REC;
-    b.remount = opts.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-    b.what = "bind /sys on " + m.destination +
-             " (sysfs needs a network namespace of the container's own)";
-    b.ordinary_directory = true;
-    plan.mounts.push_back(std::move(b));
-    return {};
-  }
-  MountStep step;
-  step.target = target;
-  step.fstype = type == "bind" ? "" : type;
-  step.data = opts.data;
-  step.propagation = opts.propagation;
-  step.attr_set = opts.attr_set;
-  step.attr_clr = opts.attr_clr;
-  step.bind = opts.bind() || type == "bind";
-  if (step.bind) {
-    std::string source = m.source.value_or("");
-    if (source.empty()) return fail("mounts: " + m.destination + ": a bind mount needs a source");
-    if (source.front() != '/') source = options.bundle + "/" + source;
-    struct stat st {};
-    if (::stat(source.c_str(), &st) != 0) {
-      return fail_errno("mounts: " + m.destination + ": bind source " + source);
-    }
-    step.source = source;
-    step.target_is_file = !S_ISDIR(st.st_mode);
-    if (m.uidMappings || m.gidMappings || opts.idmap) {
-      // The "idmap"/"ridmap" options without maps of the mount's own take the container's.
-      const auto& uids = m.uidMappings ? m.uidMappings : linux.uidMappings;
-      const auto& gids = m.gidMappings ? m.gidMappings : linux.gidMappings;
-      if (!uids || uids->empty() || !gids || gids->empty()) {
-        return fail("mounts: " + m.destination +
-                    ": an idmapped mount needs uidMappings and gidMappings "
-                    "(of the mount or of the container's user namespace)");
-      }
-      auto tree = make_idmapped_tree(source, (opts.flags & MS_REC) != 0, *uids, *gids,
-                                     "mounts: " + m.destination);
-      if (!tree) return std::unexpected(tree.error());
-      step.tree_fd = tree->get();
-      plan.held_fds.push_back(std::make_shared<UniqueFd>(std::move(*tree)));
-    }
-    step.flags = MS_BIND | (opts.flags & MS_REC);
-    step.remount = opts.remount_flags();
-    step.what = "bind " + source + " on " + m.destination;
-  } else {
-    if (m.uidMappings || m.gidMappings) {
-      return fail("mounts: " + m.destination + ": uidMappings and gidMappings need a bind mount");
-    }
-    step.source = m.source.value_or(type);
-    step.flags = opts.flags;
-    step.what = "mount " + type + " on " + m.destination;
-    step.ordinary_directory = ordinary_directory;
-  }
-  plan.mounts.push_back(std::move(step));
-  if (m.destination == "/dev" && type == "tmpfs") plan.create_default_devices = true;
-  return {};
-}
 
 Result<void> add_namespaces(InitPlan& plan, const spec::Linux& linux) {
   bool mount = false;
@@ -209,7 +64,8 @@ Result<void> add_namespaces(InitPlan& plan, const spec::Linux& linux) {
       plan.unshare_cgroup = true;  // after kGo, so its root is the container's cgroup
     } else if (ns.type == "time") {
       plan.new_time_ns = true;
-      for (const auto& [clock, offset] : linux.timeOffsets.value_or(std::map<std::string, spec::TimeOffset>{})) {
+      for (const auto& [clock, offset] :
+           linux.timeOffsets.value_or(std::map<std::string, spec::TimeOffset>{})) {
         plan.timens_offsets += clock + " " + std::to_string(offset.secs.value_or(0)) + " " +
                                std::to_string(offset.nanosecs.value_or(0)) + "\n";
       }
@@ -233,8 +89,9 @@ Result<void> add_namespaces(InitPlan& plan, const spec::Linux& linux) {
     plan.uid_map = map_text(linux.uidMappings);
     plan.gid_map = map_text(linux.gidMappings);
   }
-  plan.bind_devices = (plan.clone_flags & CLONE_NEWUSER) != 0 ||
-                      std::ranges::any_of(plan.joins, [](const auto& j) { return j.type == CLONE_NEWUSER; });
+  plan.bind_devices =
+      (plan.clone_flags & CLONE_NEWUSER) != 0 ||
+      std::ranges::any_of(plan.joins, [](const auto& j) { return j.type == CLONE_NEWUSER; });
   return {};
 }
 
@@ -254,16 +111,19 @@ void add_devices(InitPlan& plan, const spec::Linux& linux) {
                      {"/proc/self/fd/1", "dev/stdout"},
                      {"/proc/self/fd/2", "dev/stderr"},
                      {"/proc/kcore", "dev/core"}};
-    const bool pts = std::ranges::any_of(plan.mounts, [](const auto& m) { return m.target == "dev/pts"; });
+    const bool pts =
+        std::ranges::any_of(plan.mounts, [](const auto& m) { return m.target == "dev/pts"; });
     if (pts) plan.symlinks.push_back({"pts/ptmx", "dev/ptmx"});
   }
   for (const auto& d : linux.devices.value_or(std::vector<spec::Device>{})) {
     DeviceNode node;
-    node.path = relative(d.path);
+    node.path = relative_to_root(d.path);
     node.host_path = d.path;
     const mode_t kind = d.type == "b" ? S_IFBLK : d.type == "p" ? S_IFIFO : S_IFCHR;
     node.mode = kind | (d.fileMode ? *d.fileMode : 0666);
-    node.dev = d.type == "p" ? 0 : makedev(static_cast<unsigned>(*d.major), static_cast<unsigned>(*d.minor));
+    node.dev = d.type == "p"
+                   ? 0
+                   : makedev(static_cast<unsigned>(*d.major), static_cast<unsigned>(*d.minor));
     node.uid = d.uid.value_or(0);
     node.gid = d.gid.value_or(0);
     node.what = "create device " + d.path;
@@ -282,13 +142,14 @@ Result<void> check_exec_size(const InitPlan& plan) {
   constexpr size_t kMaxArgStrlen = 32 * 4096, kArgMax = 32 * 4096, kStackCap = 6UL << 20;
   size_t strings = sizeof kExecTrampolineMarker + sizeof "/dev/fd/2147483647";
   size_t longest_program = 0;
-  for (const auto& c : plan.exec_candidates) longest_program = std::max(longest_program, c.size() + 1);
+  for (const auto& c : plan.exec_candidates)
+    longest_program = std::max(longest_program, c.size() + 1);
   strings += longest_program;
   auto add = [&](const std::vector<std::string>& list, const char* field) -> Result<void> {
     for (size_t i = 0; i < list.size(); ++i) {
       if (list[i].size() + 1 > kMaxArgStrlen) {
-        return std::unexpected(Error{E2BIG, std::string(field) + "[" + std::to_string(i) + "]: " +
-                                                std::to_string(list[i].size()) +
+        return std::unexpected(Error{E2BIG, std::string(field) + "[" + std::to_string(i) +
+                                                "]: " + std::to_string(list[i].size()) +
                                                 " bytes, over execve's limit of " +
                                                 std::to_string(kMaxArgStrlen - 1) +
                                                 " for one string: Argument list too long"});
@@ -304,15 +165,15 @@ Result<void> check_exec_size(const InitPlan& plan) {
   for (const auto& r : plan.rlimits) {
     if (r.resource == RLIMIT_STACK) stack = r.value;
   }
-  size_t limit = stack.rlim_cur == RLIM_INFINITY ? kStackCap : std::min<size_t>(kStackCap, stack.rlim_cur / 4);
+  size_t limit =
+      stack.rlim_cur == RLIM_INFINITY ? kStackCap : std::min<size_t>(kStackCap, stack.rlim_cur / 4);
   limit = std::max(limit, kArgMax);
   const size_t pointers = (plan.argv_storage.size() + 2 + plan.env_storage.size()) * sizeof(char*);
   if (pointers + strings > limit) {
-    return std::unexpected(Error{E2BIG, "process.args and process.env: " +
-                                            std::to_string(pointers + strings) +
-                                            " bytes with their pointers, over execve's limit of " +
-                                            std::to_string(limit) +
-                                            " (a quarter of RLIMIT_STACK): Argument list too long"});
+    return std::unexpected(Error{
+        E2BIG, "process.args and process.env: " + std::to_string(pointers + strings) +
+                   " bytes with their pointers, over execve's limit of " + std::to_string(limit) +
+                   " (a quarter of RLIMIT_STACK): Argument list too long"});
   }
   return {};
 }
@@ -372,7 +233,8 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p, const std::stri
   plan.no_new_privileges = p.noNewPrivileges.value_or(false);
   plan.uid = p.user.uid;
   plan.gid = p.user.gid;
-  for (auto g : p.user.additionalGids.value_or(std::vector<uint32_t>{})) plan.additional_gids.push_back(g);
+  for (auto g : p.user.additionalGids.value_or(std::vector<uint32_t>{}))
+    plan.additional_gids.push_back(g);
   if (p.user.umask) plan.umask = static_cast<mode_t>(*p.user.umask);
   plan.cwd = p.cwd;
   plan.argv_storage = p.args.value_or(spec::Strings{});
@@ -410,7 +272,8 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p, const std::stri
 // only normalized.
 Result<std::string> rootfs_holder(const std::string& rootfs) {
   char real[PATH_MAX];
-  const std::string path = ::realpath(rootfs.c_str(), real) ? std::string(real) : normalize_path(rootfs);
+  const std::string path =
+      ::realpath(rootfs.c_str(), real) ? std::string(real) : normalize_path(rootfs);
   auto info = read_text_file("/proc/self/mountinfo");
   if (!info) return std::unexpected(info.error());
   return mount_point_holding(path, *info);
@@ -500,20 +363,24 @@ Result<InitPlan> build_exec_plan(const spec::Process& process, pid_t init_pid,
   const std::string base = "/proc/" + std::to_string(init_pid) + "/ns/";
   // The user namespace first: it owns the others.
   constexpr std::pair<const char*, int> kKinds[] = {
-      {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},   {"net", CLONE_NEWNET},  {"ipc", CLONE_NEWIPC},
-      {"uts", CLONE_NEWUTS},   {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}};
+      {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},  {"net", CLONE_NEWNET},
+      {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS}, {"cgroup", CLONE_NEWCGROUP},
+      {"time", CLONE_NEWTIME}};
   auto same = [&](const std::string& kind) {
-    struct stat ours {}, theirs {};
+    struct stat ours {
+    }, theirs{};
     if (::stat(("/proc/self/ns/" + kind).c_str(), &ours) != 0) return true;  // kernel lacks it
     if (::stat((base + kind).c_str(), &theirs) != 0) return true;
     return ours.st_ino == theirs.st_ino && ours.st_dev == theirs.st_dev;
   };
   for (const auto& [kind, flag] : kKinds) {
     if (same(kind)) continue;
-    plan.joins.push_back({flag, base + kind, "join the container's " + std::string(kind) + " namespace"});
+    plan.joins.push_back(
+        {flag, base + kind, "join the container's " + std::string(kind) + " namespace"});
   }
   if (!same("pid")) plan.pid_ns_path = base + "pid";
-  plan.bind_devices = std::ranges::any_of(plan.joins, [](const auto& j) { return j.type == CLONE_NEWUSER; });
+  plan.bind_devices =
+      std::ranges::any_of(plan.joins, [](const auto& j) { return j.type == CLONE_NEWUSER; });
   plan.terminal = process.terminal.value_or(false);
   if (process.consoleSize) {
     plan.console_rows = static_cast<unsigned short>(process.consoleSize->height);
@@ -539,11 +406,13 @@ Result<void> set_hooks(InitPlan& plan, const spec::Hooks& hooks, const std::stri
   if (auto ok = split(state_creating, plan.state_creating_head, &plan.state_tail); !ok) return ok;
   std::string tail_created;
   if (auto ok = split(state_created, plan.state_created_head, &tail_created); !ok) return ok;
-  if (tail_created != plan.state_tail) return fail("hook state: the two states differ past the pid");
+  if (tail_created != plan.state_tail)
+    return fail("hook state: the two states differ past the pid");
   // Init writes the state into a pipe before it forks the hook: it must fit a pipe's buffer.
   if (state_creating.size() + 16 > 65536 || state_created.size() + 16 > 65536) {
-    return fail("hooks: the container's state is over 64 KiB (its annotations?): too large for "
-                "a hook's stdin");
+    return fail(
+        "hooks: the container's state is over 64 KiB (its annotations?): too large for "
+        "a hook's stdin");
   }
   plan.parent_hooks = (hooks.prestart && !hooks.prestart->empty()) ||
                       (hooks.createRuntime && !hooks.createRuntime->empty());
