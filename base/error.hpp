@@ -18,10 +18,12 @@ enum class ErrorKind : uint8_t {
   invalid_argument,     // bad input: config.json, flags, a request field
   not_found,            // no such container, process, file
   already_exists,       // id taken, file exists
-  failed_precondition,  // valid request, wrong state: start a running container, exec into a paused one
-  unavailable,          // something hippo needs is not there or not answering: systemd, runc, a kernel feature
-  unimplemented,        // hippo does not do this
-  internal,             // hippo's own fault
+  failed_precondition,  // valid request, wrong state: start a running container, exec into a paused
+                        // one
+  unavailable,    // something hippo needs is not there or not answering: systemd, runc, a kernel
+                  // feature
+  unimplemented,  // hippo does not do this
+  internal,       // hippo's own fault
 };
 
 // The kind an errno implies when the code that failed gave none.

@@ -46,7 +46,8 @@ Result<std::string> read_text_file(const std::string& path, size_t max_bytes,
   return read_fd(f.fd, path, max_bytes, label);
 }
 
-Result<std::string> read_fd(int fd, const std::string& path, size_t max_bytes, std::string_view label) {
+Result<std::string> read_fd(int fd, const std::string& path, size_t max_bytes,
+                            std::string_view label) {
   // Read straight into the string (no stack buffer: the shim daemon keeps every stack page it
   // ever touched). st_size is a hint only: /proc and cgroup files report 0.
   struct stat st {};
@@ -80,7 +81,8 @@ std::string size_limit_message(std::string_view label, size_t size, size_t max_b
                             : max_bytes % kKiB == 0 ? std::to_string(max_bytes / kKiB) + " KiB"
                                                     : std::to_string(max_bytes) + " bytes";
   if (size == 0) return std::string(label) + ": over the " + limit + " limit";
-  return std::string(label) + ": " + std::to_string(size) + " bytes is over the " + limit + " limit";
+  return std::string(label) + ": " + std::to_string(size) + " bytes is over the " + limit +
+         " limit";
 }
 
 Result<void> write_text_file(const std::string& path, std::string_view content, unsigned mode) {
@@ -113,7 +115,9 @@ std::vector<std::string> split_lines(std::string_view text) {
   return lines;
 }
 
-void write_all(int fd, std::string_view text) { (void)write_fd(fd, text, "fd " + std::to_string(fd)); }
+void write_all(int fd, std::string_view text) {
+  (void)write_fd(fd, text, "fd " + std::to_string(fd));
+}
 
 Result<void> make_directories(const std::string& path, unsigned mode) {
   if (path.empty()) return fail("mkdir: empty path", ENOENT);
@@ -146,7 +150,8 @@ Result<void> empty_directory(int dir, const std::string& path) {
       result = fail_errno("remove " + child);
       break;
     }
-    const int sub = ::openat(::dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int sub =
+        ::openat(::dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (sub < 0) {
       result = fail_errno("open " + child);
       break;

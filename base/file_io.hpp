@@ -22,7 +22,8 @@ Result<std::string> read_text_file(const std::string& path, size_t max_bytes,
                                    std::string_view label);
 
 // The bounded read of an fd the caller opened (openat, O_NOFOLLOW …); errors name `path`.
-Result<std::string> read_fd(int fd, const std::string& path, size_t max_bytes, std::string_view label);
+Result<std::string> read_fd(int fd, const std::string& path, size_t max_bytes,
+                            std::string_view label);
 
 // Writes all of `content` to fd, retrying short writes; "write <path>: …" on failure.
 Result<void> write_fd(int fd, std::string_view content, const std::string& path);
@@ -32,7 +33,8 @@ Result<void> write_fd(int fd, std::string_view content, const std::string& path)
 std::string size_limit_message(std::string_view label, size_t size, size_t max_bytes);
 
 // Creates or truncates `path` (mode 0644 unless given) and writes all of `content`.
-Result<void> write_text_file(const std::string& path, std::string_view content, unsigned mode = 0644);
+Result<void> write_text_file(const std::string& path, std::string_view content,
+                             unsigned mode = 0644);
 
 // Writes to `path`.tmp then renames it over `path`: readers see the old or the new content.
 Result<void> replace_text_file(const std::string& path, std::string_view content);

@@ -8,7 +8,8 @@ namespace {
 std::optional<bool> parse_bool(std::string_view v) {
   // Go's strconv.ParseBool, which urfave/cli uses.
   if (v == "1" || v == "t" || v == "T" || v == "true" || v == "TRUE" || v == "True") return true;
-  if (v == "0" || v == "f" || v == "F" || v == "false" || v == "FALSE" || v == "False") return false;
+  if (v == "0" || v == "f" || v == "F" || v == "false" || v == "FALSE" || v == "False")
+    return false;
   return std::nullopt;
 }
 

@@ -34,7 +34,9 @@ class ParsedFlags {
   std::string value_or(std::string_view name, std::string fallback) const;
   std::vector<std::string> all(std::string_view name) const;
 
-  void add(std::string_view name, std::string v) { values_[std::string(name)].push_back(std::move(v)); }
+  void add(std::string_view name, std::string v) {
+    values_[std::string(name)].push_back(std::move(v));
+  }
 
  private:
   std::map<std::string, std::vector<std::string>, std::less<>> values_;

@@ -1,16 +1,16 @@
 #include "base/logging.hpp"
 
 #include <fcntl.h>
+#include <fmt/compile.h>
+#include <spdlog/formatter.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/sink.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <iterator>
 #include <memory>
-#include <fmt/compile.h>
 #include <nlohmann/json.hpp>
-#include <spdlog/formatter.h>
-#include <spdlog/logger.h>
-#include <spdlog/sinks/sink.h>
 
 namespace hippo::log {
 namespace {
@@ -52,7 +52,9 @@ std::string_view logrus_level(spdlog::level::level_enum level) {
   }
 }
 
-void append(spdlog::memory_buf_t& dest, std::string_view text) { dest.append(text.data(), text.data() + text.size()); }
+void append(spdlog::memory_buf_t& dest, std::string_view text) {
+  dest.append(text.data(), text.data() + text.size());
+}
 
 // Calendar arithmetic only: gmtime_r would load the time-zone database on first use (so would
 // spdlog's own time flags, through localtime_r or gmtime_r), ~0.3 MB of libc pages in every
@@ -65,9 +67,10 @@ Out format_rfc3339(Out out, const timespec& ts) {
   const year_month_day date{day};
   const hh_mm_ss<seconds> time{secs - day};
   // Compiled format: fmt's run-time formatter would link its floating-point writers (and libm).
-  return fmt::format_to(out, FMT_COMPILE("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z"), static_cast<int>(date.year()),
-                        static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                        time.hours().count(), time.minutes().count(), time.seconds().count(), ts.tv_nsec);
+  return fmt::format_to(out, FMT_COMPILE("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z"),
+                        static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                        static_cast<unsigned>(date.day()), time.hours().count(),
+                        time.minutes().count(), time.seconds().count(), ts.tv_nsec);
 }
 
 // The message as a JSON string, quotes included (invalid UTF-8 replaced by U+FFFD), as logrus
@@ -108,12 +111,15 @@ class LogrusFormatter final : public spdlog::formatter {
  public:
   explicit LogrusFormatter(LogFormat format) : format_(format) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(msg.time.time_since_epoch()).count();
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(msg.time.time_since_epoch()).count();
     char time[40];
     const auto end = format_rfc3339(time, timespec{ns / 1'000'000'000, ns % 1'000'000'000});
     append_line(dest, format_, msg, std::string_view(time, static_cast<size_t>(end - time)));
   }
-  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<LogrusFormatter>(format_); }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<LogrusFormatter>(format_);
+  }
 
  private:
   LogFormat format_;
@@ -126,7 +132,8 @@ class LogrusFormatter final : public spdlog::formatter {
 // the line is built on the stack.
 class FdSink final : public spdlog::sinks::sink {
  public:
-  FdSink(int fd, LogFormat format) : fd_(fd), formatter_(std::make_unique<LogrusFormatter>(format)) {}
+  FdSink(int fd, LogFormat format)
+      : fd_(fd), formatter_(std::make_unique<LogrusFormatter>(format)) {}
   ~FdSink() override {
     if (fd_ != STDERR_FILENO) ::close(fd_);
   }
@@ -142,7 +149,9 @@ class FdSink final : public spdlog::sinks::sink {
   void flush() override {}
   // The line format is logrus', whatever pattern is asked for.
   void set_pattern(const std::string&) override {}
-  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override { formatter_ = std::move(formatter); }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    formatter_ = std::move(formatter);
+  }
 
  private:
   int fd_;
@@ -184,11 +193,11 @@ Result<log::Level> parse_log_level(std::string_view name) {
   static constexpr struct {
     std::string_view name;
     log::Level level;
-  } kNames[] = {{"trace", log::Level::trace}, {"debug", log::Level::debug},
-                {"info", log::Level::info},   {"warn", log::Level::warn},
+  } kNames[] = {{"trace", log::Level::trace},  {"debug", log::Level::debug},
+                {"info", log::Level::info},    {"warn", log::Level::warn},
                 {"warning", log::Level::warn}, {"error", log::Level::error},
-                {"err", log::Level::error},   {"critical", log::Level::fatal},
-                {"fatal", log::Level::fatal}, {"off", log::Level::off}};
+                {"err", log::Level::error},    {"critical", log::Level::fatal},
+                {"fatal", log::Level::fatal},  {"off", log::Level::off}};
   for (const auto& n : kNames) {
     if (n.name == name) return n.level;
   }
@@ -197,7 +206,8 @@ Result<log::Level> parse_log_level(std::string_view name) {
 
 std::string format_log_line(LogFormat format, log::Level level, std::string_view message,
                             std::string_view time) {
-  const spdlog::details::log_msg msg("hippo", to_spdlog(level), spdlog::string_view_t(message.data(), message.size()));
+  const spdlog::details::log_msg msg("hippo", to_spdlog(level),
+                                     spdlog::string_view_t(message.data(), message.size()));
   spdlog::memory_buf_t line;
   append_line(line, format, msg, time);
   return std::string(line.data(), line.size() - 1);  // without the newline

@@ -21,11 +21,21 @@ bool enabled(Level level);
 // One line with one write(2); best effort (a log line that cannot be written fails nothing).
 void write(Level level, std::string_view message);
 
-inline void trace(std::string_view m) { if (enabled(Level::trace)) write(Level::trace, m); }
-inline void debug(std::string_view m) { if (enabled(Level::debug)) write(Level::debug, m); }
-inline void info(std::string_view m) { if (enabled(Level::info)) write(Level::info, m); }
-inline void warn(std::string_view m) { if (enabled(Level::warn)) write(Level::warn, m); }
-inline void error(std::string_view m) { if (enabled(Level::error)) write(Level::error, m); }
+inline void trace(std::string_view m) {
+  if (enabled(Level::trace)) write(Level::trace, m);
+}
+inline void debug(std::string_view m) {
+  if (enabled(Level::debug)) write(Level::debug, m);
+}
+inline void info(std::string_view m) {
+  if (enabled(Level::info)) write(Level::info, m);
+}
+inline void warn(std::string_view m) {
+  if (enabled(Level::warn)) write(Level::warn, m);
+}
+inline void error(std::string_view m) {
+  if (enabled(Level::error)) write(Level::error, m);
+}
 
 }  // namespace hippo::log
 

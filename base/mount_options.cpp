@@ -20,23 +20,40 @@ struct Flag {
 };
 
 constexpr Flag kFlags[] = {
-    {"acl", false, MS_POSIXACL},         {"async", true, MS_SYNCHRONOUS},
-    {"atime", true, MS_NOATIME},         {"bind", false, MS_BIND},
-    {"defaults", false, 0},              {"dev", true, MS_NODEV},
-    {"diratime", true, MS_NODIRATIME},   {"dirsync", false, MS_DIRSYNC},
-    {"exec", true, MS_NOEXEC},           {"iversion", false, MS_I_VERSION},
-    {"lazytime", false, MS_LAZYTIME},    {"loud", true, MS_SILENT},
-    {"mand", false, MS_MANDLOCK},        {"noacl", true, MS_POSIXACL},
-    {"noatime", false, MS_NOATIME},      {"nodev", false, MS_NODEV},
-    {"nodiratime", false, MS_NODIRATIME}, {"noexec", false, MS_NOEXEC},
-    {"noiversion", true, MS_I_VERSION},  {"nolazytime", true, MS_LAZYTIME},
-    {"nomand", true, MS_MANDLOCK},       {"norelatime", true, MS_RELATIME},
-    {"nostrictatime", true, MS_STRICTATIME}, {"nosuid", false, MS_NOSUID},
-    {"nosymfollow", false, MS_NOSYMFOLLOW}, {"rbind", false, MS_BIND | MS_REC},
-    {"relatime", false, MS_RELATIME},    {"remount", false, MS_REMOUNT},
-    {"ro", false, MS_RDONLY},            {"rw", true, MS_RDONLY},
-    {"silent", false, MS_SILENT},        {"strictatime", false, MS_STRICTATIME},
-    {"suid", true, MS_NOSUID},           {"symfollow", true, MS_NOSYMFOLLOW},
+    {"acl", false, MS_POSIXACL},
+    {"async", true, MS_SYNCHRONOUS},
+    {"atime", true, MS_NOATIME},
+    {"bind", false, MS_BIND},
+    {"defaults", false, 0},
+    {"dev", true, MS_NODEV},
+    {"diratime", true, MS_NODIRATIME},
+    {"dirsync", false, MS_DIRSYNC},
+    {"exec", true, MS_NOEXEC},
+    {"iversion", false, MS_I_VERSION},
+    {"lazytime", false, MS_LAZYTIME},
+    {"loud", true, MS_SILENT},
+    {"mand", false, MS_MANDLOCK},
+    {"noacl", true, MS_POSIXACL},
+    {"noatime", false, MS_NOATIME},
+    {"nodev", false, MS_NODEV},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"noexec", false, MS_NOEXEC},
+    {"noiversion", true, MS_I_VERSION},
+    {"nolazytime", true, MS_LAZYTIME},
+    {"nomand", true, MS_MANDLOCK},
+    {"norelatime", true, MS_RELATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"nosuid", false, MS_NOSUID},
+    {"nosymfollow", false, MS_NOSYMFOLLOW},
+    {"rbind", false, MS_BIND | MS_REC},
+    {"relatime", false, MS_RELATIME},
+    {"remount", false, MS_REMOUNT},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"silent", false, MS_SILENT},
+    {"strictatime", false, MS_STRICTATIME},
+    {"suid", true, MS_NOSUID},
+    {"symfollow", true, MS_NOSYMFOLLOW},
     {"sync", false, MS_SYNCHRONOUS},
 };
 
@@ -46,9 +63,9 @@ struct Propagation {
 };
 
 constexpr Propagation kPropagations[] = {
-    {"private", MS_PRIVATE},   {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED},     {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE},       {"rslave", MS_SLAVE | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
     {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
@@ -60,15 +77,24 @@ struct Attr {
 
 // Recursive variants applied with mount_setattr(AT_RECURSIVE), as runc 1.1 does.
 constexpr Attr kAttrs[] = {
-    {"rro", false, MOUNT_ATTR_RDONLY},        {"rrw", true, MOUNT_ATTR_RDONLY},
-    {"rnosuid", false, MOUNT_ATTR_NOSUID},    {"rsuid", true, MOUNT_ATTR_NOSUID},
-    {"rnodev", false, MOUNT_ATTR_NODEV},      {"rdev", true, MOUNT_ATTR_NODEV},
-    {"rnoexec", false, MOUNT_ATTR_NOEXEC},    {"rexec", true, MOUNT_ATTR_NOEXEC},
-    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME}, {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
-    {"rrelatime", false, MOUNT_ATTR_RELATIME}, {"rnorelatime", true, MOUNT_ATTR_RELATIME},
-    {"rnoatime", false, MOUNT_ATTR_NOATIME},  {"ratime", true, MOUNT_ATTR_NOATIME},
-    {"rstrictatime", false, MOUNT_ATTR_STRICTATIME}, {"rnostrictatime", true, MOUNT_ATTR_STRICTATIME},
-    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW}, {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rro", false, MOUNT_ATTR_RDONLY},
+    {"rrw", true, MOUNT_ATTR_RDONLY},
+    {"rnosuid", false, MOUNT_ATTR_NOSUID},
+    {"rsuid", true, MOUNT_ATTR_NOSUID},
+    {"rnodev", false, MOUNT_ATTR_NODEV},
+    {"rdev", true, MOUNT_ATTR_NODEV},
+    {"rnoexec", false, MOUNT_ATTR_NOEXEC},
+    {"rexec", true, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME},
+    {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
+    {"rrelatime", false, MOUNT_ATTR_RELATIME},
+    {"rnorelatime", true, MOUNT_ATTR_RELATIME},
+    {"rnoatime", false, MOUNT_ATTR_NOATIME},
+    {"ratime", true, MOUNT_ATTR_NOATIME},
+    {"rstrictatime", false, MOUNT_ATTR_STRICTATIME},
+    {"rnostrictatime", true, MOUNT_ATTR_STRICTATIME},
+    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW},
+    {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
 };
 
 }  // namespace
@@ -76,9 +102,9 @@ constexpr Attr kAttrs[] = {
 bool MountOptions::bind() const { return (flags & MS_BIND) != 0; }
 
 unsigned long MountOptions::remount_flags() const {
-  constexpr unsigned long kRemountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC |
-                                         MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
-                                         MS_STRICTATIME | MS_NOSYMFOLLOW;
+  constexpr unsigned long kRemountable = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME |
+                                         MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME |
+                                         MS_NOSYMFOLLOW;
   return flags & kRemountable;
 }
 

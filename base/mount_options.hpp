@@ -14,9 +14,9 @@ struct MountOptions {
   unsigned long propagation = 0;  // MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE, maybe |MS_REC
   uint64_t attr_set = 0;          // MOUNT_ATTR_* for the recursive "r*" options
   uint64_t attr_clr = 0;
-  bool tmpcopyup = false;         // runc extension: copy the image's content into the tmpfs
-  bool idmap = false;             // "idmap" / "ridmap"
-  std::string data;               // everything else, comma-joined: "mode=755,size=65536k"
+  bool tmpcopyup = false;  // runc extension: copy the image's content into the tmpfs
+  bool idmap = false;      // "idmap" / "ridmap"
+  std::string data;        // everything else, comma-joined: "mode=755,size=65536k"
 
   bool bind() const;
   // Flags a bind mount cannot take in the bind call itself and needs a remount for.

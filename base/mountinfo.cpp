@@ -15,7 +15,8 @@ std::string unescape_mountinfo(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '\\' && i + 3 < s.size() && is_octal(s[i + 1]) && is_octal(s[i + 2]) &&
         is_octal(s[i + 3])) {
-      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
+      out.push_back(
+          static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
       i += 3;
     } else {
       out.push_back(s[i]);
@@ -48,9 +49,8 @@ std::vector<std::string> mount_points(std::string_view mountinfo) {
 std::string mount_point_holding(std::string_view path, std::string_view mountinfo) {
   std::string best = "/";
   for (const auto& point : mount_points(mountinfo)) {
-    const bool holds = point == path ||
-                       (path.starts_with(point) && path.size() > point.size() &&
-                        (point.back() == '/' || path[point.size()] == '/'));
+    const bool holds = point == path || (path.starts_with(point) && path.size() > point.size() &&
+                                         (point.back() == '/' || path[point.size()] == '/'));
     if (holds && point.size() > best.size()) best = point;
   }
   return best;

@@ -34,8 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(one_of(c.backend, {"native", "runc"}));
   check(one_of(c.cgroup_driver, {"auto", "systemd", "cgroupfs"}));
   check(one_of(c.log_level, {"trace", "debug", "info", "warn", "error", "off"}));
-  for (const auto* s : {&c.runc_binary, &c.runc_root, &c.systemd_slice, &c.state_root,
-                        &c.group_annotation}) {
+  for (const auto* s :
+       {&c.runc_binary, &c.runc_root, &c.systemd_slice, &c.state_root, &c.group_annotation}) {
     check(!s->empty());
   }
   return 0;

@@ -9,6 +9,8 @@
 // access that is not a non-empty string of "rwm" letters, or a major or minor that no device has
 // (other than -1, "any", a number from 0 to 2^31-1). Built and run by hack/fuzz.sh.
 
+#include "runtime/cgroups/device_filter.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -17,7 +19,6 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/cgroups/device_filter.hpp"
 #include "runtime/cgroups/devices.hpp"
 
 namespace {
@@ -52,22 +53,30 @@ std::string access_of(Bytes& in) {
   const uint8_t b = in.u8();
   std::string s = kAccessNames[b & 7];
   if (b & 0x08) s = std::string(s.rbegin(), s.rend());  // order does not matter
-  if (b & 0x10) s += s;                                  // nor repeats
-  if (b & 0x20) s += "x";                                // not an access letter
+  if (b & 0x10) s += s;                                 // nor repeats
+  if (b & 0x20) s += "x";                               // not an access letter
   return s;
 }
 
 // A device number as the spec holds it: absent, -1, small, at the edges, or anything.
 std::optional<int64_t> number_of(Bytes& in) {
   switch (in.u8() % 8) {
-    case 0: return std::nullopt;
-    case 1: return -1;
-    case 2: return in.u8() % 8;
-    case 3: return in.u8();
-    case 4: return int64_t{std::numeric_limits<int32_t>::max()} - in.u8() % 2;
-    case 5: return int64_t{std::numeric_limits<uint32_t>::max()} + 2 - in.u8() % 4;
-    case 6: return int64_t(in.raw<uint32_t>());
-    default: return in.raw<int64_t>();
+    case 0:
+      return std::nullopt;
+    case 1:
+      return -1;
+    case 2:
+      return in.u8() % 8;
+    case 3:
+      return in.u8();
+    case 4:
+      return int64_t{std::numeric_limits<int32_t>::max()} - in.u8() % 2;
+    case 5:
+      return int64_t{std::numeric_limits<uint32_t>::max()} + 2 - in.u8() % 4;
+    case 6:
+      return int64_t(in.raw<uint32_t>());
+    default:
+      return in.raw<int64_t>();
   }
 }
 

@@ -3,13 +3,13 @@
 // functions promise: unescaping never grows a field, and the holder of a path is "/" or one of
 // the mount points, and is the path or a directory above it. Built and run by hack/fuzz.sh.
 
+#include "base/mountinfo.hpp"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "base/mountinfo.hpp"
 
 namespace {
 
@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const auto nl = input.find('\n');
   const std::string_view path = input.substr(0, nl);
-  const std::string_view info = nl == std::string_view::npos ? std::string_view{} : input.substr(nl + 1);
+  const std::string_view info =
+      nl == std::string_view::npos ? std::string_view{} : input.substr(nl + 1);
 
   check(mi::unescape_mountinfo(input).size() <= input.size());
   const auto points = mi::mount_points(info);

@@ -34,7 +34,8 @@ void drop_idmaps(spec::Spec& s) {
   for (auto& m : *s.mounts) {
     m.uidMappings.reset();
     m.gidMappings.reset();
-    if (m.options) std::erase_if(*m.options, [](const std::string& o) { return o == "idmap" || o == "ridmap"; });
+    if (m.options)
+      std::erase_if(*m.options, [](const std::string& o) { return o == "idmap" || o == "ridmap"; });
   }
 }
 

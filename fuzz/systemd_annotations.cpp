@@ -32,8 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pos = end + 1;
     const auto eq = line.find('=');
     if (eq == std::string_view::npos) continue;
-    std::string key = line.starts_with('!') ? std::string(line.substr(1, eq - 1))
-                                            : "org.systemd.property." + std::string(line.substr(0, eq));
+    std::string key = line.starts_with('!')
+                          ? std::string(line.substr(1, eq - 1))
+                          : "org.systemd.property." + std::string(line.substr(0, eq));
     annotations[key] = std::string(line.substr(eq + 1));
   }
 

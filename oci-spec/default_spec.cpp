@@ -26,7 +26,8 @@ Spec default_spec(bool rootless, uint32_t host_uid, uint32_t host_gid) {
   p.terminal = true;
   p.user = User{};
   p.args = Strings{"sh"};
-  p.env = Strings{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"};
+  p.env =
+      Strings{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"};
   p.cwd = "/";
   const Strings caps{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
   p.capabilities = Capabilities{caps, caps, std::nullopt, caps, caps};
@@ -47,8 +48,7 @@ Spec default_spec(bool rootless, uint32_t host_uid, uint32_t host_gid) {
       mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
       rootless ? mount("/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"})
                : mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
-      mount("/sys/fs/cgroup", "cgroup", "cgroup",
-            {"nosuid", "noexec", "nodev", "relatime", "ro"}),
+      mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}),
   };
   s.mounts = std::move(mounts);
 
@@ -66,10 +66,10 @@ Spec default_spec(bool rootless, uint32_t host_uid, uint32_t host_gid) {
     l.resources = std::move(r);
   }
   l.namespaces = std::move(ns);
-  l.maskedPaths = Strings{"/proc/acpi",       "/proc/asound",       "/proc/kcore",
-                          "/proc/keys",       "/proc/latency_stats", "/proc/timer_list",
-                          "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-                          "/proc/scsi"};
+  l.maskedPaths =
+      Strings{"/proc/acpi",          "/proc/asound",     "/proc/kcore",       "/proc/keys",
+              "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+              "/sys/firmware",       "/proc/scsi"};
   l.readonlyPaths =
       Strings{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
   s.linux = std::move(l);

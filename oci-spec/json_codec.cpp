@@ -72,7 +72,8 @@ Result<void> check_json_bounds(std::string_view text, std::string_view label) {
       in_string = true;
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth) {
-        return fail(ErrorKind::invalid_argument, std::string(label) + ": nesting deeper than " + std::to_string(kMaxJsonDepth) +
+        return fail(ErrorKind::invalid_argument,
+                    std::string(label) + ": nesting deeper than " + std::to_string(kMaxJsonDepth) +
                         " levels at line " + std::to_string(line) + ", column " +
                         std::to_string(i - line_start + 1));
       }
@@ -84,17 +85,21 @@ Result<void> check_json_bounds(std::string_view text, std::string_view label) {
       const size_t digits_at = i + (c == '-' ? 1 : 0);
       size_t end = digits_at;
       while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
-      const bool integer = end == text.size() || (text[end] != '.' && text[end] != 'e' && text[end] != 'E');
+      const bool integer =
+          end == text.size() || (text[end] != '.' && text[end] != 'e' && text[end] != 'E');
       const std::string_view digits = text.substr(digits_at, end - digits_at);
       const std::string_view max = c == '-' ? "9223372036854775808" : "18446744073709551615";
-      if (integer && (digits.size() > max.size() || (digits.size() == max.size() && digits > max))) {
+      if (integer &&
+          (digits.size() > max.size() || (digits.size() == max.size() && digits > max))) {
         return fail(std::string(label) + ": " + std::string(text.substr(i, end - i)) + " at line " +
                         std::to_string(line) + ", column " + std::to_string(i - line_start + 1) +
                         " is out of range for a 64-bit integer",
                     ERANGE);
       }
       // The rest of a fraction or exponent is not an integer of its own.
-      while (end < text.size() && std::string_view("0123456789.eE+-").find(text[end]) != std::string_view::npos) ++end;
+      while (end < text.size() &&
+             std::string_view("0123456789.eE+-").find(text[end]) != std::string_view::npos)
+        ++end;
       i = end - 1;
     }
   }

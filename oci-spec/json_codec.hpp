@@ -102,8 +102,8 @@ void read_integer(const Json& j, const std::string& path, T& out, Failure& f) {
     return;
   }
   constexpr const char* kType = std::is_signed_v<T> ? "a signed " : "an unsigned ";
-  const std::string range = std::string("out of range for ") + kType +
-                            std::to_string(sizeof(T) * 8) + "-bit integer";
+  const std::string range =
+      std::string("out of range for ") + kType + std::to_string(sizeof(T) * 8) + "-bit integer";
   if (j.is_number_unsigned()) {
     const auto v = j.get<uint64_t>();
     if (v > static_cast<uint64_t>(std::numeric_limits<T>::max())) {

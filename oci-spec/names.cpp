@@ -96,12 +96,12 @@ constexpr Entry kSeccompActions[] = {
 };
 
 constexpr Entry kSeccompArchs[] = {
-    {"SCMP_ARCH_X86", 0},         {"SCMP_ARCH_X86_64", 1},  {"SCMP_ARCH_X32", 2},
-    {"SCMP_ARCH_ARM", 3},         {"SCMP_ARCH_AARCH64", 4}, {"SCMP_ARCH_MIPS", 5},
-    {"SCMP_ARCH_MIPS64", 6},      {"SCMP_ARCH_MIPS64N32", 7}, {"SCMP_ARCH_MIPSEL", 8},
-    {"SCMP_ARCH_MIPSEL64", 9},    {"SCMP_ARCH_MIPSEL64N32", 10}, {"SCMP_ARCH_PPC", 11},
-    {"SCMP_ARCH_PPC64", 12},      {"SCMP_ARCH_PPC64LE", 13}, {"SCMP_ARCH_S390", 14},
-    {"SCMP_ARCH_S390X", 15},      {"SCMP_ARCH_PARISC", 16}, {"SCMP_ARCH_PARISC64", 17},
+    {"SCMP_ARCH_X86", 0},      {"SCMP_ARCH_X86_64", 1},       {"SCMP_ARCH_X32", 2},
+    {"SCMP_ARCH_ARM", 3},      {"SCMP_ARCH_AARCH64", 4},      {"SCMP_ARCH_MIPS", 5},
+    {"SCMP_ARCH_MIPS64", 6},   {"SCMP_ARCH_MIPS64N32", 7},    {"SCMP_ARCH_MIPSEL", 8},
+    {"SCMP_ARCH_MIPSEL64", 9}, {"SCMP_ARCH_MIPSEL64N32", 10}, {"SCMP_ARCH_PPC", 11},
+    {"SCMP_ARCH_PPC64", 12},   {"SCMP_ARCH_PPC64LE", 13},     {"SCMP_ARCH_S390", 14},
+    {"SCMP_ARCH_S390X", 15},   {"SCMP_ARCH_PARISC", 16},      {"SCMP_ARCH_PARISC64", 17},
     {"SCMP_ARCH_RISCV64", 18},
 };
 
@@ -119,8 +119,8 @@ constexpr Entry kSeccompOperators[] = {
 };
 
 constexpr Entry kSchedulerPolicies[] = {
-    {"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO}, {"SCHED_RR", SCHED_RR},
-    {"SCHED_BATCH", SCHED_BATCH}, {"SCHED_ISO", 4},            {"SCHED_IDLE", SCHED_IDLE},
+    {"SCHED_OTHER", SCHED_OTHER},       {"SCHED_FIFO", SCHED_FIFO}, {"SCHED_RR", SCHED_RR},
+    {"SCHED_BATCH", SCHED_BATCH},       {"SCHED_ISO", 4},           {"SCHED_IDLE", SCHED_IDLE},
     {"SCHED_DEADLINE", SCHED_DEADLINE},
 };
 
@@ -145,10 +145,10 @@ constexpr Entry kPersonalityDomains[] = {
 };
 
 constexpr Entry kRootfsPropagations[] = {
-    {"private", MS_PRIVATE},        {"rprivate", MS_PRIVATE | MS_REC},
-    {"slave", MS_SLAVE},            {"rslave", MS_SLAVE | MS_REC},
-    {"shared", MS_SHARED},          {"rshared", MS_SHARED | MS_REC},
-    {"unbindable", MS_UNBINDABLE},  {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 constexpr Entry kTimeClocks[] = {
@@ -162,22 +162,70 @@ constexpr Entry kHookKinds[] = {
 };
 
 constexpr Entry kMountOptions[] = {
-    {"acl", 0},         {"async", 0},        {"atime", 0},         {"bind", 0},
-    {"defaults", 0},    {"dev", 0},          {"diratime", 0},      {"dirsync", 0},
-    {"exec", 0},        {"idmap", 0},        {"iversion", 0},      {"lazytime", 0},
-    {"loud", 0},        {"mand", 0},         {"noacl", 0},         {"noatime", 0},
-    {"nodev", 0},       {"nodiratime", 0},   {"noexec", 0},        {"noiversion", 0},
-    {"nolazytime", 0},  {"nomand", 0},       {"norelatime", 0},    {"nostrictatime", 0},
-    {"nosuid", 0},      {"nosymfollow", 0},  {"private", 0},       {"ratime", 0},
-    {"rbind", 0},       {"rdev", 0},         {"rdiratime", 0},     {"relatime", 0},
-    {"remount", 0},     {"rexec", 0},        {"ridmap", 0},        {"rnoatime", 0},
-    {"rnodev", 0},      {"rnodiratime", 0},  {"rnoexec", 0},       {"rnorelatime", 0},
-    {"rnostrictatime", 0}, {"rnosuid", 0},   {"rnosymfollow", 0},  {"ro", 0},
-    {"rprivate", 0},    {"rrelatime", 0},    {"rro", 0},           {"rrw", 0},
-    {"rshared", 0},     {"rslave", 0},       {"rstrictatime", 0},  {"rsuid", 0},
-    {"rsymfollow", 0},  {"runbindable", 0},  {"rw", 0},            {"shared", 0},
-    {"silent", 0},      {"slave", 0},        {"strictatime", 0},   {"suid", 0},
-    {"symfollow", 0},   {"sync", 0},         {"tmpcopyup", 0},     {"unbindable", 0},
+    {"acl", 0},
+    {"async", 0},
+    {"atime", 0},
+    {"bind", 0},
+    {"defaults", 0},
+    {"dev", 0},
+    {"diratime", 0},
+    {"dirsync", 0},
+    {"exec", 0},
+    {"idmap", 0},
+    {"iversion", 0},
+    {"lazytime", 0},
+    {"loud", 0},
+    {"mand", 0},
+    {"noacl", 0},
+    {"noatime", 0},
+    {"nodev", 0},
+    {"nodiratime", 0},
+    {"noexec", 0},
+    {"noiversion", 0},
+    {"nolazytime", 0},
+    {"nomand", 0},
+    {"norelatime", 0},
+    {"nostrictatime", 0},
+    {"nosuid", 0},
+    {"nosymfollow", 0},
+    {"private", 0},
+    {"ratime", 0},
+    {"rbind", 0},
+    {"rdev", 0},
+    {"rdiratime", 0},
+    {"relatime", 0},
+    {"remount", 0},
+    {"rexec", 0},
+    {"ridmap", 0},
+    {"rnoatime", 0},
+    {"rnodev", 0},
+    {"rnodiratime", 0},
+    {"rnoexec", 0},
+    {"rnorelatime", 0},
+    {"rnostrictatime", 0},
+    {"rnosuid", 0},
+    {"rnosymfollow", 0},
+    {"ro", 0},
+    {"rprivate", 0},
+    {"rrelatime", 0},
+    {"rro", 0},
+    {"rrw", 0},
+    {"rshared", 0},
+    {"rslave", 0},
+    {"rstrictatime", 0},
+    {"rsuid", 0},
+    {"rsymfollow", 0},
+    {"runbindable", 0},
+    {"rw", 0},
+    {"shared", 0},
+    {"silent", 0},
+    {"slave", 0},
+    {"strictatime", 0},
+    {"suid", 0},
+    {"symfollow", 0},
+    {"sync", 0},
+    {"tmpcopyup", 0},
+    {"unbindable", 0},
 };
 
 }  // namespace

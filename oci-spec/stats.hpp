@@ -38,7 +38,7 @@ struct Stats {
   std::vector<uint64_t> cpu_per_cpu_ns;  // v1 cpuacct.usage_percpu; v2 has none
   uint64_t cpu_periods = 0, cpu_throttled_periods = 0, cpu_throttled_ns = 0;
   uint64_t pids_current = 0, pids_limit = 0;  // limit 0 means unlimited
-  std::vector<IoDeviceStats> io;  // v1 blkio.throttle.io_service*_recursive; v2 io.stat
+  std::vector<IoDeviceStats> io;              // v1 blkio.throttle.io_service*_recursive; v2 io.stat
 };
 
 }  // namespace hippo::spec

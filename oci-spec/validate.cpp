@@ -60,7 +60,9 @@ bool valid_page_size(std::string_view s) {
 bool valid_ifname(std::string_view s) {
   // IFNAMSIZ is 16 with the NUL; '/' and ':' and blanks are refused by the kernel (dev_valid_name).
   if (s.empty() || s.size() > 15 || s == "." || s == "..") return false;
-  return std::ranges::none_of(s, [](char c) { return c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c)); });
+  return std::ranges::none_of(s, [](char c) {
+    return c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c));
+  });
 }
 
 class Checker {
@@ -88,8 +90,8 @@ class Checker {
   template <class T>
   void in_range(const std::string& path, const std::optional<T>& v, long long lo, long long hi) {
     if (v && (static_cast<long long>(*v) < lo || static_cast<long long>(*v) > hi)) {
-      fail(path, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                     ", got " + std::to_string(*v));
+      fail(path, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
+                     std::to_string(*v));
     }
   }
 
@@ -189,8 +191,10 @@ void check_process(Checker& c, const Process& p) {
   if (p.capabilities) {
     const auto& caps = *p.capabilities;
     const std::pair<const char*, const std::optional<Strings>*> sets[] = {
-        {"bounding", &caps.bounding},       {"effective", &caps.effective},
-        {"inheritable", &caps.inheritable}, {"permitted", &caps.permitted},
+        {"bounding", &caps.bounding},
+        {"effective", &caps.effective},
+        {"inheritable", &caps.inheritable},
+        {"permitted", &caps.permitted},
         {"ambient", &caps.ambient}};
     for (const auto& [name, set] : sets) {
       if (!*set) continue;
@@ -278,7 +282,8 @@ void check_hooks(Checker& c, const Hooks& hooks) {
       c.absolute_path(member_path(at, "path"), h.path);
       check_env(c, member_path(at, "env"), h.env);
       if (h.timeout && *h.timeout <= 0) {
-        c.fail(member_path(at, "timeout"), "must be > 0 seconds, got " + std::to_string(*h.timeout));
+        c.fail(member_path(at, "timeout"),
+               "must be > 0 seconds, got " + std::to_string(*h.timeout));
       }
     }
   }
@@ -301,8 +306,8 @@ void check_namespaces(Checker& c, const Linux& l) {
 void check_user_namespace(Checker& c, const Linux& l, const NamespaceSet& ns) {
   check_id_mappings(c, "linux.uidMappings", l.uidMappings);
   check_id_mappings(c, "linux.gidMappings", l.gidMappings);
-  const bool maps = (l.uidMappings && !l.uidMappings->empty()) ||
-                    (l.gidMappings && !l.gidMappings->empty());
+  const bool maps =
+      (l.uidMappings && !l.uidMappings->empty()) || (l.gidMappings && !l.gidMappings->empty());
   if (maps && !ns.has("user")) {
     c.fail(l.uidMappings ? "linux.uidMappings" : "linux.gidMappings",
            "id mappings need a user namespace in linux.namespaces");
@@ -338,12 +343,13 @@ void check_devices(Checker& c, const std::vector<Device>& devices) {
 void check_memory(Checker& c, const Memory& m) {
   const std::string base = "linux.resources.memory";
   // -1 is "unlimited"; 0 means "leave unset", as runc treats it.
-  for (const auto& [name, v] : {std::pair{"limit", &m.limit}, std::pair{"reservation", &m.reservation},
-                                std::pair{"swap", &m.swap}, std::pair{"kernel", &m.kernel},
-                                std::pair{"kernelTCP", &m.kernelTCP}}) {
+  for (const auto& [name, v] :
+       {std::pair{"limit", &m.limit}, std::pair{"reservation", &m.reservation},
+        std::pair{"swap", &m.swap}, std::pair{"kernel", &m.kernel},
+        std::pair{"kernelTCP", &m.kernelTCP}}) {
     if (*v && **v < -1) {
-      c.fail(member_path(base, name), "must be -1 (unlimited) or a number of bytes, got " +
-                                          std::to_string(**v));
+      c.fail(member_path(base, name),
+             "must be -1 (unlimited) or a number of bytes, got " + std::to_string(**v));
     }
   }
   if (m.limit && m.swap && *m.limit > 0 && *m.swap > 0 && *m.swap < *m.limit) {
@@ -355,13 +361,15 @@ void check_memory(Checker& c, const Memory& m) {
 
 void check_cpu(Checker& c, const Cpu& cpu) {
   const std::string base = "linux.resources.cpu";
-  if (cpu.shares && *cpu.shares != 0) c.in_range(member_path(base, "shares"), cpu.shares, 2, 262144);
+  if (cpu.shares && *cpu.shares != 0)
+    c.in_range(member_path(base, "shares"), cpu.shares, 2, 262144);
   if (cpu.period && *cpu.period != 0) {
     c.in_range(member_path(base, "period"), cpu.period, 1000, 1000000);  // CFS: 1 ms to 1 s
   }
   if (cpu.quota && (*cpu.quota < -1 || (*cpu.quota > 0 && *cpu.quota < 1000))) {
-    c.fail(member_path(base, "quota"),
-           "must be -1 (unlimited) or at least 1000 microseconds, got " + std::to_string(*cpu.quota));
+    c.fail(
+        member_path(base, "quota"),
+        "must be -1 (unlimited) or at least 1000 microseconds, got " + std::to_string(*cpu.quota));
   }
   if (cpu.cpus && !cpu.cpus->empty() && !valid_cpu_list(*cpu.cpus)) {
     c.fail(member_path(base, "cpus"), "invalid CPU list " + json_quote(*cpu.cpus));
@@ -397,9 +405,8 @@ void check_resources(Checker& c, const Resources& r) {
         c.fail(member_path(at, "type"),
                "unknown device type " + json_quote(*d.type) + " (expected \"a\", \"c\" or \"b\")");
       }
-      if (d.access && !std::ranges::all_of(*d.access, [](char ch) {
-            return ch == 'r' || ch == 'w' || ch == 'm';
-          })) {
+      if (d.access && !std::ranges::all_of(
+                          *d.access, [](char ch) { return ch == 'r' || ch == 'w' || ch == 'm'; })) {
         c.fail(member_path(at, "access"),
                "invalid access " + json_quote(*d.access) + " (letters r, w, m only)");
       }
@@ -416,8 +423,9 @@ void check_resources(Checker& c, const Resources& r) {
     for (size_t i = 0; i < r.hugepageLimits->size(); ++i) {
       const auto& page = (*r.hugepageLimits)[i].pageSize;
       if (!valid_page_size(page)) {
-        c.fail(member_path(index_path("linux.resources.hugepageLimits", i), "pageSize"),
-               "invalid page size " + json_quote(page) + " (expected a size like \"2MB\" or \"1GB\")");
+        c.fail(
+            member_path(index_path("linux.resources.hugepageLimits", i), "pageSize"),
+            "invalid page size " + json_quote(page) + " (expected a size like \"2MB\" or \"1GB\")");
       }
     }
   }
@@ -436,11 +444,12 @@ void check_resources(Checker& c, const Resources& r) {
 // runc's rule: a sysctl may be set only if its kernel namespace is the container's own.
 void check_sysctl(Checker& c, const StringMap& sysctl, const NamespaceSet& ns) {
   static constexpr std::string_view kIpc[] = {
-      "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",  "kernel.sem",
+      "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
       "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
   for (const auto& [key, value] : sysctl) {
     const auto at = key_path("linux.sysctl", key);
-    const bool ipc = std::ranges::find(kIpc, key) != std::end(kIpc) || key.starts_with("fs.mqueue.");
+    const bool ipc =
+        std::ranges::find(kIpc, key) != std::end(kIpc) || key.starts_with("fs.mqueue.");
     if (ipc) {
       if (!ns.has("ipc")) c.fail(at, "needs an ipc namespace of the container's own");
     } else if (key.starts_with("net.")) {
@@ -469,8 +478,8 @@ void check_seccomp(Checker& c, const Seccomp& s) {
   }
   if (s.flags) {
     for (size_t i = 0; i < s.flags->size(); ++i) {
-      c.known_name(index_path(member_path(base, "flags"), i), names::seccomp_flags(),
-                   (*s.flags)[i], "seccomp flag");
+      c.known_name(index_path(member_path(base, "flags"), i), names::seccomp_flags(), (*s.flags)[i],
+                   "seccomp flag");
     }
   }
   if (s.syscalls) {
@@ -479,9 +488,11 @@ void check_seccomp(Checker& c, const Seccomp& s) {
       const auto at = index_path(member_path(base, "syscalls"), i);
       if (sc.names.empty()) c.fail(member_path(at, "names"), "must name at least one syscall");
       for (size_t n = 0; n < sc.names.size(); ++n) {
-        if (sc.names[n].empty()) c.fail(index_path(member_path(at, "names"), n), "empty syscall name");
+        if (sc.names[n].empty())
+          c.fail(index_path(member_path(at, "names"), n), "empty syscall name");
       }
-      c.known_name(member_path(at, "action"), names::seccomp_actions(), sc.action, "seccomp action");
+      c.known_name(member_path(at, "action"), names::seccomp_actions(), sc.action,
+                   "seccomp action");
       notify = notify || sc.action == "SCMP_ACT_NOTIFY";
       if (!sc.args) continue;
       for (size_t a = 0; a < sc.args->size(); ++a) {
@@ -511,7 +522,8 @@ void check_linux(Checker& c, const Linux& l, const NamespaceSet& ns) {
     if (!ns.has("time")) c.fail("linux.timeOffsets", "needs a time namespace in linux.namespaces");
     for (const auto& [clock, offset] : *l.timeOffsets) {
       const auto at = key_path("linux.timeOffsets", clock);
-      c.known_name(at, names::time_clocks(), clock, "clock (expected \"monotonic\" or \"boottime\")");
+      c.known_name(at, names::time_clocks(), clock,
+                   "clock (expected \"monotonic\" or \"boottime\")");
       if (offset.nanosecs && *offset.nanosecs >= 1000000000u) {
         c.fail(member_path(at, "nanosecs"), "must be below 1000000000");
       }
@@ -525,8 +537,8 @@ void check_linux(Checker& c, const Linux& l, const NamespaceSet& ns) {
   }
   if (l.seccomp) check_seccomp(c, *l.seccomp);
   if (l.sysctl) check_sysctl(c, *l.sysctl, ns);
-  for (const auto& [name, list] :
-       {std::pair{"linux.maskedPaths", &l.maskedPaths}, std::pair{"linux.readonlyPaths", &l.readonlyPaths}}) {
+  for (const auto& [name, list] : {std::pair{"linux.maskedPaths", &l.maskedPaths},
+                                   std::pair{"linux.readonlyPaths", &l.readonlyPaths}}) {
     if (!*list) continue;
     for (size_t i = 0; i < (*list)->size(); ++i) c.absolute_path(index_path(name, i), (**list)[i]);
   }
@@ -543,7 +555,8 @@ void check_linux(Checker& c, const Linux& l, const NamespaceSet& ns) {
   if (l.netDevices) {
     for (const auto& [host_name, dev] : *l.netDevices) {
       const auto at = key_path("linux.netDevices", host_name);
-      if (!valid_ifname(host_name)) c.fail(at, "invalid network interface name " + json_quote(host_name));
+      if (!valid_ifname(host_name))
+        c.fail(at, "invalid network interface name " + json_quote(host_name));
       if (dev.name && !valid_ifname(*dev.name)) {
         c.fail(member_path(at, "name"), "invalid network interface name " + json_quote(*dev.name));
       }

@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "oci-spec/spec.hpp"
 #include "oci-spec/state.hpp"
 #include "oci-spec/stats.hpp"
 #include "runtime/config.hpp"
-#include "base/unique_fd.hpp"
 
 namespace hippo::runtime {
 

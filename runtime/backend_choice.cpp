@@ -16,8 +16,8 @@ std::string under_namespace(std::string root, std::string_view ns) {
 
 // key=value lines; values are paths and names, which must not hold a newline.
 std::string encode(const BackendChoice& c) {
-  std::string out = std::string("backend=") +
-                    (c.kind == BackendChoice::Kind::runc ? "runc" : "native") + "\n";
+  std::string out =
+      std::string("backend=") + (c.kind == BackendChoice::Kind::runc ? "runc" : "native") + "\n";
   out += "state_root=" + c.native.state_root + "\n";
   out += "cgroup_driver=" + c.native.cgroup_driver + "\n";
   out += "systemd_slice=" + c.native.systemd_slice + "\n";
@@ -32,7 +32,8 @@ Result<BackendChoice> decode(std::string_view text, const std::string& label) {
   for (const auto& line : split_lines(text)) {
     if (line.empty()) continue;
     const auto eq = line.find('=');
-    if (eq == std::string::npos) return fail(ErrorKind::invalid_argument, label + ": not key=value: \"" + line + "\"");
+    if (eq == std::string::npos)
+      return fail(ErrorKind::invalid_argument, label + ": not key=value: \"" + line + "\"");
     const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
     if (key == "backend") {
       if (value != "native" && value != "runc") {
@@ -86,21 +87,24 @@ std::unique_ptr<Backend> make_backend(const BackendChoice& choice) {
 
 Result<void> save_backend_choice(const std::string& bundle, const BackendChoice& choice) {
   const std::string path = bundle + "/" + std::string(kBackendRecord);
-  for (const std::string* value : {&choice.native.state_root, &choice.native.cgroup_driver,
-                                   &choice.native.systemd_slice, &choice.runc.binary,
-                                   &choice.runc.root}) {
+  for (const std::string* value :
+       {&choice.native.state_root, &choice.native.cgroup_driver, &choice.native.systemd_slice,
+        &choice.runc.binary, &choice.runc.root}) {
     if (value->find('\n') != std::string::npos) {
       return fail(ErrorKind::invalid_argument, path + ": a newline in \"" + *value + "\"");
     }
   }
-  if (auto ok = write_text_file(path, encode(choice), 0600); !ok) return forward(ok, "save backend choice");
+  if (auto ok = write_text_file(path, encode(choice), 0600); !ok)
+    return forward(ok, "save backend choice");
   return {};
 }
 
 Result<BackendChoice> load_backend_choice(const std::string& bundle, BackendChoice fallback) {
   const std::string path = bundle + "/" + std::string(kBackendRecord);
-  if (auto text = read_text_file(path, 64 * 1024, path)) return decode(*text, path);
-  else if (text.error().code != ENOENT) return forward(text, "load backend choice");
+  if (auto text = read_text_file(path, 64 * 1024, path))
+    return decode(*text, path);
+  else if (text.error().code != ENOENT)
+    return forward(text, "load backend choice");
   // Records of shims before the unified one: runc's three lines, or native's state root.
   if (auto text = read_text_file(bundle + "/hippo-runc")) {
     auto lines = split_lines(*text);

@@ -32,7 +32,8 @@ struct RuncOverrides {
 
 // config.yaml's choice, native state under `state_root`. `ns` (the shim's containerd
 // namespace) keeps the runc roots of namespaces apart: <runc_root>/<ns>.
-BackendChoice choose_backend(const Config& config, std::string state_root, std::string_view ns = {});
+BackendChoice choose_backend(const Config& config, std::string state_root,
+                             std::string_view ns = {});
 // A container's runc Options over `base`: a BinaryName selects that runc, under Root/<ns> (or
 // base's runc root), with the systemd driver when SystemdCgroup says so. No BinaryName: `base`.
 BackendChoice with_runc_overrides(BackendChoice base, const RuncOverrides& overrides,

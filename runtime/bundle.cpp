@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "oci-spec/config.hpp"
 #include "base/file_io.hpp"
+#include "oci-spec/config.hpp"
 
 namespace hippo::runtime {
 
@@ -23,16 +23,15 @@ Result<Bundle> load_bundle(const std::string& dir) {
     return fail_errno("config.json: root.path: rootfs " + bundle.rootfs);
   }
   if (!S_ISDIR(st.st_mode)) {
-    return fail("config.json: root.path: rootfs " + bundle.rootfs + " is not a directory",
-                ENOTDIR);
+    return fail("config.json: root.path: rootfs " + bundle.rootfs + " is not a directory", ENOTDIR);
   }
   return bundle;
 }
 
 Result<void> validate_container_id(std::string_view id) {
   const auto allowed = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '+' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '+' || c == '-' || c == '.';
   };
   const bool ok = !id.empty() && id.size() <= kMaxContainerIdLength && id != "." && id != ".." &&
                   std::ranges::all_of(id, allowed);
@@ -41,7 +40,8 @@ Result<void> validate_container_id(std::string_view id) {
     constexpr size_t kShown = 64;
     std::string shown(id.substr(0, kShown));
     if (id.size() > kShown) shown += "...";
-    return fail("invalid container ID format: \"" + shown + "\" (letters, digits, '_', '+', '-', '.'; not \".\" or \"..\"; at most " +
+    return fail("invalid container ID format: \"" + shown +
+                    "\" (letters, digits, '_', '+', '-', '.'; not \".\" or \"..\"; at most " +
                     std::to_string(kMaxContainerIdLength) + " bytes)",
                 EINVAL);
   }

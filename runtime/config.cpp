@@ -97,7 +97,8 @@ struct DocumentCounter : YAML::EventHandler {
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
   void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { node(m); }
-  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override {
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
     node(m);
   }
   void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
@@ -118,14 +119,15 @@ struct Source {
 };
 
 // Reads one mapping against its table of keys; `prefix` names the section in errors.
-Result<void> read_section(const YAML::Node& map, std::span<const Key> keys, const std::string& prefix,
-                          const Source& src, Config& config) {
+Result<void> read_section(const YAML::Node& map, std::span<const Key> keys,
+                          const std::string& prefix, const Source& src, Config& config) {
   std::vector<std::string> seen;
   for (const auto& pair : map) {
     const YAML::Node& key_node = pair.first;
     const YAML::Node& value = pair.second;
     if (!key_node.IsScalar()) {
-      return fail(src.where + ": expected a key name, got " + kind_name(key_node) + at_line(key_node.Mark()));
+      return fail(src.where + ": expected a key name, got " + kind_name(key_node) +
+                  at_line(key_node.Mark()));
     }
     const std::string name = prefix + key_node.Scalar();
     if (std::ranges::find(seen, name) != seen.end()) {
@@ -133,11 +135,13 @@ Result<void> read_section(const YAML::Node& map, std::span<const Key> keys, cons
     }
     seen.push_back(name);
     auto key = std::ranges::find(keys, std::string_view(key_node.Scalar()), &Key::name);
-    if (key == keys.end()) return fail(src.where + ": unknown key \"" + name + "\"" + at_line(key_node.Mark()));
+    if (key == keys.end())
+      return fail(src.where + ": unknown key \"" + name + "\"" + at_line(key_node.Mark()));
     // An empty value has no position of its own: yaml-cpp puts it where the next token is.
     const auto& mark = value.IsNull() ? key_node.Mark() : value.Mark();
     if (!value.IsScalar()) {
-      return fail(src.where + ": " + name + ": expected a string, got " + kind_name(value) + at_line(mark));
+      return fail(src.where + ": " + name + ": expected a string, got " + kind_name(value) +
+                  at_line(mark));
     }
     if (!quote_closed(src.text, mark)) {
       return fail(src.where + ": invalid YAML" + at_line(mark) + ": unterminated quoted value");
@@ -145,8 +149,8 @@ Result<void> read_section(const YAML::Node& map, std::span<const Key> keys, cons
     const std::string& text = value.Scalar();
     if (text.empty()) return fail(src.where + ": " + name + ": must not be empty" + at_line(mark));
     if (key->allowed.size() != 0 && std::ranges::find(key->allowed, text) == key->allowed.end()) {
-      return fail(src.where + ": " + name + ": must be one of " + one_of(key->allowed) + ", got \"" + text +
-                  "\"" + at_line(mark));
+      return fail(src.where + ": " + name + ": must be one of " + one_of(key->allowed) +
+                  ", got \"" + text + "\"" + at_line(mark));
     }
     config.*(key->field) = text;
   }
@@ -167,7 +171,8 @@ Result<Config> parse_config(std::string_view yaml_text, std::string_view label) 
     while (counter.count < 2 && parser.HandleNextDocument(counter)) {
     }
     if (counter.count > 1) {
-      return fail(src.where + ": invalid YAML" + at_line(counter.second) + ": config.yaml holds one document");
+      return fail(src.where + ": invalid YAML" + at_line(counter.second) +
+                  ": config.yaml holds one document");
     }
     root = YAML::Load(std::string(yaml_text));
   } catch (const YAML::Exception& e) {
@@ -176,7 +181,8 @@ Result<Config> parse_config(std::string_view yaml_text, std::string_view label) 
   Config config;  // an empty file keeps every default
   if (root.IsNull()) return config;
   if (!root.IsMap()) return fail(src.where + ": expected a mapping of keys at the top level");
-  if (auto ok = read_section(root, kTopLevel, "", src, config); !ok) return std::unexpected(ok.error());
+  if (auto ok = read_section(root, kTopLevel, "", src, config); !ok)
+    return std::unexpected(ok.error());
   return config;
 }
 

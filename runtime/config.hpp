@@ -18,15 +18,15 @@ namespace hippo::runtime {
 inline constexpr std::string_view kDefaultConfigPath = "/etc/hippo/config.yaml";
 
 struct Config {
-  std::string backend = "native";         // native | runc
-  std::string runc_binary = "runc";       // for backend runc: name on $PATH or absolute path
-  std::string runc_root = "/run/hippo/runc";  // runc --root for backend runc
-  std::string cgroup_driver = "auto";     // auto | systemd | cgroupfs
+  std::string backend = "native";              // native | runc
+  std::string runc_binary = "runc";            // for backend runc: name on $PATH or absolute path
+  std::string runc_root = "/run/hippo/runc";   // runc --root for backend runc
+  std::string cgroup_driver = "auto";          // auto | systemd | cgroupfs
   std::string systemd_slice = "system.slice";  // slice when cgroupsPath does not name one
-  std::string state_root = "/run/hippo";  // per-container state (the CLI's default --root)
-  std::string log_level = "info";         // trace | debug | info | warn | error | off
+  std::string state_root = "/run/hippo";       // per-container state (the CLI's default --root)
+  std::string log_level = "info";              // trace | debug | info | warn | error | off
   std::string group_annotation = "io.containerd.hippo.v2.group";  // shim grouping annotation
-  std::string source;                     // the file it came from; empty for built-in defaults
+  std::string source;  // the file it came from; empty for built-in defaults
 };
 
 // `label` names the source in errors (a file path).

@@ -24,8 +24,12 @@ struct Implemented {
   bool selinux = false;
   bool idmap_mounts = false;
 };
-constexpr Implemented kImplemented{.cgroup_v1 = true, .cgroup_v2 = true, .cgroup_systemd = true,
-                                   .seccomp = true, .apparmor = true, .selinux = true,
+constexpr Implemented kImplemented{.cgroup_v1 = true,
+                                   .cgroup_v2 = true,
+                                   .cgroup_systemd = true,
+                                   .seccomp = true,
+                                   .apparmor = true,
+                                   .selinux = true,
                                    .idmap_mounts = true};
 
 }  // namespace
@@ -64,6 +68,8 @@ spec::Features host_features() {
   return f;
 }
 
-bool unified_cgroup_host() { return cgroups::detect_fs_version("/sys/fs/cgroup") == cgroups::FsVersion::v2; }
+bool unified_cgroup_host() {
+  return cgroups::detect_fs_version("/sys/fs/cgroup") == cgroups::FsVersion::v2;
+}
 
 }  // namespace hippo::runtime

@@ -35,7 +35,7 @@ Result<void> send_to_seccomp_agent(const std::string& listener_path, int listene
     return fail_errno(what + ": connect");
   }
   const ssize_t n = os::sys::send_fd(sock.get(), listener_fd, process_state_json.data(),
-                                        process_state_json.size());
+                                     process_state_json.size());
   if (n < 0) return fail_errno(what + ": send the seccomp listener");
   // The rest of a long state, if the first sendmsg took only part of it.
   for (size_t done = static_cast<size_t>(n); done < process_state_json.size();) {

@@ -48,7 +48,8 @@ std::unexpected<Error> not_found(const std::string& id) {
 Result<ContainerDir> ContainerDir::create(const std::string& root, const std::string& id) {
   if (auto ok = validate_container_id(id); !ok) return std::unexpected(ok.error());
   if (auto ok = make_directories(root, 0700); !ok) {
-    return fail("create state root " + root + ": " + std::strerror(ok.error().code), ok.error().code);
+    return fail("create state root " + root + ": " + std::strerror(ok.error().code),
+                ok.error().code);
   }
   const auto dir = join_path(root, id);
   if (::mkdir(dir.c_str(), 0700) != 0) {
@@ -87,7 +88,7 @@ Result<void> ContainerDir::write_file(const char* name, const std::string& conte
   const std::string tmp = std::string(name) + ".tmp";
   const auto shown = path_ + "/" + tmp;
   os::UniqueFd fd(::openat(dir_.get(), tmp.c_str(),
-                              O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+                           O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd) return fail_errno("open " + shown);
   // A stale .tmp keeps its old mode through O_TRUNC.
   if (::fchmod(fd.get(), 0600) != 0) return fail_errno("chmod " + shown);
@@ -145,7 +146,8 @@ Result<void> ContainerDir::remove() {
     }
   }
   // The path must still name the directory we hold (not something renamed into its place).
-  struct stat held {}, named {};
+  struct stat held {
+  }, named{};
   if (::fstat(dir_.get(), &held) != 0 || ::lstat(path_.c_str(), &named) != 0 ||
       held.st_dev != named.st_dev || held.st_ino != named.st_ino) {
     return fail(path_ + " changed while it was being removed: left in place");
@@ -184,7 +186,8 @@ std::optional<uint64_t> process_start_time(pid_t pid) {
     if (field == 3 && (value == "Z" || value == "X")) return std::nullopt;
     if (field == 22) {
       uint64_t start = 0;
-      if (std::from_chars(value.data(), value.data() + value.size(), start).ec != std::errc{}) return std::nullopt;
+      if (std::from_chars(value.data(), value.data() + value.size(), start).ec != std::errc{})
+        return std::nullopt;
       return start;
     }
     rest.remove_prefix(end);

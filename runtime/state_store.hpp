@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "base/error.hpp"
-#include "oci-spec/spec.hpp"
 #include "base/unique_fd.hpp"
+#include "oci-spec/spec.hpp"
 
 namespace hippo::runtime {
 
@@ -34,7 +34,7 @@ struct StoredState {
   std::string rootfs;
   std::string created;  // RFC 3339, UTC, nanoseconds
   std::string owner;
-  std::string cgroup_path;  // cgroupfs: the cgroupsPath; systemd: the unit's cgroup
+  std::string cgroup_path;                  // cgroupfs: the cgroupsPath; systemd: the unit's cgroup
   std::optional<std::string> systemd_unit;  // set when the systemd driver placed it
   spec::StringMap annotations;
 };

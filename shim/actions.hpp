@@ -4,9 +4,9 @@
 #include <string>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "runtime/backend_choice.hpp"
 #include "runtime/config.hpp"
-#include "base/unique_fd.hpp"
 #include "shim/shim_flags.hpp"
 
 namespace hippo::shim {

@@ -48,11 +48,13 @@ Result<void> Container::start() {
   return init.apply(Verb::kStart);
 }
 
-Result<Process*> Container::add_exec(const std::string& exec_id, spec::Process spec, StdioUris uris) {
+Result<Process*> Container::add_exec(const std::string& exec_id, spec::Process spec,
+                                     StdioUris uris) {
   auto p = std::make_unique<Process>();
   p->container_id = id;
   p->exec_id = exec_id;
-  if (execs.contains(exec_id)) return fail(ErrorKind::already_exists, p->name() + ": already exists");
+  if (execs.contains(exec_id))
+    return fail(ErrorKind::already_exists, p->name() + ": already exists");
   if (auto ok = transition(init.state, Verb::kAddExec); !ok) return forward(ok, p->name());
   spec.terminal = uris.terminal;
   p->uris = std::move(uris);
@@ -115,7 +117,8 @@ Result<void> Container::kill(Process& p, int signal, bool all) {
   }
   if (os::sys::pidfd_send_signal(p.pidfd.get(), signal) != 0) {
     const int err = errno;
-    if (err == ESRCH) return fail(ErrorKind::not_found, p.name() + ": process already finished: not found");
+    if (err == ESRCH)
+      return fail(ErrorKind::not_found, p.name() + ": process already finished: not found");
     return fail_errno("kill " + p.name(), err);
   }
   return {};
@@ -140,7 +143,8 @@ std::vector<Process*> Container::exited(Process& p, const siginfo_t& info) {
   if (was_paused) {
     // A frozen cgroup's processes cannot act on the kill below: thaw them first, as runc's
     // shim does when a paused init exits.
-    if (auto ok = backend->resume(id); !ok) log::warn("resume " + init.name() + " after its exit: " + ok.error().message);
+    if (auto ok = backend->resume(id); !ok)
+      log::warn("resume " + init.name() + " after its exit: " + ok.error().message);
     for (auto& [eid, e] : execs) {
       if (e->state == ProcessState::kPaused) (void)e->apply(Verb::kResume);
     }
@@ -175,9 +179,11 @@ Result<void> Container::remove() {
     ::waitid(P_PIDFD, static_cast<id_t>(init.pidfd.get()), &info, WEXITED);
     init.pidfd.reset();
   }
-  if (auto ok = backend->remove(id, true); !ok) log::warn("delete " + id + ": " + ok.error().message);
+  if (auto ok = backend->remove(id, true); !ok)
+    log::warn("delete " + id + ": " + ok.error().message);
   if (rootfs_mounted) {
-    if (auto ok = unmount_all(bundle + "/rootfs"); !ok) log::warn("delete " + id + ": " + ok.error().message);
+    if (auto ok = unmount_all(bundle + "/rootfs"); !ok)
+      log::warn("delete " + id + ": " + ok.error().message);
     rootfs_mounted = false;
   }
   return init.apply(Verb::kRemove);

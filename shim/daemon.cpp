@@ -16,9 +16,9 @@
 #include <utility>
 
 #include "base/file_io.hpp"
+#include "base/logging.hpp"
 #include "runtime/backend.hpp"
 #include "runtime/config.hpp"
-#include "base/logging.hpp"
 #include "shim/actions.hpp"
 #include "shim/orphan_reaper.hpp"
 #include "shim/publisher.hpp"
@@ -36,8 +36,7 @@ void log_to_bundle_fifo(bool debug) {
     ::dup2(fd, STDERR_FILENO);
     ::close(fd);
   }
-  (void)log::init_logging("", log::LogFormat::text,
-                              debug ? log::Level::debug : log::Level::info);
+  (void)log::init_logging("", log::LogFormat::text, debug ? log::Level::debug : log::Level::info);
 }
 
 // The lowest address of the main thread's stack mapping, 0 if /proc/self/maps does not say.
@@ -60,7 +59,8 @@ uintptr_t stack_low_end() {
   const auto page = static_cast<uintptr_t>(::getpagesize());
   const auto frame = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
   const uintptr_t end = (frame & ~(page - 1)) - 2 * page;  // margin for madvise's own frames
-  if (end > stack_low) ::madvise(reinterpret_cast<void*>(stack_low), end - stack_low, MADV_DONTNEED);
+  if (end > stack_low)
+    ::madvise(reinterpret_cast<void*>(stack_low), end - stack_low, MADV_DONTNEED);
 }
 
 constexpr std::chrono::milliseconds kReleaseIdleAfter{500};
@@ -106,8 +106,8 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
     publisher.when_idle([&] { (*loop)->stop(); });
     (*loop)->after(std::chrono::seconds(2), [&] { (*loop)->stop(); });
   };
-  TaskService service(**loop, publisher, daemon_backend_choice(config.settings, config.ns), config.ns,
-                      request_exit);
+  TaskService service(**loop, publisher, daemon_backend_choice(config.settings, config.ns),
+                      config.ns, request_exit);
   service.register_with(server);
   if (auto ok = server.serve(std::move(listener)); !ok) {
     log::error("shim: serve: " + ok.error().message);

@@ -5,16 +5,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 
-#include <chrono>
-
-#include "containerd/task/v2/shim.pb-c.h"
 #include "base/file_io.hpp"
+#include "base/unique_fd.hpp"
+#include "containerd/task/v2/shim.pb-c.h"
 #include "runtime/backend_choice.hpp"
 #include "shim/actions.hpp"
 #include "shim/proto_util.hpp"
-#include "base/unique_fd.hpp"
 #include "shim/rootfs.hpp"
 
 namespace hippo::shim {
@@ -32,7 +31,8 @@ void remove_dead_socket(const std::string& bundle) {
   if (path.size() >= sizeof addr.sun_path) return;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   os::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 && errno == ECONNREFUSED) {
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 &&
+      errno == ECONNREFUSED) {
     ::unlink(path.c_str());
   }
 }
@@ -40,7 +40,8 @@ void remove_dead_socket(const std::string& bundle) {
 }  // namespace
 
 int run_delete(const ShimFlags& flags) {
-  const std::string bundle = flags.bundle.empty() ? current_directory().value_or(".") : flags.bundle;
+  const std::string bundle =
+      flags.bundle.empty() ? current_directory().value_or(".") : flags.bundle;
   // The backend `start` (or Create) saved for this container; a bundle with no record: what
   // the default config.yaml chooses.
   const auto config = runtime::load_config(std::nullopt);

@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
+#include "base/file_io.hpp"
 #include "containerd/types/introspection.pb-c.h"
 #include "hippo/version.hpp"
 #include "oci-spec/features.hpp"
-#include "base/file_io.hpp"
 #include "runtime/features.hpp"
 #include "shim/actions.hpp"
 #include "shim/proto_util.hpp"

@@ -17,7 +17,8 @@ bool relay_once(int in, int out) {
   char buf[8192];
   const ssize_t n = ::read(in, buf, sizeof buf);
   if (n <= 0) return n < 0 && errno == EAGAIN;
-  if (out >= 0) [[maybe_unused]] auto w = ::write(out, buf, static_cast<size_t>(n));
+  if (out >= 0) [[maybe_unused]]
+    auto w = ::write(out, buf, static_cast<size_t>(n));
   return true;
 }
 
@@ -37,16 +38,21 @@ bool is_pid_namespace_init(pid_t pid) {
 // Backends are shared by the containers that chose the same one.
 std::string choice_key(const runtime::BackendChoice& c) {
   if (c.kind == runtime::BackendChoice::Kind::native) {
-    return "native\n" + c.native.state_root + "\n" + c.native.cgroup_driver + "\n" + c.native.systemd_slice;
+    return "native\n" + c.native.state_root + "\n" + c.native.cgroup_driver + "\n" +
+           c.native.systemd_slice;
   }
-  return "runc\n" + c.runc.binary + "\n" + c.runc.root + "\n" + (c.runc.systemd_cgroup ? "systemd" : "");
+  return "runc\n" + c.runc.binary + "\n" + c.runc.root + "\n" +
+         (c.runc.systemd_cgroup ? "systemd" : "");
 }
 
 }  // namespace
 
 Lifecycle::Lifecycle(ttrpc::EventLoop& loop, LifecycleEvents& events,
                      runtime::BackendChoice default_choice, std::string ns, BackendFactory make)
-    : loop_(loop), events_(events), default_choice_(std::move(default_choice)), ns_(std::move(ns)),
+    : loop_(loop),
+      events_(events),
+      default_choice_(std::move(default_choice)),
+      ns_(std::move(ns)),
       make_(std::move(make)) {}
 
 Lifecycle::~Lifecycle() {
@@ -65,11 +71,13 @@ runtime::Backend& Lifecycle::backend_for(const runtime::BackendChoice& choice) {
 
 Result<Container*> Lifecycle::container(std::string_view id) {
   auto it = containers_.find(id);
-  if (it == containers_.end()) return fail(ErrorKind::not_found, "container " + std::string(id) + " not found");
+  if (it == containers_.end())
+    return fail(ErrorKind::not_found, "container " + std::string(id) + " not found");
   return it->second.get();
 }
 
-Result<std::pair<Container*, Process*>> Lifecycle::process(std::string_view id, std::string_view exec_id) {
+Result<std::pair<Container*, Process*>> Lifecycle::process(std::string_view id,
+                                                           std::string_view exec_id) {
   auto c = container(id);
   if (!c) return forward(c);
   auto p = (*c)->process(exec_id);
@@ -84,7 +92,8 @@ Result<Container*> Lifecycle::create(CreateRequest r) {
     e.tag = ErrorKind::invalid_argument;
     return std::unexpected(std::move(e));
   }
-  if (containers_.contains(r.id)) return fail(ErrorKind::already_exists, "container " + r.id + " already exists");
+  if (containers_.contains(r.id))
+    return fail(ErrorKind::already_exists, "container " + r.id + " already exists");
   auto c = std::make_unique<Container>();
   c->id = r.id;
   c->bundle = r.bundle;
@@ -92,7 +101,8 @@ Result<Container*> Lifecycle::create(CreateRequest r) {
   c->init.uris = std::move(r.uris);
   const std::string rootfs = c->bundle + "/rootfs";
   if (!r.rootfs.empty()) {
-    if (auto ok = mount_rootfs(rootfs, r.rootfs); !ok) return forward(ok, "create " + c->init.name());
+    if (auto ok = mount_rootfs(rootfs, r.rootfs); !ok)
+      return forward(ok, "create " + c->init.name());
     c->rootfs_mounted = true;
   }
   Undo undo_mounts([&] {
@@ -100,7 +110,8 @@ Result<Container*> Lifecycle::create(CreateRequest r) {
   });
   const auto choice = runtime::with_runc_overrides(default_choice_, r.runc, ns_);
   // `delete`, run by containerd without options, must reach the same backend.
-  if (auto ok = runtime::save_backend_choice(c->bundle, choice); !ok) return forward(ok, "create " + c->init.name());
+  if (auto ok = runtime::save_backend_choice(c->bundle, choice); !ok)
+    return forward(ok, "create " + c->init.name());
   c->backend = &backend_for(choice);
   auto stdio = open_stdio(c->init.uris);
   if (!stdio) return forward(stdio, "create " + c->init.name() + ": stdio");
@@ -125,7 +136,8 @@ Result<Container*> Lifecycle::create(CreateRequest r) {
   c->kill_all_on_exit = !is_pid_namespace_init(handle->pid);
   c->init.pidfd = std::move(handle->pidfd);
   c->init.pty = std::move(handle->pty_master);
-  if (auto watcher = runtime::OomWatch::open(*c->backend, c->id)) c->oom.emplace(std::move(*watcher));
+  if (auto watcher = runtime::OomWatch::open(*c->backend, c->id))
+    c->oom.emplace(std::move(*watcher));
   Container& ref = *c;
   containers_[ref.id] = std::move(c);
   watch(ref, ref.init);
@@ -224,7 +236,8 @@ void Lifecycle::on_exit(const std::string& container_id, const std::string& exec
   auto [c, p] = *found;
   if (!p->pidfd) return;
   siginfo_t info{};
-  if (::waitid(P_PIDFD, static_cast<id_t>(p->pidfd.get()), &info, WEXITED | WNOHANG) != 0 || info.si_pid == 0) {
+  if (::waitid(P_PIDFD, static_cast<id_t>(p->pidfd.get()), &info, WEXITED | WNOHANG) != 0 ||
+      info.si_pid == 0) {
     return;  // not exited yet (spurious wakeup)
   }
   loop_.unwatch(p->pidfd.get());

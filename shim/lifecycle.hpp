@@ -53,7 +53,8 @@ struct Removed {
 
 class Lifecycle {
  public:
-  using BackendFactory = std::function<std::unique_ptr<runtime::Backend>(const runtime::BackendChoice&)>;
+  using BackendFactory =
+      std::function<std::unique_ptr<runtime::Backend>(const runtime::BackendChoice&)>;
 
   // `default_choice`: the daemon's config.yaml choice; `make` builds a backend for a choice
   // (tests pass a fake).
@@ -69,10 +70,13 @@ class Lifecycle {
   Result<std::pair<Container*, Process*>> process(std::string_view id, std::string_view exec_id);
 
   Result<void> start(Container& c, Process& p);
-  Result<Process*> add_exec(Container& c, const std::string& exec_id, spec::Process spec, StdioUris uris);
+  Result<Process*> add_exec(Container& c, const std::string& exec_id, spec::Process spec,
+                            StdioUris uris);
   Result<void> pause(Container& c) { return c.pause(); }
   Result<void> resume(Container& c) { return c.resume(); }
-  Result<void> kill(Container& c, Process& p, int signal, bool all) { return c.kill(p, signal, all); }
+  Result<void> kill(Container& c, Process& p, int signal, bool all) {
+    return c.kill(p, signal, all);
+  }
   // `done` runs once p's exit is reported: now, if it already is.
   void wait(Container& c, Process& p, std::function<void(const Process&)> done);
   // Deletes an exec, or the container (and forgets it) for the init.

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "hippo/version.hpp"
 #include "base/file_io.hpp"
+#include "hippo/version.hpp"
 #include "shim/actions.hpp"
 
 // libstdc++'s default terminate handler prints a demangled type name, which links the whole
@@ -18,7 +18,8 @@
 // then aborts as the default does. Defining the handler variable keeps libstdc++'s own out.
 namespace __cxxabiv1 {
 std::terminate_handler __terminate_handler = [] {
-  static constexpr char kMessage[] = "containerd-shim-hippo-v2: terminate called (uncaught exception)\n";
+  static constexpr char kMessage[] =
+      "containerd-shim-hippo-v2: terminate called (uncaught exception)\n";
   [[maybe_unused]] auto n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
   std::abort();
 };
@@ -67,14 +68,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (flags->version) {
-    hippo::write_all(STDOUT_FILENO, std::string("containerd-shim-hippo-v2:\n  Version:  ") + hippo::kVersion +
-                                        "\n  Revision: " + hippo::kGitCommit + "\n");
+    hippo::write_all(STDOUT_FILENO, std::string("containerd-shim-hippo-v2:\n  Version:  ") +
+                                        hippo::kVersion + "\n  Revision: " + hippo::kGitCommit +
+                                        "\n");
     return 0;
   }
   if (flags->info) return run_info();
   if (flags->action == "start") return run_start(*flags);
   if (flags->action == "delete") return run_delete(*flags);
-  hippo::write_all(STDERR_FILENO,
-                   "containerd-shim-hippo-v2: run with `start` by containerd; the daemon is started by it\n");
+  hippo::write_all(
+      STDERR_FILENO,
+      "containerd-shim-hippo-v2: run with `start` by containerd; the daemon is started by it\n");
   return 1;
 }

@@ -26,20 +26,33 @@ struct StatField {
 
 using V1Stat = Io__Containerd__Cgroups__V1__MemoryStat;
 constexpr StatField<V1Stat> kV1Memory[] = {
-    {"cache", &V1Stat::cache}, {"rss", &V1Stat::rss}, {"rss_huge", &V1Stat::rss_huge},
-    {"mapped_file", &V1Stat::mapped_file}, {"dirty", &V1Stat::dirty},
-    {"writeback", &V1Stat::writeback}, {"pgpgin", &V1Stat::pg_pg_in},
-    {"pgpgout", &V1Stat::pg_pg_out}, {"pgfault", &V1Stat::pg_fault},
-    {"pgmajfault", &V1Stat::pg_maj_fault}, {"inactive_anon", &V1Stat::inactive_anon},
-    {"active_anon", &V1Stat::active_anon}, {"inactive_file", &V1Stat::inactive_file},
-    {"active_file", &V1Stat::active_file}, {"unevictable", &V1Stat::unevictable},
+    {"cache", &V1Stat::cache},
+    {"rss", &V1Stat::rss},
+    {"rss_huge", &V1Stat::rss_huge},
+    {"mapped_file", &V1Stat::mapped_file},
+    {"dirty", &V1Stat::dirty},
+    {"writeback", &V1Stat::writeback},
+    {"pgpgin", &V1Stat::pg_pg_in},
+    {"pgpgout", &V1Stat::pg_pg_out},
+    {"pgfault", &V1Stat::pg_fault},
+    {"pgmajfault", &V1Stat::pg_maj_fault},
+    {"inactive_anon", &V1Stat::inactive_anon},
+    {"active_anon", &V1Stat::active_anon},
+    {"inactive_file", &V1Stat::inactive_file},
+    {"active_file", &V1Stat::active_file},
+    {"unevictable", &V1Stat::unevictable},
     {"hierarchical_memory_limit", &V1Stat::hierarchical_memory_limit},
     {"hierarchical_memsw_limit", &V1Stat::hierarchical_swap_limit},
-    {"total_cache", &V1Stat::total_cache}, {"total_rss", &V1Stat::total_rss},
-    {"total_rss_huge", &V1Stat::total_rss_huge}, {"total_mapped_file", &V1Stat::total_mapped_file},
-    {"total_dirty", &V1Stat::total_dirty}, {"total_writeback", &V1Stat::total_writeback},
-    {"total_pgpgin", &V1Stat::total_pg_pg_in}, {"total_pgpgout", &V1Stat::total_pg_pg_out},
-    {"total_pgfault", &V1Stat::total_pg_fault}, {"total_pgmajfault", &V1Stat::total_pg_maj_fault},
+    {"total_cache", &V1Stat::total_cache},
+    {"total_rss", &V1Stat::total_rss},
+    {"total_rss_huge", &V1Stat::total_rss_huge},
+    {"total_mapped_file", &V1Stat::total_mapped_file},
+    {"total_dirty", &V1Stat::total_dirty},
+    {"total_writeback", &V1Stat::total_writeback},
+    {"total_pgpgin", &V1Stat::total_pg_pg_in},
+    {"total_pgpgout", &V1Stat::total_pg_pg_out},
+    {"total_pgfault", &V1Stat::total_pg_fault},
+    {"total_pgmajfault", &V1Stat::total_pg_maj_fault},
     {"total_inactive_anon", &V1Stat::total_inactive_anon},
     {"total_active_anon", &V1Stat::total_active_anon},
     {"total_inactive_file", &V1Stat::total_inactive_file},
@@ -49,18 +62,33 @@ constexpr StatField<V1Stat> kV1Memory[] = {
 
 using V2Stat = Io__Containerd__Cgroups__V2__MemoryStat;
 constexpr StatField<V2Stat> kV2Memory[] = {
-    {"anon", &V2Stat::anon}, {"file", &V2Stat::file}, {"kernel_stack", &V2Stat::kernel_stack},
-    {"slab", &V2Stat::slab}, {"sock", &V2Stat::sock}, {"shmem", &V2Stat::shmem},
-    {"file_mapped", &V2Stat::file_mapped}, {"file_dirty", &V2Stat::file_dirty},
-    {"file_writeback", &V2Stat::file_writeback}, {"anon_thp", &V2Stat::anon_thp},
-    {"inactive_anon", &V2Stat::inactive_anon}, {"active_anon", &V2Stat::active_anon},
-    {"inactive_file", &V2Stat::inactive_file}, {"active_file", &V2Stat::active_file},
-    {"unevictable", &V2Stat::unevictable}, {"slab_reclaimable", &V2Stat::slab_reclaimable},
-    {"slab_unreclaimable", &V2Stat::slab_unreclaimable}, {"pgfault", &V2Stat::pgfault},
-    {"pgmajfault", &V2Stat::pgmajfault}, {"workingset_nodereclaim", &V2Stat::workingset_nodereclaim},
-    {"pgrefill", &V2Stat::pgrefill}, {"pgscan", &V2Stat::pgscan}, {"pgsteal", &V2Stat::pgsteal},
-    {"pgactivate", &V2Stat::pgactivate}, {"pgdeactivate", &V2Stat::pgdeactivate},
-    {"pglazyfree", &V2Stat::pglazyfree}, {"pglazyfreed", &V2Stat::pglazyfreed},
+    {"anon", &V2Stat::anon},
+    {"file", &V2Stat::file},
+    {"kernel_stack", &V2Stat::kernel_stack},
+    {"slab", &V2Stat::slab},
+    {"sock", &V2Stat::sock},
+    {"shmem", &V2Stat::shmem},
+    {"file_mapped", &V2Stat::file_mapped},
+    {"file_dirty", &V2Stat::file_dirty},
+    {"file_writeback", &V2Stat::file_writeback},
+    {"anon_thp", &V2Stat::anon_thp},
+    {"inactive_anon", &V2Stat::inactive_anon},
+    {"active_anon", &V2Stat::active_anon},
+    {"inactive_file", &V2Stat::inactive_file},
+    {"active_file", &V2Stat::active_file},
+    {"unevictable", &V2Stat::unevictable},
+    {"slab_reclaimable", &V2Stat::slab_reclaimable},
+    {"slab_unreclaimable", &V2Stat::slab_unreclaimable},
+    {"pgfault", &V2Stat::pgfault},
+    {"pgmajfault", &V2Stat::pgmajfault},
+    {"workingset_nodereclaim", &V2Stat::workingset_nodereclaim},
+    {"pgrefill", &V2Stat::pgrefill},
+    {"pgscan", &V2Stat::pgscan},
+    {"pgsteal", &V2Stat::pgsteal},
+    {"pgactivate", &V2Stat::pgactivate},
+    {"pgdeactivate", &V2Stat::pgdeactivate},
+    {"pglazyfree", &V2Stat::pglazyfree},
+    {"pglazyfreed", &V2Stat::pglazyfreed},
     {"thp_fault_alloc", &V2Stat::thp_fault_alloc},
     {"thp_collapse_alloc", &V2Stat::thp_collapse_alloc},
     {"workingset_refault_anon", &V2Stat::workingset_refault_anon},
@@ -89,7 +117,8 @@ std::string encode_v1(const spec::Stats& st) {
   Io__Containerd__Cgroups__V1__CPUStat cpu = IO__CONTAINERD__CGROUPS__V1__CPUSTAT__INIT;
   cpu.usage = &usage;
   cpu.throttling = &throttle;
-  Io__Containerd__Cgroups__V1__MemoryEntry mem_usage = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT;
+  Io__Containerd__Cgroups__V1__MemoryEntry mem_usage =
+      IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT;
   mem_usage.usage = st.memory.usage;
   mem_usage.max = st.memory.max_usage;
   mem_usage.limit = st.memory.limit;
@@ -107,7 +136,8 @@ std::string encode_v1(const spec::Stats& st) {
   Io__Containerd__Cgroups__V1__PidsStat pids = IO__CONTAINERD__CGROUPS__V1__PIDS_STAT__INIT;
   pids.current = st.pids_current;
   pids.limit = st.pids_limit;
-  Io__Containerd__Cgroups__V1__MemoryOomControl oom = IO__CONTAINERD__CGROUPS__V1__MEMORY_OOM_CONTROL__INIT;
+  Io__Containerd__Cgroups__V1__MemoryOomControl oom =
+      IO__CONTAINERD__CGROUPS__V1__MEMORY_OOM_CONTROL__INIT;
   oom.oom_kill = st.memory.oom_kills;
   Io__Containerd__Cgroups__V1__Metrics metrics = IO__CONTAINERD__CGROUPS__V1__METRICS__INIT;
   metrics.cpu = &cpu;
@@ -136,7 +166,8 @@ std::string encode_v2(const spec::Stats& st) {
   Io__Containerd__Cgroups__V2__PidsStat pids = IO__CONTAINERD__CGROUPS__V2__PIDS_STAT__INIT;
   pids.current = st.pids_current;
   pids.limit = st.pids_limit;
-  Io__Containerd__Cgroups__V2__MemoryEvents events = IO__CONTAINERD__CGROUPS__V2__MEMORY_EVENTS__INIT;
+  Io__Containerd__Cgroups__V2__MemoryEvents events =
+      IO__CONTAINERD__CGROUPS__V2__MEMORY_EVENTS__INIT;
   events.low = st.memory.low_events;
   events.high = st.memory.high_events;
   events.max = st.memory.failcnt;

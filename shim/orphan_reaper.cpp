@@ -79,7 +79,8 @@ int reap_orphans(const std::function<bool(pid_t)>& owned) {
   for (pid_t pid : children) {
     if (owned(pid)) continue;
     siginfo_t info{};
-    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG) == 0 && info.si_pid == pid) {
+    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG) == 0 &&
+        info.si_pid == pid) {
       ++reaped;
     }
   }

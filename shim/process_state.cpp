@@ -16,20 +16,13 @@ struct Row {
 
 // Every allowed (verb, from) pair; anything absent is refused.
 constexpr Row kTable[] = {
-    {Verb::kStart, S::kCreated, S::kRunning},
-    {Verb::kPause, S::kRunning, S::kPaused},
-    {Verb::kResume, S::kPaused, S::kRunning},
-    {Verb::kKill, S::kCreated, S::kCreated},
-    {Verb::kKill, S::kRunning, S::kRunning},
-    {Verb::kKill, S::kPaused, S::kPaused},
-    {Verb::kAddExec, S::kCreated, S::kCreated},
-    {Verb::kAddExec, S::kRunning, S::kRunning},
-    {Verb::kStartExec, S::kRunning, S::kRunning},
-    {Verb::kExited, S::kCreated, S::kStopped},
-    {Verb::kExited, S::kRunning, S::kStopped},
-    {Verb::kExited, S::kPaused, S::kStopped},
-    {Verb::kRemove, S::kCreated, S::kDeleted},
-    {Verb::kRemove, S::kStopped, S::kDeleted},
+    {Verb::kStart, S::kCreated, S::kRunning},     {Verb::kPause, S::kRunning, S::kPaused},
+    {Verb::kResume, S::kPaused, S::kRunning},     {Verb::kKill, S::kCreated, S::kCreated},
+    {Verb::kKill, S::kRunning, S::kRunning},      {Verb::kKill, S::kPaused, S::kPaused},
+    {Verb::kAddExec, S::kCreated, S::kCreated},   {Verb::kAddExec, S::kRunning, S::kRunning},
+    {Verb::kStartExec, S::kRunning, S::kRunning}, {Verb::kExited, S::kCreated, S::kStopped},
+    {Verb::kExited, S::kRunning, S::kStopped},    {Verb::kExited, S::kPaused, S::kStopped},
+    {Verb::kRemove, S::kCreated, S::kDeleted},    {Verb::kRemove, S::kStopped, S::kDeleted},
 };
 
 }  // namespace

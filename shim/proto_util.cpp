@@ -24,7 +24,8 @@ std::string_view any_type_name(const Google__Protobuf__Any& any) {
 }
 
 Timestamp::Timestamp(std::chrono::system_clock::time_point t) {
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
   ts.seconds = ns / 1000000000;
   ts.nanos = static_cast<int32_t>(ns % 1000000000);
 }

@@ -1,7 +1,6 @@
 #include "shim/publisher.hpp"
 
 #include "base/logging.hpp"
-
 #include "containerd/events/forward.pb-c.h"
 #include "shim/proto_util.hpp"
 
@@ -44,31 +43,33 @@ void Publisher::send_next() {
   Containerd__Services__Events__Ttrpc__V1__ForwardRequest request =
       CONTAINERD__SERVICES__EVENTS__TTRPC__V1__FORWARD_REQUEST__INIT;
   request.envelope = &envelope;
-  client_.call("containerd.services.events.ttrpc.v1.Events", "Forward", pack(request),
-               {{"containerd-namespace-ttrpc", ns_}}, std::chrono::seconds(5),
-               [this](Result<ttrpc::CallResult> result) {
-                 in_flight_ = false;
-                 if (queue_.empty()) return;
-                 Item& front = queue_.front();
-                 if (result) {
-                   // Delivered. A refusal by containerd (a malformed event) will not get better
-                   // by retrying: say so and go on.
-                   if (!result->status.ok()) {
-                     log::error("containerd refused event " + front.topic + ": " + result->status.message);
-                   }
-                   queue_.pop_front();
-                   send_next();
-                   return;
-                 }
-                 ++front.attempts;
-                 const std::string why = result.error().message;
-                 log::warn("publish " + front.topic + ": " + why + " (attempt " + std::to_string(front.attempts) + ", retrying)");
-                 client_.reset();
-                 const auto delay = std::chrono::milliseconds(std::min(front.attempts, 5) * 1000);
-                 loop_.after(delay, [this] {
-                   if (!in_flight_) send_next();
-                 });
-               });
+  client_.call(
+      "containerd.services.events.ttrpc.v1.Events", "Forward", pack(request),
+      {{"containerd-namespace-ttrpc", ns_}}, std::chrono::seconds(5),
+      [this](Result<ttrpc::CallResult> result) {
+        in_flight_ = false;
+        if (queue_.empty()) return;
+        Item& front = queue_.front();
+        if (result) {
+          // Delivered. A refusal by containerd (a malformed event) will not get better
+          // by retrying: say so and go on.
+          if (!result->status.ok()) {
+            log::error("containerd refused event " + front.topic + ": " + result->status.message);
+          }
+          queue_.pop_front();
+          send_next();
+          return;
+        }
+        ++front.attempts;
+        const std::string why = result.error().message;
+        log::warn("publish " + front.topic + ": " + why + " (attempt " +
+                  std::to_string(front.attempts) + ", retrying)");
+        client_.reset();
+        const auto delay = std::chrono::milliseconds(std::min(front.attempts, 5) * 1000);
+        loop_.after(delay, [this] {
+          if (!in_flight_) send_next();
+        });
+      });
 }
 
 }  // namespace hippo::shim

@@ -21,7 +21,8 @@ std::vector<std::string> mounts_under(const std::string& path) {
   for (auto& point : os::mount_points(*text)) {
     if (point == path || point.starts_with(path + "/")) out.push_back(std::move(point));
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
   return out;
 }
 
@@ -45,16 +46,20 @@ Result<void> mount_rootfs(const std::string& rootfs, const std::vector<RootfsMou
   for (const auto& m : mounts) {
     auto opts = os::parse_mount_options(m.options);
     std::string target = rootfs;
-    if (!m.target.empty()) target = join_path(rootfs, m.target.substr(std::min(m.target.find_first_not_of('/'), m.target.size())));
+    if (!m.target.empty())
+      target = join_path(
+          rootfs, m.target.substr(std::min(m.target.find_first_not_of('/'), m.target.size())));
     const unsigned long flags = opts.flags & ~static_cast<unsigned long>(MS_REC | MS_BIND);
     const bool bind = opts.bind();
     int rc = ::mount(m.source.c_str(), target.c_str(), bind ? nullptr : m.type.c_str(),
                      bind ? (opts.flags & (MS_BIND | MS_REC)) : flags,
                      opts.data.empty() ? nullptr : opts.data.c_str());
     if (rc == 0 && bind && opts.remount_flags()) {
-      rc = ::mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | opts.remount_flags(), nullptr);
+      rc = ::mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | opts.remount_flags(),
+                   nullptr);
     }
-    if (rc == 0 && opts.propagation) rc = ::mount(nullptr, target.c_str(), nullptr, opts.propagation, nullptr);
+    if (rc == 0 && opts.propagation)
+      rc = ::mount(nullptr, target.c_str(), nullptr, opts.propagation, nullptr);
     if (rc != 0) {
       const int err = errno;
       (void)unmount_all(rootfs);

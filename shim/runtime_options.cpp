@@ -9,11 +9,13 @@ namespace hippo::shim {
 RuntimeOptions decode_runtime_options(std::string_view type_url, std::string_view value) {
   RuntimeOptions out;
   if (type_url == "runtimeoptions.v1.Options") {
-    if (auto o = unpack<Runtimeoptions__V1__Options>(runtimeoptions__v1__options__descriptor, value)) {
+    if (auto o =
+            unpack<Runtimeoptions__V1__Options>(runtimeoptions__v1__options__descriptor, value)) {
       out.config_path = std::string(view(o->config_path));
     }
   } else if (type_url == "containerd.runc.v1.Options") {
-    if (auto o = unpack<Containerd__Runc__V1__Options>(containerd__runc__v1__options__descriptor, value)) {
+    if (auto o = unpack<Containerd__Runc__V1__Options>(containerd__runc__v1__options__descriptor,
+                                                       value)) {
       out.binary_name = std::string(view(o->binary_name));
       out.root = std::string(view(o->root));
       out.systemd_cgroup = o->systemd_cgroup;

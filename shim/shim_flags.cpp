@@ -1,7 +1,7 @@
 #include "shim/shim_flags.hpp"
 
-#include "runtime/bundle.hpp"
 #include "base/flags.hpp"
+#include "runtime/bundle.hpp"
 
 namespace hippo::shim {
 namespace {
@@ -16,7 +16,8 @@ constexpr FlagSpec kFlags[] = {
     {"debug-socket", 0, true, false, "debug socket path to serve (ignored)"},
     {"debug", 0, false, false, "enable debug output in logs"},
     {"version", 'v', false, false, "show the shim version and exit"},
-    {"info", 0, false, false, "get the option protobuf from stdin, print the shim info protobuf to stdout, and exit"},
+    {"info", 0, false, false,
+     "get the option protobuf from stdin, print the shim info protobuf to stdout, and exit"},
 };
 
 }  // namespace

@@ -17,9 +17,9 @@ struct ShimFlags {
   std::string bundle;          // -bundle (delete only; else the cwd)
   std::string socket;          // -socket: serve here (the daemon)
   bool debug = false;
-  bool version = false;        // -v / -version
-  bool info = false;           // -info
-  std::string action;          // "start", "delete", or "" for the daemon
+  bool version = false;  // -v / -version
+  bool info = false;     // -info
+  std::string action;    // "start", "delete", or "" for the daemon
 };
 
 Result<ShimFlags> parse_shim_flags(const std::vector<std::string>& argv);

@@ -11,12 +11,12 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/file_io.hpp"
+#include "base/unique_fd.hpp"
 #include "containerd/bootstrap/bootstrap.pb-c.h"
 #include "containerd/runc/options.pb-c.h"
 #include "oci-spec/config.hpp"
-#include "base/file_io.hpp"
 #include "runtime/config.hpp"
-#include "base/unique_fd.hpp"
 #include "shim/actions.hpp"
 #include "shim/proto_util.hpp"
 #include "shim/runtime_options.hpp"

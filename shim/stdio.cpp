@@ -68,20 +68,24 @@ Result<void> start_logger(const std::string& uri, const StdioUris& uris, Stdio& 
     start = amp + 1;
   }
   int out[2], err[2], ready[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 || ::pipe2(ready, O_CLOEXEC) != 0) {
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
+      ::pipe2(ready, O_CLOEXEC) != 0) {
     return fail_errno("pipes for logger " + rest);
   }
-  UniqueFd out_r(out[0]), out_w(out[1]), err_r(err[0]), err_w(err[1]), ready_r(ready[0]), ready_w(ready[1]);
+  UniqueFd out_r(out[0]), out_w(out[1]), err_r(err[0]), err_w(err[1]), ready_r(ready[0]),
+      ready_w(ready[1]);
   const std::string env_id = "CONTAINER_ID=" + uris.container_id;
   const std::string env_ns = "CONTAINER_NAMESPACE=" + uris.ns;
-  std::vector<char*> argv, envp{const_cast<char*>(env_id.c_str()), const_cast<char*>(env_ns.c_str()), nullptr};
+  std::vector<char*> argv,
+      envp{const_cast<char*>(env_id.c_str()), const_cast<char*>(env_ns.c_str()), nullptr};
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) return fail_errno("fork logger " + rest);
   if (pid == 0) {
     // Only async-signal-safe calls until execve: fds onto 3, 4, 5 (dup2 clears CLOEXEC).
-    if (::dup2(out_r.get(), 3) < 0 || ::dup2(err_r.get(), 4) < 0 || ::dup2(ready_w.get(), 5) < 0) ::_exit(127);
+    if (::dup2(out_r.get(), 3) < 0 || ::dup2(err_r.get(), 4) < 0 || ::dup2(ready_w.get(), 5) < 0)
+      ::_exit(127);
     // The daemon blocks SIGCHLD/SIGTERM/SIGINT (signalfd) and ignores SIGPIPE; both survive
     // execve. A logger inheriting them hangs in `wait` for its own children, forever.
     os::sys::reset_signals();
@@ -115,7 +119,8 @@ Result<Stdio> open_stdio(const StdioUris& uris) {
   } else if (out.starts_with("file://")) {
     // Both output streams appended to one file.
     const std::string path = out.substr(7);
-    if (const auto dir = parent_path(path); !dir.empty()) (void)make_directories(dir);  // open names the failure
+    if (const auto dir = parent_path(path); !dir.empty())
+      (void)make_directories(dir);  // open names the failure
     auto file = open_fd(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (!file) return std::unexpected(file.error());
     io.process_stderr = UniqueFd(::fcntl(file->get(), F_DUPFD_CLOEXEC, 3));

@@ -21,13 +21,13 @@ namespace hippo::shim {
 
 using ttrpc::Code;
 
-#define LOOKUP(id, exec_id)                                          \
-  auto found = lifecycle_.process(view(id), view(exec_id));         \
-  if (!found) return reply_error(reply, found.error());             \
+#define LOOKUP(id, exec_id)                                 \
+  auto found = lifecycle_.process(view(id), view(exec_id)); \
+  if (!found) return reply_error(reply, found.error());     \
   auto [c, p] = *found
-#define LOOKUP_CONTAINER(id)                                         \
-  auto found = lifecycle_.container(view(id));                       \
-  if (!found) return reply_error(reply, found.error());             \
+#define LOOKUP_CONTAINER(id)                            \
+  auto found = lifecycle_.container(view(id));          \
+  if (!found) return reply_error(reply, found.error()); \
   Container* c = *found
 
 void TaskService::state(std::string_view payload, Reply reply) {
@@ -91,21 +91,24 @@ void TaskService::pause(std::string_view payload, Reply reply, bool resume) {
   LOOKUP_CONTAINER(req->id);
   auto ok = resume ? lifecycle_.resume(*c) : lifecycle_.pause(*c);
   if (!ok) return reply(error_status(ok.error(), Code::kFailedPrecondition), "");
-  Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;  // same shape as TaskResumed
+  Containerd__Events__TaskPaused ev =
+      CONTAINERD__EVENTS__TASK_PAUSED__INIT;  // same shape as TaskResumed
   ev.container_id = req->id;
   publish(resume ? TaskEvent::kResumed : TaskEvent::kPaused, pack(ev));
   reply_empty(reply);
 }
 
 void TaskService::close_io(std::string_view payload, Reply reply) {
-  DECODE(Containerd__Task__V2__CloseIORequest, containerd__task__v2__close_iorequest__descriptor, req);
+  DECODE(Containerd__Task__V2__CloseIORequest, containerd__task__v2__close_iorequest__descriptor,
+         req);
   LOOKUP(req->id, req->exec_id);
   if (req->stdin) p->stdio.stdin_keepalive.reset();
   reply_empty(reply);
 }
 
 void TaskService::resize_pty(std::string_view payload, Reply reply) {
-  DECODE(Containerd__Task__V2__ResizePtyRequest, containerd__task__v2__resize_pty_request__descriptor, req);
+  DECODE(Containerd__Task__V2__ResizePtyRequest,
+         containerd__task__v2__resize_pty_request__descriptor, req);
   LOOKUP(req->id, req->exec_id);
   if (p->pty) {
     winsize ws{};
@@ -117,10 +120,12 @@ void TaskService::resize_pty(std::string_view payload, Reply reply) {
 }
 
 void TaskService::update(std::string_view payload, Reply reply) {
-  DECODE(Containerd__Task__V2__UpdateTaskRequest, containerd__task__v2__update_task_request__descriptor, req);
+  DECODE(Containerd__Task__V2__UpdateTaskRequest,
+         containerd__task__v2__update_task_request__descriptor, req);
   LOOKUP_CONTAINER(req->id);
   if (!req->resources || any_type_name(*req->resources) != kResourcesUrl) {
-    return reply_error(reply, Code::kInvalidArgument, "update: resources must be LinuxResources JSON");
+    return reply_error(reply, Code::kInvalidArgument,
+                       "update: resources must be LinuxResources JSON");
   }
   auto resources = spec::read_document<spec::Resources>(view(req->resources->value), "resources");
   if (!resources) return reply_error(reply, Code::kInvalidArgument, resources.error().message);
@@ -134,7 +139,9 @@ void TaskService::stats(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__StatsRequest, containerd__task__v2__stats_request__descriptor, req);
   LOOKUP_CONTAINER(req->id);
   auto st = c->backend->stats(c->id);
-  if (!st) return reply(error_status(st.error().context("stats of container " + c->id), Code::kNotFound), "");
+  if (!st)
+    return reply(error_status(st.error().context("stats of container " + c->id), Code::kNotFound),
+                 "");
   auto metrics = encode_metrics(*st, metrics_version_);
   OwnedAny any(std::move(metrics.type_url), std::move(metrics.bytes));
   Containerd__Task__V2__StatsResponse resp = CONTAINERD__TASK__V2__STATS_RESPONSE__INIT;

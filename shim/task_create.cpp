@@ -16,20 +16,27 @@ namespace hippo::shim {
 using ttrpc::Code;
 
 void TaskService::create(std::string_view payload, Reply reply) {
-  DECODE(Containerd__Task__V2__CreateTaskRequest, containerd__task__v2__create_task_request__descriptor, req);
+  DECODE(Containerd__Task__V2__CreateTaskRequest,
+         containerd__task__v2__create_task_request__descriptor, req);
   CreateRequest r;
   r.id = std::string(view(req->id));
   r.bundle = std::string(view(req->bundle));
-  r.uris = {std::string(view(req->stdin)), std::string(view(req->stdout)),
-            std::string(view(req->stderr)), req->terminal != 0, r.id, ns_};
+  r.uris = {std::string(view(req->stdin)),
+            std::string(view(req->stdout)),
+            std::string(view(req->stderr)),
+            req->terminal != 0,
+            r.id,
+            ns_};
   for (size_t i = 0; i < req->n_rootfs; ++i) {
     const auto* m = req->rootfs[i];
-    RootfsMount rm{std::string(view(m->type)), std::string(view(m->source)), std::string(view(m->target)), {}};
+    RootfsMount rm{
+        std::string(view(m->type)), std::string(view(m->source)), std::string(view(m->target)), {}};
     for (size_t k = 0; k < m->n_options; ++k) rm.options.emplace_back(m->options[k]);
     r.rootfs.push_back(std::move(rm));
   }
   if (req->options) {
-    const auto options = decode_runtime_options(any_type_name(*req->options), view(req->options->value));
+    const auto options =
+        decode_runtime_options(any_type_name(*req->options), view(req->options->value));
     r.runc = {options.binary_name, options.root, options.systemd_cgroup};
     r.no_pivot_root = options.no_pivot_root;
     r.no_new_keyring = options.no_new_keyring;
@@ -82,18 +89,26 @@ void TaskService::start(std::string_view payload, Reply reply) {
 }
 
 void TaskService::exec(std::string_view payload, Reply reply) {
-  DECODE(Containerd__Task__V2__ExecProcessRequest, containerd__task__v2__exec_process_request__descriptor, req);
+  DECODE(Containerd__Task__V2__ExecProcessRequest,
+         containerd__task__v2__exec_process_request__descriptor, req);
   auto c = lifecycle_.container(view(req->id));
   if (!c) return reply_error(reply, c.error());
   const std::string exec_id(view(req->exec_id));
   if (!req->spec || any_type_name(*req->spec) != kSpecProcessUrl) {
-    return reply_error(reply, Code::kInvalidArgument,
-                       "exec " + exec_id + ": spec must be an OCI Process (" + std::string(kSpecProcessUrl) + ")");
+    return reply_error(
+        reply, Code::kInvalidArgument,
+        "exec " + exec_id + ": spec must be an OCI Process (" + std::string(kSpecProcessUrl) + ")");
   }
   auto spec = spec::read_document<spec::Process>(view(req->spec->value), "exec process");
-  if (!spec) return reply_error(reply, Code::kInvalidArgument, "exec " + exec_id + ": " + spec.error().message);
-  StdioUris uris{std::string(view(req->stdin)), std::string(view(req->stdout)),
-                 std::string(view(req->stderr)), req->terminal != 0, {}, {}};
+  if (!spec)
+    return reply_error(reply, Code::kInvalidArgument,
+                       "exec " + exec_id + ": " + spec.error().message);
+  StdioUris uris{std::string(view(req->stdin)),
+                 std::string(view(req->stdout)),
+                 std::string(view(req->stderr)),
+                 req->terminal != 0,
+                 {},
+                 {}};
   if (auto p = lifecycle_.add_exec(**c, exec_id, std::move(*spec), std::move(uris)); !p) {
     return reply_error(reply, p.error());
   }

@@ -40,16 +40,22 @@ inline constexpr TaskEventName kTaskEvents[] = {
     {TaskEvent::kResumed, "/tasks/resumed", "containerd.events.TaskResumed"},
 };
 
-constexpr const TaskEventName& task_event_name(TaskEvent e) { return kTaskEvents[static_cast<size_t>(e)]; }
-static_assert([] {
-  for (size_t i = 0; i < std::size(kTaskEvents); ++i) {
-    if (static_cast<size_t>(kTaskEvents[i].event) != i) return false;
-  }
-  return true;
-}(), "kTaskEvents is indexed by TaskEvent");
+constexpr const TaskEventName& task_event_name(TaskEvent e) {
+  return kTaskEvents[static_cast<size_t>(e)];
+}
+static_assert(
+    [] {
+      for (size_t i = 0; i < std::size(kTaskEvents); ++i) {
+        if (static_cast<size_t>(kTaskEvents[i].event) != i) return false;
+      }
+      return true;
+    }(),
+    "kTaskEvents is indexed by TaskEvent");
 
 // Payloads of Exec and Update: OCI runtime-spec JSON.
-inline constexpr std::string_view kSpecProcessUrl = "types.containerd.io/opencontainers/runtime-spec/1/Process";
-inline constexpr std::string_view kResourcesUrl = "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
+inline constexpr std::string_view kSpecProcessUrl =
+    "types.containerd.io/opencontainers/runtime-spec/1/Process";
+inline constexpr std::string_view kResourcesUrl =
+    "types.containerd.io/opencontainers/runtime-spec/1/LinuxResources";
 
 }  // namespace hippo::shim

@@ -27,7 +27,8 @@ void TaskService::wait(std::string_view payload, Reply reply) {
 }
 
 void TaskService::remove(std::string_view payload, Reply reply) {
-  DECODE(Containerd__Task__V2__DeleteRequest, containerd__task__v2__delete_request__descriptor, req);
+  DECODE(Containerd__Task__V2__DeleteRequest, containerd__task__v2__delete_request__descriptor,
+         req);
   auto found = lifecycle_.process(view(req->id), view(req->exec_id));
   if (!found) return reply_error(reply, found.error());
   auto [c, p] = *found;

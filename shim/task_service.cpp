@@ -19,7 +19,9 @@ using ttrpc::Status;
 TaskService::TaskService(ttrpc::EventLoop& loop, Publisher& publisher,
                          runtime::BackendChoice default_choice, std::string ns,
                          std::function<void()> request_exit, Lifecycle::BackendFactory make_backend)
-    : publisher_(publisher), ns_(ns), request_exit_(std::move(request_exit)),
+    : publisher_(publisher),
+      ns_(ns),
+      request_exit_(std::move(request_exit)),
       lifecycle_(loop, *this, std::move(default_choice), std::move(ns), std::move(make_backend)) {}
 
 TaskService::~TaskService() = default;
@@ -37,10 +39,11 @@ void TaskService::register_with(ttrpc::Server& server) {
   };
   for (const char* service : {"containerd.task.v2.Task", "containerd.task.v3.Task"}) {
     for (const auto& [name, method] : methods) {
-      server.register_method(service, name, [this, method](const ttrpc::CallContext&,
-                                                           std::string_view payload, Reply reply) {
-        (this->*method)(payload, std::move(reply));
-      });
+      server.register_method(
+          service, name,
+          [this, method](const ttrpc::CallContext&, std::string_view payload, Reply reply) {
+            (this->*method)(payload, std::move(reply));
+          });
     }
     server.register_method(service, "Pause", [this](const auto&, std::string_view p, Reply r) {
       pause(p, std::move(r), false);
@@ -50,7 +53,8 @@ void TaskService::register_with(ttrpc::Server& server) {
     });
     for (const char* name : {"Checkpoint"}) {
       server.register_method(service, name, [name](const auto&, std::string_view, Reply r) {
-        reply_error(r, Code::kUnimplemented, std::string(name) + " is not implemented by hippo yet");
+        reply_error(r, Code::kUnimplemented,
+                    std::string(name) + " is not implemented by hippo yet");
       });
     }
   }
@@ -81,15 +85,18 @@ void TaskService::oom(const Container& c) {
 }
 
 void TaskService::connect(std::string_view payload, Reply reply) {
-  DECODE(Containerd__Task__V2__ConnectRequest, containerd__task__v2__connect_request__descriptor, req);
+  DECODE(Containerd__Task__V2__ConnectRequest, containerd__task__v2__connect_request__descriptor,
+         req);
   Containerd__Task__V2__ConnectResponse resp = CONTAINERD__TASK__V2__CONNECT_RESPONSE__INIT;
   resp.shim_pid = static_cast<uint32_t>(::getpid());
-  if (auto c = lifecycle_.container(view(req->id))) resp.task_pid = static_cast<uint32_t>((*c)->init.pid);
+  if (auto c = lifecycle_.container(view(req->id)))
+    resp.task_pid = static_cast<uint32_t>((*c)->init.pid);
   reply_message(reply, &resp.base);
 }
 
 void TaskService::shutdown(std::string_view payload, Reply reply) {
-  DECODE(Containerd__Task__V2__ShutdownRequest, containerd__task__v2__shutdown_request__descriptor, req);
+  DECODE(Containerd__Task__V2__ShutdownRequest, containerd__task__v2__shutdown_request__descriptor,
+         req);
   reply_empty(reply);
   // A grouped daemon goes on while it hosts other containers.
   if (lifecycle_.size() == 0) request_exit_();

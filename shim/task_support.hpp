@@ -23,6 +23,6 @@ Containerd__V1__Types__Status proto_status(ProcessState s);
 }  // namespace hippo::shim
 
 // Decodes the request `payload` into `var`, or answers InvalidArgument and returns.
-#define DECODE(Type, descriptor, var)                                              \
-  auto var = unpack<Type>(descriptor, payload);                                   \
+#define DECODE(Type, descriptor, var)           \
+  auto var = unpack<Type>(descriptor, payload); \
   if (!var) return reply_error(reply, ttrpc::Code::kInvalidArgument, "malformed " #Type)

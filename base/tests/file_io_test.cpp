@@ -1,15 +1,15 @@
 // The directory and path helpers that replace std::filesystem in code the shim links. Tests may
 // use std::filesystem itself to set up and to check.
 
+#include "base/file_io.hpp"
+
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <gtest/gtest.h>
-
-#include "base/file_io.hpp"
 
 namespace hippo {
 namespace {

@@ -1,3 +1,5 @@
+#include "base/logging.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -6,14 +8,12 @@
 
 #include "base/file_io.hpp"
 
-#include "base/logging.hpp"
-
 namespace hippo::log {
 namespace {
 
 TEST(RuncLogFormat, JsonLineIsWhatGoRuncParses) {
-  const auto line = format_log_line(LogFormat::json, log::Level::error,
-                                    "config.json: \"x\" bad", "2026-01-01T00:00:00Z");
+  const auto line = format_log_line(LogFormat::json, log::Level::error, "config.json: \"x\" bad",
+                                    "2026-01-01T00:00:00Z");
   EXPECT_EQ(line,
             R"({"level":"error","msg":"config.json: \"x\" bad","time":"2026-01-01T00:00:00Z"})");
   EXPECT_EQ(nlohmann::json::parse(line)["msg"], "config.json: \"x\" bad");
@@ -27,7 +27,8 @@ TEST(RuncLogFormat, TextLineIsLogrusStyle) {
 TEST(RuncLogFormat, MessagesAreQuotedAsLogrusQuotesThem) {
   EXPECT_EQ(format_log_line(LogFormat::text, log::Level::fatal, "a\nb \"c\" \\ \x01 \xff", "T"),
             "time=\"T\" level=fatal msg=\"a\\nb \\\"c\\\" \\\\ \\u0001 \xef\xbf\xbd\"");
-  EXPECT_EQ(format_log_line(LogFormat::json, log::Level::trace, "", "T"), R"({"level":"trace","msg":"","time":"T"})");
+  EXPECT_EQ(format_log_line(LogFormat::json, log::Level::trace, "", "T"),
+            R"({"level":"trace","msg":"","time":"T"})");
 }
 
 TEST(RuncLogFormat, FormatNamesAreChecked) {
@@ -44,7 +45,8 @@ namespace {
 
 TEST(Rfc3339, MatchesTheCalendarOfGmtime) {
   // Leap day, end of year, epoch, and a far date: the arithmetic agrees with libc's calendar.
-  for (time_t t : {time_t{0}, time_t{951782400}, time_t{1767225599}, time_t{4102444800}, time_t{1796958306}}) {
+  for (time_t t :
+       {time_t{0}, time_t{951782400}, time_t{1767225599}, time_t{4102444800}, time_t{1796958306}}) {
     tm utc{};
     gmtime_r(&t, &utc);
     char want[64];
@@ -87,7 +89,8 @@ TEST(Logger, WritesWholeJsonLinesAtItsLevel) {
   EXPECT_EQ(second["level"], "warning");
   EXPECT_EQ(second["msg"], long_message);
   const std::string time = first["time"];
-  EXPECT_TRUE(std::regex_match(time, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z)"))) << time;
+  EXPECT_TRUE(std::regex_match(time, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z)")))
+      << time;
   // UTC, whatever TZ says: the same hour as rfc3339_now (or the next one).
   tm when{};
   ASSERT_NE(strptime(time.c_str(), "%Y-%m-%dT%H:%M:%S", &when), nullptr);

@@ -1,8 +1,8 @@
+#include "base/mount_options.hpp"
+
 #include <gtest/gtest.h>
 #include <linux/mount.h>
 #include <sys/mount.h>
-
-#include "base/mount_options.hpp"
 
 namespace hippo::os {
 namespace {

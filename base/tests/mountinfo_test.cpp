@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "base/mountinfo.hpp"
+
+#include <gtest/gtest.h>
 
 namespace hippo::os {
 namespace {

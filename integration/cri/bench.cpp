@@ -28,13 +28,20 @@ bool parse(const std::vector<std::string>& args, Options& o) {
   for (size_t i = 0; i + 1 < args.size(); i += 2) {
     const auto& k = args[i];
     const auto& v = args[i + 1];
-    if (k == "--handler") o.handler = v;
-    else if (k == "--pods") o.pods = std::atoi(v.c_str());
-    else if (k == "--parallel") o.parallel = std::atoi(v.c_str());
-    else if (k == "--image") o.image = v;
-    else if (k == "--cgroup-parent") o.cgroup_parent = v;
-    else if (k == "--prefix") o.prefix = v;
-    else return false;
+    if (k == "--handler")
+      o.handler = v;
+    else if (k == "--pods")
+      o.pods = std::atoi(v.c_str());
+    else if (k == "--parallel")
+      o.parallel = std::atoi(v.c_str());
+    else if (k == "--image")
+      o.image = v;
+    else if (k == "--cgroup-parent")
+      o.cgroup_parent = v;
+    else if (k == "--prefix")
+      o.prefix = v;
+    else
+      return false;
   }
   return args.size() % 2 == 0 && !o.handler.empty() && o.pods > 0 && o.parallel > 0;
 }
@@ -111,7 +118,8 @@ int bench(Client& client, const std::vector<std::string>& args) {
   std::vector<std::thread> threads;
   for (int t = 0; t < o.parallel; ++t) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
-  const double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const double wall =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   for (const auto& id : ids) {
     if (id.empty()) continue;
     if (auto error = stop_and_remove_pod(client, id); !error.empty() && first_error.empty()) {

@@ -16,7 +16,8 @@ int exec_sync(Client& client, const std::vector<std::string>& args) {
     } else if (request.container_id().empty()) {
       request.set_container_id(args[i]);
     } else {
-      std::cerr << "hippo-cri: exec-sync: unexpected " << args[i] << " (put the command after --)\n";
+      std::cerr << "hippo-cri: exec-sync: unexpected " << args[i]
+                << " (put the command after --)\n";
       return 2;
     }
   }

@@ -2,13 +2,13 @@
 // JSON mapping, field names as in the .proto), so tests drive any RPC without a command each.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "cri_runtime_v1.grpc.pb.h"
 

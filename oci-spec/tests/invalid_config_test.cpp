@@ -31,7 +31,9 @@ const Case kCases[] = {
     {"UnknownNamespace", [](Json& j) { j["linux"]["namespaces"][2]["type"] = "pidd"; },
      "linux.namespaces[2].type: unknown namespace \"pidd\""},
     {"MemoryLimitAsString",
-     [](Json& j) { j["linux"]["resources"]["memory"] = {{"limit", "1G"}}; },
+     [](Json& j) {
+       j["linux"]["resources"]["memory"] = {{"limit", "1G"}};
+     },
      "linux.resources.memory.limit: expected an integer, got string \"1G\""},
     {"MissingOciVersion", [](Json& j) { j.erase("ociVersion"); },
      "ociVersion: required property is missing"},
@@ -68,17 +70,26 @@ const Case kCases[] = {
     {"OomScoreAdjOutOfRange", [](Json& j) { j["process"]["oomScoreAdj"] = 2000; },
      "process.oomScoreAdj: must be between -1000 and 1000, got 2000"},
     {"UnknownSchedulerPolicy",
-     [](Json& j) { j["process"]["scheduler"] = {{"policy", "SCHED_FOO"}}; },
+     [](Json& j) {
+       j["process"]["scheduler"] = {{"policy", "SCHED_FOO"}};
+     },
      "process.scheduler.policy: unknown scheduler policy \"SCHED_FOO\""},
     {"PriorityForNonRealtimePolicy",
-     [](Json& j) { j["process"]["scheduler"] = {{"policy", "SCHED_OTHER"}, {"priority", 5}}; },
+     [](Json& j) {
+       j["process"]["scheduler"] = {{"policy", "SCHED_OTHER"}, {"priority", 5}};
+     },
      "process.scheduler.priority: can only be set for SCHED_FIFO and SCHED_RR"},
     {"UnknownIoPriorityClass",
-     [](Json& j) { j["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_FAST"}}; },
+     [](Json& j) {
+       j["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_FAST"}};
+     },
      "process.ioPriority.class: unknown I/O priority class \"IOPRIO_CLASS_FAST\""},
     {"TerminalNotBoolean", [](Json& j) { j["process"]["terminal"] = "yes"; },
      "process.terminal: expected a boolean, got string \"yes\""},
-    {"DuplicateNamespace", [](Json& j) { j["linux"]["namespaces"].push_back({{"type", "pid"}}); },
+    {"DuplicateNamespace",
+     [](Json& j) {
+       j["linux"]["namespaces"].push_back({{"type", "pid"}});
+     },
      "linux.namespaces[5].type: duplicate namespace \"pid\""},
     {"RelativeNamespacePath",
      [](Json& j) { j["linux"]["namespaces"][1]["path"] = "proc/1/ns/net"; },
@@ -89,7 +100,9 @@ const Case kCases[] = {
      },
      "linux.uidMappings: id mappings need a user namespace in linux.namespaces"},
     {"UserNamespaceWithoutMappings",
-     [](Json& j) { j["linux"]["namespaces"].push_back({{"type", "user"}}); },
+     [](Json& j) {
+       j["linux"]["namespaces"].push_back({{"type", "user"}});
+     },
      "linux.uidMappings: a new user namespace needs at least one uid mapping"},
     {"ZeroSizeMapping", [](Json& j) { user_ns(j)["linux"]["gidMappings"][0]["size"] = 0; },
      "linux.gidMappings[0].size: must be > 0"},
@@ -116,10 +129,14 @@ const Case kCases[] = {
      },
      "mounts[0].uidMappings[1]: container ids 5-5 overlap those of mounts[0].uidMappings[0] (0-9)"},
     {"TimeOffsetsWithoutTimeNamespace",
-     [](Json& j) { j["linux"]["timeOffsets"] = {{"monotonic", {{"secs", 1}}}}; },
+     [](Json& j) {
+       j["linux"]["timeOffsets"] = {{"monotonic", {{"secs", 1}}}};
+     },
      "linux.timeOffsets: needs a time namespace in linux.namespaces"},
     {"UnknownDeviceType",
-     [](Json& j) { j["linux"]["devices"] = {{{"type", "x"}, {"path", "/dev/x"}}}; },
+     [](Json& j) {
+       j["linux"]["devices"] = {{{"type", "x"}, {"path", "/dev/x"}}};
+     },
      "linux.devices[0].type: unknown device type \"x\" (expected \"c\", \"b\", \"u\" or \"p\")"},
     {"RelativeDevicePath",
      [](Json& j) {
@@ -127,34 +144,59 @@ const Case kCases[] = {
      },
      "linux.devices[0].path: must be an absolute path, got \"dev/x\""},
     {"CharDeviceWithoutNumbers",
-     [](Json& j) { j["linux"]["devices"] = {{{"type", "c"}, {"path", "/dev/x"}}}; },
+     [](Json& j) {
+       j["linux"]["devices"] = {{{"type", "c"}, {"path", "/dev/x"}}};
+     },
      "linux.devices[0]: a \"c\" device needs major and minor numbers"},
     {"BadDeviceRuleAccess",
      [](Json& j) { j["linux"]["resources"]["devices"][0]["access"] = "rwx"; },
      "linux.resources.devices[0].access: invalid access \"rwx\" (letters r, w, m only)"},
     {"SwappinessAbove100",
-     [](Json& j) { j["linux"]["resources"]["memory"] = {{"swappiness", 101}}; },
+     [](Json& j) {
+       j["linux"]["resources"]["memory"] = {{"swappiness", 101}};
+     },
      "linux.resources.memory.swappiness: must be between 0 and 100, got 101"},
     {"SwapBelowLimit",
-     [](Json& j) { j["linux"]["resources"]["memory"] = {{"limit", 2000000}, {"swap", 1000000}}; },
+     [](Json& j) {
+       j["linux"]["resources"]["memory"] = {{"limit", 2000000}, {"swap", 1000000}};
+     },
      "linux.resources.memory.swap: memory+swap limit 1000000 is below the memory limit 2000000"},
     {"NegativeMemoryLimit",
-     [](Json& j) { j["linux"]["resources"]["memory"] = {{"limit", -2}}; },
+     [](Json& j) {
+       j["linux"]["resources"]["memory"] = {{"limit", -2}};
+     },
      "linux.resources.memory.limit: must be -1 (unlimited) or a number of bytes, got -2"},
-    {"BadCpuList", [](Json& j) { j["linux"]["resources"]["cpu"] = {{"cpus", "0-a"}}; },
+    {"BadCpuList",
+     [](Json& j) {
+       j["linux"]["resources"]["cpu"] = {{"cpus", "0-a"}};
+     },
      "linux.resources.cpu.cpus: invalid CPU list \"0-a\""},
-    {"CpuPeriodTooShort", [](Json& j) { j["linux"]["resources"]["cpu"] = {{"period", 10}}; },
+    {"CpuPeriodTooShort",
+     [](Json& j) {
+       j["linux"]["resources"]["cpu"] = {{"period", 10}};
+     },
      "linux.resources.cpu.period: must be between 1000 and 1000000, got 10"},
-    {"CpuQuotaTooSmall", [](Json& j) { j["linux"]["resources"]["cpu"] = {{"quota", 10}}; },
+    {"CpuQuotaTooSmall",
+     [](Json& j) {
+       j["linux"]["resources"]["cpu"] = {{"quota", 10}};
+     },
      "linux.resources.cpu.quota: must be -1 (unlimited) or at least 1000 microseconds, got 10"},
     {"PidsWithoutLimit", [](Json& j) { j["linux"]["resources"]["pids"] = Json::object(); },
      "linux.resources.pids.limit: required property is missing"},
-    {"PidsLimitNotInteger", [](Json& j) { j["linux"]["resources"]["pids"] = {{"limit", 1.5}}; },
+    {"PidsLimitNotInteger",
+     [](Json& j) {
+       j["linux"]["resources"]["pids"] = {{"limit", 1.5}};
+     },
      "linux.resources.pids.limit: expected an integer, got number 1.5"},
-    {"BlkioWeightTooSmall", [](Json& j) { j["linux"]["resources"]["blockIO"] = {{"weight", 5}}; },
+    {"BlkioWeightTooSmall",
+     [](Json& j) {
+       j["linux"]["resources"]["blockIO"] = {{"weight", 5}};
+     },
      "linux.resources.blockIO.weight: must be between 10 and 1000, got 5"},
     {"BlkioWeightBeyond16Bits",
-     [](Json& j) { j["linux"]["resources"]["blockIO"] = {{"weight", 70000}}; },
+     [](Json& j) {
+       j["linux"]["resources"]["blockIO"] = {{"weight", 70000}};
+     },
      "linux.resources.blockIO.weight: 70000 is out of range for an unsigned 16-bit integer"},
     {"BadHugepageSize",
      [](Json& j) {
@@ -163,10 +205,15 @@ const Case kCases[] = {
      "linux.resources.hugepageLimits[0].pageSize: invalid page size \"2XB\" (expected a size like "
      "\"2MB\" or \"1GB\")"},
     {"UnifiedKeyWithSlash",
-     [](Json& j) { j["linux"]["resources"]["unified"] = {{"memory/high", "1"}}; },
+     [](Json& j) {
+       j["linux"]["resources"]["unified"] = {{"memory/high", "1"}};
+     },
      "linux.resources.unified[\"memory/high\"]: not a cgroup v2 interface file name like "
      "\"memory.high\""},
-    {"HostSysctl", [](Json& j) { j["linux"]["sysctl"] = {{"vm.swappiness", "10"}}; },
+    {"HostSysctl",
+     [](Json& j) {
+       j["linux"]["sysctl"] = {{"vm.swappiness", "10"}};
+     },
      "linux.sysctl[\"vm.swappiness\"]: not a namespaced sysctl: setting it would change the host"},
     {"NetSysctlInHostNetwork",
      [](Json& j) {
@@ -175,7 +222,9 @@ const Case kCases[] = {
      },
      "linux.sysctl[\"net.ipv4.ip_forward\"]: needs a network namespace of the container's own"},
     {"UnknownSeccompAction",
-     [](Json& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_MAYBE"}}; },
+     [](Json& j) {
+       j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_MAYBE"}};
+     },
      "linux.seccomp.defaultAction: unknown seccomp action \"SCMP_ACT_MAYBE\""},
     {"UnknownSeccompArch",
      [](Json& j) {
@@ -215,13 +264,20 @@ const Case kCases[] = {
      "linux.maskedPaths[3]: must be an absolute path, got \"proc/keys\""},
     {"RelativeReadonlyPath", [](Json& j) { j["linux"]["readonlyPaths"][0] = "proc/bus"; },
      "linux.readonlyPaths[0]: must be an absolute path, got \"proc/bus\""},
-    {"UnknownPersonality", [](Json& j) { j["linux"]["personality"] = {{"domain", "LINUX64"}}; },
+    {"UnknownPersonality",
+     [](Json& j) {
+       j["linux"]["personality"] = {{"domain", "LINUX64"}};
+     },
      "linux.personality.domain: unknown personality domain \"LINUX64\""},
     {"RelativeHookPath",
-     [](Json& j) { j["hooks"] = {{"poststart", {{{"path", "bin/hook"}}}}}; },
+     [](Json& j) {
+       j["hooks"] = {{"poststart", {{{"path", "bin/hook"}}}}};
+     },
      "hooks.poststart[0].path: must be an absolute path, got \"bin/hook\""},
     {"ZeroHookTimeout",
-     [](Json& j) { j["hooks"] = {{"prestart", {{{"path", "/bin/hook"}, {"timeout", 0}}}}}; },
+     [](Json& j) {
+       j["hooks"] = {{"prestart", {{{"path", "/bin/hook"}, {"timeout", 0}}}}};
+     },
      "hooks.prestart[0].timeout: must be > 0 seconds, got 0"},
     {"RelativeMountDestination", [](Json& j) { j["mounts"][1]["destination"] = "dev"; },
      "mounts[1].destination: must be an absolute path, got \"dev\""},
@@ -234,10 +290,12 @@ const Case kCases[] = {
        j["mounts"][0]["uidMappings"] = Json::parse(R"([{"containerID":0,"hostID":1,"size":1}])");
      },
      "mounts[0]: an idmapped mount needs both uidMappings and gidMappings"},
-    {"HostnameWithoutUtsNamespace",
-     [](Json& j) { j["linux"]["namespaces"].erase(3); },
+    {"HostnameWithoutUtsNamespace", [](Json& j) { j["linux"]["namespaces"].erase(3); },
      "hostname: setting a hostname needs a uts namespace in linux.namespaces"},
-    {"AnnotationNotString", [](Json& j) { j["annotations"] = {{"a", 1}}; },
+    {"AnnotationNotString",
+     [](Json& j) {
+       j["annotations"] = {{"a", 1}};
+     },
      "annotations[\"a\"]: expected a string, got number 1"},
 };
 

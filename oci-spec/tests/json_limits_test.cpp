@@ -10,8 +10,8 @@
 #include <fstream>
 #include <thread>
 
-#include "oci-spec/config.hpp"
 #include "base/file_io.hpp"
+#include "oci-spec/config.hpp"
 #include "oci-spec/schema.hpp"
 #include "oci-spec/state.hpp"
 
@@ -51,7 +51,8 @@ TEST(JsonBounds, UnbalancedInputStopsAtTheLimit) {
 }
 
 TEST(JsonBounds, BracketsInStringsDoNotNest) {
-  const std::string deep_string = "[\"" + std::string(5000, '[') + "\\\"" + std::string(5000, '{') + "\"]";
+  const std::string deep_string =
+      "[\"" + std::string(5000, '[') + "\\\"" + std::string(5000, '{') + "\"]";
   EXPECT_TRUE(check_json_bounds(deep_string, "x"));
   std::string error;
   EXPECT_TRUE(parse_json_text(deep_string, "x", error)) << error;
@@ -155,7 +156,8 @@ TEST(JsonIntegers, Uint64MaxIsReadExactly) {
 
 TEST(JsonIntegers, BeyondUint64IsOutOfRangeNotAFloat) {
   std::string text = to_json(default_spec()).dump();
-  const std::string rlimits = R"("rlimits":[{"type":"RLIMIT_NOFILE","hard":18446744073709551616,"soft":1}])";
+  const std::string rlimits =
+      R"("rlimits":[{"type":"RLIMIT_NOFILE","hard":18446744073709551616,"soft":1}])";
   text.insert(text.find("\"process\":{") + 11, rlimits + ",");
   auto spec = parse(text);
   ASSERT_FALSE(spec);
@@ -166,7 +168,8 @@ TEST(JsonIntegers, BeyondUint64IsOutOfRangeNotAFloat) {
 
 TEST(JsonIntegers, TheScanKnowsWhereIntegersEnd) {
   EXPECT_TRUE(check_json_bounds("[18446744073709551615,-9223372036854775808,0,-1]", "x"));
-  EXPECT_TRUE(check_json_bounds("[184467440737095516150.5,1e400,1e-99999999999999999999,\"99999999999999999999\"]", "x"));
+  EXPECT_TRUE(check_json_bounds(
+      "[184467440737095516150.5,1e400,1e-99999999999999999999,\"99999999999999999999\"]", "x"));
   EXPECT_EQ(error_of(check_json_bounds("{\"a\":\n  [-9223372036854775809]}", "x")),
             "x: -9223372036854775809 at line 2, column 4 is out of range for a 64-bit integer");
   EXPECT_EQ(error_of(check_json_bounds("[99999999999999999999]", "x")),

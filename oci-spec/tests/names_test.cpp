@@ -1,9 +1,9 @@
+#include "oci-spec/names.hpp"
+
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
-
-#include "oci-spec/names.hpp"
 
 namespace hippo::spec::names {
 namespace {

@@ -7,8 +7,15 @@ namespace hippo::spec {
 namespace {
 
 TEST(RuntimeState, SerializesInRuncFieldOrderAndRoundTrips) {
-  RuntimeState s{"1.2.0", "c1", 42, Status::running, "/b", "/b/rootfs", "2026-01-01T00:00:00.5Z",
-                 StringMap{{"k", "v"}}, ""};
+  RuntimeState s{"1.2.0",
+                 "c1",
+                 42,
+                 Status::running,
+                 "/b",
+                 "/b/rootfs",
+                 "2026-01-01T00:00:00.5Z",
+                 StringMap{{"k", "v"}},
+                 ""};
   const auto text = to_json(s).dump();
   EXPECT_EQ(text,
             R"({"ociVersion":"1.2.0","id":"c1","pid":42,"status":"running","bundle":"/b",)"
@@ -27,8 +34,8 @@ TEST(RuntimeState, RejectsUnknownStatus) {
 }
 
 TEST(Status, NamesRoundTripAndHipposOwnAreWriteOnly) {
-  for (auto st : {Status::creating, Status::created, Status::running, Status::paused,
-                  Status::stopped}) {
+  for (auto st :
+       {Status::creating, Status::created, Status::running, Status::paused, Status::stopped}) {
     EXPECT_EQ(status_from_string(to_string(st)), st);
   }
   EXPECT_EQ(to_string(Status::incomplete), "incomplete");

@@ -34,7 +34,8 @@ Result<std::vector<std::string>> child_dirs(const std::string& path) {
   auto names = list_directory(path);
   if (!names) {
     if (names.error().code == ENOENT) return out;
-    return fail("read directory " + path + ": " + std::strerror(names.error().code), names.error().code);
+    return fail("read directory " + path + ": " + std::strerror(names.error().code),
+                names.error().code);
   }
   for (const auto& name : *names) {
     const std::string child = join(path, name);
@@ -71,13 +72,15 @@ Result<std::vector<std::string>> cgroup_levels(std::string_view path) {
     if (end == std::string_view::npos) end = path.size();
     const auto level = path.substr(start, end - start);
     if (level == "..") {
-      return fail(ErrorKind::invalid_argument, "cgroup path \"" + std::string(path) + "\": \"..\" is not allowed");
+      return fail(ErrorKind::invalid_argument,
+                  "cgroup path \"" + std::string(path) + "\": \"..\" is not allowed");
     }
     if (!level.empty() && level != ".") levels.emplace_back(level);
     start = end + 1;
   }
   if (levels.empty()) {
-    return fail(ErrorKind::invalid_argument, "cgroup path \"" + std::string(path) + "\" names the root cgroup");
+    return fail(ErrorKind::invalid_argument,
+                "cgroup path \"" + std::string(path) + "\" names the root cgroup");
   }
   return levels;
 }
@@ -208,7 +211,8 @@ Result<IoDeviceStats*> device_entry(std::string_view dev, std::vector<IoDeviceSt
                                     const std::string& path) {
   const auto colon = dev.find(':');
   if (colon == std::string_view::npos) {
-    return fail(ErrorKind::internal, "read " + path + ": not a device \"" + std::string(dev) + "\"");
+    return fail(ErrorKind::internal,
+                "read " + path + ": not a device \"" + std::string(dev) + "\"");
   }
   auto major = parse_uint(dev.substr(0, colon), path);
   if (!major) return std::unexpected(major.error());
@@ -246,7 +250,7 @@ Result<std::vector<IoDeviceStats>> parse_io_stat(std::string_view text, const st
       const auto eq = w[i].find('=');
       if (eq == std::string::npos) continue;
       const std::string_view key = std::string_view(w[i]).substr(0, eq);
-      uint64_t* out = key == "rbytes" ? &(*d)->read_bytes
+      uint64_t* out = key == "rbytes"   ? &(*d)->read_bytes
                       : key == "wbytes" ? &(*d)->write_bytes
                       : key == "rios"   ? &(*d)->read_ops
                       : key == "wios"   ? &(*d)->write_ops

@@ -8,8 +8,8 @@
 #include <cstddef>
 #include <cstring>
 
-#include "runtime/cgroups/devices.hpp"
 #include "base/unique_fd.hpp"
+#include "runtime/cgroups/devices.hpp"
 
 namespace hippo::cgroups {
 namespace {
@@ -90,7 +90,8 @@ int bpf(int cmd, bpf_attr& attr) {
 
 }  // namespace
 
-Result<std::vector<bpf_insn>> device_filter_program(const std::vector<spec::DeviceRule>& spec_rules) {
+Result<std::vector<bpf_insn>> device_filter_program(
+    const std::vector<spec::DeviceRule>& spec_rules) {
   std::vector<Rule> rules;
   for (size_t i = 0; i < spec_rules.size(); ++i) {
     const auto& s = spec_rules[i];
@@ -111,13 +112,16 @@ Result<std::vector<bpf_insn>> device_filter_program(const std::vector<spec::Devi
     rules.push_back({type_code(d.type), d.major, d.minor, access_bits(d.access), true});
   }
   std::vector<bpf_insn> p{
-      insn(BPF_LDX | BPF_W | BPF_MEM, kWord, kCtx, int16_t{offsetof(bpf_cgroup_dev_ctx, access_type)}, 0),
+      insn(BPF_LDX | BPF_W | BPF_MEM, kWord, kCtx,
+           int16_t{offsetof(bpf_cgroup_dev_ctx, access_type)}, 0),
       insn(BPF_ALU | BPF_MOV | BPF_X, kType, kWord, 0, 0),
       insn(BPF_ALU | BPF_AND | BPF_K, kType, 0, 0, 0xffff),
       insn(BPF_ALU | BPF_MOV | BPF_X, kAccess, kWord, 0, 0),
       insn(BPF_ALU | BPF_RSH | BPF_K, kAccess, 0, 0, 16),
-      insn(BPF_LDX | BPF_W | BPF_MEM, kMajor, kCtx, int16_t{offsetof(bpf_cgroup_dev_ctx, major)}, 0),
-      insn(BPF_LDX | BPF_W | BPF_MEM, kMinor, kCtx, int16_t{offsetof(bpf_cgroup_dev_ctx, minor)}, 0),
+      insn(BPF_LDX | BPF_W | BPF_MEM, kMajor, kCtx, int16_t{offsetof(bpf_cgroup_dev_ctx, major)},
+           0),
+      insn(BPF_LDX | BPF_W | BPF_MEM, kMinor, kCtx, int16_t{offsetof(bpf_cgroup_dev_ctx, minor)},
+           0),
   };
   // The last matching rule decides, so the rules are tested last first; nothing before a rule
   // that matches every request can decide anything.
@@ -145,7 +149,7 @@ bool run_device_filter(const std::vector<bpf_insn>& program, char type, uint32_t
         break;
       case BPF_ALU:
       case BPF_ALU64: {
-        uint64_t v = BPF_OP(i.code) == BPF_MOV ? src
+        uint64_t v = BPF_OP(i.code) == BPF_MOV   ? src
                      : BPF_OP(i.code) == BPF_AND ? dst & src
                      : BPF_OP(i.code) == BPF_RSH ? dst >> src
                                                  : ~uint64_t{0};
@@ -154,7 +158,8 @@ bool run_device_filter(const std::vector<bpf_insn>& program, char type, uint32_t
       }
       case BPF_JMP:
         if (BPF_OP(i.code) == BPF_EXIT) return reg[0] == 1;
-        if ((BPF_OP(i.code) == BPF_JNE && dst != src) || (BPF_OP(i.code) == BPF_JEQ && dst == src)) {
+        if ((BPF_OP(i.code) == BPF_JNE && dst != src) ||
+            (BPF_OP(i.code) == BPF_JEQ && dst == src)) {
           pc += size_t(i.off);
         }
         break;
@@ -186,7 +191,9 @@ Result<void> attach_device_filter(const std::string& dir, const std::vector<bpf_
     const auto last = log.rfind('\n');
     return std::unexpected(Error::from_errno(
         err, "load the cgroup v2 device filter for " + dir +
-                 (log.empty() ? "" : " (verifier: " + log.substr(last == std::string::npos ? 0 : last + 1) + ")")));
+                 (log.empty() ? ""
+                              : " (verifier: " +
+                                    log.substr(last == std::string::npos ? 0 : last + 1) + ")")));
   }
   os::UniqueFd cgroup(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cgroup) return fail_errno("open " + dir + " for its device filter");

@@ -45,12 +45,14 @@ std::span<const DefaultDevice> default_devices() { return kDefaultDevices; }
 Result<std::string> device_rule_line(const spec::DeviceRule& rule, std::string_view at) {
   const std::string type = rule.type.value_or("a");
   if (type != "a" && type != "b" && type != "c") {
-    return fail(ErrorKind::invalid_argument, std::string(at) + ".type: unknown device type \"" + type + "\"");
+    return fail(ErrorKind::invalid_argument,
+                std::string(at) + ".type: unknown device type \"" + type + "\"");
   }
   const std::string access = rule.access.value_or("");
   // runc refuses an empty access too: the kernel would read it as "no access at all" for c/b.
   if (access.empty() || access.find_first_not_of("rwm") != std::string::npos) {
-    return fail(ErrorKind::invalid_argument, std::string(at) + ".access: must be letters from \"rwm\", got \"" + access + "\"");
+    return fail(ErrorKind::invalid_argument,
+                std::string(at) + ".access: must be letters from \"rwm\", got \"" + access + "\"");
   }
   // The kernel's device numbers are unsigned 32-bit (v2's filter compares them as signed 32-bit
   // immediates): a number beyond would match another device there, or "*" in the v1 line.

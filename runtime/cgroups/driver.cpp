@@ -10,7 +10,8 @@ Result<Driver> parse_driver(std::string_view name) {
   if (name == "cgroupfs") return Driver::cgroupfs;
   if (name == "systemd") return Driver::systemd;
   if (name == "auto") return Driver::automatic;
-  return fail(ErrorKind::invalid_argument, "cgroup driver: must be one of \"auto\", \"systemd\", \"cgroupfs\", got \"" +
+  return fail(ErrorKind::invalid_argument,
+              "cgroup driver: must be one of \"auto\", \"systemd\", \"cgroupfs\", got \"" +
                   std::string(name) + "\"");
 }
 

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <limits>
 
+#include "base/mountinfo.hpp"
 #include "runtime/cgroups/fs_v2.hpp"
 #include "runtime/cgroups/resources.hpp"
-#include "base/mountinfo.hpp"
 
 namespace hippo::cgroups {
 namespace {
@@ -101,7 +101,8 @@ class FsV1Manager final : public Manager {
       const auto s = last_line(*state);
       if (s == "FROZEN") return true;
       if (s == "FREEZING") return false;
-      return fail(ErrorKind::internal, "freeze " + *dir + ": unexpected freezer.state \"" + s + "\"");
+      return fail(ErrorKind::internal,
+                  "freeze " + *dir + ": unexpected freezer.state \"" + s + "\"");
     });
     if (frozen && *frozen) return {};
     (void)write_file(state_file, "THAWED", tree_);  // never leave it half frozen

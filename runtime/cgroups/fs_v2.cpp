@@ -94,7 +94,8 @@ class FsV2Manager final : public Manager {
     auto writes = v2_writes(resources);  // refuse what v2 cannot do before making anything
     if (!writes) return std::unexpected(writes.error());
     // No rules still means runc's default device policy, as on v1.
-    auto devices = device_filter_program(resources.devices.value_or(std::vector<spec::DeviceRule>{}));
+    auto devices =
+        device_filter_program(resources.devices.value_or(std::vector<spec::DeviceRule>{}));
     if (!devices) return std::unexpected(devices.error());
     MadeDirs made(tree_);
     if (auto ok = made.make(mount_, *levels_); !ok) return std::unexpected(ok.error());

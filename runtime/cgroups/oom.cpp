@@ -31,7 +31,8 @@ Result<OomWatcher> OomWatcher::open(const std::string& dir) {
     w.fd_ = os::UniqueFd(::eventfd(0, EFD_CLOEXEC));
     if (!w.fd_) return fail_errno("eventfd for " + oom_control);
     const std::string control = dir + "/cgroup.event_control";
-    const std::string line = std::to_string(w.fd_.get()) + " " + std::to_string(w.oom_control_.get());
+    const std::string line =
+        std::to_string(w.fd_.get()) + " " + std::to_string(w.oom_control_.get());
     os::UniqueFd ctl(::open(control.c_str(), O_WRONLY | O_CLOEXEC));
     if (!ctl || ::write(ctl.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
       return fail_errno("register OOM eventfd in " + control);
@@ -53,7 +54,8 @@ Result<uint64_t> OomWatcher::consume() {
     // v1 fires when the OOM starts (before the kill shows in oom_kill) and when the cgroup is
     // removed; as runc, a cgroup that still exists means an OOM.
     uint64_t count = 0;
-    if (::read(fd_.get(), &count, sizeof count) != sizeof count) return fail_errno("read OOM eventfd");
+    if (::read(fd_.get(), &count, sizeof count) != sizeof count)
+      return fail_errno("read OOM eventfd");
     if (::access(events_path_.c_str(), F_OK) != 0) return 0;
     last_kills_ = read_oom_kills(events_path_);
     return count;

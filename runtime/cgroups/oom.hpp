@@ -24,7 +24,7 @@ class OomWatcher {
   OomWatcher() = default;
   os::UniqueFd fd_;
   os::UniqueFd oom_control_;  // v1: must stay open while the eventfd is registered
-  std::string events_path_;      // memory.oom_control (v1) or memory.events (v2): oom_kill N
+  std::string events_path_;   // memory.oom_control (v1) or memory.events (v2): oom_kill N
   bool v1_ = false;
   uint64_t last_kills_ = 0;
 };

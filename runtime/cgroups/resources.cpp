@@ -11,8 +11,8 @@ using Writes = std::vector<FileWrite>;
 
 constexpr std::string_view kBase = "linux.resources";
 
-void add(Writes& w, std::string field, std::string controller, std::string file,
-         std::string value, IfMissing if_missing = IfMissing::fail, bool retry_at_end = false) {
+void add(Writes& w, std::string field, std::string controller, std::string file, std::string value,
+         IfMissing if_missing = IfMissing::fail, bool retry_at_end = false) {
   w.push_back({std::move(controller), std::move(file), std::move(value), if_missing, retry_at_end,
                std::move(field)});
 }
@@ -57,7 +57,8 @@ Result<void> device_writes(Writes& w, const std::vector<spec::DeviceRule>& rules
   for (size_t i = 0; i < rules.size(); ++i) {
     auto line = device_rule_line(rules[i], at("devices", i));
     if (!line) return std::unexpected(line.error());
-    add(w, at("devices", i), "devices", rules[i].allow ? "devices.allow" : "devices.deny", std::move(*line));
+    add(w, at("devices", i), "devices", rules[i].allow ? "devices.allow" : "devices.deny",
+        std::move(*line));
   }
   for (const auto& d : default_devices()) {
     add(w, at("devices"), "devices", "devices.allow", device_rule_line(d));
@@ -94,7 +95,8 @@ Result<void> v1_memory_writes(Writes& w, const spec::Memory& m) {
   }
   if (m.swappiness) {
     if (*m.swappiness > 100) {
-      return fail(ErrorKind::invalid_argument, 
+      return fail(
+          ErrorKind::invalid_argument,
           at("memory.swappiness") + ": must be 0 to 100, got " + std::to_string(*m.swappiness));
     }
     add(w, at("memory.swappiness"), "memory", "memory.swappiness", std::to_string(*m.swappiness));
@@ -109,8 +111,8 @@ void v1_cpu_writes(Writes& w, const spec::Cpu& c) {
   }
   // Period and burst go before the quota; either may be refused against the old quota.
   if (c.period.value_or(0) != 0) {
-    add(w, at("cpu.period"), "cpu", "cpu.cfs_period_us", std::to_string(*c.period),
-        IfMissing::fail, quota != 0);
+    add(w, at("cpu.period"), "cpu", "cpu.cfs_period_us", std::to_string(*c.period), IfMissing::fail,
+        quota != 0);
   }
   if (c.burst) {  // 0 is a real value here: no burst
     add(w, at("cpu.burst"), "cpu", "cpu.cfs_burst_us", std::to_string(*c.burst), IfMissing::skip,
@@ -197,23 +199,27 @@ Result<void> v2_refusals(const spec::Resources& r) {
     for (const auto& [name, v] :
          {std::pair{"kernel", r.memory->kernel}, std::pair{"kernelTCP", r.memory->kernelTCP}}) {
       if (v.value_or(0) != 0) {
-        return fail(ErrorKind::invalid_argument, at("memory.") + name + ": cgroup v2 has no separate kernel memory limit");
+        return fail(ErrorKind::invalid_argument,
+                    at("memory.") + name + ": cgroup v2 has no separate kernel memory limit");
       }
     }
     if (r.memory->disableOOMKiller.value_or(false)) {
-      return fail(ErrorKind::invalid_argument, at("memory.disableOOMKiller") + ": cgroup v2 cannot turn off the OOM killer");
+      return fail(ErrorKind::invalid_argument,
+                  at("memory.disableOOMKiller") + ": cgroup v2 cannot turn off the OOM killer");
     }
   }
   if (r.cpu &&
       (r.cpu->realtimeRuntime.value_or(0) != 0 || r.cpu->realtimePeriod.value_or(0) != 0)) {
-    return fail(ErrorKind::invalid_argument, at("cpu") +
+    return fail(ErrorKind::invalid_argument,
+                at("cpu") +
                     ": cgroup v2 has no real-time CPU budget (realtimeRuntime, "
                     "realtimePeriod)");
   }
   if (r.network &&
       (r.network->classID.value_or(0) != 0 ||
        !r.network->priorities.value_or(std::vector<spec::InterfacePriority>{}).empty())) {
-    return fail(ErrorKind::invalid_argument, at("network") + ": net_cls and net_prio are cgroup v1 controllers");
+    return fail(ErrorKind::invalid_argument,
+                at("network") + ": net_cls and net_prio are cgroup v1 controllers");
   }
   return {};
 }
@@ -298,7 +304,8 @@ Result<void> unified_writes(Writes& w, const spec::StringMap& unified) {
     const auto dot = key.find('.');
     if (key.find('/') != std::string::npos || key.find("..") != std::string::npos ||
         dot == std::string::npos || dot == 0) {
-      return fail(ErrorKind::invalid_argument, at("unified") + "[\"" + key +
+      return fail(ErrorKind::invalid_argument,
+                  at("unified") + "[\"" + key +
                       "\"]: must be a cgroup interface file name like \"memory.high\"");
     }
     const std::string controller = key.substr(0, dot);
@@ -340,13 +347,16 @@ Result<int64_t> v2_swap_limit(int64_t swap, int64_t limit) {
   if (swap == -1 || swap == 0) return swap;
   if (limit == -1) return swap;
   if (limit == 0) {
-    return fail(ErrorKind::invalid_argument, at("memory.swap") + ": cgroup v2 cannot set a swap limit without a memory limit");
+    return fail(ErrorKind::invalid_argument,
+                at("memory.swap") + ": cgroup v2 cannot set a swap limit without a memory limit");
   }
   if (limit < 0) {
-    return fail(ErrorKind::invalid_argument, at("memory.limit") + ": invalid value " + std::to_string(limit));
+    return fail(ErrorKind::invalid_argument,
+                at("memory.limit") + ": invalid value " + std::to_string(limit));
   }
   if (swap < limit) {
-    return fail(ErrorKind::invalid_argument, at("memory.swap") + ": memory+swap limit " + std::to_string(swap) +
+    return fail(ErrorKind::invalid_argument,
+                at("memory.swap") + ": memory+swap limit " + std::to_string(swap) +
                     " is below the memory limit " + std::to_string(limit));
   }
   return swap - limit;
@@ -359,8 +369,9 @@ Result<std::vector<FileWrite>> hugetlb_writes(const std::vector<spec::HugepageLi
   for (size_t i = 0; i < limits.size(); ++i) {
     const auto& l = limits[i];
     if (!valid_page_size(l.pageSize)) {
-      return fail(ErrorKind::invalid_argument, at("hugepageLimits", i) + ".pageSize: invalid page size \"" + l.pageSize +
-                      "\" (expected a size like \"2MB\" or \"1GB\")");
+      return fail(ErrorKind::invalid_argument, at("hugepageLimits", i) +
+                                                   ".pageSize: invalid page size \"" + l.pageSize +
+                                                   "\" (expected a size like \"2MB\" or \"1GB\")");
     }
     const std::string prefix = "hugetlb." + l.pageSize;
     add(w, at("hugepageLimits", i), "hugetlb", prefix + suffix, std::to_string(l.limit));

@@ -1,9 +1,9 @@
 #include "runtime/cgroups/systemd_properties.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <optional>
@@ -37,8 +37,9 @@ Result<uint64_t> unified_value(const std::string& key, const std::string& value)
   uint64_t n = 0;
   auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
   if (ec != std::errc() || end != value.data() + value.size()) {
-    return fail(ErrorKind::invalid_argument, "linux.resources.unified[" + quoted(key) + "]: expected a number or \"max\", got " +
-                    quoted(value));
+    return fail(ErrorKind::invalid_argument, "linux.resources.unified[" + quoted(key) +
+                                                 "]: expected a number or \"max\", got " +
+                                                 quoted(value));
   }
   return n;
 }
@@ -191,9 +192,9 @@ Result<T> parse_integer(std::string_view text, const std::string& at) {
 // A decimal floating-point number, all of `text` (from_chars' general format). strtod, not
 // std::from_chars: libstdc++'s floating from_chars links ~20 kB and libm into every binary.
 std::optional<double> parse_double(const std::string& text) {
-  if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text.front())) || text.front() == '-' ||
-                        text.front() == '.' || text.front() == 'i' || text.front() == 'n' ||
-                        text.front() == 'I' || text.front() == 'N')) {
+  if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text.front())) ||
+                        text.front() == '-' || text.front() == '.' || text.front() == 'i' ||
+                        text.front() == 'n' || text.front() == 'I' || text.front() == 'N')) {
     return std::nullopt;
   }
   if (text.find_first_of("xX") != std::string::npos) return std::nullopt;  // hexadecimal
@@ -246,7 +247,8 @@ Result<PropertyValue> parse_variant(std::string_view raw, const std::string& at)
     case 'i': {
       auto v = parse_integer<int32_t>(n, at);
       if (!v) {
-        return fail(ErrorKind::invalid_argument, at + ": cannot read " + quoted(text) +
+        return fail(ErrorKind::invalid_argument,
+                    at + ": cannot read " + quoted(text) +
                         " (use 'text', true/false, or a typed number like \"uint64 5\")");
       }
       return PropertyValue(*v);
@@ -278,8 +280,8 @@ Result<uint64_t> seconds_to_usec(const PropertyValue& v, const std::string& at) 
 
 Result<std::string> expand_slice(std::string_view slice) {
   const auto bad = [&](std::string_view why) {
-    return fail(ErrorKind::invalid_argument, std::string(kPathField) + ": invalid systemd slice " + quoted(slice) + ": " +
-                    std::string(why));
+    return fail(ErrorKind::invalid_argument, std::string(kPathField) + ": invalid systemd slice " +
+                                                 quoted(slice) + ": " + std::string(why));
   };
   if (slice == "-.slice") return std::string("/");
   if (!slice.ends_with(".slice")) return bad("a slice name ends in \".slice\"");
@@ -308,7 +310,8 @@ Result<ScopeName> parse_scope_name(std::string_view cgroups_path, std::string_vi
     const auto second = first == std::string_view::npos ? first : cgroups_path.find(':', first + 1);
     if (second == std::string_view::npos ||
         cgroups_path.find(':', second + 1) != std::string_view::npos) {
-      return fail(ErrorKind::invalid_argument, std::string(kPathField) + ": " + quoted(cgroups_path) +
+      return fail(ErrorKind::invalid_argument,
+                  std::string(kPathField) + ": " + quoted(cgroups_path) +
                       " is not of the form \"slice:prefix:name\" that the systemd cgroup driver "
                       "takes (e.g. \"system.slice:hippo:c1\")");
     }
@@ -318,7 +321,8 @@ Result<ScopeName> parse_scope_name(std::string_view cgroups_path, std::string_vi
     if (slice.empty()) slice = default_slice;
   }
   if (name.empty() || !valid_unit_chars(name) || (!prefix.empty() && !valid_unit_chars(prefix))) {
-    return fail(ErrorKind::invalid_argument, std::string(kPathField) + ": " + quoted(cgroups_path) +
+    return fail(ErrorKind::invalid_argument,
+                std::string(kPathField) + ": " + quoted(cgroups_path) +
                     ": the prefix and name of a systemd scope may hold letters, digits and "
                     "\":_.\\-\", and the name must not be empty");
   }
@@ -331,8 +335,9 @@ Result<ScopeName> parse_scope_name(std::string_view cgroups_path, std::string_vi
   out.slice = slice;
   out.unit = prefix.empty() ? name + ".scope" : prefix + "-" + name + ".scope";
   if (out.unit.size() > 255) {
-    return fail(ErrorKind::invalid_argument, std::string(kPathField) + ": unit name " + quoted(out.unit) +
-                    " is longer than systemd's 255 characters");
+    return fail(ErrorKind::invalid_argument, std::string(kPathField) + ": unit name " +
+                                                 quoted(out.unit) +
+                                                 " is longer than systemd's 255 characters");
   }
   auto dir = expand_slice(slice);
   if (!dir) return std::unexpected(dir.error());
@@ -363,7 +368,8 @@ Result<std::vector<uint8_t>> cpu_mask(std::string_view list, std::string_view at
                     ? first
                     : parse_integer<unsigned>(item.substr(dash + 1), std::string(at));
     if (!first || !last || *last < *first || *last > 8191) {
-      return fail(ErrorKind::invalid_argument, std::string(at) + ": invalid CPU list " + quoted(list));
+      return fail(ErrorKind::invalid_argument,
+                  std::string(at) + ": invalid CPU list " + quoted(list));
     }
     for (unsigned b = *first; b <= *last; ++b) set(b);
   }
@@ -422,7 +428,8 @@ Result<std::vector<Property>> annotation_properties(const spec::StringMap& annot
           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
         });
     if (!valid) {
-      return fail(ErrorKind::invalid_argument, at + ": not a systemd property name (a capital letter, then letters and digits)");
+      return fail(ErrorKind::invalid_argument,
+                  at + ": not a systemd property name (a capital letter, then letters and digits)");
     }
     auto parsed = parse_variant(value, at);
     if (!parsed) return std::unexpected(parsed.error());

@@ -48,10 +48,10 @@ std::unique_ptr<runtime::Backend> make_backend(const Context& ctx);
 const Command* find_command(std::string_view name);
 
 // Handlers, grouped by the file that holds them.
-Result<int> run_spec(const Context&, const ParsedFlags&);         // spec_commands.cpp
-Result<int> run_features(const Context&, const ParsedFlags&);     // spec_commands.cpp
-Result<int> run_validate(const Context&, const ParsedFlags&);     // spec_commands.cpp
-Result<int> run_create(const Context&, const ParsedFlags&);       // lifecycle_commands.cpp
+Result<int> run_spec(const Context&, const ParsedFlags&);      // spec_commands.cpp
+Result<int> run_features(const Context&, const ParsedFlags&);  // spec_commands.cpp
+Result<int> run_validate(const Context&, const ParsedFlags&);  // spec_commands.cpp
+Result<int> run_create(const Context&, const ParsedFlags&);    // lifecycle_commands.cpp
 Result<int> run_run(const Context&, const ParsedFlags&);
 Result<int> run_start(const Context&, const ParsedFlags&);
 Result<int> run_state(const Context&, const ParsedFlags&);
@@ -61,8 +61,8 @@ Result<int> run_list(const Context&, const ParsedFlags&);
 Result<int> run_ps(const Context&, const ParsedFlags&);
 Result<int> run_pause(const Context&, const ParsedFlags&);
 Result<int> run_resume(const Context&, const ParsedFlags&);
-Result<int> run_exec(const Context&, const ParsedFlags&);         // exec_command.cpp
-Result<int> run_update(const Context&, const ParsedFlags&);       // update_commands.cpp
+Result<int> run_exec(const Context&, const ParsedFlags&);    // exec_command.cpp
+Result<int> run_update(const Context&, const ParsedFlags&);  // update_commands.cpp
 Result<int> run_events(const Context&, const ParsedFlags&);
 Result<int> run_not_implemented(const Context&, const ParsedFlags&);  // command_table.cpp
 

@@ -2,9 +2,9 @@
 
 #include <charconv>
 
-#include "runtime/cli/commands.hpp"
 #include "oci-spec/schema.hpp"
 #include "runtime/backend.hpp"
+#include "runtime/cli/commands.hpp"
 #include "runtime/foreground.hpp"
 
 namespace hippo::cli {

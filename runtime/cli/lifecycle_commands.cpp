@@ -11,12 +11,12 @@
 #include <set>
 #include <sstream>
 
-#include "runtime/cli/commands.hpp"
 #include "runtime/backend.hpp"
-#include "runtime/foreground.hpp"
 #include "runtime/backend_choice.hpp"
-#include "runtime/runc/runc_backend.hpp"
+#include "runtime/cli/commands.hpp"
 #include "runtime/cli/signals.hpp"
+#include "runtime/foreground.hpp"
+#include "runtime/runc/runc_backend.hpp"
 
 namespace hippo::cli {
 namespace {
@@ -125,13 +125,16 @@ Result<int> run_list(const Context& ctx, const ParsedFlags& flags) {
   }
   if (format != "table") return fail("invalid format option \"" + format + "\": use table or json");
   // runc's tabwriter (minimum width 12, padding 3): a column is as wide as its longest cell.
-  std::vector<std::array<std::string, 6>> rows{{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+  std::vector<std::array<std::string, 6>> rows{
+      {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
   for (const auto& s : *all) {
-    rows.push_back({s.id, std::to_string(s.pid), std::string(spec::to_string(s.status)), s.bundle, s.created, s.owner});
+    rows.push_back({s.id, std::to_string(s.pid), std::string(spec::to_string(s.status)), s.bundle,
+                    s.created, s.owner});
   }
   std::array<size_t, 6> width{};
   for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max({width[i], size_t{12}, row[i].size() + 3});
+    for (size_t i = 0; i < row.size(); ++i)
+      width[i] = std::max({width[i], size_t{12}, row[i].size() + 3});
   }
   for (const auto& row : rows) {
     std::string line;
@@ -169,7 +172,8 @@ Result<int> run_ps(const Context& ctx, const ParsedFlags& flags) {
   std::string text;
   char buf[4096];
   while (size_t n = std::fread(buf, 1, sizeof buf, ps)) text.append(buf, n);
-  if (int rc = ::pclose(ps); rc != 0) return fail(command + ": exit status " + std::to_string(WEXITSTATUS(rc)));
+  if (int rc = ::pclose(ps); rc != 0)
+    return fail(command + ": exit status " + std::to_string(WEXITSTATUS(rc)));
   std::istringstream lines(text);
   std::string header;
   std::getline(lines, header);

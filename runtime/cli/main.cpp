@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "runtime/cli/commands.hpp"
+#include "base/logging.hpp"
 #include "hippo/version.hpp"
 #include "oci-spec/config.hpp"
 #include "runtime/bundle.hpp"
-#include "base/logging.hpp"
+#include "runtime/cli/commands.hpp"
 
 namespace hippo::cli {
 namespace {
@@ -20,9 +20,14 @@ constexpr FlagSpec kGlobalFlags[] = {
     {"debug", 0, false, false, "enable debug logging"},
     {"log", 0, true, false, "set the log file to write hippo logs to (default is '/dev/stderr')"},
     {"log-format", 0, true, false, "set the log format ('text' (default), or 'json')"},
-    {"root", 0, true, false, "root directory for storage of container state (default: state_root of config.yaml, /run/hippo)"},
-    {"systemd-cgroup", 0, false, false, "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. \"system.slice:hippo:434234\""},
-    {"config", 0, true, false, "hippo's config.yaml (default: $HIPPO_CONFIG, then /etc/hippo/config.yaml)"},
+    {"root", 0, true, false,
+     "root directory for storage of container state (default: state_root of config.yaml, "
+     "/run/hippo)"},
+    {"systemd-cgroup", 0, false, false,
+     "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for "
+     "e.g. \"system.slice:hippo:434234\""},
+    {"config", 0, true, false,
+     "hippo's config.yaml (default: $HIPPO_CONFIG, then /etc/hippo/config.yaml)"},
     {"criu", 0, true, false, "accepted for runc compatibility; hippo does not use CRIU"},
     {"rootless", 0, true, false, "accepted for runc compatibility ('true', 'false' or 'auto')"},
     {"version", 'v', false, false, "print the version"},
@@ -43,13 +48,13 @@ void print_help() {
   for (const auto& c : commands()) {
     std::cout << "   " << c.name << std::string(12 - c.name.size(), ' ') << c.summary << "\n";
   }
-  std::cout << "\nGLOBAL OPTIONS:\n" << flags_help(kGlobalFlags) << "   --help, -h" << std::string(16, ' ')
-            << "show help\n";
+  std::cout << "\nGLOBAL OPTIONS:\n"
+            << flags_help(kGlobalFlags) << "   --help, -h" << std::string(16, ' ') << "show help\n";
 }
 
 void print_command_help(const Command& c) {
-  std::cout << "NAME:\n   hippo " << c.name << " - " << c.summary << "\n\nUSAGE:\n   hippo " << c.name
-            << " [command options] " << c.args_usage << "\n";
+  std::cout << "NAME:\n   hippo " << c.name << " - " << c.summary << "\n\nUSAGE:\n   hippo "
+            << c.name << " [command options] " << c.args_usage << "\n";
   if (!c.flags.empty()) std::cout << "\nOPTIONS:\n" << flags_help(c.flags);
 }
 
@@ -60,8 +65,9 @@ Result<void> check_arg_count(const Command& c, const ParsedFlags& flags) {
   const bool exact = c.min_args == c.max_args;
   if (n >= c.min_args && (c.max_args < 0 || n <= c.max_args)) return {};
   std::string want = exact ? "exactly " + std::to_string(c.min_args)
-                     : c.max_args < 0 ? "at least " + std::to_string(c.min_args)
-                                      : std::to_string(c.min_args) + " to " + std::to_string(c.max_args);
+                     : c.max_args < 0
+                         ? "at least " + std::to_string(c.min_args)
+                         : std::to_string(c.min_args) + " to " + std::to_string(c.max_args);
   return fail(std::string(c.name) + ": expects " + want + " argument(s)" +
               (c.args_usage.empty() ? "" : ": " + std::string(c.args_usage)) + ", got " +
               std::to_string(n));
@@ -98,7 +104,7 @@ int run(const std::vector<std::string>& argv) {
   if (!format) return report(format.error());
   // Logging first, so that a bad config.yaml is reported in --log too.
   if (auto ok = log::init_logging(ctx.global.log, *format,
-                                      ctx.global.debug ? log::Level::debug : log::Level::info);
+                                  ctx.global.debug ? log::Level::debug : log::Level::info);
       !ok) {
     return report(ok.error());
   }

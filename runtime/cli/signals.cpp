@@ -14,14 +14,14 @@ struct Named {
 };
 
 constexpr Named kSignals[] = {
-    {"ABRT", SIGABRT}, {"ALRM", SIGALRM}, {"BUS", SIGBUS},     {"CHLD", SIGCHLD},
-    {"CONT", SIGCONT}, {"FPE", SIGFPE},   {"HUP", SIGHUP},     {"ILL", SIGILL},
-    {"INT", SIGINT},   {"IO", SIGIO},     {"IOT", SIGIOT},     {"KILL", SIGKILL},
-    {"PIPE", SIGPIPE}, {"POLL", SIGPOLL}, {"PROF", SIGPROF},   {"PWR", SIGPWR},
-    {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV}, {"STKFLT", SIGSTKFLT}, {"STOP", SIGSTOP},
-    {"SYS", SIGSYS},   {"TERM", SIGTERM}, {"TRAP", SIGTRAP},   {"TSTP", SIGTSTP},
-    {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2}, {"VTALRM", SIGVTALRM}, {"WINCH", SIGWINCH}, {"XCPU", SIGXCPU},
+    {"ABRT", SIGABRT}, {"ALRM", SIGALRM},     {"BUS", SIGBUS},       {"CHLD", SIGCHLD},
+    {"CONT", SIGCONT}, {"FPE", SIGFPE},       {"HUP", SIGHUP},       {"ILL", SIGILL},
+    {"INT", SIGINT},   {"IO", SIGIO},         {"IOT", SIGIOT},       {"KILL", SIGKILL},
+    {"PIPE", SIGPIPE}, {"POLL", SIGPOLL},     {"PROF", SIGPROF},     {"PWR", SIGPWR},
+    {"QUIT", SIGQUIT}, {"SEGV", SIGSEGV},     {"STKFLT", SIGSTKFLT}, {"STOP", SIGSTOP},
+    {"SYS", SIGSYS},   {"TERM", SIGTERM},     {"TRAP", SIGTRAP},     {"TSTP", SIGTSTP},
+    {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},       {"USR1", SIGUSR1},
+    {"USR2", SIGUSR2}, {"VTALRM", SIGVTALRM}, {"WINCH", SIGWINCH},   {"XCPU", SIGXCPU},
     {"XFSZ", SIGXFSZ},
 };
 
@@ -44,7 +44,8 @@ std::optional<int> parse_signal(std::string_view name) {
     auto rest = name.substr(5);
     if (!rest.empty()) {
       auto [e, err] = std::from_chars(rest.data() + 1, rest.data() + rest.size(), offset);
-      if (err != std::errc() || e != rest.data() + rest.size() || (rest[0] != '+' && rest[0] != '-')) {
+      if (err != std::errc() || e != rest.data() + rest.size() ||
+          (rest[0] != '+' && rest[0] != '-')) {
         return std::nullopt;
       }
       if (rest[0] == '-') offset = -offset;

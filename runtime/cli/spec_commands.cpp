@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <iostream>
 
-#include "runtime/cli/commands.hpp"
 #include "oci-spec/config.hpp"
 #include "runtime/bundle.hpp"
+#include "runtime/cli/commands.hpp"
 #include "runtime/features.hpp"
 
 namespace hippo::cli {
@@ -60,7 +60,8 @@ Result<int> run_validate(const Context&, const ParsedFlags& flags) {
   if (flags.enabled("print")) {
     std::cout << spec::serialize(bundle->spec);
   } else {
-    std::cout << bundle->dir + "/config.json" << ": valid\n";
+    std::cout << bundle->dir + "/config.json"
+              << ": valid\n";
   }
   return 0;
 }

@@ -4,17 +4,17 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
-#include "runtime/cli/commands.hpp"
 #include "oci-spec/config.hpp"
 #include "oci-spec/schema.hpp"
 #include "runtime/backend.hpp"
+#include "runtime/cli/commands.hpp"
 #include "runtime/oom_watch.hpp"
 
 namespace hippo::cli {
@@ -24,13 +24,16 @@ namespace {
 Result<int64_t> parse_bytes(const std::string& flag, const std::string& text) {
   if (text == "-1") return -1;
   size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
   double number = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + i, number);
   std::string unit = text.substr(i);
   for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (unit.ends_with("ib")) unit.resize(unit.size() - 2);
-  else if (unit.ends_with("b")) unit.resize(unit.size() - 1);
+  if (unit.ends_with("ib"))
+    unit.resize(unit.size() - 2);
+  else if (unit.ends_with("b"))
+    unit.resize(unit.size() - 1);
   static constexpr std::string_view kUnits = "kmgtp";
   double scale = 1;
   if (unit.size() == 1 && kUnits.find(unit[0]) != std::string_view::npos) {
@@ -145,8 +148,8 @@ Result<spec::Resources> resources_from_flags(const ParsedFlags& flags) {
 // and swap is swap alone (v1: memory+swap), as the cgroup files say.
 spec::Json stats_json(const std::string& id, const spec::Stats& s) {
   spec::Json data;
-  data["cpu"]["usage"] = {{"total", s.cpu_usage_ns}, {"kernel", s.cpu_system_ns},
-                          {"user", s.cpu_user_ns}};
+  data["cpu"]["usage"] = {
+      {"total", s.cpu_usage_ns}, {"kernel", s.cpu_system_ns}, {"user", s.cpu_user_ns}};
   if (!s.cpu_per_cpu_ns.empty()) data["cpu"]["usage"]["percpu"] = s.cpu_per_cpu_ns;
   data["cpu"]["throttling"] = {{"periods", s.cpu_periods},
                                {"throttled_periods", s.cpu_throttled_periods},
@@ -157,10 +160,12 @@ spec::Json stats_json(const std::string& id, const spec::Stats& s) {
     return it == m.stat.end() ? uint64_t{0} : it->second;
   };
   data["memory"]["cache"] = m.stat.contains("cache") ? stat("cache") : stat("file");
-  data["memory"]["usage"] = {{"usage", m.usage}, {"max", m.max_usage}, {"limit", m.limit},
-                             {"failcnt", m.failcnt}};
-  data["memory"]["swap"] = {{"usage", m.swap_usage}, {"max", m.swap_max_usage},
-                            {"limit", m.swap_limit}, {"failcnt", m.swap_failcnt}};
+  data["memory"]["usage"] = {
+      {"usage", m.usage}, {"max", m.max_usage}, {"limit", m.limit}, {"failcnt", m.failcnt}};
+  data["memory"]["swap"] = {{"usage", m.swap_usage},
+                            {"max", m.swap_max_usage},
+                            {"limit", m.swap_limit},
+                            {"failcnt", m.swap_failcnt}};
   data["memory"]["raw"] = spec::Json::object();
   for (const auto& [key, value] : m.stat) data["memory"]["raw"][key] = value;
   data["memory"]["oom_kill"] = m.oom_kills;
@@ -211,7 +216,8 @@ Result<int> run_events(const Context& ctx, const ParsedFlags& flags) {
       digits.resize(digits.size() - 1);
     }
     auto n = parse_number<int>("interval", digits);
-    if (!n || *n <= 0) return fail("--interval: invalid duration \"" + interval_text + "\" (e.g. 5s, 500ms)");
+    if (!n || *n <= 0)
+      return fail("--interval: invalid duration \"" + interval_text + "\" (e.g. 5s, 500ms)");
     interval_ms = *n * scale;
   }
   // OOM notifications as they happen (runc's {"type":"oom"}), stats every interval, until the

@@ -1,13 +1,13 @@
 #include "runtime/linux/console.hpp"
 
-#include "base/syscalls.hpp"
-
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
+
+#include "base/syscalls.hpp"
 
 namespace hippo::os {
 

@@ -14,14 +14,12 @@
 #define NR_exit_group 231
 static long sys3(long n, long a, long b, long c) {
   long ret;
-  __asm__ volatile("syscall"
-                   : "=a"(ret)
-                   : "a"(n), "D"(a), "S"(b), "d"(c)
-                   : "rcx", "r11", "memory");
+  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
   return ret;
 }
-__asm__(".text\n.globl _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-16,%rsp\n"
-        " call trampoline_main\n hlt\n");
+__asm__(
+    ".text\n.globl _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-16,%rsp\n"
+    " call trampoline_main\n hlt\n");
 #elif defined(__aarch64__)
 #define NR_write 64
 #define NR_execve 221
@@ -34,8 +32,9 @@ static long sys3(long n, long a, long b, long c) {
   __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
   return x0;
 }
-__asm__(".text\n.globl _start\n_start:\n mov x29, #0\n mov x30, #0\n mov x0, sp\n"
-        " bl trampoline_main\n");
+__asm__(
+    ".text\n.globl _start\n_start:\n mov x29, #0\n mov x30, #0\n mov x0, sp\n"
+    " bl trampoline_main\n");
 #else
 #error "exec trampoline: unsupported architecture"
 #endif
@@ -58,18 +57,30 @@ static __attribute__((noreturn)) void leave(int code) {
 /* The texts glibc's strerror gives for what execve can fail with. */
 static const char* describe(long err) {
   switch (err) {
-    case 1: return "Operation not permitted";
-    case 2: return "No such file or directory";
-    case 7: return "Argument list too long";
-    case 8: return "Exec format error";
-    case 12: return "Cannot allocate memory";
-    case 13: return "Permission denied";
-    case 20: return "Not a directory";
-    case 21: return "Is a directory";
-    case 26: return "Text file busy";
-    case 36: return "File name too long";
-    case 40: return "Too many levels of symbolic links";
-    default: return "error";
+    case 1:
+      return "Operation not permitted";
+    case 2:
+      return "No such file or directory";
+    case 7:
+      return "Argument list too long";
+    case 8:
+      return "Exec format error";
+    case 12:
+      return "Cannot allocate memory";
+    case 13:
+      return "Permission denied";
+    case 20:
+      return "Not a directory";
+    case 21:
+      return "Is a directory";
+    case 26:
+      return "Text file busy";
+    case 36:
+      return "File name too long";
+    case 40:
+      return "Too many levels of symbolic links";
+    default:
+      return "error";
   }
 }
 

@@ -19,7 +19,8 @@ Result<UniqueFd> sealed_exec_trampoline() {
   // With vm.memfd_noexec=1, a memfd made without MFD_EXEC cannot be executed; kernels before
   // 6.3 refuse the flag itself (EINVAL) and need none.
   UniqueFd fd(::memfd_create("hippo-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING | kMfdExec));
-  if (!fd && errno == EINVAL) fd = UniqueFd(::memfd_create("hippo-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd && errno == EINVAL)
+    fd = UniqueFd(::memfd_create("hippo-exec", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!fd) return fail_errno("memfd_create for the exec trampoline");
   const unsigned char* p = kExecTrampoline;
   unsigned long left = kExecTrampolineSize;
@@ -30,7 +31,8 @@ Result<UniqueFd> sealed_exec_trampoline() {
     p += n;
     left -= static_cast<unsigned long>(n);
   }
-  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) !=
+      0) {
     return fail_errno("seal the exec trampoline's memfd");
   }
   // execve refuses a file that any fd holds open for writing (ETXTBSY): keep a read-only one.

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "base/error.hpp"
-#include "oci-spec/spec.hpp"
 #include "base/unique_fd.hpp"
+#include "oci-spec/spec.hpp"
 
 namespace hippo::os {
 

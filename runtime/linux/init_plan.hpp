@@ -12,26 +12,26 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "oci-spec/spec.hpp"
 #include "runtime/linux/seccomp_program.hpp"
-#include "base/unique_fd.hpp"
 
 namespace hippo::os {
 
 struct MountStep {
-  std::string source;       // host path (binds) or the filesystem's source name
-  std::string target;       // inside the rootfs, relative: "dev/pts"
+  std::string source;  // host path (binds) or the filesystem's source name
+  std::string target;  // inside the rootfs, relative: "dev/pts"
   std::string fstype;
   std::string data;
-  unsigned long flags = 0;  // for mount(2)
+  unsigned long flags = 0;    // for mount(2)
   unsigned long remount = 0;  // binds: flags applied by a MS_REMOUNT|MS_BIND afterwards
   unsigned long propagation = 0;
   uint64_t attr_set = 0, attr_clr = 0;  // mount_setattr(AT_RECURSIVE)
   bool bind = false;
-  bool target_is_file = false;  // a bind of a non-directory needs a file to mount on
+  bool target_is_file = false;      // a bind of a non-directory needs a file to mount on
   bool ordinary_directory = false;  // proc, sysfs: opened O_NOFOLLOW|O_DIRECTORY, never a symlink
   int tree_fd = -1;  // an idmapped bind: a detached tree (idmapped_mount.hpp) init moves into place
-  std::string what;             // "mount proc on /proc", for errors
+  std::string what;  // "mount proc on /proc", for errors
 };
 
 struct DeviceNode {
@@ -113,8 +113,8 @@ struct InitPlan {
   std::vector<NamespaceJoin> joins;  // user first, then the others (not pid: the parent joins it)
   std::string pid_ns_path;           // joined by the parent before clone (pid_for_children)
   bool unshare_cgroup = false;
-  bool new_time_ns = false;       // made by the parent before the clone, offsets written first
-  std::string timens_offsets;     // "monotonic 100 5\nboottime -10 0\n"
+  bool new_time_ns = false;      // made by the parent before the clone, offsets written first
+  std::string timens_offsets;    // "monotonic 100 5\nboottime -10 0\n"
   std::string uid_map, gid_map;  // written by the parent for a new user namespace
 
   // Rootfs.
@@ -160,7 +160,7 @@ struct InitPlan {
   std::optional<mode_t> umask;
   std::string cwd;
   std::vector<std::string> argv_storage, env_storage;
-  std::vector<char*> argv, envp;           // NULL-terminated views of the storage
+  std::vector<char*> argv, envp;  // NULL-terminated views of the storage
   // The trampoline's argv (exec_trampoline.hpp): [marker, program, argv...]; init writes the
   // program it found into slot 1, its own copy of the plan being the only one it touches.
   std::vector<char*> exec_argv;
@@ -173,14 +173,14 @@ struct InitPlan {
   bool terminal = false;
   unsigned short console_rows = 0, console_cols = 0;
 
-  int preserve_fds = 0;           // fds 3 .. 3+N-1 stay open across execve (--preserve-fds)
-  std::string session_keyring;    // "_ses.<id>": init joins a new session keyring (runc's default)
+  int preserve_fds = 0;         // fds 3 .. 3+N-1 stay open across execve (--preserve-fds)
+  std::string session_keyring;  // "_ses.<id>": init joins a new session keyring (runc's default)
 
   // Descriptors the child uses, numbers fixed before clone (all above the preserved ones).
   int stdio_fds[3] = {-1, -1, -1};  // made the container's 0, 1, 2; -1 inherits ours
   int sync_fd = -1;
   int console_fd = -1;
-  int exec_fifo_fd = -1;  // O_PATH fd of <state>/exec.fifo, reopened O_WRONLY via /proc
+  int exec_fifo_fd = -1;   // O_PATH fd of <state>/exec.fifo, reopened O_WRONLY via /proc
   int trampoline_fd = -1;  // the sealed exec trampoline every program and in-init hook runs through
 
   // Hooks. Init asks the parent to run prestart/createRuntime once its mounts are done
@@ -205,7 +205,8 @@ struct PlanOptions {
   std::string bundle;  // relative bind sources are resolved against it, as runc does
   bool no_pivot = false;
   std::string cgroup_v1_root = "/sys/fs/cgroup";  // where bind sources for a cgroup mount live
-  std::vector<std::pair<std::string, std::string>> cgroup_binds;  // (controller dir name, host path)
+  std::vector<std::pair<std::string, std::string>>
+      cgroup_binds;  // (controller dir name, host path)
 };
 
 // `rootfs` is the absolute host path of the bundle's rootfs.

@@ -10,8 +10,8 @@
 #include <map>
 #include <memory>
 
-#include "oci-spec/names.hpp"
 #include "base/unique_fd.hpp"
+#include "oci-spec/names.hpp"
 
 namespace hippo::os {
 namespace {

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "base/syscalls.hpp"
 #include "runtime/linux/exec_trampoline.hpp"
 #include "runtime/linux/init_child.hpp"
 #include "runtime/linux/sync_protocol.hpp"
-#include "base/syscalls.hpp"
 
 namespace hippo::os {
 namespace {
@@ -72,7 +72,8 @@ class TimeNamespaceForChildren {
     if (::unshare(CLONE_NEWTIME) != 0) return fail_errno("create a time namespace");
     if (!offsets.empty()) {
       UniqueFd fd(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
-      if (!fd || ::write(fd.get(), offsets.data(), offsets.size()) != static_cast<ssize_t>(offsets.size())) {
+      if (!fd || ::write(fd.get(), offsets.data(), offsets.size()) !=
+                     static_cast<ssize_t>(offsets.size())) {
         return fail_errno("write time namespace offsets");
       }
     }
@@ -135,8 +136,8 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
   const int first_free = 3 + plan.preserve_fds;
   std::vector<UniqueFd> moved;
   std::vector<int*> internal = {&plan.sync_fd,      &plan.exec_fifo_fd, &plan.console_fd,
-                                &plan.stdio_fds[0], &plan.stdio_fds[1], &plan.stdio_fds[2], &plan.cgroup_fd,
-                                &plan.trampoline_fd};
+                                &plan.stdio_fds[0], &plan.stdio_fds[1], &plan.stdio_fds[2],
+                                &plan.cgroup_fd,    &plan.trampoline_fd};
   for (auto& m : plan.mounts) {
     if (m.tree_fd >= 0) internal.push_back(&m.tree_fd);
   }
@@ -176,8 +177,10 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
     return std::unexpected(std::move(e));
   };
   if (plan.clone_flags & CLONE_NEWUSER) {
-    if (auto ok = write_proc_file(child.pid, "uid_map", plan.uid_map); !ok) return abort_with(ok.error());
-    if (auto ok = write_proc_file(child.pid, "gid_map", plan.gid_map); !ok) return abort_with(ok.error());
+    if (auto ok = write_proc_file(child.pid, "uid_map", plan.uid_map); !ok)
+      return abort_with(ok.error());
+    if (auto ok = write_proc_file(child.pid, "gid_map", plan.gid_map); !ok)
+      return abort_with(ok.error());
   }
   // Written here, not by init: init is not dumpable, so its /proc files belong to the host's root.
   if (plan.oom_score_adj) {

@@ -7,15 +7,15 @@
 #include <functional>
 
 #include "base/error.hpp"
-#include "runtime/linux/init_plan.hpp"
 #include "base/unique_fd.hpp"
+#include "runtime/linux/init_plan.hpp"
 
 namespace hippo::os {
 
 struct SpawnedInit {
   pid_t pid = -1;
   UniqueFd pidfd;
-  UniqueFd seccomp_listener;  // SCMP_ACT_NOTIFY: the filter's notify fd, for the agent
+  UniqueFd seccomp_listener;        // SCMP_ACT_NOTIFY: the filter's notify fd, for the agent
   bool cloned_into_cgroup = false;  // plan.cgroup_fd took: the child never ran outside it
 };
 

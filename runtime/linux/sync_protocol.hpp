@@ -23,9 +23,9 @@ enum class SyncType : uint32_t { kGo = 1, kReady = 2, kError = 3, kHooks = 4 };
 
 struct SyncMessage {
   SyncType type;
-  int32_t error;    // errno of a failed step, else 0
-  int32_t pid;      // kGo: init's host pid
-  char what[492];   // NUL-terminated description of the failed step
+  int32_t error;   // errno of a failed step, else 0
+  int32_t pid;     // kGo: init's host pid
+  char what[492];  // NUL-terminated description of the failed step
 };
 
 }  // namespace hippo::os

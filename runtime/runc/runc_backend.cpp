@@ -9,13 +9,13 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "oci-spec/config.hpp"
 #include "base/file_io.hpp"
+#include "base/syscalls.hpp"
+#include "oci-spec/config.hpp"
 #include "oci-spec/schema.hpp"
 #include "oci-spec/state.hpp"
 #include "runtime/cgroups/proc_cgroup.hpp"
 #include "runtime/linux/console.hpp"
-#include "base/syscalls.hpp"
 #include "runtime/runc/runc_command.hpp"
 
 namespace hippo::runtime {
@@ -38,13 +38,15 @@ struct ConsoleListener {
 Result<std::unique_ptr<ConsoleListener>> listen_console(const std::string& dir) {
   auto l = std::make_unique<ConsoleListener>();
   static int counter = 0;
-  l->path = dir + "/console-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".sock";
+  l->path =
+      dir + "/console-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".sock";
   l->fd = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (l->path.size() >= sizeof addr.sun_path) return fail("console socket path too long");
   std::memcpy(addr.sun_path, l->path.c_str(), l->path.size() + 1);
-  if (::bind(l->fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(l->fd.get(), 1) != 0) {
+  if (::bind(l->fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(l->fd.get(), 1) != 0) {
     return fail_errno("console socket " + l->path);
   }
   return l;
@@ -72,7 +74,8 @@ class RuncBackend final : public Backend {
     // runc writes the pid to a file of ours, removed once read; the caller's --pid-file gets
     // it as the native backend writes it.
     const auto pid_file = o_.root + "/" + o.id + ".pid";
-    std::vector<std::string> args{"create", "--bundle", absolute_path(o.bundle).value_or(o.bundle), "--pid-file", pid_file};
+    std::vector<std::string> args{"create", "--bundle", absolute_path(o.bundle).value_or(o.bundle),
+                                  "--pid-file", pid_file};
     if (o.no_pivot) args.push_back("--no-pivot");
     if (o.no_new_keyring) args.push_back("--no-new-keyring");
     if (o.preserve_fds) args.insert(args.end(), {"--preserve-fds", std::to_string(o.preserve_fds)});
@@ -111,11 +114,13 @@ class RuncBackend final : public Backend {
       return fail(ErrorKind::invalid_argument,
                   "cannot allocate tty if hippo will detach without setting console socket");
     }
-    const auto base = o_.root + "/" + o.id + "-exec-" + std::to_string(::getpid()) + "-" + std::to_string(++exec_counter_);
+    const auto base = o_.root + "/" + o.id + "-exec-" + std::to_string(::getpid()) + "-" +
+                      std::to_string(++exec_counter_);
     if (auto ok = write_text_file(base + ".json", spec::codec::write_value(process).dump()); !ok) {
       return std::unexpected(ok.error());
     }
-    std::vector<std::string> args{"exec", "--process", base + ".json", "--detach", "--pid-file", base + ".pid"};
+    std::vector<std::string> args{"exec",     "--process",  base + ".json",
+                                  "--detach", "--pid-file", base + ".pid"};
     if (o.ignore_paused) args.push_back("--ignore-paused");
     if (o.preserve_fds) args.insert(args.end(), {"--preserve-fds", std::to_string(o.preserve_fds)});
     std::unique_ptr<ConsoleListener> console;
@@ -175,7 +180,10 @@ class RuncBackend final : public Backend {
   Result<void> resume(const std::string& id) override { return simple({"resume", id}); }
 
   Result<void> update(const std::string& id, const spec::Resources& resources) override {
-    auto r = invoke({{"update", "--resources", "-", id}, spec::codec::write_value(resources).dump(), {}, false});
+    auto r = invoke({{"update", "--resources", "-", id},
+                     spec::codec::write_value(resources).dump(),
+                     {},
+                     false});
     if (!r) return std::unexpected(r.error());
     return {};
   }
@@ -222,7 +230,8 @@ class RuncBackend final : public Backend {
   Result<runc::Outcome> invoke(const runc::Command& command) {
     std::vector<std::string> global{"--root", o_.root};
     if (o_.systemd_cgroup) global.push_back("--systemd-cgroup");
-    const auto log = o_.root + "/.log-" + std::to_string(::getpid()) + "-" + std::to_string(++log_counter_) + ".json";
+    const auto log = o_.root + "/.log-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(++log_counter_) + ".json";
     auto r = runc::run(o_.binary, global, log, command);
     ::unlink(log.c_str());
     return r;
@@ -236,7 +245,8 @@ class RuncBackend final : public Backend {
 
   // runc says "container does not exist": give it the errno callers (the shim) map to NotFound.
   static Error not_found_if_missing(Error e, const std::string& id) {
-    if (e.message.find("does not exist") != std::string::npos || e.message.find("not exist") != std::string::npos) {
+    if (e.message.find("does not exist") != std::string::npos ||
+        e.message.find("not exist") != std::string::npos) {
       e.code = ENOENT;
       e.message = "container \"" + id + "\" does not exist";
     }
@@ -247,7 +257,8 @@ class RuncBackend final : public Backend {
   // shim, a foreground run or exec): from then on the pidfd reaps them. runc's pid file is
   // removed once read (nothing of ours stays in runc's root); `caller_pid_file` (--pid-file)
   // gets the pid atomically, as the native backend writes it.
-  Result<ProcessHandle> handle_from_pid_file(const std::string& pid_file, const std::string& caller_pid_file,
+  Result<ProcessHandle> handle_from_pid_file(const std::string& pid_file,
+                                             const std::string& caller_pid_file,
                                              ConsoleListener* console) {
     auto text = read_text_file(pid_file);
     ::unlink(pid_file.c_str());
@@ -257,7 +268,8 @@ class RuncBackend final : public Backend {
     ProcessHandle h{pid, UniqueFd(os::sys::pidfd_open(pid)), UniqueFd()};
     if (!h.pidfd) return fail_errno("pidfd_open " + std::to_string(pid));
     if (!caller_pid_file.empty()) {
-      if (auto ok = replace_text_file(caller_pid_file, std::to_string(pid)); !ok) return forward(ok, "--pid-file");
+      if (auto ok = replace_text_file(caller_pid_file, std::to_string(pid)); !ok)
+        return forward(ok, "--pid-file");
     }
     if (console) {
       auto master = accept_pty(*console);

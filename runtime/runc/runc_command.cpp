@@ -47,8 +47,10 @@ Result<Outcome> run(const std::string& binary, const std::vector<std::string>& g
   argv.push_back(nullptr);
 
   int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
-  if (command.io.stdin_fd < 0 && ::pipe2(in_pipe, O_CLOEXEC) != 0) return fail_errno("pipe for runc");
-  if (command.capture_stdout && ::pipe2(out_pipe, O_CLOEXEC) != 0) return fail_errno("pipe for runc");
+  if (command.io.stdin_fd < 0 && ::pipe2(in_pipe, O_CLOEXEC) != 0)
+    return fail_errno("pipe for runc");
+  if (command.capture_stdout && ::pipe2(out_pipe, O_CLOEXEC) != 0)
+    return fail_errno("pipe for runc");
   UniqueFd in_r(in_pipe[0]), in_w(in_pipe[1]), out_r(out_pipe[0]), out_w(out_pipe[1]);
 
   posix_spawn_file_actions_t actions;
@@ -57,7 +59,8 @@ Result<Outcome> run(const std::string& binary, const std::vector<std::string>& g
   const int out_fd = command.capture_stdout ? out_w.get() : command.io.stdout_fd;
   posix_spawn_file_actions_adddup2(&actions, in_fd, 0);
   if (out_fd >= 0) posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-  if (command.io.stderr_fd >= 0) posix_spawn_file_actions_adddup2(&actions, command.io.stderr_fd, 2);
+  if (command.io.stderr_fd >= 0)
+    posix_spawn_file_actions_adddup2(&actions, command.io.stderr_fd, 2);
   // runc starts with no signal blocked and default dispositions, not the shim daemon's.
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -82,7 +85,8 @@ Result<Outcome> run(const std::string& binary, const std::vector<std::string>& g
   if (out_r) {
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(out_r.get(), buf, sizeof buf)) > 0) outcome.stdout_text.append(buf, static_cast<size_t>(n));
+    while ((n = ::read(out_r.get(), buf, sizeof buf)) > 0)
+      outcome.stdout_text.append(buf, static_cast<size_t>(n));
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "runtime/bundle.hpp"
+
+#include <gtest/gtest.h>
 
 namespace hippo::runtime {
 namespace {

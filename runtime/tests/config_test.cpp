@@ -1,3 +1,5 @@
+#include "runtime/config.hpp"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -5,8 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-
-#include "runtime/config.hpp"
 
 namespace hippo::runtime {
 namespace {
@@ -134,8 +134,9 @@ TEST(ConfigYaml, NestedAndFlowValuesAreRefusedWithTheirKind) {
 }
 
 TEST(ConfigYaml, InvalidYamlIsAnErrorWithItsLine) {
-  for (const char* text : {"backend: \"runc\n", "backend: 'runc\n", "\tbackend: runc\n", "backend: \"a\" b\n",
-                           "backend: *nowhere\n", "a: b\n   c: d\n", "---\na: b\n---\nc: d\n"}) {
+  for (const char* text :
+       {"backend: \"runc\n", "backend: 'runc\n", "\tbackend: runc\n", "backend: \"a\" b\n",
+        "backend: *nowhere\n", "a: b\n   c: d\n", "---\na: b\n---\nc: d\n"}) {
     auto c = parse_config(text, "c.yaml");
     ASSERT_FALSE(c) << text;
     EXPECT_TRUE(c.error().message.starts_with("c.yaml: invalid YAML (line ")) << c.error().message;
@@ -166,7 +167,8 @@ TEST(ConfigYaml, ValuesOutsideTheirChoicesAfterFolding) {
   // A continuation line folds into the value, which then is no known backend.
   auto c = parse_config("backend: runc\n  more\n", "c.yaml");
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().message, "c.yaml: backend: must be one of \"native\", \"runc\", got \"runc more\" (line 1)");
+  EXPECT_EQ(c.error().message,
+            "c.yaml: backend: must be one of \"native\", \"runc\", got \"runc more\" (line 1)");
   auto s = parse_config("backend runc\n", "c.yaml");
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message, "c.yaml: expected a mapping of keys at the top level");
@@ -236,8 +238,8 @@ TEST_F(ConfigFile, EnvironmentNamesTheFile) {
 TEST_F(ConfigFile, MissingExplicitFileIsAnError) {
   auto c = load_config((dir_ / "absent.yaml").string());
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().message, "config " + (dir_ / "absent.yaml").string() +
-                                   ": No such file or directory");
+  EXPECT_EQ(c.error().message,
+            "config " + (dir_ / "absent.yaml").string() + ": No such file or directory");
 }
 
 TEST_F(ConfigFile, ErrorsInAFileNameThatFile) {

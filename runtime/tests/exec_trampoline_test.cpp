@@ -68,9 +68,9 @@ TEST(ExecTrampoline, IsSealedAgainstEveryChange) {
 TEST(ExecTrampoline, ExecsTheProgramWithItsArgvAndEnvironment) {
   auto fd = sealed_exec_trampoline();
   ASSERT_TRUE(fd);
-  const auto o = run_trampoline(fd->get(),
-                                {kExecTrampolineMarker, "/bin/sh", "name0", "-c", "echo $X $0 $1", "a0", "a1"},
-                                {"X=env-seen"});
+  const auto o = run_trampoline(
+      fd->get(), {kExecTrampolineMarker, "/bin/sh", "name0", "-c", "echo $X $0 $1", "a0", "a1"},
+      {"X=env-seen"});
   EXPECT_EQ(o.status, 0) << o.output;
   EXPECT_EQ(o.output, "env-seen a0 a1\n");
 }
@@ -91,13 +91,15 @@ TEST(ExecTrampoline, RefusesToBeAScriptsInterpreter) {
   ::unlink(script.c_str());
   ::rmdir(dir);
   EXPECT_EQ(o.status, 126) << o.output;
-  EXPECT_NE(o.output.find("exec trampoline runs only as hippo starts"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("exec trampoline runs only as hippo starts"), std::string::npos)
+      << o.output;
 }
 
 TEST(ExecTrampoline, SaysWhyAnExecFailedInWords) {
   auto fd = sealed_exec_trampoline();
   ASSERT_TRUE(fd);
-  const auto o = run_trampoline(fd->get(), {kExecTrampolineMarker, "/nonexistent/prog", "prog"}, {});
+  const auto o =
+      run_trampoline(fd->get(), {kExecTrampolineMarker, "/nonexistent/prog", "prog"}, {});
   EXPECT_EQ(o.status, 1);
   EXPECT_EQ(o.output, "hippo init: exec /nonexistent/prog: No such file or directory\n");
 }

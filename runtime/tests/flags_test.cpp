@@ -1,7 +1,8 @@
+#include "base/flags.hpp"
+
 #include <gtest/gtest.h>
 
 #include "runtime/cli/commands.hpp"
-#include "base/flags.hpp"
 
 namespace hippo {
 namespace {
@@ -17,10 +18,10 @@ Result<ParsedFlags> parse(std::vector<std::string> argv, bool stop = false) {
 }
 
 TEST(Flags, LongShortAndSingleDashFormsAreEquivalent) {
-  for (auto argv : {std::vector<std::string>{"--bundle", "/b", "id"},
-                    std::vector<std::string>{"--bundle=/b", "id"},
-                    std::vector<std::string>{"-b", "/b", "id"},
-                    std::vector<std::string>{"-bundle", "/b", "id"}}) {
+  for (auto argv :
+       {std::vector<std::string>{"--bundle", "/b", "id"},
+        std::vector<std::string>{"--bundle=/b", "id"}, std::vector<std::string>{"-b", "/b", "id"},
+        std::vector<std::string>{"-bundle", "/b", "id"}}) {
     auto f = parse(argv);
     ASSERT_TRUE(f) << f.error().message;
     EXPECT_EQ(f->value("bundle"), "/b");
@@ -72,9 +73,9 @@ TEST(Flags, HelpIsUnderstoodByEveryCommand) {
 }
 
 TEST(Commands, RuncCommandSetIsPresent) {
-  for (auto name : {"checkpoint", "create", "delete", "events", "exec", "features", "kill",
-                    "list", "pause", "ps", "restore", "resume", "run", "spec", "start", "state",
-                    "update"}) {
+  for (auto name :
+       {"checkpoint", "create", "delete", "events", "exec", "features", "kill", "list", "pause",
+        "ps", "restore", "resume", "run", "spec", "start", "state", "update"}) {
     EXPECT_NE(cli::find_command(name), nullptr) << name;
   }
   EXPECT_EQ(cli::find_command("frobnicate"), nullptr);

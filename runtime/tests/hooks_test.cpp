@@ -34,17 +34,19 @@ TEST(Hooks, ANonExecutableHookSaysPermissionDenied) {
 }
 
 TEST(Hooks, AFailingHookReportsItsStatusAndOutput) {
-  auto ok = run_hooks("createRuntime",
-                      {hook("/bin/sh", spec::Strings{"sh", "-c", "echo broken >&2; exit 127"})}, "{}");
+  auto ok =
+      run_hooks("createRuntime",
+                {hook("/bin/sh", spec::Strings{"sh", "-c", "echo broken >&2; exit 127"})}, "{}");
   ASSERT_FALSE(ok);
   // Exit status 127 of a hook that ran is its own, not an exec failure.
   EXPECT_EQ(ok.error().message, "createRuntime hook #0 (/bin/sh): exit status 127: broken");
 }
 
 TEST(Hooks, StateArrivesOnStdin) {
-  auto ok = run_hooks("prestart",
-                      {hook("/bin/sh", spec::Strings{"sh", "-c", "test \"$(cat)\" = '{\"id\":\"c\"}'"})},
-                      R"({"id":"c"})");
+  auto ok =
+      run_hooks("prestart",
+                {hook("/bin/sh", spec::Strings{"sh", "-c", "test \"$(cat)\" = '{\"id\":\"c\"}'"})},
+                R"({"id":"c"})");
   EXPECT_TRUE(ok) << ok.error().message;
 }
 

@@ -1,3 +1,5 @@
+#include "runtime/linux/init_plan.hpp"
+
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -9,7 +11,6 @@
 #include <fstream>
 
 #include "oci-spec/config.hpp"
-#include "runtime/linux/init_plan.hpp"
 
 namespace hippo::os {
 namespace {
@@ -28,8 +29,9 @@ const MountStep* find_mount(const InitPlan& p, const std::string& target) {
 TEST(InitPlan, DefaultSpecClonesNamespacesAndSetsUpRootfs) {
   auto plan = build_init_plan(base(), "/b/rootfs", {});
   ASSERT_TRUE(plan) << plan.error().message;
-  EXPECT_EQ(plan->clone_flags, static_cast<unsigned long>(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
-                                                          CLONE_NEWUTS | CLONE_NEWNS));
+  EXPECT_EQ(plan->clone_flags,
+            static_cast<unsigned long>(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+                                       CLONE_NEWNS));
   EXPECT_TRUE(plan->setup_rootfs);
   EXPECT_EQ(plan->root_propagation, static_cast<unsigned long>(MS_SLAVE | MS_REC));
   EXPECT_TRUE(plan->readonly_root);
@@ -177,7 +179,8 @@ TEST(InitPlan, AnArgumentOverExecvesLimitIsE2big) {
   auto plan = build_init_plan(s, "/b/rootfs", {});
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().code, E2BIG);
-  EXPECT_NE(plan.error().message.find("process.args[2]"), std::string::npos) << plan.error().message;
+  EXPECT_NE(plan.error().message.find("process.args[2]"), std::string::npos)
+      << plan.error().message;
   s.process->args = spec::Strings{"sh", "-c", std::string(131070, 'a')};
   EXPECT_TRUE(build_init_plan(s, "/b/rootfs", {}));
 }
@@ -186,7 +189,8 @@ TEST(InitPlan, ArgumentsAndEnvironmentOverAQuarterOfTheStackLimitAreE2big) {
   auto s = base();
   s.process->rlimits = std::vector<spec::Rlimit>{{"RLIMIT_STACK", 256 << 10, 256 << 10}};
   // A quarter of 256 KiB is under ARG_MAX: the kernel still allows 128 KiB.
-  for (int i = 0; i < 3; ++i) s.process->env->push_back("V" + std::to_string(i) + "=" + std::string(40000, 'x'));
+  for (int i = 0; i < 3; ++i)
+    s.process->env->push_back("V" + std::to_string(i) + "=" + std::string(40000, 'x'));
   EXPECT_TRUE(build_init_plan(s, "/b/rootfs", {}));
   s.process->env->push_back("W=" + std::string(40000, 'x'));
   auto plan = build_init_plan(s, "/b/rootfs", {});
@@ -260,8 +264,9 @@ TEST_F(PlanRootfs, ProcOnASymlinkIsRefusedNamingMountAndPath) {
   std::filesystem::create_directory_symlink("/tmp/x", root_ + "/proc");
   auto plan = build_init_plan(base(), root_, {});
   ASSERT_FALSE(plan);
-  EXPECT_EQ(plan.error().message, "mounts: /proc: proc must be mounted on an ordinary directory, but " +
-                                      root_ + "/proc is a symlink (-> /tmp/x)");
+  EXPECT_EQ(plan.error().message,
+            "mounts: /proc: proc must be mounted on an ordinary directory, but " + root_ +
+                "/proc is a symlink (-> /tmp/x)");
 }
 
 TEST_F(PlanRootfs, SysfsOnASymlinkToADirectoryIsRefusedToo) {
@@ -269,16 +274,18 @@ TEST_F(PlanRootfs, SysfsOnASymlinkToADirectoryIsRefusedToo) {
   std::filesystem::create_directory_symlink("real-sys", root_ + "/sys");
   auto plan = build_init_plan(base(), root_, {});
   ASSERT_FALSE(plan);
-  EXPECT_EQ(plan.error().message, "mounts: /sys: sysfs must be mounted on an ordinary directory, but " +
-                                      root_ + "/sys is a symlink (-> real-sys)");
+  EXPECT_EQ(plan.error().message,
+            "mounts: /sys: sysfs must be mounted on an ordinary directory, but " + root_ +
+                "/sys is a symlink (-> real-sys)");
 }
 
 TEST_F(PlanRootfs, ProcOnAFileIsRefused) {
   { std::ofstream(root_ + "/proc") << "x"; }
   auto plan = build_init_plan(base(), root_, {});
   ASSERT_FALSE(plan);
-  EXPECT_EQ(plan.error().message, "mounts: /proc: proc must be mounted on an ordinary directory, but " +
-                                      root_ + "/proc is not a directory");
+  EXPECT_EQ(plan.error().message,
+            "mounts: /proc: proc must be mounted on an ordinary directory, but " + root_ +
+                "/proc is not a directory");
 }
 
 TEST_F(PlanRootfs, ExistingOrMissingDirectoriesAreFineAndMarkedForInit) {

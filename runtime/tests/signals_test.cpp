@@ -1,7 +1,7 @@
+#include "runtime/cli/signals.hpp"
+
 #include <gtest/gtest.h>
 #include <signal.h>
-
-#include "runtime/cli/signals.hpp"
 
 namespace hippo::cli {
 namespace {

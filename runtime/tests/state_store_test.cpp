@@ -2,6 +2,9 @@
 // outside the root, state is private whatever the umask, a store never removes what it did not
 // write, and an unreadable state.json leaves the cleanup record readable.
 
+#include "runtime/state_store.hpp"
+
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,10 +12,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 
 #include "runtime/bundle.hpp"
-#include "runtime/state_store.hpp"
 
 namespace hippo::runtime {
 namespace {
@@ -20,19 +21,22 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(ContainerId, AcceptsRuncsCharacterSet) {
-  for (const std::string& ok : std::vector<std::string>{"a", "abc-1.2_3+x", "A.b", ".hidden", "a..b", "...", "0",
-                               std::string(kMaxContainerIdLength, 'x')}) {
+  for (const std::string& ok :
+       std::vector<std::string>{"a", "abc-1.2_3+x", "A.b", ".hidden", "a..b", "...", "0",
+                                std::string(kMaxContainerIdLength, 'x')}) {
     EXPECT_TRUE(validate_container_id(ok)) << ok;
   }
 }
 
 TEST(ContainerId, RefusesWhatCouldBeAPathOrIsNotOneName) {
-  for (const std::string& bad : std::vector<std::string>{"", ".", "..", "../x", "a/b", "/abs", "a/", "a b", "a:b", "a,b",
-                                "a\\b", "caf\xc3\xa9", std::string("a\0b", 3), "a\n",
-                                std::string(kMaxContainerIdLength + 1, 'x'), std::string(1024, 'y')}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "", ".", "..", "../x", "a/b", "/abs", "a/", "a b", "a:b", "a,b", "a\\b", "caf\xc3\xa9",
+           std::string("a\0b", 3), "a\n", std::string(kMaxContainerIdLength + 1, 'x'),
+           std::string(1024, 'y')}) {
     auto r = validate_container_id(bad);
     ASSERT_FALSE(r) << bad;
-    EXPECT_TRUE(r.error().message.starts_with("invalid container ID format: \"")) << r.error().message;
+    EXPECT_TRUE(r.error().message.starts_with("invalid container ID format: \""))
+        << r.error().message;
     EXPECT_EQ(r.error().code, EINVAL);
   }
 }
@@ -76,7 +80,8 @@ class StateStore : public ::testing::Test {
 };
 
 TEST_F(StateStore, BadIdsTouchNothing) {
-  for (const std::string& bad : std::vector<std::string>{"..", ".", "../canary", "a/b", "", std::string(1024, 'x')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"..", ".", "../canary", "a/b", "", std::string(1024, 'x')}) {
     auto created = ContainerDir::create(root_, bad);
     ASSERT_FALSE(created) << bad;
     EXPECT_TRUE(created.error().message.starts_with("invalid container ID format")) << bad;
@@ -162,7 +167,8 @@ TEST_F(StateStore, RemoveTakesOnlyWhatItWrote) {
   fs::create_directory(root_ + "/c1/other");
   auto removed = dir->remove();
   ASSERT_FALSE(removed);
-  EXPECT_NE(removed.error().message.find("\"other\""), std::string::npos) << removed.error().message;
+  EXPECT_NE(removed.error().message.find("\"other\""), std::string::npos)
+      << removed.error().message;
   EXPECT_TRUE(fs::exists(root_ + "/c1/state.json"));  // nothing was removed
   EXPECT_TRUE(fs::exists(root_ + "/c1/exec.fifo"));
   fs::remove(root_ + "/c1/other");

@@ -46,7 +46,9 @@ class FakeBackend : public runtime::Backend {
   Result<runtime::ProcessHandle> spawn_exec(const runtime::ExecOptions& o) override {
     auto it = containers_.find(o.id);
     if (it == containers_.end()) return fail(ErrorKind::not_found, "fake: no container " + o.id);
-    auto handle = spawn(o.process ? o.process->args.value_or(std::vector<std::string>{}) : std::vector<std::string>{}, o.io, -1);
+    auto handle = spawn(o.process ? o.process->args.value_or(std::vector<std::string>{})
+                                  : std::vector<std::string>{},
+                        o.io, -1);
     if (!handle) return handle;
     if (settings_->kill_all_reaches_execs) {
       it->second.pidfds.emplace_back(::fcntl(handle->pidfd.get(), F_DUPFD_CLOEXEC, 3));
@@ -56,7 +58,8 @@ class FakeBackend : public runtime::Backend {
 
   Result<void> start(const std::string& id) override {
     auto it = containers_.find(id);
-    if (it == containers_.end() || !it->second.start_gate) return fail(ErrorKind::failed_precondition, "fake: not created");
+    if (it == containers_.end() || !it->second.start_gate)
+      return fail(ErrorKind::failed_precondition, "fake: not created");
     const char go = 1;
     if (::write(it->second.start_gate.get(), &go, 1) != 1) return fail_errno("fake start");
     it->second.start_gate.reset();
@@ -82,7 +85,9 @@ class FakeBackend : public runtime::Backend {
   Result<std::string> memory_cgroup_dir(const std::string&) override {
     return fail(ErrorKind::unimplemented, "fake: no cgroups");
   }
-  Result<std::vector<pid_t>> pids(const std::string& id) override { return std::vector<pid_t>{containers_[id].init_pid}; }
+  Result<std::vector<pid_t>> pids(const std::string& id) override {
+    return std::vector<pid_t>{containers_[id].init_pid};
+  }
   Result<void> create(const runtime::CreateOptions&) override { return unsupported(); }
   Result<std::vector<spec::RuntimeState>> list() override { return unsupported(); }
   Result<void> update(const std::string&, const spec::Resources&) override { return unsupported(); }
@@ -97,14 +102,17 @@ class FakeBackend : public runtime::Backend {
     std::vector<os::UniqueFd> pidfds;
   };
 
-  static std::unexpected<Error> unsupported() { return fail(ErrorKind::unimplemented, "fake: not supported"); }
+  static std::unexpected<Error> unsupported() {
+    return fail(ErrorKind::unimplemented, "fake: not supported");
+  }
   Result<void> record(std::string call) {
     calls.push_back(std::move(call));
     return {};
   }
 
   // fork + execve; between them only async-signal-safe calls over data built before the fork.
-  static Result<runtime::ProcessHandle> spawn(std::vector<std::string> args, runtime::ProcessIo io, int gate) {
+  static Result<runtime::ProcessHandle> spawn(std::vector<std::string> args, runtime::ProcessIo io,
+                                              int gate) {
     if (args.empty()) return fail(ErrorKind::invalid_argument, "fake: no args");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

@@ -81,7 +81,8 @@ class LifecycleTest : public ::testing::Test {
       return lifecycle_->start(c, **p);
     });
   }
-  Result<Process*> add_exec(Container& c, const std::string& exec_id, std::vector<std::string> args) {
+  Result<Process*> add_exec(Container& c, const std::string& exec_id,
+                            std::vector<std::string> args) {
     return loop_.run([&] {
       spec::Process spec;
       spec.args = std::move(args);
@@ -220,7 +221,8 @@ TEST_F(LifecycleTest, TheTableRefusesWhatTheStateDoesNotAllow) {
   EXPECT_EQ(stopped_pause.error().kind(), ErrorKind::failed_precondition);
   auto stopped_exec = add_exec(c, "e2", {"/bin/true"});
   ASSERT_FALSE(stopped_exec);
-  EXPECT_EQ(stopped_exec.error().message, "exec e2 in container c1: cannot exec in a stopped container");
+  EXPECT_EQ(stopped_exec.error().message,
+            "exec e2 in container c1: cannot exec in a stopped container");
 
   auto removed = loop_.run([&] { return lifecycle_->remove(c, c.init); });
   ASSERT_TRUE(removed) << removed.error().message;

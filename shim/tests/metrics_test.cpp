@@ -1,8 +1,7 @@
 #include "shim/metrics.hpp"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "cgroups/v1/metrics.pb-c.h"
 #include "cgroups/v2/metrics.pb-c.h"
@@ -27,7 +26,8 @@ spec::Stats sample() {
 TEST(Metrics, V1DecodesAsCgroupsV1Metrics) {
   auto m = encode_metrics(sample(), MetricsVersion::v1);
   EXPECT_EQ(m.type_url, "io.containerd.cgroups.v1.Metrics");
-  auto d = unpack<Io__Containerd__Cgroups__V1__Metrics>(io__containerd__cgroups__v1__metrics__descriptor, m.bytes);
+  auto d = unpack<Io__Containerd__Cgroups__V1__Metrics>(
+      io__containerd__cgroups__v1__metrics__descriptor, m.bytes);
   ASSERT_TRUE(d);
   ASSERT_TRUE(d->memory && d->memory->usage);
   EXPECT_EQ(d->memory->usage->limit, 67108864u);
@@ -41,7 +41,8 @@ TEST(Metrics, V1DecodesAsCgroupsV1Metrics) {
 TEST(Metrics, V2DecodesAsCgroupsV2MetricsWithMicroseconds) {
   auto m = encode_metrics(sample(), MetricsVersion::v2);
   EXPECT_EQ(m.type_url, "io.containerd.cgroups.v2.Metrics");
-  auto d = unpack<Io__Containerd__Cgroups__V2__Metrics>(io__containerd__cgroups__v2__metrics__descriptor, m.bytes);
+  auto d = unpack<Io__Containerd__Cgroups__V2__Metrics>(
+      io__containerd__cgroups__v2__metrics__descriptor, m.bytes);
   ASSERT_TRUE(d);
   ASSERT_TRUE(d->memory && d->cpu && d->pids && d->memory_events);
   EXPECT_EQ(d->memory->usage, 1000u);
@@ -67,17 +68,25 @@ spec::Stats full_sample() {
   st.memory.low_events = 1;
   st.memory.high_events = 2;
   st.memory.oom_events = 5;
-  st.memory.stat = {{"cache", 4096},         {"rss", 8192},          {"anon", 16384},
-                    {"file", 32768},        {"total_rss", 9000},    {"total_pgfault", 41},
-                    {"total_pgmajfault", 2}, {"pgfault", 40},        {"pgmajfault", 1},
-                    {"inactive_file", 512}, {"hierarchical_memsw_limit", 777}};
+  st.memory.stat = {{"cache", 4096},
+                    {"rss", 8192},
+                    {"anon", 16384},
+                    {"file", 32768},
+                    {"total_rss", 9000},
+                    {"total_pgfault", 41},
+                    {"total_pgmajfault", 2},
+                    {"pgfault", 40},
+                    {"pgmajfault", 1},
+                    {"inactive_file", 512},
+                    {"hierarchical_memsw_limit", 777}};
   st.io = {{254, 0, 4096, 8192, 1, 2}, {8, 16, 512, 0, 1, 0}};
   return st;
 }
 
 TEST(Metrics, V1CarriesSwapThrottlingPerCpuAndMemoryStat) {
   auto m = encode_metrics(full_sample(), MetricsVersion::v1);
-  auto d = unpack<Io__Containerd__Cgroups__V1__Metrics>(io__containerd__cgroups__v1__metrics__descriptor, m.bytes);
+  auto d = unpack<Io__Containerd__Cgroups__V1__Metrics>(
+      io__containerd__cgroups__v1__metrics__descriptor, m.bytes);
   ASSERT_TRUE(d && d->cpu && d->cpu->usage && d->cpu->throttling && d->memory && d->memory->swap);
   EXPECT_EQ(d->cpu->usage->user, 3'000'000u);
   EXPECT_EQ(d->cpu->usage->kernel, 2'000'000u);
@@ -102,7 +111,8 @@ TEST(Metrics, V1CarriesSwapThrottlingPerCpuAndMemoryStat) {
 
 TEST(Metrics, V2CarriesCpuTimesMemoryEventsAnonFileSwapAndIo) {
   auto m = encode_metrics(full_sample(), MetricsVersion::v2);
-  auto d = unpack<Io__Containerd__Cgroups__V2__Metrics>(io__containerd__cgroups__v2__metrics__descriptor, m.bytes);
+  auto d = unpack<Io__Containerd__Cgroups__V2__Metrics>(
+      io__containerd__cgroups__v2__metrics__descriptor, m.bytes);
   ASSERT_TRUE(d && d->cpu && d->memory && d->memory_events && d->io);
   EXPECT_EQ(d->cpu->user_usec, 3000u);
   EXPECT_EQ(d->cpu->system_usec, 2000u);

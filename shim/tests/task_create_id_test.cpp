@@ -53,7 +53,8 @@ TEST(TaskCreate, RefusesABadIdBeforeTouchingTheBundle) {
   auto client = ttrpc::Client::connect(socket);
   ASSERT_TRUE(client) << client.error().message;
 
-  for (std::string id : std::vector<std::string>{"..", ".", "../canary", "a/b", "", std::string(1024, 'x')}) {
+  for (std::string id :
+       std::vector<std::string>{"..", ".", "../canary", "a/b", "", std::string(1024, 'x')}) {
     // A rootfs mount that would fail: were it tried first, its error would come back instead.
     char type[] = "bind", source[] = "/nonexistent-hippo-source", option[] = "rbind";
     char* options[] = {option};

@@ -19,7 +19,8 @@ Result<UnixAddress> unix_address(std::string_view address) {
   out.addr.sun_family = AF_UNIX;
   // sun_path needs room for the NUL of a filesystem path; abstract names have no NUL.
   if (path.empty() || path.size() >= sizeof(out.addr.sun_path)) {
-    return fail(ErrorKind::invalid_argument, "unix socket address " + quoted(address) + ": empty or longer than " +
+    return fail(ErrorKind::invalid_argument,
+                "unix socket address " + quoted(address) + ": empty or longer than " +
                     std::to_string(sizeof(out.addr.sun_path) - 1) + " bytes");
   }
   std::memcpy(out.addr.sun_path, path.data(), path.size());

@@ -14,10 +14,9 @@ std::vector<std::string> lines() {
 }
 
 TEST(DefaultDevices, AreRuncsAllowList) {
-  EXPECT_EQ(lines(),
-            (std::vector<std::string>{"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",
-                                      "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm",
-                                      "c 136:* rwm", "c 10:200 rwm"}));
+  EXPECT_EQ(lines(), (std::vector<std::string>{"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm",
+                                               "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm",
+                                               "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"}));
 }
 
 // runc 1.1.5's AllowedDevices has no rule for /dev/console (c 5:1): with CAP_MKNOD a container
@@ -64,8 +63,9 @@ TEST(DeviceRuleLine, WildcardsForAbsentOrNegativeNumbers) {
   EXPECT_EQ(line({.allow = true, .type = "x", .access = "r"}),
             "linux.resources.devices[0].type: unknown device type \"x\"");
   // Numbers no device has (found by fuzz/device_filter.cpp: on v2, 4294967297 matched major 1).
-  EXPECT_EQ(line({.allow = true, .type = "c", .major = 4294967297, .access = "r"}),
-            "linux.resources.devices[0].major: must be -1 (any) or 0 to 2147483647, got 4294967297");
+  EXPECT_EQ(
+      line({.allow = true, .type = "c", .major = 4294967297, .access = "r"}),
+      "linux.resources.devices[0].major: must be -1 (any) or 0 to 2147483647, got 4294967297");
   EXPECT_EQ(line({.allow = true, .type = "c", .major = 1, .minor = -2, .access = "r"}),
             "linux.resources.devices[0].minor: must be -1 (any) or 0 to 2147483647, got -2");
   EXPECT_EQ(line({.allow = true, .type = "c", .access = "rwx"}),

@@ -217,8 +217,7 @@ TEST_F(FsV2, StatsCarryWhatContainerdsV2MetricsHold) {
   EXPECT_EQ(s->cpu_periods, 9u);
   EXPECT_EQ(s->cpu_throttled_periods, 3u);
   EXPECT_EQ(s->cpu_throttled_ns, 7000u);
-  EXPECT_EQ(s->io,
-            (std::vector<IoDeviceStats>{{254, 0, 4096, 8192, 1, 2}, {8, 16, 512, 0, 1, 0}}));
+  EXPECT_EQ(s->io, (std::vector<IoDeviceStats>{{254, 0, 4096, 8192, 1, 2}, {8, 16, 512, 0, 1, 0}}));
 }
 
 TEST_F(FsV2, StatsNameAFileTheyCannotRead) {

@@ -182,14 +182,15 @@ TEST(V1Writes, BlockIoWritesNameTheirSpecFields) {
       .throttleReadBpsDevice = std::vector<spec::ThrottleDevice>{{8, 0, 1048576}},
   };
   const std::string b = "linux.resources.blockIO.";
-  EXPECT_EQ(fields(v1_writes(r)),
-            (std::vector<std::string>{b + "weight", b + "weight", b + "weightDevice[0].weight",
-                                      b + "weightDevice[0].weight",
-                                      b + "weightDevice[0].leafWeight",
-                                      b + "throttleReadBpsDevice[0]"}));
-  EXPECT_EQ(fields(v2_writes(r)),
-            (std::vector<std::string>{b + "weight", b + "weight", b + "weightDevice[0].weight",
-                                      b + "weightDevice[0].weight", b + "throttleReadBpsDevice[0]"}));
+  EXPECT_EQ(
+      fields(v1_writes(r)),
+      (std::vector<std::string>{b + "weight", b + "weight", b + "weightDevice[0].weight",
+                                b + "weightDevice[0].weight", b + "weightDevice[0].leafWeight",
+                                b + "throttleReadBpsDevice[0]"}));
+  EXPECT_EQ(
+      fields(v2_writes(r)),
+      (std::vector<std::string>{b + "weight", b + "weight", b + "weightDevice[0].weight",
+                                b + "weightDevice[0].weight", b + "throttleReadBpsDevice[0]"}));
 }
 
 TEST(V1Writes, HugepageLimitsWithReservations) {

@@ -155,7 +155,8 @@ TEST(SystemdProperties, DefaultDevicesAreAStrictAllowList) {
   EXPECT_TRUE(has("char-pts", "rwm"));
   EXPECT_TRUE(has("/dev/char/10:200", "rwm"));
   // runc 1.1 never allows the host's console (c 5:1).
-  EXPECT_FALSE(std::ranges::any_of(allow, [](const DeviceAllow& d) { return d.path == "/dev/char/5:1"; }));
+  EXPECT_FALSE(
+      std::ranges::any_of(allow, [](const DeviceAllow& d) { return d.path == "/dev/char/5:1"; }));
 }
 
 TEST(SystemdProperties, AllowAllIsPolicyAutoAndSpecRulesAreKept) {
@@ -235,11 +236,14 @@ TEST(SystemdAnnotations, BadNamesAndValuesAreErrorsNamingTheAnnotation) {
 }
 
 TEST(SystemdAnnotations, DoublesAreDecimalNumbersOnly) {
-  auto p = annotation_properties(spec::StringMap{{"org.systemd.property.TimeoutStopSec", "double 2.5e-1"}});
+  auto p = annotation_properties(
+      spec::StringMap{{"org.systemd.property.TimeoutStopSec", "double 2.5e-1"}});
   ASSERT_TRUE(p) << p.error().message;
   EXPECT_EQ(value_of<uint64_t>(*p, "TimeoutStopUSec"), 250000u);
-  for (auto value : {"double 0x1p3", "1.5s", "double +1.5", "double 1e999", "double .", "double -"}) {
-    auto bad = annotation_properties(spec::StringMap{{"org.systemd.property.TimeoutStopSec", value}});
+  for (auto value :
+       {"double 0x1p3", "1.5s", "double +1.5", "double 1e999", "double .", "double -"}) {
+    auto bad =
+        annotation_properties(spec::StringMap{{"org.systemd.property.TimeoutStopSec", value}});
     EXPECT_FALSE(bad) << value;
   }
 }

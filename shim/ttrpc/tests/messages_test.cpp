@@ -4,8 +4,8 @@
 
 #include <cerrno>
 
-#include "containerd/task/v2/shim.pb-c.h"
 #include "base/error.hpp"
+#include "containerd/task/v2/shim.pb-c.h"
 #include "shim/ttrpc/codec.hpp"
 #include "ttrpc/request.pb-c.h"
 
@@ -142,7 +142,8 @@ TEST(Status, FromErrorPicksCodeFromErrno) {
   EXPECT_EQ(to_status(Error{ENOSYS, "x"}).code, Code::kUnimplemented);
   EXPECT_EQ(to_status(Error{0, "x"}).code, Code::kUnknown);
   // A kind the code gave wins over the errno it carries.
-  EXPECT_EQ(to_status(Error{EIO, "x", ErrorKind::failed_precondition}).code, Code::kFailedPrecondition);
+  EXPECT_EQ(to_status(Error{EIO, "x", ErrorKind::failed_precondition}).code,
+            Code::kFailedPrecondition);
   EXPECT_EQ(to_status(Error{0, "x", ErrorKind::unavailable}).code, Code::kUnavailable);
   EXPECT_EQ(to_status(Error{0, "x", ErrorKind::internal}).code, Code::kInternal);
   EXPECT_EQ(to_status(Error{EACCES, "x"}).code, Code::kPermissionDenied);
