@@ -10,8 +10,6 @@
 
 namespace hippo::shim {
 
-using ttrpc::Status;
-
 void TaskService::wait(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__WaitRequest, containerd__task__v2__wait_request__descriptor, req);
   auto found = lifecycle_.process(view(req->id), view(req->exec_id));

@@ -14,7 +14,6 @@
 namespace hippo::shim {
 
 using ttrpc::Code;
-using ttrpc::Status;
 
 TaskService::TaskService(ttrpc::EventLoop& loop, Publisher& publisher,
                          runtime::BackendChoice default_choice, std::string ns,

@@ -22,7 +22,9 @@ void setup_console(const InitPlan& plan) {
   if (::ioctl(master, TIOCGPTN, &number) != 0) die("get pty number");
   Text slave_path;
   slave_path.add("/dev/pts/").add(static_cast<unsigned long>(number));
-  int slave = ::open(slave_path.buf, O_RDWR | O_NOCTTY);
+  // Not O_CLOEXEC: the slave becomes stdio below, and where open returns 0–2 itself, dup2 onto
+  // the same fd would keep the flag and the process would start without that stream.
+  int slave = ::open(slave_path.buf, O_RDWR | O_NOCTTY);  // NOLINT(android-cloexec-open)
   if (slave < 0) die("open ", slave_path.buf);
   if (plan.console_rows && plan.console_cols) {
     winsize ws{};
