@@ -59,7 +59,7 @@ check_tidy() {
 import json, sys
 root = sys.argv[2] + "/"
 for f in sorted({e["file"] for e in json.load(open(sys.argv[1]))}):
-    if f.startswith(root) and "/build" not in f[len(root):].split("/")[0] and f.endswith(".cpp"):
+    if f.startswith(root) and not f[len(root):].startswith("build") and f.endswith(".cpp"):
         print(f)
 PY
 )

@@ -111,7 +111,7 @@ TEST_F(JsonFile, ABigFileIsRefusedBeforeItIsRead) {
 
 TEST_F(JsonFile, AStreamIsReadNoFurtherThanTheLimit) {
   int p[2];
-  ASSERT_EQ(::pipe(p), 0);
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
   ::signal(SIGPIPE, SIG_IGN);  // the writer is cut off when the reader gives up
   std::thread writer([fd = p[1]] {
     const std::string chunk(1 << 16, ' ');

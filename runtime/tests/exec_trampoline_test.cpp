@@ -22,7 +22,7 @@ struct Outcome {
 // Execs the trampoline from `fd` in a child with `argv`/`env`, collecting stdout and stderr.
 Outcome run_trampoline(int fd, std::vector<std::string> argv, std::vector<std::string> env) {
   int out[2];
-  if (::pipe(out) != 0) return {};
+  if (::pipe2(out, O_CLOEXEC) != 0) return {};  // dup2 onto stdout/stderr clears the flag
   const pid_t pid = ::fork();
   if (pid == 0) {
     std::vector<char*> av, ev;
@@ -55,7 +55,7 @@ TEST(ExecTrampoline, IsSealedAgainstEveryChange) {
             F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
   // What a container would try with the fd of /proc/<pid>/exe: reopen it for writing.
   const std::string path = "/proc/self/fd/" + std::to_string(fd->get());
-  const int w = ::open(path.c_str(), O_WRONLY);
+  const int w = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   ASSERT_GE(w, 0);
   EXPECT_EQ(::write(w, "x", 1), -1);
   EXPECT_EQ(errno, EPERM);
@@ -81,7 +81,7 @@ TEST(ExecTrampoline, RefusesToBeAScriptsInterpreter) {
   char dir[] = "/tmp/hippo-trampoline-XXXXXX";
   ASSERT_NE(::mkdtemp(dir), nullptr);
   const std::string script = std::string(dir) + "/evil";
-  const int s = ::open(script.c_str(), O_WRONLY | O_CREAT, 0755);
+  const int s = ::open(script.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
   ASSERT_GE(s, 0);
   const char text[] = "#!/proc/self/exe\n";
   ASSERT_EQ(::write(s, text, sizeof text - 1), static_cast<ssize_t>(sizeof text - 1));

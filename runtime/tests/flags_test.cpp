@@ -18,7 +18,7 @@ Result<ParsedFlags> parse(std::vector<std::string> argv, bool stop = false) {
 }
 
 TEST(Flags, LongShortAndSingleDashFormsAreEquivalent) {
-  for (auto argv :
+  for (const auto& argv :
        {std::vector<std::string>{"--bundle", "/b", "id"},
         std::vector<std::string>{"--bundle=/b", "id"}, std::vector<std::string>{"-b", "/b", "id"},
         std::vector<std::string>{"-bundle", "/b", "id"}}) {

@@ -4,6 +4,7 @@
 
 #include "shim/orphan_reaper.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,7 +42,7 @@ TEST(OrphanReaper, ReapsOrphansListedAfterAZombieOfOurOwn) {
 
 TEST(OrphanReaper, LeavesLiveChildrenAlone) {
   int gate[2];
-  ASSERT_EQ(::pipe(gate), 0);
+  ASSERT_EQ(::pipe2(gate, O_CLOEXEC), 0);
   const pid_t live = ::fork();
   if (live == 0) {
     ::close(gate[1]);
