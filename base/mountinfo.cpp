@@ -1,5 +1,7 @@
 #include "base/mountinfo.hpp"
 
+#include <algorithm>
+
 #include "base/file_io.hpp"
 
 namespace hippo::os {
@@ -42,6 +44,27 @@ std::vector<std::string> mount_points(std::string_view mountinfo) {
     const auto point = rest.substr(0, rest.find(' '));
     if (point.empty()) continue;
     out.push_back(unescape_mountinfo(point));
+  }
+  return out;
+}
+
+std::vector<MountEntry> mount_entries(std::string_view mountinfo) {
+  std::vector<MountEntry> out;
+  for (const auto& line : split_lines(mountinfo)) {
+    // id parent major:minor root mount-point options [optional fields...] - fstype source super
+    std::vector<std::string_view> fields;
+    std::string_view rest = line;
+    while (!rest.empty()) {
+      const auto space = rest.find(' ');
+      fields.push_back(rest.substr(0, space));
+      if (space == std::string_view::npos) break;
+      rest.remove_prefix(space + 1);
+    }
+    const auto dash = std::find(fields.begin() + std::min<size_t>(fields.size(), 6), fields.end(),
+                                std::string_view("-"));
+    if (fields.size() < 6 || dash == fields.end() || dash + 1 == fields.end()) continue;
+    out.push_back({unescape_mountinfo(fields[3]), unescape_mountinfo(fields[4]),
+                   unescape_mountinfo(*(dash + 1))});
   }
   return out;
 }

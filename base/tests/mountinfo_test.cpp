@@ -49,6 +49,20 @@ TEST(Mountinfo, ALineWithoutAMountPointIsSkipped) {
   EXPECT_EQ(mount_point_holding("/a", "1 0 0:1 /  rw - tmpfs t rw\n"), "/");
 }
 
+TEST(Mountinfo, EntriesCarryRootMountPointAndTypePastTheOptionalFields) {
+  const auto entries = mount_entries(
+      "23 22 0:5 / /proc rw,nosuid shared:2 master:1 - proc proc rw\n"
+      "26 22 0:5 /sys /with\\040space rw - proc proc rw\n"
+      "1 0 0:1 / /no-separator rw tmpfs t rw\n"
+      "1 0 0:1 / /no-type rw -\n");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].root, "/");
+  EXPECT_EQ(entries[0].mount_point, "/proc");
+  EXPECT_EQ(entries[0].fstype, "proc");
+  EXPECT_EQ(entries[1].root, "/sys");
+  EXPECT_EQ(entries[1].mount_point, "/with space");
+}
+
 TEST(Mountinfo, RootHoldsEverythingElse) {
   EXPECT_EQ(mount_point_holding("/srv/x", kInfo), "/");
   EXPECT_EQ(mount_point_holding("/srv/x", ""), "/");
