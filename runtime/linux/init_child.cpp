@@ -154,10 +154,18 @@ void run_init(const InitPlan& plan) {
   // blocked and default dispositions, whatever its creator had.
   sys::reset_signals();
   SyncMessage msg{};
-  if (::recv(plan.sync_fd, &msg, sizeof msg, 0) != static_cast<ssize_t>(sizeof msg) ||
-      msg.type != SyncType::kGo) {
-    ::_exit(1);  // the parent went away or gave up on us
+  for (;;) {
+    int fd = -1;
+    if (sys::receive_fd(plan.sync_fd, &msg, sizeof msg, fd) != static_cast<ssize_t>(sizeof msg)) {
+      ::_exit(1);  // the parent went away or gave up on us
+    }
+    if (msg.type != SyncType::kMountSource) break;
+    const auto index = static_cast<size_t>(msg.pid);
+    if (fd < 0 || msg.pid < 0 || index >= plan.mounts.size()) ::_exit(1);
+    // Only this process's copy of the plan is written (as exec_argv's slot below).
+    const_cast<MountStep&>(plan.mounts[index]).source_fd = fd;
   }
+  if (msg.type != SyncType::kGo) ::_exit(1);
   g_host_pid = msg.pid;
   ::umask(0);  // device and directory modes are exact; the process umask is set before exec
 

@@ -109,8 +109,11 @@ void add_devices(InitPlan& plan, const spec::Linux& linux) {
     plan.symlinks = {{"/proc/self/fd", "dev/fd"},
                      {"/proc/self/fd/0", "dev/stdin"},
                      {"/proc/self/fd/1", "dev/stdout"},
-                     {"/proc/self/fd/2", "dev/stderr"},
-                     {"/proc/kcore", "dev/core"}};
+                     {"/proc/self/fd/2", "dev/stderr"}};
+    // runc's rule: /dev/core only where the host's kernel has /proc/kcore (CONFIG_PROC_KCORE),
+    // never a dangling link.
+    struct stat kcore {};
+    if (::stat("/proc/kcore", &kcore) == 0) plan.symlinks.push_back({"/proc/kcore", "dev/core"});
     const bool pts =
         std::ranges::any_of(plan.mounts, [](const auto& m) { return m.target == "dev/pts"; });
     if (pts) plan.symlinks.push_back({"pts/ptmx", "dev/ptmx"});
@@ -267,16 +270,18 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p, const std::stri
   return check_exec_size(plan);
 }
 
-// The mount point holding the rootfs in the namespace the container's is copied from (ours).
 // realpath: mountinfo names mount points without symlinks; a rootfs that does not exist yet is
 // only normalized.
-Result<std::string> rootfs_holder(const std::string& rootfs) {
+std::string real_rootfs(const std::string& rootfs) {
   char real[PATH_MAX];
-  const std::string path =
-      ::realpath(rootfs.c_str(), real) ? std::string(real) : normalize_path(rootfs);
+  return ::realpath(rootfs.c_str(), real) ? std::string(real) : normalize_path(rootfs);
+}
+
+// The mount point holding the rootfs in the namespace the container's is copied from (ours).
+Result<std::string> rootfs_holder(const std::string& rootfs) {
   auto info = read_text_file("/proc/self/mountinfo");
   if (!info) return std::unexpected(info.error());
-  return mount_point_holding(path, *info);
+  return mount_point_holding(real_rootfs(rootfs), *info);
 }
 
 }  // namespace
@@ -288,6 +293,12 @@ Result<InitPlan> build_init_plan(const spec::Spec& spec, const std::string& root
   InitPlan plan;
   plan.rootfs = rootfs;
   plan.no_pivot = options.no_pivot;
+  if (plan.no_pivot) {
+    // Init's mount namespace is a copy of ours: what we see now is what it will detach.
+    auto info = read_text_file("/proc/self/mountinfo");
+    if (!info) return std::unexpected(info.error());
+    plan.no_pivot_detach = pseudo_filesystems_outside(*info, real_rootfs(rootfs));
+  }
   if (auto ok = add_namespaces(plan, linux); !ok) return std::unexpected(ok.error());
 
   // runc's default: the container's mounts receive host events but send none back.

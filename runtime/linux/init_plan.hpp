@@ -31,6 +31,11 @@ struct MountStep {
   bool target_is_file = false;      // a bind of a non-directory needs a file to mount on
   bool ordinary_directory = false;  // proc, sysfs: opened O_NOFOLLOW|O_DIRECTORY, never a symlink
   int tree_fd = -1;  // an idmapped bind: a detached tree (idmapped_mount.hpp) init moves into place
+  // A bind in a new user namespace: the source is opened by the host's root in init's mount
+  // namespace (mount_sources.hpp) and sent with kMountSource; init keeps the fd it receives in
+  // source_fd (of its own copy of the plan) and mounts /proc/self/fd/N.
+  bool source_by_host = false;
+  int source_fd = -1;
   std::string what;  // "mount proc on /proc", for errors
 };
 
@@ -128,11 +133,15 @@ struct InitPlan {
   std::string rootfs_holder;
   bool readonly_root = false;
   bool no_pivot = false;
+  std::vector<std::string> no_pivot_detach;  // host proc/sysfs mounts (pseudo_filesystems_outside)
   std::vector<MountStep> mounts;
   bool create_default_devices = false;  // the spec mounts a tmpfs on /dev
   bool bind_devices = false;            // user namespace: mknod is not allowed
   std::vector<DeviceNode> devices;
   std::vector<Symlink> symlinks;
+  // tmpfs mounts and /dev asked read-only: mounted writable (what goes below them is still to be
+  // made), remounted read-only after the console, before the other paths (runc's finalizeRootfs).
+  std::vector<std::string> readonly_remounts;  // container paths: "/dev"
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   std::vector<FileWrite> sysctls;

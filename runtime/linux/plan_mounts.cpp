@@ -144,6 +144,9 @@ Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& 
       step.tree_fd = tree->get();
       plan.held_fds.push_back(std::make_shared<UniqueFd>(std::move(*tree)));
     }
+    // runc's rule (shouldSendMountSources): with a user namespace of its own the container's
+    // root may not be able to look the source up; the host's root opens it for init.
+    step.source_by_host = step.tree_fd < 0 && (plan.clone_flags & CLONE_NEWUSER) != 0;
     step.flags = MS_BIND | (opts.flags & MS_REC);
     step.remount = opts.remount_flags();
     step.what = "bind " + source + " on " + m.destination;
@@ -153,12 +156,31 @@ Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& 
     }
     step.source = m.source.value_or(type);
     step.flags = opts.flags;
+    if ((step.flags & MS_RDONLY) && (type == "tmpfs" || target == "dev")) {
+      // Directories, device nodes and submounts (devpts on /dev/pts) still go into it: mounted
+      // writable, made read-only once the container's mounts are done, as runc does.
+      step.flags &= ~static_cast<unsigned long>(MS_RDONLY);
+      plan.readonly_remounts.push_back("/" + target);
+    }
     step.what = "mount " + type + " on " + m.destination;
     step.ordinary_directory = ordinary_directory;
   }
   plan.mounts.push_back(std::move(step));
   if (m.destination == "/dev" && type == "tmpfs") plan.create_default_devices = true;
   return {};
+}
+
+std::vector<std::string> pseudo_filesystems_outside(std::string_view mountinfo,
+                                                    std::string_view rootfs) {
+  std::vector<std::string> out;
+  for (const auto& e : mount_entries(mountinfo)) {
+    if (e.root != "/" || (e.fstype != "proc" && e.fstype != "sysfs")) continue;
+    const std::string_view point = e.mount_point;
+    const bool inside = point == rootfs || (point.starts_with(rootfs) && rootfs.size() > 0 &&
+                                            (rootfs.back() == '/' || point[rootfs.size()] == '/'));
+    if (!inside) out.push_back(e.mount_point);
+  }
+  return out;
 }
 
 std::string relative_to_root(std::string_view container_path) {

@@ -14,6 +14,7 @@
 #include "base/syscalls.hpp"
 #include "runtime/linux/exec_trampoline.hpp"
 #include "runtime/linux/init_child.hpp"
+#include "runtime/linux/mount_sources.hpp"
 #include "runtime/linux/sync_protocol.hpp"
 
 namespace hippo::os {
@@ -198,6 +199,16 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
     return ::send(parent_end.get(), &go, sizeof go, MSG_NOSIGNAL) ==
            static_cast<ssize_t>(sizeof go);
   };
+  auto sources = open_mount_sources(child.pid, plan);
+  if (!sources) return abort_with(sources.error());
+  for (const auto& [index, fd] : *sources) {
+    SyncMessage m{};
+    m.type = SyncType::kMountSource;
+    m.pid = static_cast<int32_t>(index);
+    if (sys::send_fd(parent_end.get(), fd.get(), &m, sizeof m) != static_cast<ssize_t>(sizeof m)) {
+      return abort_with(Error::from_errno(errno, "send a bind source to init"));
+    }
+  }
   if (!send_go()) return abort_with(Error::from_errno(errno, "send go to init"));
   SyncMessage msg{};
   ssize_t n;

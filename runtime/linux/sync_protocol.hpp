@@ -1,7 +1,10 @@
 #pragma once
 // The parent <-> init protocol over a SOCK_SEQPACKET socketpair (one message per datagram).
 //
-//   step  direction        message   meaning
+//   step  direction        message       meaning
+//   0     parent -> child  kMountSource  [+ fd] a bind source opened by the host's root in init's
+//                                        mount namespace (mount_sources.hpp), one per such
+//                                        mount, before kGo; `pid` is the mount's index in the plan
 //   1     parent -> child  kGo       uid/gid maps written, init placed in its cgroup: go on;
 //                                    `pid` is init's pid as the host sees it (for hook states)
 //   1a    child -> parent  kHooks    mounts done, before pivot_root: run prestart/createRuntime
@@ -19,7 +22,7 @@
 
 namespace hippo::os {
 
-enum class SyncType : uint32_t { kGo = 1, kReady = 2, kError = 3, kHooks = 4 };
+enum class SyncType : uint32_t { kGo = 1, kReady = 2, kError = 3, kHooks = 4, kMountSource = 5 };
 
 struct SyncMessage {
   SyncType type;

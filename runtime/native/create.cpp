@@ -108,14 +108,18 @@ class Creation {
     os::PlanOptions plan_options;
     plan_options.bundle = bundle_.dir;
     plan_options.no_pivot = options_.no_pivot;
-    for (const char* h : kV1Hierarchies) {
-      const auto host = placed_.manager->path_of(h);
+    const auto bind_hierarchy = [&](const char* dir_name, const char* hierarchy) {
+      const auto host = placed_.manager->path_of(hierarchy);
       // A systemd scope's directories appear only when the unit starts (at attach, before
       // the init mounts anything).
       if (!host.empty() && (placed_.systemd_unit || is_directory(host))) {
-        plan_options.cgroup_binds.emplace_back(h, host);
+        plan_options.cgroup_binds.emplace_back(dir_name, host);
       }
-    }
+    };
+    for (const char* h : kV1Hierarchies) bind_hierarchy(h, h);
+    // The named hierarchy init is placed in too; runc shows it as /sys/fs/cgroup/systemd
+    // (systemd in a container looks for its cgroup there).
+    bind_hierarchy("systemd", "name=systemd");
     auto plan = os::build_init_plan(spec_, bundle_.rootfs, plan_options);
     if (!plan) return forward(plan);
     for (const auto& w : plan->warnings) log::warn(w);

@@ -126,6 +126,11 @@ void do_mount(int rootfd, const MountStep& m) {
       die(m.what, " (move the idmapped mount into place)");
     }
     ::close(m.tree_fd);
+  } else if (m.source_fd >= 0) {
+    Text source;
+    proc_fd_path(source, m.source_fd);
+    if (::mount(source.buf, p.buf, fstype, m.flags, data) != 0) die(m.what);
+    ::close(m.source_fd);
   } else if (::mount(m.source.c_str(), p.buf, fstype, m.flags, data) != 0) {
     die(m.what);
   }
@@ -245,6 +250,28 @@ void mask(const std::string& path) {
   if (rc != 0) die("masked path ", path.c_str());
 }
 
+// --no-pivot (runc's msMoveRoot): the host's whole proc and sysfs mounts stay reachable after a
+// chroot; detach them, slaves first so the host keeps its own. A mount this namespace may not
+// unmount (locked under a user namespace: EINVAL, or EPERM) is covered with a tmpfs instead. A
+// path gone already went with a parent detached before it.
+void hide_host_pseudo_filesystems(const InitPlan& plan) {
+  const auto fail = [](const char* step, const std::string& path) {
+    const int err = errno;
+    Text t;
+    t.add("--no-pivot: ").add(step).add(" the host's ").add(path.c_str());
+    die_with(err, t.buf);
+  };
+  for (const auto& p : plan.no_pivot_detach) {
+    if (::mount(nullptr, p.c_str(), nullptr, MS_SLAVE | MS_REC, nullptr) != 0) {
+      if (errno == ENOENT) continue;
+      fail("make slave", p);
+    }
+    if (::umount2(p.c_str(), MNT_DETACH) == 0) continue;
+    if (errno != EINVAL && errno != EPERM) fail("detach", p);
+    if (::mount("tmpfs", p.c_str(), "tmpfs", 0, nullptr) != 0) fail("cover", p);
+  }
+}
+
 }  // namespace
 
 void setup_rootfs(const InitPlan& plan) {
@@ -272,6 +299,7 @@ void setup_rootfs(const InitPlan& plan) {
 
   if (::chdir(plan.rootfs.c_str()) != 0) die("chdir rootfs ", plan.rootfs.c_str());
   if (plan.no_pivot) {
+    hide_host_pseudo_filesystems(plan);
     if (::mount(plan.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0) die("move rootfs to /");
     if (::chroot(".") != 0) die("chroot rootfs");
   } else {
@@ -295,6 +323,12 @@ void setup_rootfs(const InitPlan& plan) {
 }
 
 void finish_rootfs(const InitPlan& plan) {
+  // Paths inside the container's root by now: nothing outside it can be named.
+  for (const auto& p : plan.readonly_remounts) {
+    const unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(p.c_str());
+    if (::mount(nullptr, p.c_str(), nullptr, flags, nullptr) != 0)
+      die("remount read-only ", p.c_str());
+  }
   for (const auto& s : plan.sysctls) write_file(s.path.c_str(), s.value, s.what.c_str());
   for (const auto& p : plan.readonly_paths) make_readonly(p);
   for (const auto& p : plan.masked_paths) mask(p);
