@@ -1,0 +1,139 @@
+#!/usr/bin/env bats
+# Mounts where hippo must behave as runc 1.1.5 does (issue 15): bind sources the container's user
+# namespace cannot reach, a read-only /dev with devpts below it, --no-pivot and a fresh procfs,
+# /dev/core, the name=systemd hierarchy. Real kernel, as root.
+
+load ../helpers
+
+setup_file() {
+  build_busybox_rootfs
+}
+
+setup() {
+  B=$BATS_TEST_TMPDIR/bundle
+  ID=$(test_name)
+}
+
+teardown() {
+  cleanup_containers
+}
+
+# A user namespace mapping the container's ids to 100000/200000 on the host (runc's userns.bats):
+# the container's root has no privilege over the host's root-owned files. /sys is the host's
+# (no network namespace of its own would be needed otherwise) and devpts takes no gid.
+userns_bundle() {
+  busybox_bundle "$B" "$@"
+  edit_config "$B" '.linux.namespaces += [{"type":"user"}]
+    | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65534}]
+    | .linux.gidMappings = [{"containerID":0,"hostID":200000,"size":65534}]
+    | .mounts |= map(select(.destination != "/sys/fs/cgroup"))
+    | .mounts |= map(if .destination == "/sys" then {destination: "/sys", type: "none", source: "/sys", options: ["rbind","nosuid","noexec","nodev","ro"]} else . end)
+    | .mounts |= map(if .destination == "/dev/pts" then .options -= ["gid=5"] else . end)'
+  chown -R 100000:200000 "$B/rootfs"
+  # The container's root is uid 100000 on the host: it must reach its rootfs, as with runc.
+  local d=$B
+  while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+}
+
+@test "userns: a bind source under a directory only the host's root may enter is mounted (item 6)" {
+  # runc opens bind sources as the host's root in the container's mount namespace and mounts
+  # them by fd; the container's root (uid 100000 here) could not even look the path up.
+  local src=$BATS_TEST_TMPDIR/source-inaccessible
+  mkdir -p "$src/dir" "$BATS_TEST_TMPDIR/source-accessible/dir"
+  echo secret-ok >"$src/dir/foo.txt"
+  echo open-ok >"$BATS_TEST_TMPDIR/source-accessible/dir/bar.txt"
+  chmod 700 "$src"
+  userns_bundle sh -c 'cat /tmp/mount-1/foo.txt /tmp/mount-2/bar.txt /tmp/mount-3/foo.txt; grep -o " /tmp/mount-3 r[ow]," /proc/self/mountinfo'
+  edit_config "$B" '.mounts += [
+      {destination: "/tmp/mount-1", type: "bind", source: ($s + "/dir"), options: ["bind"]},
+      {destination: "/tmp/mount-2", type: "bind", source: $a, options: ["rbind", "ro"]},
+      {destination: "/tmp/mount-3", type: "bind", source: ($s + "/dir"), options: ["bind", "ro"]}]' \
+    --arg s "$src" --arg a "$BATS_TEST_TMPDIR/source-accessible/dir"
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = secret-ok ]
+  [ "${lines[1]}" = open-ok ]
+  [ "${lines[2]}" = secret-ok ]
+  [ "${lines[3]}" = " /tmp/mount-3 ro," ]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "a read-only /dev still takes devpts, devices and links below it, then is read-only (item 7)" {
+  # runc mounts /dev (and every tmpfs) writable and remounts it read-only at the end.
+  busybox_bundle "$B" sh -c 'grep -E "^(tmpfs /dev |devpts /dev/pts )" /proc/mounts; test -c /dev/null && echo null; test -L /dev/ptmx && echo ptmx; touch /dev/x 2>/dev/null && echo WROTE || echo refused'
+  edit_config "$B" '.mounts |= map(if .destination == "/dev" then .options += ["ro"] else . end)'
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} == "tmpfs /dev tmpfs ro,"* ]]
+  [[ ${lines[1]} == "devpts /dev/pts devpts rw,"* ]]
+  [ "${lines[2]}" = null ]
+  [ "${lines[3]}" = ptmx ]
+  [ "${lines[4]}" = refused ]
+}
+
+@test "a read-only tmpfs elsewhere is read-only, with its mount options kept (item 7)" {
+  busybox_bundle "$B" sh -c 'grep "^tmpfs /scratch " /proc/mounts; mkdir /scratch/d 2>/dev/null && echo WROTE || echo refused'
+  edit_config "$B" '.mounts += [{destination: "/scratch", type: "tmpfs", source: "tmpfs", options: ["ro", "nosuid", "nodev", "mode=700"]}]'
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} == "tmpfs /scratch tmpfs ro,nosuid,nodev,"*"mode=700"* ]]
+  [ "${lines[1]}" = refused ]
+}
+
+@test "--no-pivot: a user namespace made in the container cannot mount a fresh procfs (item 8)" {
+  # runc's no_pivot.bats: with the host's /proc left reachable beside the chroot, the kernel
+  # would allow it (mnt_too_revealing); runc detaches the host's proc and sysfs first.
+  busybox_bundle "$B" unshare -mrpf sh -c 'mount -t proc none /proc && echo MOUNTED'
+  edit_config "$B" '.process.capabilities.bounding += ["CAP_SETFCAP"]
+    | .process.capabilities.permitted += ["CAP_SETFCAP"]'
+  run hippo run --no-pivot -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"mount: permission denied"* ]]
+  [[ $output != *MOUNTED* ]]
+  # The host's own /proc and /sys are untouched (the detach was the container's alone).
+  [ -e /proc/self/mountinfo ]
+  [ -d /sys/fs/cgroup ]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "--no-pivot: the container still has its own /proc and /sys (item 8)" {
+  busybox_bundle "$B" sh -c 'awk "\$5 == \"/proc\" || \$5 == \"/sys\"" /proc/self/mountinfo | wc -l; echo $$'
+  run hippo run --no-pivot -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = 2 ]
+  [ "${lines[1]}" = 1 ]
+}
+
+@test "/dev/core links to /proc/kcore only when the host has /proc/kcore (item 10)" {
+  busybox_bundle "$B" sh -c 'test -L /dev/core && echo link || echo none'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  if [ -e /proc/kcore ]; then
+    echo "# host has /proc/kcore"
+    [ "$output" = link ]
+  else
+    echo "# host has no /proc/kcore"
+    [ "$output" = none ]
+  fi
+}
+
+@test "a cgroup mount on a v1 host shows the name=systemd hierarchy as /sys/fs/cgroup/systemd (item 11)" {
+  if cgroup_v2; then
+    skip "host is pure cgroup v2: it has no named v1 hierarchy"
+  fi
+  if ! grep -q ' - cgroup .*[ ,]name=systemd\b' /proc/self/mountinfo; then
+    skip "host has no name=systemd v1 hierarchy mounted (/proc/self/mountinfo)"
+  fi
+  busybox_bundle "$B" sh -c 'grep " /sys/fs/cgroup/systemd " /proc/self/mountinfo; cat /sys/fs/cgroup/systemd/cgroup.procs'
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # The container's own cgroup of that hierarchy, read-only as the spec's cgroup mount asks.
+  [[ ${lines[0]} == *" $(cgroup_path_of "$B") /sys/fs/cgroup/systemd ro,"*" - cgroup cgroup rw,name=systemd"* ]]
+  [ "${lines[1]}" = 1 ]
+}
