@@ -16,6 +16,7 @@ setup() {
 
 teardown() {
   cleanup_containers
+  if mountpoint -q "$BATS_TEST_TMPDIR/ro-host"; then umount "$BATS_TEST_TMPDIR/ro-host"; fi
 }
 
 # A user namespace mapping the container's ids to 100000/200000 on the host (runc's userns.bats):
@@ -57,6 +58,25 @@ userns_bundle() {
   [ "${lines[2]}" = secret-ok ]
   [ "${lines[3]}" = " /tmp/mount-3 ro," ]
   assert_no_leaks "$ID" "$B"
+}
+
+@test "userns: a bind of a host mount that is read-only cannot be made writable inside (item 6)" {
+  # The source is opened in init's mount namespace, whose copies of the host's mounts the kernel
+  # locks: a bind from there keeps the host's read-only flag, as runc's does (a tree cloned in
+  # the host's namespace would carry no lock).
+  mkdir -p "$BATS_TEST_TMPDIR/ro-host"
+  mount --bind "$BATS_FILE_TMPDIR/images" "$BATS_TEST_TMPDIR/ro-host"
+  mount -o remount,ro,bind "$BATS_TEST_TMPDIR/ro-host"
+  userns_bundle sh -c 'mount -o remount,rw,bind /ro && echo REMOUNTED-RW || echo kept-ro'
+  edit_config "$B" '.mounts += [{destination: "/ro", type: "bind", source: $s, options: ["rbind"]}]
+    | .process.capabilities.bounding += ["CAP_SYS_ADMIN"]
+    | .process.capabilities.effective += ["CAP_SYS_ADMIN"]
+    | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]' --arg s "$BATS_TEST_TMPDIR/ro-host"
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *kept-ro* ]]
+  [[ $output != *REMOUNTED-RW* ]]
 }
 
 @test "a read-only /dev still takes devpts, devices and links below it, then is read-only (item 7)" {
