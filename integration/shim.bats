@@ -42,6 +42,11 @@ setup() {
 
 teardown() {
   ctr_remove_all "$NS"
+  # What a test that drives the shim's start itself left when it failed: the daemon (by the
+  # pid it recorded), then the cgroups it made.
+  local f=$BATS_TEST_TMPDIR/started-shim.pid d
+  if [[ -s $f ]]; then kill -9 "$(cat "$f")" 2>/dev/null || true; sleep 0.2; fi
+  for d in $(cat "$BATS_TEST_TMPDIR/made-cgroups" 2>/dev/null); do rmdir "$d" 2>/dev/null || true; done
 }
 
 hctr() {
@@ -344,5 +349,62 @@ SH
   [ "${lines[2]}" = /tasks/oom ]
   [ "${lines[3]}" = /tasks/exit ]
   grep "/tasks/exit" "$BATS_TEST_TMPDIR/events" | grep -q '"exit_status":137'
+  assert_shim_gone "$ID"
+}
+
+# The bytes containerd 1.6 writes to the shim's `start` stdin for a runtime whose options are
+# runc's: a google.protobuf.Any of containerd.runc.v1.Options holding only ShimCgroup (field 3).
+runc_options_any_with_shim_cgroup() {
+  local cg=$1 url=containerd.runc.v1.Options
+  printf '\x0a'"\\x$(printf %02x ${#url})%s" "$url"
+  printf '\x12'"\\x$(printf %02x $((${#cg} + 2)))"
+  printf '\x1a'"\\x$(printf %02x ${#cg})%s" "$cg"
+}
+
+@test "runc Options ShimCgroup: start moves the shim daemon into that cgroup; a missing one fails start" {
+  local cg=/$NS-shim-$BATS_TEST_NUMBER bundle=$BATS_TEST_TMPDIR/bundle h dirs=() pid
+  mkdir -p "$bundle"
+  (cd "$bundle" && HIPPO_CONFIG=/dev/null "$HIPPO_BIN" spec)
+  for h in memory pids cpu,cpuacct; do
+    [ -d "/sys/fs/cgroup/$h" ] && mkdir "/sys/fs/cgroup/$h$cg" && dirs+=("/sys/fs/cgroup/$h$cg")
+  done
+  printf '%s\n' "${dirs[@]}" >"$BATS_TEST_TMPDIR/made-cgroups"
+  # As containerd runs it: in the bundle, the options on stdin.
+  (cd "$bundle" && runc_options_any_with_shim_cgroup "$cg" |
+    "$HIPPO_SHIM" -namespace "$NS" -address "$CONTAINERD_ADDRESS" -publish-binary "$(command -v ctr)" \
+      -id "$ID" start >"$BATS_TEST_TMPDIR/start.out" 2>&1) || {
+    cat "$BATS_TEST_TMPDIR/start.out"
+    false
+  }
+  pid=$(pgrep -f "containerd-shim-hippo-v2 -namespace $NS .*-id $ID start")
+  [ -n "$pid" ]
+  echo "$pid" >"$BATS_TEST_TMPDIR/started-shim.pid"
+  grep "memory:$cg\$" "/proc/$pid/cgroup"
+  grep "pids:$cg\$" "/proc/$pid/cgroup"
+  grep -x "$pid" "/sys/fs/cgroup/memory$cg/cgroup.procs"
+  kill "$pid"
+  # (the daemon is start's child and start has exited: nothing waits for it but init)
+  for i in $(seq 100); do [ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ] || break; sleep 0.1; done
+  : >"$BATS_TEST_TMPDIR/started-shim.pid"
+  rm -f "$(sed 's|^unix://||' "$BATS_TEST_TMPDIR/start.out")"
+  for h in "${dirs[@]}"; do rmdir "$h"; done
+  # A cgroup that exists nowhere: start fails and says which, and no daemon is left.
+  run bash -c "cd '$bundle' && $(declare -f runc_options_any_with_shim_cgroup); runc_options_any_with_shim_cgroup /$NS-missing |
+    '$HIPPO_SHIM' -namespace '$NS' -address '$CONTAINERD_ADDRESS' -id '$ID-x' start"
+  [ "$status" -eq 1 ]
+  [[ $output == *"shim cgroup \"/$NS-missing\": no cgroup hierarchy"* ]]
+  ! pgrep -f "containerd-shim-hippo-v2 -namespace $NS .*-id $ID-x start"
+}
+
+@test "ctr run --no-pivot (containerd.linux.runc.CreateOptions) reaches the backend" {
+  if [[ $BACKEND != runc ]]; then
+    skip "pivot_root and MS_MOVE+chroot look alike from outside the container; shim-runc.bats checks that the option reaches the backend (runc records it in its state)"
+  fi
+  hrun -d --no-pivot "$IMAGE" "$ID" sleep 1000
+  [ "$(jq .config.no_pivot_root "$RUNC_ROOT/$NS/$ID/state.json")" = true ]
+  hctr task kill -s SIGKILL "$ID"
+  wait_task "$ID" STOPPED
+  hctr task delete "$ID"
+  hctr containers delete "$ID"
   assert_shim_gone "$ID"
 }
