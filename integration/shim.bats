@@ -42,6 +42,10 @@ setup() {
 
 teardown() {
   ctr_remove_all "$NS"
+  if [[ -n ${CTRD2:-} ]]; then
+    CONTAINERD_ADDRESS=$CTRD2/containerd.sock ctr_remove_all "$NS"
+    "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD2" >/dev/null || true
+  fi
   # What a test that drives the shim's start itself left when it failed: the daemon (by the
   # pid it recorded), then the cgroups it made.
   local f=$BATS_TEST_TMPDIR/started-shim.pid d
@@ -408,3 +412,37 @@ runc_options_any_with_shim_cgroup() {
   hctr containers delete "$ID"
   assert_shim_gone "$ID"
 }
+
+# ctr sends containerd.runc.v1.Options (--runc-root: Root; --no-pivot: NoPivotRoot) only for
+# the runtime io.containerd.runc.v2; a containerd whose PATH resolves containerd-shim-runc-v2 to
+# hippo's shim (as a CRI handler's runtime_path would) hands them to hippo.
+@test "runc Options from containerd: Root holds the container's state; NoPivotRoot reaches the backend" {
+  CTRD2=$BATS_TEST_TMPDIR/ctrd
+  mkdir -p "$BATS_TEST_TMPDIR/shadow"
+  ln -s "$HIPPO_SHIM" "$BATS_TEST_TMPDIR/shadow/containerd-shim-runc-v2"
+  PATH=$BATS_TEST_TMPDIR/shadow:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD2" >/dev/null
+  local root=$BATS_TEST_TMPDIR/root c2=(ctr --address "$CTRD2/containerd.sock" -n "$NS")
+  "${c2[@]}" images import "$BATS_FILE_TMPDIR/images/busybox-oci.tar" >/dev/null
+  "${c2[@]}" run -d --fifo-dir "$FIFOS" --runc-root "$root" "$IMAGE" "$ID" sleep 1000
+  pgrep -f "shadow/containerd-shim-runc-v2 -namespace $NS .*-id $ID "
+  # The state lives under <Root>/<namespace>, where each backend's own tool reads it.
+  if [[ $BACKEND == runc ]]; then
+    [ "$(runc --root "$root/$NS" state "$ID" | jq -r .status)" = running ]
+  else
+    [ -f "$root/$NS/$ID/cleanup.json" ]
+    [ "$(HIPPO_CONFIG=/dev/null "$HIPPO_BIN" --root "$root/$NS" state "$ID" | jq -r .status)" = running ]
+  fi
+  # … and not under the default roots (config.yaml's runc_root, the shim's state_root).
+  [ ! -e "$RUNC_ROOT/$NS/$ID" ]
+  [ ! -e "/run/hippo/containerd/$NS/$ID" ]
+  "${c2[@]}" task kill -s SIGKILL "$ID"
+  for i in $(seq 100); do [[ $("${c2[@]}" task ls | grep "^$ID ") == *STOPPED* ]] && break; sleep 0.1; done
+  "${c2[@]}" task delete "$ID"
+  "${c2[@]}" containers delete "$ID"
+  [ ! -e "$root/$NS/$ID" ]
+  if [[ $BACKEND == runc ]]; then
+    "${c2[@]}" run -d --fifo-dir "$FIFOS" --no-pivot "$IMAGE" "$ID-np" sleep 1000
+    [ "$(jq .config.no_pivot_root "$RUNC_ROOT/$NS/$ID-np/state.json")" = true ]
+  fi
+}
+
