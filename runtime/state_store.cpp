@@ -1,8 +1,8 @@
 #include "runtime/state_store.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <pwd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -152,8 +152,7 @@ std::string ContainerDir::owner() const {
   if (::fstat(dir_.get(), &st) != 0) return {};
   passwd pw{}, *found = nullptr;
   std::array<char, 4096> buf{};
-  if (::getpwuid_r(st.st_uid, &pw, buf.data(), buf.size(), &found) == 0 && found)
-    return pw.pw_name;
+  if (::getpwuid_r(st.st_uid, &pw, buf.data(), buf.size(), &found) == 0 && found) return pw.pw_name;
   return "#" + std::to_string(st.st_uid);
 }
 

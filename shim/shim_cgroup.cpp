@@ -47,8 +47,9 @@ Result<void> join_shim_cgroup(pid_t pid, const std::string& path, const std::str
     if (auto ok = add_pid(dir, pid); !ok) return forward(ok, what);
     joined = true;
   }
-  if (!joined) return fail(ErrorKind::not_found, what + ": no cgroup hierarchy under " + root +
-                                                     " has it (create it first)");
+  if (!joined)
+    return fail(ErrorKind::not_found,
+                what + ": no cgroup hierarchy under " + root + " has it (create it first)");
   return {};
 }
 

@@ -136,8 +136,10 @@ Result<std::vector<spec::RuntimeState>> NativeBackend::list() {
     auto c = inspect(id, ContainerDir::Wait::no);
     if (!c) {
       // As runc does for entries it cannot load: a line on stderr, and the rest are listed.
-      if (c.error().code == kForeignEntry) log::warn(c.error().message + ": not listed");
-      else if (c.error().code != ENOENT) log::warn("container \"" + id + "\": " + c.error().message);
+      if (c.error().code == kForeignEntry)
+        log::warn(c.error().message + ": not listed");
+      else if (c.error().code != ENOENT)
+        log::warn("container \"" + id + "\": " + c.error().message);
       continue;  // ENOENT: removed meanwhile
     }
     out.push_back(reported_state(*c));
