@@ -433,7 +433,6 @@ cgroup_of() { dockerd_cgroup_of "$DKR" "$@"; }
 }
 
 @test "under Docker's shared --root, hippo list and state leave runc's containers alone" {
-  skip "issue 15 item 16: hippo shows runc's container as corrupt (and suggests delete -f on it); state prints it"
   local r h rid
   r=$(test_name runc)
   h=$(test_name hippo)
@@ -449,4 +448,8 @@ cgroup_of() { dockerd_cgroup_of "$DKR" "$@"; }
   run "$HIPPO_BIN" --root "$(dockerd_hippo_root "$DKR")" state "$rid"
   [ "$status" -ne 0 ]
   [[ $output == *'not a hippo container'* ]]
+  run "$HIPPO_BIN" --root "$(dockerd_hippo_root "$DKR")" delete --force "$rid"
+  [ "$status" -ne 0 ]
+  [ "$(dk inspect -f '{{.State.Status}}' "$r")" = running ]
+  dk exec "$r" true
 }

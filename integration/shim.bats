@@ -42,6 +42,15 @@ setup() {
 
 teardown() {
   ctr_remove_all "$NS"
+  if [[ -n ${CTRD2:-} ]]; then
+    CONTAINERD_ADDRESS=$CTRD2/containerd.sock ctr_remove_all "$NS"
+    "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD2" >/dev/null || true
+  fi
+  # What a test that drives the shim's start itself left when it failed: the daemon (by the
+  # pid it recorded), then the cgroups it made.
+  local f=$BATS_TEST_TMPDIR/started-shim.pid d
+  if [[ -s $f ]]; then kill -9 "$(cat "$f")" 2>/dev/null || true; sleep 0.2; fi
+  for d in $(cat "$BATS_TEST_TMPDIR/made-cgroups" 2>/dev/null); do rmdir "$d" 2>/dev/null || true; done
 }
 
 hctr() {
@@ -346,3 +355,94 @@ SH
   grep "/tasks/exit" "$BATS_TEST_TMPDIR/events" | grep -q '"exit_status":137'
   assert_shim_gone "$ID"
 }
+
+# The bytes containerd 1.6 writes to the shim's `start` stdin for a runtime whose options are
+# runc's: a google.protobuf.Any of containerd.runc.v1.Options holding only ShimCgroup (field 3).
+runc_options_any_with_shim_cgroup() {
+  local cg=$1 url=containerd.runc.v1.Options
+  printf '\x0a'"\\x$(printf %02x ${#url})%s" "$url"
+  printf '\x12'"\\x$(printf %02x $((${#cg} + 2)))"
+  printf '\x1a'"\\x$(printf %02x ${#cg})%s" "$cg"
+}
+
+@test "runc Options ShimCgroup: start moves the shim daemon into that cgroup; a missing one fails start" {
+  local cg=/$NS-shim-$BATS_TEST_NUMBER bundle=$BATS_TEST_TMPDIR/bundle h dirs=() pid
+  mkdir -p "$bundle"
+  (cd "$bundle" && HIPPO_CONFIG=/dev/null "$HIPPO_BIN" spec)
+  for h in memory pids cpu,cpuacct; do
+    [ -d "/sys/fs/cgroup/$h" ] && mkdir "/sys/fs/cgroup/$h$cg" && dirs+=("/sys/fs/cgroup/$h$cg")
+  done
+  printf '%s\n' "${dirs[@]}" >"$BATS_TEST_TMPDIR/made-cgroups"
+  # As containerd runs it: in the bundle, the options on stdin.
+  (cd "$bundle" && runc_options_any_with_shim_cgroup "$cg" |
+    "$HIPPO_SHIM" -namespace "$NS" -address "$CONTAINERD_ADDRESS" -publish-binary "$(command -v ctr)" \
+      -id "$ID" start >"$BATS_TEST_TMPDIR/start.out" 2>&1) || {
+    cat "$BATS_TEST_TMPDIR/start.out"
+    false
+  }
+  pid=$(pgrep -f "containerd-shim-hippo-v2 -namespace $NS .*-id $ID start")
+  [ -n "$pid" ]
+  echo "$pid" >"$BATS_TEST_TMPDIR/started-shim.pid"
+  grep "memory:$cg\$" "/proc/$pid/cgroup"
+  grep "pids:$cg\$" "/proc/$pid/cgroup"
+  grep -x "$pid" "/sys/fs/cgroup/memory$cg/cgroup.procs"
+  kill "$pid"
+  # (the daemon is start's child and start has exited: nothing waits for it but init)
+  for i in $(seq 100); do [ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ] || break; sleep 0.1; done
+  : >"$BATS_TEST_TMPDIR/started-shim.pid"
+  rm -f "$(sed 's|^unix://||' "$BATS_TEST_TMPDIR/start.out")"
+  for h in "${dirs[@]}"; do rmdir "$h"; done
+  # A cgroup that exists nowhere: start fails and says which, and no daemon is left.
+  run bash -c "cd '$bundle' && $(declare -f runc_options_any_with_shim_cgroup); runc_options_any_with_shim_cgroup /$NS-missing |
+    '$HIPPO_SHIM' -namespace '$NS' -address '$CONTAINERD_ADDRESS' -id '$ID-x' start"
+  [ "$status" -eq 1 ]
+  [[ $output == *"shim cgroup \"/$NS-missing\": no cgroup hierarchy"* ]]
+  ! pgrep -f "containerd-shim-hippo-v2 -namespace $NS .*-id $ID-x start"
+}
+
+@test "ctr run --no-pivot (containerd.linux.runc.CreateOptions) reaches the backend" {
+  if [[ $BACKEND != runc ]]; then
+    skip "pivot_root and MS_MOVE+chroot look alike from outside the container; shim-runc.bats checks that the option reaches the backend (runc records it in its state)"
+  fi
+  hrun -d --no-pivot "$IMAGE" "$ID" sleep 1000
+  [ "$(jq .config.no_pivot_root "$RUNC_ROOT/$NS/$ID/state.json")" = true ]
+  hctr task kill -s SIGKILL "$ID"
+  wait_task "$ID" STOPPED
+  hctr task delete "$ID"
+  hctr containers delete "$ID"
+  assert_shim_gone "$ID"
+}
+
+# ctr sends containerd.runc.v1.Options (--runc-root: Root; --no-pivot: NoPivotRoot) only for
+# the runtime io.containerd.runc.v2; a containerd whose PATH resolves containerd-shim-runc-v2 to
+# hippo's shim (as a CRI handler's runtime_path would) hands them to hippo.
+@test "runc Options from containerd: Root holds the container's state; NoPivotRoot reaches the backend" {
+  CTRD2=$BATS_TEST_TMPDIR/ctrd
+  mkdir -p "$BATS_TEST_TMPDIR/shadow"
+  ln -s "$HIPPO_SHIM" "$BATS_TEST_TMPDIR/shadow/containerd-shim-runc-v2"
+  PATH=$BATS_TEST_TMPDIR/shadow:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD2" >/dev/null
+  local root=$BATS_TEST_TMPDIR/root c2=(ctr --address "$CTRD2/containerd.sock" -n "$NS")
+  "${c2[@]}" images import "$BATS_FILE_TMPDIR/images/busybox-oci.tar" >/dev/null
+  "${c2[@]}" run -d --fifo-dir "$FIFOS" --runc-root "$root" "$IMAGE" "$ID" sleep 1000
+  pgrep -f "shadow/containerd-shim-runc-v2 -namespace $NS .*-id $ID "
+  # The state lives under <Root>/<namespace>, where each backend's own tool reads it.
+  if [[ $BACKEND == runc ]]; then
+    [ "$(runc --root "$root/$NS" state "$ID" | jq -r .status)" = running ]
+  else
+    [ -f "$root/$NS/$ID/cleanup.json" ]
+    [ "$(HIPPO_CONFIG=/dev/null "$HIPPO_BIN" --root "$root/$NS" state "$ID" | jq -r .status)" = running ]
+  fi
+  # … and not under the default roots (config.yaml's runc_root, the shim's state_root).
+  [ ! -e "$RUNC_ROOT/$NS/$ID" ]
+  [ ! -e "/run/hippo/containerd/$NS/$ID" ]
+  "${c2[@]}" task kill -s SIGKILL "$ID"
+  for i in $(seq 100); do [[ $("${c2[@]}" task ls | grep "^$ID ") == *STOPPED* ]] && break; sleep 0.1; done
+  "${c2[@]}" task delete "$ID"
+  "${c2[@]}" containers delete "$ID"
+  [ ! -e "$root/$NS/$ID" ]
+  if [[ $BACKEND == runc ]]; then
+    "${c2[@]}" run -d --fifo-dir "$FIFOS" --no-pivot "$IMAGE" "$ID-np" sleep 1000
+    [ "$(jq .config.no_pivot_root "$RUNC_ROOT/$NS/$ID-np/state.json")" = true ]
+  fi
+}
+

@@ -72,10 +72,15 @@ BackendChoice choose_backend(const Config& config, std::string state_root, std::
 
 BackendChoice with_runc_overrides(BackendChoice base, const RuncOverrides& overrides,
                                   std::string_view ns) {
+  // Root is where the container's state lives, whichever backend holds it: runc's --root, or
+  // the native backend's state root (docs/containerd.md), <Root>/<ns> as containerd's runc shim.
+  if (!overrides.root.empty()) {
+    base.runc.root = under_namespace(overrides.root, ns);
+    base.native.state_root = base.runc.root;
+  }
   if (overrides.binary_name.empty()) return base;
   base.kind = BackendChoice::Kind::runc;
   base.runc.binary = overrides.binary_name;
-  if (!overrides.root.empty()) base.runc.root = under_namespace(overrides.root, ns);
   base.runc.systemd_cgroup = overrides.systemd_cgroup;
   return base;
 }

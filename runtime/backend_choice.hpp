@@ -34,8 +34,9 @@ struct RuncOverrides {
 // namespace) keeps the runc roots of namespaces apart: <runc_root>/<ns>.
 BackendChoice choose_backend(const Config& config, std::string state_root,
                              std::string_view ns = {});
-// A container's runc Options over `base`: a BinaryName selects that runc, under Root/<ns> (or
-// base's runc root), with the systemd driver when SystemdCgroup says so. No BinaryName: `base`.
+// A container's runc Options over `base`: Root/<ns> becomes the state root of either backend
+// (runc's --root, the native state root); a BinaryName selects that runc, with the systemd
+// driver when SystemdCgroup says so. No BinaryName: base's backend.
 BackendChoice with_runc_overrides(BackendChoice base, const RuncOverrides& overrides,
                                   std::string_view ns);
 

@@ -1,10 +1,13 @@
 #include "runtime/state_store.hpp"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -43,6 +46,20 @@ std::unexpected<Error> not_found(const std::string& id) {
   return fail("container \"" + id + "\" does not exist", ENOENT);
 }
 
+// Another runtime's entry: no cleanup.json (hippo writes it before state.json) and a state.json
+// that is a JSON object without hippo's "pid_start" (runc's has "init_process_pid" instead).
+// An empty directory or an unreadable record stays hippo's: a create that did not finish.
+bool foreign_entry(int dir) {
+  if (::faccessat(dir, "cleanup.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+    return false;
+  os::UniqueFd fd(::openat(dir, "state.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return false;
+  auto text = read_fd(fd.get(), "state.json", spec::kMaxJsonBytes, "state.json");
+  if (!text) return false;
+  const auto json = spec::Json::parse(*text, nullptr, false);
+  return json.is_object() && !json.contains("pid_start");
+}
+
 }  // namespace
 
 Result<ContainerDir> ContainerDir::create(const std::string& root, const std::string& id) {
@@ -72,6 +89,12 @@ Result<ContainerDir> ContainerDir::open(const std::string& root, const std::stri
   if (!fd) {
     if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return not_found(id);
     return fail_errno("open " + path);
+  }
+  if (foreign_entry(fd.get())) {
+    return std::unexpected(Error{kForeignEntry,
+                                 "container \"" + id + "\" is not a hippo container: " + path +
+                                     " holds another runtime's state (runc's?)",
+                                 ErrorKind::not_found});
   }
   bool locked = true;
   if (::flock(fd.get(), wait == Wait::yes ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
@@ -122,6 +145,15 @@ Result<StoredState> ContainerDir::read_file(const char* name) const {
     return fail(file + ": id: names container \"" + st->id + "\", not \"" + id_ + "\"");
   }
   return st;
+}
+
+std::string ContainerDir::owner() const {
+  struct stat st {};
+  if (::fstat(dir_.get(), &st) != 0) return {};
+  passwd pw{}, *found = nullptr;
+  std::array<char, 4096> buf{};
+  if (::getpwuid_r(st.st_uid, &pw, buf.data(), buf.size(), &found) == 0 && found) return pw.pw_name;
+  return "#" + std::to_string(st.st_uid);
 }
 
 Result<StoredState> ContainerDir::read() const { return read_file("state.json"); }

@@ -16,6 +16,7 @@
 
 #include <sys/types.h>
 
+#include <cerrno>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,11 @@ struct StoredState {
   spec::StringMap annotations;
 };
 
+// The errno of "not a hippo container": <root>/<id> holds another runtime's state. Docker passes
+// one --root to every runtime, so runc's containers sit beside hippo's (runc writes a state.json
+// too, without cleanup.json and in its own format); hippo neither shows nor removes them.
+inline constexpr int kForeignEntry = EMEDIUMTYPE;
+
 class ContainerDir {
  public:
   enum class Wait { yes, no };
@@ -49,7 +55,8 @@ class ContainerDir {
   // Opens an existing container directory (never through a symlink) and locks it. With
   // Wait::no a lock held by another command is not waited for: the directory is opened
   // unlocked (locked() is false), for reading only.
-  // Invalid id -> "invalid container ID format"; ENOENT -> "container "id" does not exist".
+  // Invalid id -> "invalid container ID format"; ENOENT -> "container "id" does not exist";
+  // kForeignEntry -> "container "id" is not a hippo container: ...".
   static Result<ContainerDir> open(const std::string& root, const std::string& id,
                                    Wait wait = Wait::yes);
 
@@ -57,6 +64,8 @@ class ContainerDir {
   const std::string& path() const { return path_; }
   std::string fifo_path() const { return path_ + "/exec.fifo"; }
   bool locked() const { return locked_; }
+  // The name of the user owning the directory ("#<uid>" when it has none), as runc lists it.
+  std::string owner() const;
 
   // Replaces state.json and cleanup.json (mode 0600, atomic rename each).
   Result<void> write(const StoredState& state) const;

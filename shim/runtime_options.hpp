@@ -1,6 +1,8 @@
 #pragma once
 // Per-container options containerd passes (start stdin, CreateTaskRequest.options): runc's
-// containerd.runc.v1.Options and the generic runtimeoptions.v1.Options (ConfigPath).
+// containerd.runc.v1.Options, the generic runtimeoptions.v1.Options (ConfigPath), and
+// containerd.linux.runc.CreateOptions (what ctr's --no-pivot sends to a runtime not named
+// io.containerd.runc.*).
 
 #include <cstdint>
 #include <string>
@@ -11,7 +13,8 @@ namespace hippo::shim {
 struct RuntimeOptions {
   std::string config_path;  // runtimeoptions ConfigPath: our config.yaml
   std::string binary_name;  // runc Options BinaryName
-  std::string root;
+  std::string root;         // runc Options Root: the state root, <Root>/<namespace>
+  std::string shim_cgroup;  // the cgroup the shim daemon moves into (start)
   bool systemd_cgroup = false;
   bool no_pivot_root = false;
   bool no_new_keyring = false;

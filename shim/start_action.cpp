@@ -3,9 +3,11 @@
 // combined stdout+stderr, so nothing else may be printed on success.
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,6 +23,7 @@
 #include "shim/proto_util.hpp"
 #include "shim/runtime_options.hpp"
 #include "shim/sha256.hpp"
+#include "shim/shim_cgroup.hpp"
 
 namespace hippo::shim {
 namespace {
@@ -44,6 +47,7 @@ std::string read_all_stdin() {
 struct StartInput {
   std::string socket_dir = "/run/containerd/s";
   std::string config_path;
+  std::string shim_cgroup;  // runc Options ShimCgroup
 };
 
 // Options from the legacy bare Any, or BootstrapParams (containerd 2.3+) recognised by its
@@ -65,7 +69,9 @@ StartInput parse_stdin(const std::string& data, const ShimFlags& flags) {
     options_url = std::string(any_type_name(*any));
     options_value = std::string(view(any->value));
   }
-  in.config_path = decode_runtime_options(options_url, options_value).config_path;
+  const auto options = decode_runtime_options(options_url, options_value);
+  in.config_path = options.config_path;
+  in.shim_cgroup = options.shim_cgroup;
   return in;
 }
 
@@ -169,6 +175,17 @@ int run_start(const ShimFlags& flags) {
       ::_exit(run_daemon(daemon, std::move(*listener)));
     }
     listener->reset();
+    // As containerd's runc shim: a shim that cannot join its cgroup is not left running, and
+    // start fails with why (containerd returns it to whoever created the task).
+    if (!input.shim_cgroup.empty()) {
+      if (auto ok = join_shim_cgroup(pid, input.shim_cgroup); !ok) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        ::unlink(path.c_str());
+        write_all(STDERR_FILENO, "join " + ok.error().message + "\n");
+        return 1;
+      }
+    }
   }
   // `delete` runs without options: tell it which backend holds this container and where its
   // state lives (Create saves the container's own choice over it).

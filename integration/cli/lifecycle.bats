@@ -3,6 +3,7 @@
 # exit codes, and the errors that must leave nothing behind.
 
 load ../helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() {
   build_busybox_rootfs
@@ -15,12 +16,15 @@ setup() {
 
 teardown() {
   cleanup_containers
-  # What the runc-backend tests left in their runc root.
-  if [ -d "$BATS_TEST_TMPDIR/runc" ]; then
-    for c in $(runc --root "$BATS_TEST_TMPDIR/runc" list -q 2>/dev/null); do
-      runc --root "$BATS_TEST_TMPDIR/runc" delete --force "$c" >/dev/null 2>&1 || true
+  # What the runc-backend tests left in their runc root, and runc's containers that a test
+  # put beside hippo's in the shared root.
+  local root
+  for root in "$BATS_TEST_TMPDIR/runc" "$BATS_TEST_TMPDIR/state"; do
+    [ -d "$root" ] || continue
+    for c in $(runc --root "$root" list -q 2>/dev/null); do
+      runc --root "$root" delete --force "$c" >/dev/null 2>&1 || true
     done
-  fi
+  done
 }
 
 # config.yaml `backend: runc`, runc's state under $RUNC_ROOT.
@@ -326,4 +330,79 @@ stray_runc_files() {
   [ "$(tr '\0' ' ' <"/proc/$(cat "$BATS_TEST_TMPDIR/paused.pid")/cmdline")" = "sleep 998 " ]
   hippo delete --force "$ID"
   [ -z "$(stray_runc_files)" ]
+}
+
+@test "kill with signal 0 checks that the init exists and delivers nothing, as runc" {
+  busybox_bundle "$B" sleep 1000
+  hippo run -d -b "$B" "$ID" </dev/null >/dev/null
+  hippo kill "$ID" 0
+  [ "$(hippo state "$ID" | jq -r .status)" = running ]
+  hippo kill --all "$ID" 0
+  hippo kill "$ID" KILL
+  wait_status "$ID" stopped
+  # runc 1.1.5 answers the same for a stopped container (exit 1).
+  run hippo kill "$ID" 0
+  [ "$status" -eq 1 ]
+  [ "$output" = 'hippo: container not running' ]
+}
+
+@test "ps passes what follows the id to ps(1) and keeps the container's rows, as runc" {
+  busybox_bundle "$B" sleep 1000
+  hippo run -d -b "$B" "$ID" </dev/null >/dev/null
+  pid=$(hippo state "$ID" | jq .pid)
+  run hippo ps "$ID" -e -o pid,comm
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 2 ]
+  [[ ${lines[0]} =~ ^\ *PID\ COMMAND$ ]]
+  [[ ${lines[1]} =~ ^\ *$pid\ sleep$ ]]
+  # A PID column anywhere: ps -o comm,pid.
+  run hippo ps "$ID" -o comm,pid -e
+  [[ ${lines[1]} =~ ^sleep\ +$pid$ ]]
+  [ "$(hippo ps -f json "$ID")" = "[$pid]" ]
+  # ps's own complaint, in one line, as runc reports it.
+  run hippo ps "$ID" --no-such-ps-option
+  [ "$status" -eq 1 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ $output == "hippo: ps: exit status 1: error: unknown gnu long option" ]]
+}
+
+@test "a runc container in hippo's --root (Docker shares one): list skips it with a warning, state and delete refuse it" {
+  busybox_bundle "$B" sleep 1000
+  busybox_bundle "$BATS_TEST_TMPDIR/runc-bundle" sleep 1000
+  hippo run -d -b "$B" "$ID" </dev/null >/dev/null
+  runc --root "$BATS_TEST_TMPDIR/state" run -d -b "$BATS_TEST_TMPDIR/runc-bundle" "$ID-runc" \
+    </dev/null >/dev/null 2>&1
+  run --separate-stderr hippo list -q
+  [ "$status" -eq 0 ]
+  [ "$output" = "$ID" ]
+  [[ $stderr == *"container \\\"$ID-runc\\\" is not a hippo container"* ]]
+  run hippo state "$ID-runc"
+  [ "$status" -eq 1 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ $output == "hippo: container \"$ID-runc\" is not a hippo container: "* ]]
+  run hippo delete --force "$ID-runc"
+  [ "$status" -eq 1 ]
+  run hippo kill "$ID-runc" KILL
+  [ "$status" -eq 1 ]
+  # runc's container and state are untouched.
+  [ "$(runc --root "$BATS_TEST_TMPDIR/state" state "$ID-runc" | jq -r .status)" = running ]
+  runc --root "$BATS_TEST_TMPDIR/state" delete --force "$ID-runc"
+}
+
+@test "list's table: columns as wide as runc's tabwriter makes them (64-character ids), owner named" {
+  local long
+  long=$(printf '%064d' 0 | tr 0 f)
+  busybox_bundle "$B" sleep 1000
+  hippo run -d -b "$B" "$long" </dev/null >/dev/null
+  run hippo list
+  [ "$status" -eq 0 ]
+  # tabwriter(minwidth 12, padding 3): a column is its widest cell + 3, at least 12.
+  local bundle_w=$((${#B} + 3)) created_w
+  created_w=$(($(hippo state "$long" | jq -r .created | wc -L) + 3))
+  [[ ${lines[0]} == "$(printf "%-67s%-12s%-12s%-${bundle_w}s%-${created_w}sOWNER" ID PID STATUS BUNDLE CREATED)" ]]
+  [[ ${lines[1]} == "$(printf "%-67s%-12s%-12s%-${bundle_w}s%-${created_w}s" "$long" \
+    "$(hippo state "$long" | jq .pid)" running "$B" "$(hippo state "$long" | jq -r .created)")$(id -un)" ]]
+  [ "$(hippo list -q)" = "$long" ]
+  [ "$(hippo list --format json | jq -r '.[0].id + " " + .[0].owner')" = "$long $(id -un)" ]
+  hippo delete --force "$long"
 }

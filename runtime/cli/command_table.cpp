@@ -143,7 +143,7 @@ constexpr Command kCommands[] = {
     {"pause", "<container-id>", "pause suspends all processes inside the container", kNone, 1, 1,
      false, run_pause},
     {"ps", "<container-id> [ps options]", "ps displays the processes running inside a container",
-     kPsFlags, 1, -1, false, run_ps},
+     kPsFlags, 1, -1, true, run_ps},  // as runc: what follows the id is ps(1)'s
     {"restore", "<container-id>", "restore a container from a previous checkpoint (not supported)",
      kNone, 0, -1, true, run_not_implemented},
     {"resume", "<container-id>", "resumes all processes that have been previously paused", kNone, 1,

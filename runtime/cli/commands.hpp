@@ -58,7 +58,7 @@ Result<int> run_state(const Context&, const ParsedFlags&);
 Result<int> run_kill(const Context&, const ParsedFlags&);
 Result<int> run_delete(const Context&, const ParsedFlags&);
 Result<int> run_list(const Context&, const ParsedFlags&);
-Result<int> run_ps(const Context&, const ParsedFlags&);
+Result<int> run_ps(const Context&, const ParsedFlags&);  // ps_command.cpp
 Result<int> run_pause(const Context&, const ParsedFlags&);
 Result<int> run_resume(const Context&, const ParsedFlags&);
 Result<int> run_exec(const Context&, const ParsedFlags&);    // exec_command.cpp

@@ -1,15 +1,10 @@
-// create, run, start, state, kill, delete, list, ps, pause, resume: runc's lifecycle commands
+// create, run, start, state, kill, delete, list, pause, resume: runc's lifecycle commands
 // over the native backend, with runc's outputs.
-
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cstdio>
 #include <iostream>
-#include <set>
-#include <sstream>
 
 #include "runtime/backend.hpp"
 #include "runtime/backend_choice.hpp"
@@ -140,60 +135,6 @@ Result<int> run_list(const Context& ctx, const ParsedFlags& flags) {
     std::string line;
     for (size_t i = 0; i + 1 < row.size(); ++i) line += pad(row[i], width[i]);
     std::cout << line << row.back() << "\n";
-  }
-  return 0;
-}
-
-// `ps`: the container's pids as JSON, or ps(1)'s table narrowed to them, as runc does.
-Result<int> run_ps(const Context& ctx, const ParsedFlags& flags) {
-  auto pids = backend(ctx)->pids(flags.args.at(0));
-  if (!pids) return std::unexpected(pids.error());
-  const auto format = flags.value_or("format", "table");
-  if (format == "json") {
-    std::cout << spec::Json(*pids).dump() << "\n";
-    return 0;
-  }
-  if (format != "table") return fail("invalid format option \"" + format + "\": use table or json");
-  std::string command = "ps";
-  if (flags.args.size() > 1) {
-    for (size_t i = 1; i < flags.args.size(); ++i) {
-      for (char c : flags.args[i]) {
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != ',' && c != '=') {
-          return fail("ps: unsupported ps option \"" + flags.args[i] + "\"");
-        }
-      }
-      command += " " + flags.args[i];
-    }
-  } else {
-    command += " -ef";
-  }
-  FILE* ps = ::popen(command.c_str(), "re");
-  if (!ps) return fail_errno("run " + command);
-  std::string text;
-  char buf[4096];
-  while (size_t n = std::fread(buf, 1, sizeof buf, ps)) text.append(buf, n);
-  if (int rc = ::pclose(ps); rc != 0)
-    return fail(command + ": exit status " + std::to_string(WEXITSTATUS(rc)));
-  std::istringstream lines(text);
-  std::string header;
-  std::getline(lines, header);
-  std::istringstream cols(header);
-  int pid_col = -1;
-  std::string col;
-  for (int i = 0; cols >> col; ++i) {
-    if (col == "PID") pid_col = i;
-  }
-  if (pid_col < 0) return fail("ps: no PID column in \"" + header + "\"");
-  const std::set<pid_t> wanted(pids->begin(), pids->end());
-  std::cout << header << "\n";
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream f(line);
-    std::string field;
-    for (int i = 0; i <= pid_col && (f >> field); ++i) {
-    }
-    pid_t pid = 0;
-    std::from_chars(field.data(), field.data() + field.size(), pid);
-    if (wanted.contains(pid)) std::cout << line << "\n";
   }
   return 0;
 }

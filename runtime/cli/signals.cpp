@@ -31,7 +31,8 @@ std::optional<int> parse_signal(std::string_view name) {
   int number = 0;
   auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), number);
   if (ec == std::errc() && end == name.data() + name.size()) {
-    if (number > 0 && number < NSIG) return number;
+    // 0 delivers nothing: kill(2) only checks that the process exists (runc passes it on).
+    if (number >= 0 && number < NSIG) return number;
     return std::nullopt;
   }
   if (name.starts_with("SIG")) name.remove_prefix(3);

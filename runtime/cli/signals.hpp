@@ -1,5 +1,5 @@
 #pragma once
-// Signal names as runc's kill takes them: "KILL", "SIGKILL" or "9".
+// Signal names as runc's kill takes them: "KILL", "SIGKILL" or "9"; "0" is the existence check.
 
 #include <optional>
 #include <string_view>

@@ -135,10 +135,15 @@ Result<std::vector<spec::RuntimeState>> NativeBackend::list() {
     // Not waiting: a create in progress (or a hung hook) must not block the listing.
     auto c = inspect(id, ContainerDir::Wait::no);
     if (!c) {
-      if (c.error().code != ENOENT) log::warn("container \"" + id + "\": " + c.error().message);
-      continue;  // removed meanwhile
+      // As runc does for entries it cannot load: a line on stderr, and the rest are listed.
+      if (c.error().code == kForeignEntry)
+        log::warn(c.error().message + ": not listed");
+      else if (c.error().code != ENOENT)
+        log::warn("container \"" + id + "\": " + c.error().message);
+      continue;  // ENOENT: removed meanwhile
     }
     out.push_back(reported_state(*c));
+    out.back().owner = c->dir.owner();  // runc's list: the user owning the state directory
   }
   return out;
 }

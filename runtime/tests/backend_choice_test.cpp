@@ -35,9 +35,12 @@ TEST(BackendChoice, ConfigChoosesAndRuncOptionsOverride) {
   EXPECT_EQ(native.native.cgroup_driver, "systemd");
   EXPECT_EQ(native.runc.root, "/run/hippo/runc/ns");
 
-  // No BinaryName: the daemon's choice stands, whatever Root says.
+  // No BinaryName: the daemon's backend stands; Root is its state root, <Root>/<ns>.
   auto same = with_runc_overrides(native, {"", "/elsewhere", true}, "ns");
   EXPECT_EQ(same.kind, BackendChoice::Kind::native);
+  EXPECT_EQ(same.native.state_root, "/elsewhere/ns");
+  EXPECT_EQ(same.runc.root, "/elsewhere/ns");
+  EXPECT_EQ(with_runc_overrides(native, {}, "ns").native.state_root, native.native.state_root);
   auto runc = with_runc_overrides(native, {"/usr/sbin/runc", "/run/r", false}, "ns");
   EXPECT_EQ(runc.kind, BackendChoice::Kind::runc);
   EXPECT_EQ(runc.runc.binary, "/usr/sbin/runc");

@@ -40,7 +40,8 @@ class LifecycleTest : public ::testing::Test {
       runtime::BackendChoice choice;
       choice.native.state_root = dir_.path() + "/state";
       lifecycle_ = std::make_unique<Lifecycle>(loop_.loop(), recorder_, choice, "ns",
-                                               [this](const runtime::BackendChoice&) {
+                                               [this](const runtime::BackendChoice& made) {
+                                                 made_.push_back(made);
                                                  return std::make_unique<FakeBackend>(settings_);
                                                });
     });
@@ -64,11 +65,12 @@ class LifecycleTest : public ::testing::Test {
     loop_.stop();
   }
 
-  Container& create(const std::string& id) {
+  Container& create(const std::string& id, runtime::RuncOverrides runc = {}) {
     auto c = loop_.run([&] {
       CreateRequest r;
       r.id = id;
       r.bundle = dir_.path() + "/bundle";
+      r.runc = runc;
       return lifecycle_->create(std::move(r));
     });
     EXPECT_TRUE(c) << c.error().message;
@@ -116,6 +118,7 @@ class LifecycleTest : public ::testing::Test {
   LoopThread loop_;
   Recorder recorder_;
   std::shared_ptr<FakeBackend::Settings> settings_ = std::make_shared<FakeBackend::Settings>();
+  std::vector<runtime::BackendChoice> made_;  // what the backend factory was asked for
   std::unique_ptr<Lifecycle> lifecycle_;
 };
 
@@ -256,6 +259,19 @@ TEST_F(LifecycleTest, DeleteOfACreatedContainerEndsItsInit) {
   EXPECT_EQ(removed->pid, pid);
   EXPECT_NE(::kill(pid, 0), 0);  // reaped: no such process (not even a zombie)
   EXPECT_FALSE(loop_.run([&] { return lifecycle_->owns(pid); }));
+}
+
+// runc Options Root (containerd's CRI options table): the native backend keeps the container's
+// state under <Root>/<namespace>, and `delete` (run without options) finds it from the bundle.
+TEST_F(LifecycleTest, RuncOptionsRootIsTheNativeStateRoot) {
+  const auto root = dir_.path() + "/croot";
+  create("c1", {"", root, false});
+  ASSERT_FALSE(made_.empty());
+  EXPECT_EQ(made_.back().kind, runtime::BackendChoice::Kind::native);
+  EXPECT_EQ(made_.back().native.state_root, root + "/ns");
+  auto saved = runtime::load_backend_choice(dir_.path() + "/bundle", {});
+  ASSERT_TRUE(saved) << saved.error().message;
+  EXPECT_EQ(saved->native.state_root, root + "/ns");
 }
 
 }  // namespace
