@@ -404,7 +404,6 @@ cgroup_of() { dockerd_cgroup_of "$DKR" "$@"; }
 # --- differences from runc still open (issue 15): each asserts runc's behaviour ------------------
 
 @test "docker run -w into a directory the user cannot enter works, as runc changes dir before dropping privileges" {
-  skip "issue 15 item 4: hippo fails with 'container init: chdir to cwd /root: Permission denied'"
   run drun --rm --user 65534 -w /root "$DOCKER_IMAGE" pwd
   [ "$status" -eq 0 ]
   [ "$output" = /root ]

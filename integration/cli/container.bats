@@ -456,3 +456,25 @@ teardown() {
   hippo delete --force "$ID"
   assert_no_leaks "$ID" "$B"
 }
+
+@test "a cwd only root can enter works for a non-root user (chdir before and after the uid change)" {
+  # runc changes directory before dropping privileges as well as after (issue 15 item 4).
+  busybox_bundle "$B" sh -c 'pwd; id -u; ls . >/dev/null 2>&1 || echo cannot-list'
+  mkdir -p "$B/rootfs/root"
+  chmod 0700 "$B/rootfs/root"
+  edit_config "$B" '.process.cwd = "/root" | .process.user = {"uid": 1000, "gid": 1000}'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = /root ]
+  [ "${lines[1]}" = 1000 ]
+  [ "${lines[2]}" = cannot-list ]
+}
+
+@test "a cwd that does not exist still fails, naming it" {
+  busybox_bundle "$B" pwd
+  edit_config "$B" '.process.cwd = "/no/such/dir" | .process.user = {"uid": 1000, "gid": 1000}'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -ne 0 ]
+  [[ $output == *"chdir to cwd /no/such/dir"*"No such file or directory"* ]]
+  assert_no_leaks "$ID" "$B"
+}

@@ -170,9 +170,15 @@ void run_init(const InitPlan& plan) {
   set_process_attributes(plan);
   int listener = -1;
   if (plan.seccomp && !plan.no_new_privileges) listener = load_seccomp(*plan.seccomp);
+  // As runc: change directory while still root as well as after the uid change, so that a cwd
+  // only root can enter (/root, mode 0700, for user 1000) works, and so does one only the
+  // process user can enter (a volume chowned to it on root-squashing storage). Only a refusal
+  // is worth the second try.
+  bool chdir_after = ::chdir(plan.cwd.c_str()) != 0;
+  if (chdir_after && errno != EACCES && errno != EPERM) die("chdir to cwd ", plan.cwd.c_str());
   switch_user(plan);
   ::umask(plan.umask ? *plan.umask : 022);
-  if (::chdir(plan.cwd.c_str()) != 0) die("chdir to cwd ", plan.cwd.c_str());
+  if (chdir_after && ::chdir(plan.cwd.c_str()) != 0) die("chdir to cwd ", plan.cwd.c_str());
   const char* program = find_executable(plan);
   if (plan.seccomp && plan.no_new_privileges) listener = load_seccomp(*plan.seccomp);
 
