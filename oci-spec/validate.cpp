@@ -494,6 +494,10 @@ void check_seccomp(Checker& c, const Seccomp& s) {
       c.known_name(member_path(at, "action"), names::seccomp_actions(), sc.action,
                    "seccomp action");
       notify = notify || sc.action == "SCMP_ACT_NOTIFY";
+      // runc refuses it too: init hands the listener over by a write, and an agent that logs
+      // through notified writes would wait on itself.
+      if (sc.action == "SCMP_ACT_NOTIFY" && std::ranges::count(sc.names, "write") > 0)
+        c.fail(member_path(at, "names"), "SCMP_ACT_NOTIFY cannot be used for the write syscall");
       if (!sc.args) continue;
       for (size_t a = 0; a < sc.args->size(); ++a) {
         const auto& arg = (*sc.args)[a];
