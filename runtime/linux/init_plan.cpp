@@ -430,7 +430,8 @@ Result<void> set_hooks(InitPlan& plan, const spec::Hooks& hooks, const std::stri
       r.env_storage = hs[i].env ? *hs[i].env : environ_copy;
       // poll(2) takes milliseconds in an int: longer timeouts are as good as none.
       r.timeout_s = static_cast<int>(std::min<int64_t>(hs[i].timeout.value_or(0), 2'000'000));
-      r.what = std::string(kind) + " hook #" + std::to_string(i) + " (" + r.path + ")";
+      // runc's phrase, which tools grep for; the kind and path say which hook it was.
+      r.what = "error running hook #" + std::to_string(i) + " (" + kind + ", " + r.path + ")";
       out.push_back(std::move(r));
     }
     return out;

@@ -104,7 +104,7 @@ struct HookRun {
   std::vector<char*> argv, envp;  // NULL-terminated views (bind_views)
   std::vector<char*> exec_argv;   // the trampoline's: [marker, path, argv...] (bind_views)
   int timeout_s = 0;              // 0: no timeout
-  std::string what;               // "createContainer hook #0 (/usr/bin/x)"
+  std::string what;               // "error running hook #0 (createContainer, /usr/bin/x)"
 };
 
 struct InitPlan {
