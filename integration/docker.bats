@@ -86,10 +86,8 @@ cgroup_of() { dockerd_cgroup_of "$DKR" "$@"; }
 }
 
 @test "docker run: a program that is not executable is 126" {
-  # Docker picks 126 when the runtime's error holds Go's "permission denied"; runc says
-  # 'exec: "/etc/passwd": permission denied', hippo 'exec: "/etc/passwd": Permission denied'
-  # (strerror), so Docker answers 125.
-  skip "issue 15 item 14: the exec lookup's EACCES reads \"Permission denied\", not Go's \"permission denied\" that Docker maps to 126"
+  # Docker picks 126 when the runtime's error holds Go's "permission denied"; hippo says it in
+  # runc's words: 'exec: "/etc/passwd": permission denied'.
   run -126 drun --rm "$DOCKER_IMAGE" /etc/passwd
   [[ $output == *'permission denied'* ]]
 }

@@ -478,3 +478,26 @@ teardown() {
   [[ $output == *"chdir to cwd /no/such/dir"*"No such file or directory"* ]]
   assert_no_leaks "$ID" "$B"
 }
+
+@test "a program that cannot run fails in Go's exec.LookPath words, as runc's (engines map them to 126/127)" {
+  # issue 15 item 14: Docker answers 126 for "permission denied", 127 for "executable file not
+  # found" and "no such file or directory".
+  busybox_bundle "$B"
+  # In PATH, /etc/passwd exists and is not executable: a search still says "not found".
+  edit_config "$B" '.process.env = ["PATH=/etc"]'
+  local args want
+  while IFS='|' read -r args want; do
+    edit_config "$B" '.process.args = $a' --argjson a "$args"
+    run hippo run -b "$B" "$ID"
+    [ "$status" -ne 0 ]
+    [[ $output == *"$want" ]] || { echo "$args: got '$output', want '$want'" >&2; return 1; }
+  done <<'CASES'
+["/etc/passwd"]|exec: "/etc/passwd": permission denied
+["/etc"]|exec: "/etc": permission denied
+["/no/such/program"]|exec: "/no/such/program": stat /no/such/program: no such file or directory
+["/etc/passwd/x"]|exec: "/etc/passwd/x": stat /etc/passwd/x: not a directory
+["no-such-program"]|exec: "no-such-program": executable file not found in $PATH
+["passwd"]|exec: "passwd": executable file not found in $PATH
+CASES
+  assert_no_leaks "$ID" "$B"
+}

@@ -262,8 +262,11 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p, const std::stri
       start = colon + 1;
     }
   }
-  plan.exec_not_found = "exec: \"" + program + "\": executable file not found in $PATH";
-  plan.exec_not_executable = "exec: \"" + program + "\"";
+  const std::string head = "exec: \"" + program + "\": ";
+  plan.exec_path_search = program.find('/') == std::string::npos;
+  plan.exec_not_found = head + (plan.exec_path_search ? "executable file not found in $PATH"
+                                                      : "stat " + program);
+  plan.exec_not_executable = head + "permission denied";
   return check_exec_size(plan);
 }
 

@@ -113,6 +113,10 @@ TEST(InitPlan, PathLookupUsesTheContainersPath) {
   s.process->args = spec::Strings{"/bin/ls"};
   plan = build_init_plan(s, "/b/rootfs", {});
   EXPECT_EQ(plan->exec_candidates, std::vector<std::string>{"/bin/ls"});
+  // Go's exec.LookPath words for a path, as runc says them.
+  EXPECT_FALSE(plan->exec_path_search);
+  EXPECT_EQ(plan->exec_not_found, "exec: \"/bin/ls\": stat /bin/ls");
+  EXPECT_EQ(plan->exec_not_executable, "exec: \"/bin/ls\": permission denied");
 }
 
 TEST(InitPlan, SysctlKeysBecomeProcPaths) {
