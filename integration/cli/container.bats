@@ -501,3 +501,21 @@ teardown() {
 CASES
   assert_no_leaks "$ID" "$B"
 }
+
+@test "device rule access: r, w, m in any order and repeated as runc accepts; empty or missing refused before anything is made" {
+  # issue 15 item 12: runc 1.1.5 takes "mrw" and "rrw"; it refuses an empty or missing access.
+  busybox_bundle "$B" sh -c 'grep " 7:9[89] " /sys/fs/cgroup/devices/devices.list /sys/fs/cgroup/devices.list 2>/dev/null | sed "s/^[^:]*://" | sort'
+  edit_config "$B" '.linux.resources.devices += [{allow: true, type: "c", major: 7, minor: 98, access: "mrw"},
+                                                 {allow: true, type: "c", major: 7, minor: 99, access: "rrw"}]'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  # devices.list is cgroup v1's; on v2 the run succeeding is what can be seen.
+  cgroup_v2 || [ "$output" = "$(printf 'c 7:98 rwm\nc 7:99 rw')" ]
+  for access in '""' null; do
+    edit_config "$B" '.linux.resources.devices[-1].access = $a' --argjson a "$access"
+    run hippo run -b "$B" "$ID"
+    [ "$status" -ne 0 ]
+    [ "$output" = "hippo: invalid configuration: config.json: linux.resources.devices[$(($(jq '.linux.resources.devices | length' "$B/config.json") - 1))].access: must not be empty (letters r, w, m)" ]
+    assert_no_leaks "$ID" "$B"
+  done
+}

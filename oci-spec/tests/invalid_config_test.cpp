@@ -152,6 +152,12 @@ const Case kCases[] = {
     {"BadDeviceRuleAccess",
      [](Json& j) { j["linux"]["resources"]["devices"][0]["access"] = "rwx"; },
      "linux.resources.devices[0].access: invalid access \"rwx\" (letters r, w, m only)"},
+    {"EmptyDeviceRuleAccess",
+     [](Json& j) { j["linux"]["resources"]["devices"][0]["access"] = ""; },
+     "linux.resources.devices[0].access: must not be empty (letters r, w, m)"},
+    {"MissingDeviceRuleAccess",
+     [](Json& j) { j["linux"]["resources"]["devices"][0].erase("access"); },
+     "linux.resources.devices[0].access: must not be empty (letters r, w, m)"},
     {"SwappinessAbove100",
      [](Json& j) {
        j["linux"]["resources"]["memory"] = {{"swappiness", 101}};
@@ -331,6 +337,16 @@ TEST(ValidConfig, BaseOfTheInvalidCasesIsValid) {
   auto with_userns = parse(j.dump());
   ASSERT_TRUE(with_userns);
   EXPECT_TRUE(validate(*with_userns)) << validate(*with_userns).error().message;
+}
+
+TEST(ValidConfig, DeviceAccessInAnyOrderWithRepeatsAsRunc) {
+  for (const char* access : {"rwm", "mrw", "wr", "m", "rrw", "mm"}) {
+    auto j = base();
+    j["linux"]["resources"]["devices"][0]["access"] = access;
+    auto parsed = parse(j.dump());
+    ASSERT_TRUE(parsed);
+    EXPECT_TRUE(validate(*parsed)) << access;
+  }
 }
 
 TEST(ValidConfig, AdjacentIdMappingsDoNotOverlap) {
