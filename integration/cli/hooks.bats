@@ -189,6 +189,7 @@ all_six_hooks() {
   # Hook libraries write relative paths there (issue 15 item 9).
   busybox_bundle "$B" true
   add_hook createContainer "pwd >$LOG/cwd; touch created-by-hook"
+  cd "$BATS_TEST_TMPDIR"  # where a hook without the fix would write
   run hippo run -b "$B" "$ID"
   [ "$status" -eq 0 ]
   [ "$(cat "$LOG/cwd")" = "$(realpath "$B/rootfs")" ]
