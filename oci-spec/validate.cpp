@@ -408,9 +408,8 @@ void check_resources(Checker& c, const Resources& r) {
       // runc's rule: r, w, m in any order, repeats allowed, never empty (absent is empty).
       if (!d.access || d.access->empty()) {
         c.fail(member_path(at, "access"), "must not be empty (letters r, w, m)");
-      } else if (!std::ranges::all_of(*d.access, [](char ch) {
-                   return ch == 'r' || ch == 'w' || ch == 'm';
-                 })) {
+      } else if (!std::ranges::all_of(
+                     *d.access, [](char ch) { return ch == 'r' || ch == 'w' || ch == 'm'; })) {
         c.fail(member_path(at, "access"),
                "invalid access " + json_quote(*d.access) + " (letters r, w, m only)");
       }

@@ -63,7 +63,8 @@ Result<void> run_one(const std::string& what, const spec::Hook& hook,
   char** child_env = hook.env ? envp.data() : environ;
 
   // A failed execve sends its errno here; a successful one closes it (CLOEXEC), so the parent
-  // reads EOF: "error running hook #0 (prestart, /x): No such file or directory", not a bare exit status 127.
+  // reads EOF: "error running hook #0 (prestart, /x): No such file or directory", not a bare exit
+  // status 127.
   int exec_err[2];
   if (::pipe2(exec_err, O_CLOEXEC) != 0) return fail_errno(what + ": pipe");
   UniqueFd err_rd(exec_err[0]), err_wr(exec_err[1]);

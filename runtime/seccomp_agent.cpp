@@ -25,8 +25,10 @@ Result<void> send_to_seccomp_agent(const std::string& listener_path, int listene
                                    const std::string& process_state_json) {
   const std::string what = "linux.seccomp.listenerPath \"" + listener_path + "\"";
   // runc's words, which users and tools grep for, then where hippo looked and what failed.
-  const std::string no_agent = "failed to connect with seccomp agent specified in the seccomp "
-                               "profile: " + what;
+  const std::string no_agent =
+      "failed to connect with seccomp agent specified in the seccomp "
+      "profile: " +
+      what;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (listener_path.size() >= sizeof addr.sun_path)

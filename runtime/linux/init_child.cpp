@@ -49,7 +49,8 @@ const char* find_executable(const InitPlan& plan) {
   if (not_executable) die_with(0, plan.exec_not_executable.c_str());
   Text reason;
   reason.add(": ").add(strerrordesc_np(stat_errno));
-  if (reason.buf[2] >= 'A' && reason.buf[2] <= 'Z') reason.buf[2] = static_cast<char>(reason.buf[2] - 'A' + 'a');
+  if (reason.buf[2] >= 'A' && reason.buf[2] <= 'Z')
+    reason.buf[2] = static_cast<char>(reason.buf[2] - 'A' + 'a');
   die_with(0, plan.exec_not_found.c_str(), reason.buf);
 }
 

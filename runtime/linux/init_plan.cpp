@@ -264,8 +264,8 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p, const std::stri
   }
   const std::string head = "exec: \"" + program + "\": ";
   plan.exec_path_search = program.find('/') == std::string::npos;
-  plan.exec_not_found = head + (plan.exec_path_search ? "executable file not found in $PATH"
-                                                      : "stat " + program);
+  plan.exec_not_found =
+      head + (plan.exec_path_search ? "executable file not found in $PATH" : "stat " + program);
   plan.exec_not_executable = head + "permission denied";
   return check_exec_size(plan);
 }

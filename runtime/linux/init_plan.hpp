@@ -167,9 +167,9 @@ struct InitPlan {
   std::vector<std::string> exec_candidates;  // paths to try, in order (PATH lookup)
   // Go's exec.LookPath words, as runc says them (Docker maps "permission denied" to exit 126,
   // "executable file not found" and "no such file or directory" to 127).
-  bool exec_path_search = false;  // no '/' in the program: PATH candidates
-  std::string exec_not_found;     // a search: `exec: "ls": executable file not found in $PATH`;
-                                  // a path: `exec: "/x": stat /x`, then ": <lowercase strerror>"
+  bool exec_path_search = false;    // no '/' in the program: PATH candidates
+  std::string exec_not_found;       // a search: `exec: "ls": executable file not found in $PATH`;
+                                    // a path: `exec: "/x": stat /x`, then ": <lowercase strerror>"
   std::string exec_not_executable;  // a path: `exec: "/etc/passwd": permission denied`
 
   // Terminal: init opens a pty in the container's devpts, makes the slave its stdio and

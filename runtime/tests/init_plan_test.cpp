@@ -242,7 +242,8 @@ TEST(InitPlan, HookStatesAreSplitAroundThePid) {
   ASSERT_EQ(plan.create_container_hooks.size(), 1u);
   EXPECT_EQ(plan.create_container_hooks[0].timeout_s, 5);
   EXPECT_EQ(plan.create_container_hooks[0].argv_storage, spec::Strings{"/bin/true"});
-  EXPECT_EQ(plan.create_container_hooks[0].what, "error running hook #0 (createContainer, /bin/true)");
+  EXPECT_EQ(plan.create_container_hooks[0].what,
+            "error running hook #0 (createContainer, /bin/true)");
   EXPECT_TRUE(plan.start_container_hooks.empty());
 }
 

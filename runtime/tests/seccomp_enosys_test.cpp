@@ -36,22 +36,51 @@ uint32_t run(const std::vector<sock_filter>& prog, uint32_t arch, uint32_t nr) {
         if (in.k + 4 > sizeof bytes) return 0xffffffff;
         std::memcpy(&a, bytes + in.k, 4);
         break;
-      case BPF_LD | BPF_IMM: a = in.k; break;
-      case BPF_LD | BPF_MEM: a = mem[in.k % BPF_MEMWORDS]; break;
-      case BPF_LDX | BPF_MEM: x = mem[in.k % BPF_MEMWORDS]; break;
-      case BPF_ST: mem[in.k % BPF_MEMWORDS] = a; break;
-      case BPF_STX: mem[in.k % BPF_MEMWORDS] = x; break;
-      case BPF_ALU | BPF_AND | BPF_K: a &= in.k; break;
-      case BPF_MISC | BPF_TAX: x = a; break;
-      case BPF_MISC | BPF_TXA: a = x; break;
-      case BPF_JMP | BPF_JA: pc += in.k; break;
-      case BPF_JMP | BPF_JEQ | BPF_K: pc += a == in.k ? in.jt : in.jf; break;
-      case BPF_JMP | BPF_JGT | BPF_K: pc += a > in.k ? in.jt : in.jf; break;
-      case BPF_JMP | BPF_JGE | BPF_K: pc += a >= in.k ? in.jt : in.jf; break;
-      case BPF_JMP | BPF_JSET | BPF_K: pc += (a & in.k) ? in.jt : in.jf; break;
-      case BPF_RET | BPF_K: return in.k;
-      case BPF_RET | BPF_A: return a;
-      default: return 0xffffffff;
+      case BPF_LD | BPF_IMM:
+        a = in.k;
+        break;
+      case BPF_LD | BPF_MEM:
+        a = mem[in.k % BPF_MEMWORDS];
+        break;
+      case BPF_LDX | BPF_MEM:
+        x = mem[in.k % BPF_MEMWORDS];
+        break;
+      case BPF_ST:
+        mem[in.k % BPF_MEMWORDS] = a;
+        break;
+      case BPF_STX:
+        mem[in.k % BPF_MEMWORDS] = x;
+        break;
+      case BPF_ALU | BPF_AND | BPF_K:
+        a &= in.k;
+        break;
+      case BPF_MISC | BPF_TAX:
+        x = a;
+        break;
+      case BPF_MISC | BPF_TXA:
+        a = x;
+        break;
+      case BPF_JMP | BPF_JA:
+        pc += in.k;
+        break;
+      case BPF_JMP | BPF_JEQ | BPF_K:
+        pc += a == in.k ? in.jt : in.jf;
+        break;
+      case BPF_JMP | BPF_JGT | BPF_K:
+        pc += a > in.k ? in.jt : in.jf;
+        break;
+      case BPF_JMP | BPF_JGE | BPF_K:
+        pc += a >= in.k ? in.jt : in.jf;
+        break;
+      case BPF_JMP | BPF_JSET | BPF_K:
+        pc += (a & in.k) ? in.jt : in.jf;
+        break;
+      case BPF_RET | BPF_K:
+        return in.k;
+      case BPF_RET | BPF_A:
+        return a;
+      default:
+        return 0xffffffff;
     }
   }
   return 0xffffffff;

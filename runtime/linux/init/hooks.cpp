@@ -64,7 +64,8 @@ void run_hook(const HookRun& h, const std::string& head, const std::string& tail
   ::close(exec_err[0]);
   if (got == static_cast<ssize_t>(sizeof exec_errno)) {
     ::waitpid(pid_of_hook, nullptr, 0);
-    die_with(exec_errno, h.what.c_str());  // "…hook #0 (createContainer, /x): No such file or directory"
+    // "error running hook #0 (createContainer, /x): No such file or directory"
+    die_with(exec_errno, h.what.c_str());
   }
   const int pidfd = sys::pidfd_open(pid_of_hook);
   if (h.timeout_s > 0 && pidfd >= 0) {
