@@ -84,7 +84,7 @@ setup() {
   mv "$BUNDLE/c.json" "$BUNDLE/config.json"
   run hippo create -b "$BUNDLE" c2
   [ "$status" -eq 1 ]
-  [ "$output" = 'hippo: config.json: linux.namespaces[2].type: unknown namespace "pidd"' ]
+  [ "$output" = 'hippo: invalid configuration: config.json: linux.namespaces[2].type: unknown namespace "pidd"' ]
 
   rm -rf "$BUNDLE" && make_bundle "$BUNDLE" && rmdir "$BUNDLE/rootfs"
   run hippo create -b "$BUNDLE" c2
