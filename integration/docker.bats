@@ -86,10 +86,8 @@ cgroup_of() { dockerd_cgroup_of "$DKR" "$@"; }
 }
 
 @test "docker run: a program that is not executable is 126" {
-  # Docker picks 126 when the runtime's error holds Go's "permission denied"; runc says
-  # 'exec: "/etc/passwd": permission denied', hippo 'exec: "/etc/passwd": Permission denied'
-  # (strerror), so Docker answers 125.
-  skip "issue 15 item 14: the exec lookup's EACCES reads \"Permission denied\", not Go's \"permission denied\" that Docker maps to 126"
+  # Docker picks 126 when the runtime's error holds Go's "permission denied"; hippo says it in
+  # runc's words: 'exec: "/etc/passwd": permission denied'.
   run -126 drun --rm "$DOCKER_IMAGE" /etc/passwd
   [[ $output == *'permission denied'* ]]
 }
@@ -404,7 +402,6 @@ cgroup_of() { dockerd_cgroup_of "$DKR" "$@"; }
 # --- differences from runc still open (issue 15): each asserts runc's behaviour ------------------
 
 @test "docker run -w into a directory the user cannot enter works, as runc changes dir before dropping privileges" {
-  skip "issue 15 item 4: hippo fails with 'container init: chdir to cwd /root: Permission denied'"
   run drun --rm --user 65534 -w /root "$DOCKER_IMAGE" pwd
   [ "$status" -eq 0 ]
   [ "$output" = /root ]

@@ -599,7 +599,7 @@ sec_no_leaks() { cp "$SB/config.orig" "$SB/config.json" && assert_no_leaks "$SID
     | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
   sec_try hippo create -b "$SB" "$SID"
   [ "$status" -ne 0 ]
-  [ "$output" = "hippo: config.json: linux.uidMappings[1]: container ids 0-0 overlap those of linux.uidMappings[0] (0-65535)" ]
+  [ "$output" = "hippo: invalid configuration: config.json: linux.uidMappings[1]: container ids 0-0 overlap those of linux.uidMappings[0] (0-65535)" ]
   assert_no_leaks "$SID" "$SB"
 }
 
@@ -610,7 +610,7 @@ sec_no_leaks() { cp "$SB/config.orig" "$SB/config.json" && assert_no_leaks "$SID
     run hippo run -b "$SB" "$SID"
     echo "$output"
     [ "$status" -ne 0 ]
-    [[ $output == *"$kind hook #0 (/nonexistent-hippo/hook): No such file or directory" ]]
+    [[ $output == *"error running hook #0 ($kind, /nonexistent-hippo/hook): No such file or directory" ]]
     assert_no_leaks "$SID" "$SB"
   done
 }

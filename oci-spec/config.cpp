@@ -27,7 +27,8 @@ Result<Spec> load(const std::string& file, std::string_view label) {
   if (!text) return std::unexpected(text.error());
   auto spec = parse(*text, label);
   if (!spec) return spec;
-  if (auto ok = validate(*spec, label); !ok) return std::unexpected(ok.error());
+  // runc's words for a config its validator refuses, which users and tools grep for.
+  if (auto ok = validate(*spec, label); !ok) return forward(ok, "invalid configuration");
   return spec;
 }
 

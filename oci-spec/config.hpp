@@ -21,7 +21,8 @@ inline constexpr std::string_view kOciVersion = "1.2.0";
 
 Result<Spec> parse(std::string_view json_text, std::string_view label = "config.json");
 Result<void> validate(const Spec& spec, std::string_view label = "config.json");
-// parse + validate of a file. I/O errors name the file's full path.
+// parse + validate of a file. I/O errors name the file's full path; validate's errors read
+// "invalid configuration: <label>: <json.path>: <reason>", as runc's do.
 Result<Spec> load(const std::string& file, std::string_view label = "config.json");
 
 Json to_json(const Spec& spec);

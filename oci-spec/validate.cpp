@@ -405,8 +405,11 @@ void check_resources(Checker& c, const Resources& r) {
         c.fail(member_path(at, "type"),
                "unknown device type " + json_quote(*d.type) + " (expected \"a\", \"c\" or \"b\")");
       }
-      if (d.access && !std::ranges::all_of(
-                          *d.access, [](char ch) { return ch == 'r' || ch == 'w' || ch == 'm'; })) {
+      // runc's rule: r, w, m in any order, repeats allowed, never empty (absent is empty).
+      if (!d.access || d.access->empty()) {
+        c.fail(member_path(at, "access"), "must not be empty (letters r, w, m)");
+      } else if (!std::ranges::all_of(
+                     *d.access, [](char ch) { return ch == 'r' || ch == 'w' || ch == 'm'; })) {
         c.fail(member_path(at, "access"),
                "invalid access " + json_quote(*d.access) + " (letters r, w, m only)");
       }
@@ -494,6 +497,10 @@ void check_seccomp(Checker& c, const Seccomp& s) {
       c.known_name(member_path(at, "action"), names::seccomp_actions(), sc.action,
                    "seccomp action");
       notify = notify || sc.action == "SCMP_ACT_NOTIFY";
+      // runc refuses it too: init hands the listener over by a write, and an agent that logs
+      // through notified writes would wait on itself.
+      if (sc.action == "SCMP_ACT_NOTIFY" && std::ranges::count(sc.names, "write") > 0)
+        c.fail(member_path(at, "names"), "SCMP_ACT_NOTIFY cannot be used for the write syscall");
       if (!sc.args) continue;
       for (size_t a = 0; a < sc.args->size(); ++a) {
         const auto& arg = (*sc.args)[a];

@@ -63,7 +63,8 @@ Result<void> run_one(const std::string& what, const spec::Hook& hook,
   char** child_env = hook.env ? envp.data() : environ;
 
   // A failed execve sends its errno here; a successful one closes it (CLOEXEC), so the parent
-  // reads EOF: "prestart hook #0 (/x): No such file or directory", not a bare exit status 127.
+  // reads EOF: "error running hook #0 (prestart, /x): No such file or directory", not a bare exit
+  // status 127.
   int exec_err[2];
   if (::pipe2(exec_err, O_CLOEXEC) != 0) return fail_errno(what + ": pipe");
   UniqueFd err_rd(exec_err[0]), err_wr(exec_err[1]);
@@ -144,8 +145,9 @@ Result<void> run_one(const std::string& what, const spec::Hook& hook,
 Result<void> run_hooks(std::string_view kind, const std::vector<spec::Hook>& hooks,
                        const std::string& state_json) {
   for (size_t i = 0; i < hooks.size(); ++i) {
-    const std::string what =
-        std::string(kind) + " hook #" + std::to_string(i) + " (" + hooks[i].path + ")";
+    // runc's phrase, which tools grep for; the kind and path say which hook it was.
+    const std::string what = "error running hook #" + std::to_string(i) + " (" + std::string(kind) +
+                             ", " + hooks[i].path + ")";
     if (auto ok = run_one(what, hooks[i], state_json); !ok) return ok;
   }
   return {};

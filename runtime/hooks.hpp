@@ -16,7 +16,8 @@
 
 namespace hippo::runtime {
 
-// `kind` names the hooks in errors: "prestart hook #0 (/usr/bin/x): exit status 3: <stderr>".
+// `kind` names the hooks in errors:
+// "error running hook #0 (prestart, /usr/bin/x): exit status 3: <stderr>".
 Result<void> run_hooks(std::string_view kind, const std::vector<spec::Hook>& hooks,
                        const std::string& state_json);
 

@@ -24,15 +24,20 @@ std::string container_process_state(const spec::OciState& state, pid_t pid,
 Result<void> send_to_seccomp_agent(const std::string& listener_path, int listener_fd,
                                    const std::string& process_state_json) {
   const std::string what = "linux.seccomp.listenerPath \"" + listener_path + "\"";
+  // runc's words, which users and tools grep for, then where hippo looked and what failed.
+  const std::string no_agent =
+      "failed to connect with seccomp agent specified in the seccomp "
+      "profile: " +
+      what;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (listener_path.size() >= sizeof addr.sun_path)
-    return fail(what + ": path too long for a unix socket");
+    return fail(no_agent + ": path too long for a unix socket");
   std::memcpy(addr.sun_path, listener_path.c_str(), listener_path.size() + 1);
   os::UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!sock) return fail_errno(what + ": socket");
+  if (!sock) return fail_errno(no_agent + ": socket");
   if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return fail_errno(what + ": connect");
+    return fail_errno(no_agent + ": connect");
   }
   const ssize_t n = os::sys::send_fd(sock.get(), listener_fd, process_state_json.data(),
                                      process_state_json.size());

@@ -456,3 +456,66 @@ teardown() {
   hippo delete --force "$ID"
   assert_no_leaks "$ID" "$B"
 }
+
+@test "a cwd only root can enter works for a non-root user (chdir before and after the uid change)" {
+  # runc changes directory before dropping privileges as well as after (issue 15 item 4).
+  busybox_bundle "$B" sh -c 'pwd; id -u; ls . >/dev/null 2>&1 || echo cannot-list'
+  mkdir -p "$B/rootfs/root"
+  chmod 0700 "$B/rootfs/root"
+  edit_config "$B" '.process.cwd = "/root" | .process.user = {"uid": 1000, "gid": 1000}'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = /root ]
+  [ "${lines[1]}" = 1000 ]
+  [ "${lines[2]}" = cannot-list ]
+}
+
+@test "a cwd that does not exist still fails, naming it" {
+  busybox_bundle "$B" pwd
+  edit_config "$B" '.process.cwd = "/no/such/dir" | .process.user = {"uid": 1000, "gid": 1000}'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -ne 0 ]
+  [[ $output == *"chdir to cwd /no/such/dir"*"No such file or directory"* ]]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "a program that cannot run fails in Go's exec.LookPath words, as runc's (engines map them to 126/127)" {
+  # issue 15 item 14: Docker answers 126 for "permission denied", 127 for "executable file not
+  # found" and "no such file or directory".
+  busybox_bundle "$B"
+  # In PATH, /etc/passwd exists and is not executable: a search still says "not found".
+  edit_config "$B" '.process.env = ["PATH=/etc"]'
+  local args want
+  while IFS='|' read -r args want; do
+    edit_config "$B" '.process.args = $a' --argjson a "$args"
+    run hippo run -b "$B" "$ID"
+    [ "$status" -ne 0 ]
+    [[ $output == *"$want" ]] || { echo "$args: got '$output', want '$want'" >&2; return 1; }
+  done <<'CASES'
+["/etc/passwd"]|exec: "/etc/passwd": permission denied
+["/etc"]|exec: "/etc": permission denied
+["/no/such/program"]|exec: "/no/such/program": stat /no/such/program: no such file or directory
+["/etc/passwd/x"]|exec: "/etc/passwd/x": stat /etc/passwd/x: not a directory
+["no-such-program"]|exec: "no-such-program": executable file not found in $PATH
+["passwd"]|exec: "passwd": executable file not found in $PATH
+CASES
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "device rule access: r, w, m in any order and repeated as runc accepts; empty or missing refused before anything is made" {
+  # issue 15 item 12: runc 1.1.5 takes "mrw" and "rrw"; it refuses an empty or missing access.
+  busybox_bundle "$B" sh -c 'grep " 7:9[89] " /sys/fs/cgroup/devices/devices.list /sys/fs/cgroup/devices.list 2>/dev/null | sed "s/^[^:]*://" | sort'
+  edit_config "$B" '.linux.resources.devices += [{allow: true, type: "c", major: 7, minor: 98, access: "mrw"},
+                                                 {allow: true, type: "c", major: 7, minor: 99, access: "rrw"}]'
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  # devices.list is cgroup v1's; on v2 the run succeeding is what can be seen.
+  cgroup_v2 || [ "$output" = "$(printf 'c 7:98 rwm\nc 7:99 rw')" ]
+  for access in '""' null; do
+    edit_config "$B" '.linux.resources.devices[-1].access = $a' --argjson a "$access"
+    run hippo run -b "$B" "$ID"
+    [ "$status" -ne 0 ]
+    [ "$output" = "hippo: invalid configuration: config.json: linux.resources.devices[$(($(jq '.linux.resources.devices | length' "$B/config.json") - 1))].access: must not be empty (letters r, w, m)" ]
+    assert_no_leaks "$ID" "$B"
+  done
+}

@@ -108,7 +108,7 @@ all_six_hooks() {
   add_hook createRuntime "touch $LOG/should-not-run"
   run hippo create -b "$B" "$ID"
   [ "$status" -ne 0 ]
-  [[ $output == *'prestart hook #0 (/bin/sh): exit status 3: broken-hook-output'* ]]
+  [[ $output == *'error running hook #0 (prestart, /bin/sh): exit status 3: broken-hook-output'* ]]
   [ ! -e "$LOG/should-not-run" ]
   assert_no_leaks "$ID" "$B"
 }
@@ -118,7 +118,7 @@ all_six_hooks() {
   add_hook createContainer "exit 4"
   run hippo create -b "$B" "$ID"
   [ "$status" -ne 0 ]
-  [[ $output == *'createContainer hook #0 (/bin/sh): exit status 4'* ]]
+  [[ $output == *'error running hook #0 (createContainer, /bin/sh): exit status 4'* ]]
   assert_no_leaks "$ID" "$B"
 }
 
@@ -127,13 +127,13 @@ all_six_hooks() {
   add_hook createRuntime "sleep 30" 1
   run hippo create -b "$B" "$ID"
   [ "$status" -ne 0 ]
-  [[ $output == *'createRuntime hook #0 (/bin/sh): timed out after 1 s'* ]]
+  [[ $output == *'error running hook #0 (createRuntime, /bin/sh): timed out after 1 s'* ]]
   assert_no_leaks "$ID" "$B"
   add_hook createContainer "sleep 30" 1
   edit_config "$B" 'del(.hooks.createRuntime)'
   run hippo create -b "$B" "$ID-2"
   [ "$status" -ne 0 ]
-  [[ $output == *'createContainer hook #0 (/bin/sh)'*'timed out'* ]]
+  [[ $output == *'error running hook #0 (createContainer, /bin/sh)'*'timed out'* ]]
   assert_no_leaks "$ID-2" "$B"
 }
 
@@ -144,7 +144,7 @@ all_six_hooks() {
   hippo_create -b "$B" "$ID"
   run hippo start "$ID"
   [ "$status" -ne 0 ]
-  [[ $output == *'startContainer hook #0 (/bin/sh): exit status 5'* ]]
+  [[ $output == *'error running hook #0 (startContainer, /bin/sh): exit status 5'* ]]
   wait_status "$ID" stopped
   [ ! -e "$LOG/process" ]
   hippo delete "$ID"
@@ -157,7 +157,7 @@ all_six_hooks() {
   hippo_create -b "$B" "$ID"
   run hippo start "$ID"
   [ "$status" -ne 0 ]
-  [[ $output == *'poststart hook #0 (/bin/sh): exit status 6'* ]]
+  [[ $output == *'error running hook #0 (poststart, /bin/sh): exit status 6'* ]]
   wait_status "$ID" stopped
   hippo delete "$ID"
 }
@@ -171,7 +171,7 @@ all_six_hooks() {
   wait_status "$ID" stopped
   run hippo delete "$ID"
   [ "$status" -eq 0 ]
-  [[ $output == *'poststop hook #0 (/bin/sh): exit status 7'* ]]
+  [[ $output == *'error running hook #0 (poststop, /bin/sh): exit status 7'* ]]
   [ ! -e "$LOG/second" ]
   assert_no_leaks "$ID" "$B"
 }
@@ -181,6 +181,17 @@ all_six_hooks() {
   edit_config "$B" '.hooks.createRuntime = [{path: "/nonexistent/hook"}]'
   run hippo create -b "$B" "$ID"
   [ "$status" -ne 0 ]
-  [[ $output == *'createRuntime hook #0 (/nonexistent/hook): No such file or directory'* ]]
+  [[ $output == *'error running hook #0 (createRuntime, /nonexistent/hook): No such file or directory'* ]]
   assert_no_leaks "$ID" "$B"
+}
+
+@test "createContainer hooks run with the rootfs as their working directory, as in runc" {
+  # Hook libraries write relative paths there (issue 15 item 9).
+  busybox_bundle "$B" true
+  add_hook createContainer "pwd >$LOG/cwd; touch created-by-hook"
+  cd "$BATS_TEST_TMPDIR"  # where a hook without the fix would write
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$LOG/cwd")" = "$(realpath "$B/rootfs")" ]
+  [ -e "$B/rootfs/created-by-hook" ]
 }

@@ -195,6 +195,58 @@ seccomp_rules() {
   edit_config "$B" '.linux.seccomp.listenerPath = $s' --arg s "$BATS_TEST_TMPDIR/nobody.sock"
   run hippo run -b "$B" "$ID"
   [ "$status" -ne 0 ]
-  [[ $output == *"linux.seccomp.listenerPath"*"nobody.sock"* ]]
+  [[ $output == *"failed to connect with seccomp agent"*"linux.seccomp.listenerPath"*"nobody.sock"*": connect: No such file or directory"* ]]
+  assert_no_leaks "$ID" "$B"
+}
+
+# probe_bundle ARGS...: a busybox bundle with the static syscall-probe at /bin/syscall-probe.
+probe_bundle() {
+  local probe=$HIPPO_BUILD/tests/syscall-probe
+  [ -x "$probe" ] || { echo "missing $probe: build the tests" >&2; return 1; }
+  busybox_bundle "$B" "$@"
+  cp "$probe" "$B/rootfs/bin/syscall-probe"
+}
+
+# What busybox sh and the static probe need, as a JSON array of names (no clone3, close_range,
+# faccessat2: the highest named here is rseq, 334 on x86_64; init needs the send calls).
+probe_allow_list() {
+  jq -cn '["read","write","openat","open","close","fstat","newfstatat","stat","lstat","mmap",
+    "munmap","mprotect","brk","rt_sigaction","rt_sigprocmask","rt_sigreturn","ioctl","access",
+    "execve","exit","exit_group","arch_prctl","set_tid_address","set_robust_list","prlimit64",
+    "getuid","geteuid","getgid","getegid","getpid","getppid","fcntl","dup2","dup3","wait4",
+    "clone","fork","vfork","uname","getcwd","chdir","lseek","readlink","futex","rseq",
+    "getrandom","pread64","writev","sigaltstack","capget","capset","setresuid","setresgid",
+    "setgroups","umask","prctl","seccomp","gettid","faccessat","readlinkat","statx","sendmsg",
+    "sendto","recvmsg","recvfrom","poll","ppoll","kill","tgkill","nanosleep","clock_nanosleep"]'
+}
+
+@test "ENOSYS, not the default errno, for syscalls above the highest the profile names (runc's stub)" {
+  # issue 15 item 5. The profile names faccessat2 (439): 440 (process_madvise), 441
+  # (epoll_pwait2) and 449 (futex_waitv) exist in this kernel and are newer than the profile;
+  # getpriority (140) and openat2 (437) are older and not allowed: the default EPERM.
+  probe_bundle syscall-probe 440 441 449 140 437 39
+  seccomp_rules "[{names: $(probe_allow_list | jq -c '. + ["faccessat2"]'), action: \"SCMP_ACT_ALLOW\"}]" SCMP_ACT_ERRNO
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf '440:ENOSYS\n441:ENOSYS\n449:ENOSYS\n140:EPERM\n437:EPERM\n39:ok')" ]
+}
+
+@test "clone3 gets ENOSYS under a profile that stops before it, so libc falls back to clone" {
+  probe_bundle syscall-probe 435 140
+  seccomp_rules "[{names: $(probe_allow_list), action: \"SCMP_ACT_ALLOW\"}]" SCMP_ACT_ERRNO
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf '435:ENOSYS\n140:EPERM')" ]
+}
+
+@test "SCMP_ACT_NOTIFY on write is refused, as runc does: the agent's fd is handed over by a write" {
+  busybox_bundle "$B"
+  seccomp_rules '[{names: ["mkdir", "write"], action: "SCMP_ACT_NOTIFY"}]'
+  edit_config "$B" '.linux.seccomp.listenerPath = $s' --arg s "$BATS_TEST_TMPDIR/agent.sock"
+  run hippo run -b "$B" "$ID"
+  [ "$status" -ne 0 ]
+  [ "$output" = "hippo: invalid configuration: config.json: linux.seccomp.syscalls[0].names: SCMP_ACT_NOTIFY cannot be used for the write syscall" ]
   assert_no_leaks "$ID" "$B"
 }

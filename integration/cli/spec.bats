@@ -84,7 +84,7 @@ setup() {
   mv "$BUNDLE/c.json" "$BUNDLE/config.json"
   run hippo create -b "$BUNDLE" c2
   [ "$status" -eq 1 ]
-  [ "$output" = 'hippo: config.json: linux.namespaces[2].type: unknown namespace "pidd"' ]
+  [ "$output" = 'hippo: invalid configuration: config.json: linux.namespaces[2].type: unknown namespace "pidd"' ]
 
   rm -rf "$BUNDLE" && make_bundle "$BUNDLE" && rmdir "$BUNDLE/rootfs"
   run hippo create -b "$BUNDLE" c2
@@ -108,7 +108,7 @@ setup() {
   run hippo --log "$log" --log-format json create -b "$BUNDLE" c4
   [ "$status" -eq 1 ]
   [[ $output == *'process.cwd: must be an absolute path'* ]]
-  jq -e 'select(.level == "error") | .msg | test("^config.json: process.cwd: must be an absolute path")' "$log"
+  jq -e 'select(.level == "error") | .msg | test("^invalid configuration: config.json: process.cwd: must be an absolute path")' "$log"
   jq -e '.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")' "$log"
 }
 

@@ -1,6 +1,7 @@
 // Each invalid config names the exact JSON path and reason of its problem.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <functional>
 
@@ -151,6 +152,11 @@ const Case kCases[] = {
     {"BadDeviceRuleAccess",
      [](Json& j) { j["linux"]["resources"]["devices"][0]["access"] = "rwx"; },
      "linux.resources.devices[0].access: invalid access \"rwx\" (letters r, w, m only)"},
+    {"EmptyDeviceRuleAccess", [](Json& j) { j["linux"]["resources"]["devices"][0]["access"] = ""; },
+     "linux.resources.devices[0].access: must not be empty (letters r, w, m)"},
+    {"MissingDeviceRuleAccess",
+     [](Json& j) { j["linux"]["resources"]["devices"][0].erase("access"); },
+     "linux.resources.devices[0].access: must not be empty (letters r, w, m)"},
     {"SwappinessAbove100",
      [](Json& j) {
        j["linux"]["resources"]["memory"] = {{"swappiness", 101}};
@@ -258,6 +264,13 @@ const Case kCases[] = {
            R"({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_NOTIFY"}]})");
      },
      "linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs a listenerPath"},
+    {"SeccompNotifyOnWrite",
+     [](Json& j) {
+       j["linux"]["seccomp"] = Json::parse(
+           R"({"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/agent.sock",
+               "syscalls":[{"names":["mkdir","write"],"action":"SCMP_ACT_NOTIFY"}]})");
+     },
+     "linux.seccomp.syscalls[0].names: SCMP_ACT_NOTIFY cannot be used for the write syscall"},
     {"UnknownRootfsPropagation", [](Json& j) { j["linux"]["rootfsPropagation"] = "sideways"; },
      "linux.rootfsPropagation: unknown propagation \"sideways\""},
     {"RelativeMaskedPath", [](Json& j) { j["linux"]["maskedPaths"][3] = "proc/keys"; },
@@ -325,6 +338,16 @@ TEST(ValidConfig, BaseOfTheInvalidCasesIsValid) {
   EXPECT_TRUE(validate(*with_userns)) << validate(*with_userns).error().message;
 }
 
+TEST(ValidConfig, DeviceAccessInAnyOrderWithRepeatsAsRunc) {
+  for (const char* access : {"rwm", "mrw", "wr", "m", "rrw", "mm"}) {
+    auto j = base();
+    j["linux"]["resources"]["devices"][0]["access"] = access;
+    auto parsed = parse(j.dump());
+    ASSERT_TRUE(parsed);
+    EXPECT_TRUE(validate(*parsed)) << access;
+  }
+}
+
 TEST(ValidConfig, AdjacentIdMappingsDoNotOverlap) {
   auto j = base();
   user_ns(j)["linux"]["uidMappings"] = Json::parse(
@@ -347,6 +370,23 @@ TEST(ValidConfig, LabelNamesTheSource) {
   auto parsed = parse("{}", "/b/config.json");
   ASSERT_FALSE(parsed);
   EXPECT_EQ(parsed.error().message, "/b/config.json: ociVersion: required property is missing");
+}
+
+TEST(ValidConfig, LoadSaysInvalidConfigurationAsRunc) {
+  auto j = base();
+  j["process"]["cwd"] = "relative";
+  char path[] = "/tmp/hippo-config-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string text = j.dump();
+  ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  auto loaded = load(path);
+  ::unlink(path);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().message,
+            "invalid configuration: config.json: process.cwd: must be an absolute path, got "
+            "\"relative\"");
 }
 
 }  // namespace

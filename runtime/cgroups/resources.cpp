@@ -384,7 +384,9 @@ Result<std::vector<FileWrite>> hugetlb_writes(const std::vector<spec::HugepageLi
 
 Result<std::vector<FileWrite>> v1_writes(const spec::Resources& r) {
   if (r.unified && !r.unified->empty()) {
-    return fail(at("unified") + ": needs cgroup v2; this host's cgroups are v1", EINVAL);
+    // runc's words ("invalid configuration: cannot use unified on cgroup v1"), with the field.
+    return fail("invalid configuration: " + at("unified") + ": cannot use unified on cgroup v1",
+                EINVAL);
   }
   Writes w;
   // runc's order of v1 subsystems: cpuset, devices, memory, cpu, pids, blkio, hugetlb, net, rdma.

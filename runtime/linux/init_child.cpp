@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "base/syscalls.hpp"
 #include "runtime/linux/init/steps.hpp"
@@ -28,18 +29,29 @@ namespace {
 
 using namespace init;
 
-// Go's exec.LookPath, as runc uses it: the first regular file that is executable; a candidate
-// that exists but is not (a directory, or no x bit for this user) is "permission denied".
+// Go's exec.LookPath, as runc uses it, in its words (engines map them to exit codes): the first
+// regular file that is executable. A PATH search that finds none is "executable file not found";
+// a path that exists but cannot run (a directory, no x bit for this user) is "permission
+// denied"; a path that cannot be stat'ed says why, lowercase as Go's errors read.
 const char* find_executable(const InitPlan& plan) {
   bool not_executable = false;
+  int stat_errno = ENOENT;
   for (const auto& c : plan.exec_candidates) {
     struct stat st {};
-    if (::stat(c.c_str(), &st) != 0) continue;
+    if (::stat(c.c_str(), &st) != 0) {
+      stat_errno = errno;
+      continue;
+    }
     if (S_ISREG(st.st_mode) && ::access(c.c_str(), X_OK) == 0) return c.c_str();
     not_executable = true;
   }
-  if (not_executable) die_with(EACCES, plan.exec_not_executable.c_str());
-  die_with(ENOENT, plan.exec_not_found.c_str());
+  if (plan.exec_path_search) die_with(0, plan.exec_not_found.c_str());
+  if (not_executable) die_with(0, plan.exec_not_executable.c_str());
+  Text reason;
+  reason.add(": ").add(strerrordesc_np(stat_errno));
+  if (reason.buf[2] >= 'A' && reason.buf[2] <= 'Z')
+    reason.buf[2] = static_cast<char>(reason.buf[2] - 'A' + 'a');
+  die_with(0, plan.exec_not_found.c_str(), reason.buf);
 }
 
 // Closes every fd above stdio but the ones the protocol and the plan need: inherited copies of
@@ -178,9 +190,15 @@ void run_init(const InitPlan& plan) {
   set_process_attributes(plan);
   int listener = -1;
   if (plan.seccomp && !plan.no_new_privileges) listener = load_seccomp(*plan.seccomp);
+  // As runc: change directory while still root as well as after the uid change, so that a cwd
+  // only root can enter (/root, mode 0700, for user 1000) works, and so does one only the
+  // process user can enter (a volume chowned to it on root-squashing storage). Only a refusal
+  // is worth the second try.
+  bool chdir_after = ::chdir(plan.cwd.c_str()) != 0;
+  if (chdir_after && errno != EACCES && errno != EPERM) die("chdir to cwd ", plan.cwd.c_str());
   switch_user(plan);
   ::umask(plan.umask ? *plan.umask : 022);
-  if (::chdir(plan.cwd.c_str()) != 0) die("chdir to cwd ", plan.cwd.c_str());
+  if (chdir_after && ::chdir(plan.cwd.c_str()) != 0) die("chdir to cwd ", plan.cwd.c_str());
   const char* program = find_executable(plan);
   if (plan.seccomp && plan.no_new_privileges) listener = load_seccomp(*plan.seccomp);
 

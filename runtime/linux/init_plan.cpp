@@ -265,8 +265,11 @@ Result<void> add_process(InitPlan& plan, const spec::Process& p, const std::stri
       start = colon + 1;
     }
   }
-  plan.exec_not_found = "exec: \"" + program + "\": executable file not found in $PATH";
-  plan.exec_not_executable = "exec: \"" + program + "\"";
+  const std::string head = "exec: \"" + program + "\": ";
+  plan.exec_path_search = program.find('/') == std::string::npos;
+  plan.exec_not_found =
+      head + (plan.exec_path_search ? "executable file not found in $PATH" : "stat " + program);
+  plan.exec_not_executable = head + "permission denied";
   return check_exec_size(plan);
 }
 
@@ -441,7 +444,8 @@ Result<void> set_hooks(InitPlan& plan, const spec::Hooks& hooks, const std::stri
       r.env_storage = hs[i].env ? *hs[i].env : environ_copy;
       // poll(2) takes milliseconds in an int: longer timeouts are as good as none.
       r.timeout_s = static_cast<int>(std::min<int64_t>(hs[i].timeout.value_or(0), 2'000'000));
-      r.what = std::string(kind) + " hook #" + std::to_string(i) + " (" + r.path + ")";
+      // runc's phrase, which tools grep for; the kind and path say which hook it was.
+      r.what = "error running hook #" + std::to_string(i) + " (" + kind + ", " + r.path + ")";
       out.push_back(std::move(r));
     }
     return out;

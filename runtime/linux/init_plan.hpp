@@ -109,7 +109,7 @@ struct HookRun {
   std::vector<char*> argv, envp;  // NULL-terminated views (bind_views)
   std::vector<char*> exec_argv;   // the trampoline's: [marker, path, argv...] (bind_views)
   int timeout_s = 0;              // 0: no timeout
-  std::string what;               // "createContainer hook #0 (/usr/bin/x)"
+  std::string what;               // "error running hook #0 (createContainer, /usr/bin/x)"
 };
 
 struct InitPlan {
@@ -174,8 +174,12 @@ struct InitPlan {
   // program it found into slot 1, its own copy of the plan being the only one it touches.
   std::vector<char*> exec_argv;
   std::vector<std::string> exec_candidates;  // paths to try, in order (PATH lookup)
-  std::string exec_not_found;                // runc's text for a failed lookup
-  std::string exec_not_executable;           // `exec: "<program>"`, said with EACCES
+  // Go's exec.LookPath words, as runc says them (Docker maps "permission denied" to exit 126,
+  // "executable file not found" and "no such file or directory" to 127).
+  bool exec_path_search = false;    // no '/' in the program: PATH candidates
+  std::string exec_not_found;       // a search: `exec: "ls": executable file not found in $PATH`;
+                                    // a path: `exec: "/x": stat /x`, then ": <lowercase strerror>"
+  std::string exec_not_executable;  // a path: `exec: "/etc/passwd": permission denied`
 
   // Terminal: init opens a pty in the container's devpts, makes the slave its stdio and
   // controlling terminal, and sends the master over console_fd (runc's console socket protocol).

@@ -12,6 +12,7 @@
 
 #include "base/unique_fd.hpp"
 #include "oci-spec/names.hpp"
+#include "runtime/linux/seccomp_enosys.hpp"
 
 namespace hippo::os {
 namespace {
@@ -73,11 +74,13 @@ Result<SeccompProgram> build_seccomp_program(const spec::Seccomp& s) {
   Context ctx(seccomp_init(default_action), &seccomp_release);
   if (!ctx) return fail("linux.seccomp: libseccomp refused default action " + s.defaultAction);
 
+  std::vector<uint32_t> arch_tokens;
   for (const auto& arch : s.architectures.value_or(spec::Strings{})) {
     auto token = arch_token(arch);
     if (!token) return std::unexpected(token.error());
     const int rc = seccomp_arch_add(ctx.get(), *token);
     if (rc < 0 && rc != -EEXIST) return fail_errno("linux.seccomp: add architecture " + arch, -rc);
+    arch_tokens.push_back(*token);
   }
 
   SeccompProgram out;
@@ -133,7 +136,14 @@ Result<SeccompProgram> build_seccomp_program(const spec::Seccomp& s) {
   if (out.listener) out.flags &= ~static_cast<unsigned>(SECCOMP_FILTER_FLAG_TSYNC);
   auto program = export_program(ctx.get());
   if (!program) return std::unexpected(program.error());
-  out.filter = std::move(*program);
+  auto stub = enosys_stub(s, arch_tokens);
+  if (!stub) return std::unexpected(stub.error());
+  out.filter = std::move(*stub);
+  out.filter.insert(out.filter.end(), program->begin(), program->end());
+  if (out.filter.size() > BPF_MAXINSNS) {
+    return fail("linux.seccomp: the program has " + std::to_string(out.filter.size()) +
+                " instructions, more than the kernel's " + std::to_string(BPF_MAXINSNS));
+  }
   return out;
 }
 

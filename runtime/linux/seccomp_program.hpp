@@ -21,6 +21,7 @@ struct SeccompProgram {
 
 // Syscall names libseccomp does not know are skipped (runc does the same: profiles list
 // syscalls of newer kernels); a rule whose action is the default action is redundant and skipped.
+// runc's -ENOSYS stub (seccomp_enosys.hpp) goes first: syscalls newer than the profile get ENOSYS.
 Result<SeccompProgram> build_seccomp_program(const spec::Seccomp& seccomp);
 
 }  // namespace hippo::os

@@ -18,7 +18,7 @@ TEST(Hooks, AMissingHookSaysSo) {
   auto ok = run_hooks("prestart", {hook("/bin/true"), hook("/nonexistent-hippo/hook")}, "{}");
   ASSERT_FALSE(ok);
   EXPECT_EQ(ok.error().message,
-            "prestart hook #1 (/nonexistent-hippo/hook): No such file or directory");
+            "error running hook #1 (prestart, /nonexistent-hippo/hook): No such file or directory");
   EXPECT_EQ(ok.error().code, ENOENT);
 }
 
@@ -30,7 +30,8 @@ TEST(Hooks, ANonExecutableHookSaysPermissionDenied) {
   auto ok = run_hooks("poststart", {hook(tmpl)}, "{}");
   std::filesystem::remove(tmpl);
   ASSERT_FALSE(ok);
-  EXPECT_EQ(ok.error().message, "poststart hook #0 (" + std::string(tmpl) + "): Permission denied");
+  EXPECT_EQ(ok.error().message,
+            "error running hook #0 (poststart, " + std::string(tmpl) + "): Permission denied");
 }
 
 TEST(Hooks, AFailingHookReportsItsStatusAndOutput) {
@@ -39,7 +40,8 @@ TEST(Hooks, AFailingHookReportsItsStatusAndOutput) {
                 {hook("/bin/sh", spec::Strings{"sh", "-c", "echo broken >&2; exit 127"})}, "{}");
   ASSERT_FALSE(ok);
   // Exit status 127 of a hook that ran is its own, not an exec failure.
-  EXPECT_EQ(ok.error().message, "createRuntime hook #0 (/bin/sh): exit status 127: broken");
+  EXPECT_EQ(ok.error().message,
+            "error running hook #0 (createRuntime, /bin/sh): exit status 127: broken");
 }
 
 TEST(Hooks, StateArrivesOnStdin) {

@@ -113,6 +113,10 @@ TEST(InitPlan, PathLookupUsesTheContainersPath) {
   s.process->args = spec::Strings{"/bin/ls"};
   plan = build_init_plan(s, "/b/rootfs", {});
   EXPECT_EQ(plan->exec_candidates, std::vector<std::string>{"/bin/ls"});
+  // Go's exec.LookPath words for a path, as runc says them.
+  EXPECT_FALSE(plan->exec_path_search);
+  EXPECT_EQ(plan->exec_not_found, "exec: \"/bin/ls\": stat /bin/ls");
+  EXPECT_EQ(plan->exec_not_executable, "exec: \"/bin/ls\": permission denied");
 }
 
 TEST(InitPlan, SysctlKeysBecomeProcPaths) {
@@ -238,7 +242,8 @@ TEST(InitPlan, HookStatesAreSplitAroundThePid) {
   ASSERT_EQ(plan.create_container_hooks.size(), 1u);
   EXPECT_EQ(plan.create_container_hooks[0].timeout_s, 5);
   EXPECT_EQ(plan.create_container_hooks[0].argv_storage, spec::Strings{"/bin/true"});
-  EXPECT_EQ(plan.create_container_hooks[0].what, "createContainer hook #0 (/bin/true)");
+  EXPECT_EQ(plan.create_container_hooks[0].what,
+            "error running hook #0 (createContainer, /bin/true)");
   EXPECT_TRUE(plan.start_container_hooks.empty());
 }
 

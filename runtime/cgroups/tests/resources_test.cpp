@@ -266,7 +266,8 @@ TEST(V1Writes, DeviceRuleNeedsAccess) {
 TEST(V1Writes, UnifiedIsAnError) {
   spec::Resources r;
   r.unified = spec::StringMap{{"memory.high", "1G"}};
-  EXPECT_EQ(v1_error(r), "linux.resources.unified: needs cgroup v2; this host's cgroups are v1");
+  EXPECT_EQ(v1_error(r),
+            "invalid configuration: linux.resources.unified: cannot use unified on cgroup v1");
   r.unified->clear();
   EXPECT_EQ(v1(r), W{});
 }

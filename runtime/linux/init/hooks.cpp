@@ -64,7 +64,8 @@ void run_hook(const HookRun& h, const std::string& head, const std::string& tail
   ::close(exec_err[0]);
   if (got == static_cast<ssize_t>(sizeof exec_errno)) {
     ::waitpid(pid_of_hook, nullptr, 0);
-    die_with(exec_errno, h.what.c_str());  // "…hook #0 (/x): No such file or directory"
+    // "error running hook #0 (createContainer, /x): No such file or directory"
+    die_with(exec_errno, h.what.c_str());
   }
   const int pidfd = sys::pidfd_open(pid_of_hook);
   if (h.timeout_s > 0 && pidfd >= 0) {
@@ -105,6 +106,9 @@ void run_creation_hooks(const InitPlan& plan) {
       ::_exit(1);  // the parent's hooks failed: it kills us anyway
     }
   }
+  // runc runs createContainer hooks with the rootfs as their working directory (before
+  // pivot_root, it is the container's root to be); hook libraries write relative paths there.
+  if (::chdir(plan.rootfs.c_str()) != 0) die("chdir rootfs ", plan.rootfs.c_str());
   for (const auto& h : plan.create_container_hooks)
     run_hook(h, plan.state_creating_head, plan.state_tail);
 }
