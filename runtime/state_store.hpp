@@ -57,6 +57,10 @@ class ContainerDir {
   const std::string& path() const { return path_; }
   std::string fifo_path() const { return path_ + "/exec.fifo"; }
   bool locked() const { return locked_; }
+  // Gives the lock up early (LOCK_UN: also while a child still holds a copy of the fd), for a
+  // command that goes on waiting once it no longer needs the container held (exec into a
+  // frozen container must not keep `resume` out).
+  void unlock();
 
   // Replaces state.json and cleanup.json (mode 0600, atomic rename each).
   Result<void> write(const StoredState& state) const;
