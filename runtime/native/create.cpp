@@ -253,6 +253,10 @@ Result<NativeBackend::CreatedInit> NativeBackend::create_init(const CreateOption
       cgroup_for(spec, options.id, options.systemd_cgroup ? cgroups::Driver::systemd : driver_,
                  options_.systemd_slice);
   if (!placed) return forward(placed);
+  // Before anything is made: a refusal leaves the existing cgroup as it was, and no record.
+  if (auto ok = check_cgroup_before_create(*placed->manager); !ok) {
+    return forward(ok, "create " + options.id + ": " + placed->shown());
+  }
 
   Creation c(options, bundle, std::move(*placed));
   if (auto ok = c.make_record(options_.state_root); !ok) return forward(ok);
