@@ -111,6 +111,7 @@ Result<ExecPlacement> exec_placement(const cgroups::Manager& cg,
     }
     std::vector<std::string> bases{unified};
     for (const char* h : kV1Hierarchies) bases.push_back(cg.path_of(h));
+    bases.push_back(cg.path_of("name=systemd"));  // runc moves it there too
     std::ranges::sort(bases);
     bases.erase(std::unique(bases.begin(), bases.end()), bases.end());
     for (const auto& base : bases) {
