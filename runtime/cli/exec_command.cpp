@@ -47,7 +47,8 @@ Result<std::map<std::string, std::string>> parse_sub_cgroups(
     const auto colon = v.find(':');
     if (colon == std::string::npos) {
       if (values.size() != 1) {
-        return fail("--cgroup: \"" + v + "\" needs a <controller>: prefix (with more than one --cgroup)");
+        return fail("--cgroup: \"" + v +
+                    "\" needs a <controller>: prefix (with more than one --cgroup)");
       }
       out[""] = v;
       continue;

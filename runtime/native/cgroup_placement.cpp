@@ -101,10 +101,10 @@ Result<ExecPlacement> exec_placement(const cgroups::Manager& cg,
     if (!controller.empty()) {
       const auto base = pure_v2 ? std::string() : cg.path_of(controller);
       if (base.empty()) {
-        return fail(ErrorKind::invalid_argument,
-                    "--cgroup: unknown controller \"" + controller + "\"" +
-                        (pure_v2 ? " (on cgroup v2 give the sub-cgroup without a controller)"
-                                 : ""));
+        return fail(
+            ErrorKind::invalid_argument,
+            "--cgroup: unknown controller \"" + controller + "\"" +
+                (pure_v2 ? " (on cgroup v2 give the sub-cgroup without a controller)" : ""));
       }
       targets.emplace_back(base, sub);
       continue;
@@ -128,8 +128,7 @@ Result<ExecPlacement> exec_placement(const cgroups::Manager& cg,
   return out;
 }
 
-Result<void> join_exec_cgroups(cgroups::Manager& cg, const ExecPlacement& placement,
-                               pid_t pid) {
+Result<void> join_exec_cgroups(cgroups::Manager& cg, const ExecPlacement& placement, pid_t pid) {
   if (placement.container) {
     if (auto ok = cg.attach(pid); !ok) return ok;
   }

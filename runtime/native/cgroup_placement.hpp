@@ -67,8 +67,7 @@ Result<ExecPlacement> exec_placement(const cgroups::Manager& cg,
                                      const std::map<std::string, std::string>& sub_cgroups);
 
 // Moves pid to where `placement` says.
-Result<void> join_exec_cgroups(cgroups::Manager& cg, const ExecPlacement& placement,
-                               pid_t pid);
+Result<void> join_exec_cgroups(cgroups::Manager& cg, const ExecPlacement& placement, pid_t pid);
 
 // Every process in the container's cgroup, in any of its hierarchies: a create killed while
 // it attached the init may have left it in some v1 hierarchies only.
