@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,9 @@ struct ExecOptions {
   bool detach = false;
   bool ignore_paused = false;
   int preserve_fds = 0;
+  // --cgroup: sub-cgroups of the container's to run in, by controller ("" for all of them;
+  // runc's `[<controller>[,<controller>]:]<path>`). Empty: the container's cgroup.
+  std::map<std::string, std::string> sub_cgroups;
   std::string pid_file;
   std::string console_socket;
   ProcessIo io;

@@ -107,6 +107,11 @@ Result<ContainerDir> ContainerDir::open(const std::string& root, const std::stri
   return ContainerDir(id, path, std::move(fd), locked);
 }
 
+void ContainerDir::unlock() {
+  if (locked_ && dir_) ::flock(dir_.get(), LOCK_UN);
+  locked_ = false;
+}
+
 Result<void> ContainerDir::write_file(const char* name, const std::string& content) const {
   const std::string tmp = std::string(name) + ".tmp";
   const auto shown = path_ + "/" + tmp;

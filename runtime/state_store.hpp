@@ -66,6 +66,10 @@ class ContainerDir {
   bool locked() const { return locked_; }
   // The name of the user owning the directory ("#<uid>" when it has none), as runc lists it.
   std::string owner() const;
+  // Gives the lock up early (LOCK_UN: also while a child still holds a copy of the fd), for a
+  // command that goes on waiting once it no longer needs the container held (exec into a
+  // frozen container must not keep `resume` out).
+  void unlock();
 
   // Replaces state.json and cleanup.json (mode 0600, atomic rename each).
   Result<void> write(const StoredState& state) const;

@@ -16,6 +16,8 @@ setup() {
 
 teardown() {
   cleanup_containers
+  # Cgroups a test made itself, standing in for a pod's or a leftover one.
+  if [ -f "$BATS_TEST_TMPDIR/own-cgroups" ]; then remove_own_cgroups; fi
   # What the runc-backend tests left in their runc root, and runc's containers that a test
   # put beside hippo's in the shared root.
   local root
@@ -319,7 +321,7 @@ stray_runc_files() {
   [ -z "$(stray_runc_files)" ]
   hippo pause "$ID"
   run hippo exec -d "$ID" true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [[ $output == *"cannot exec in a paused container"* ]]
   # Into a frozen container the exec goes through once it is resumed (runc's setup runs in it).
   hippo exec -d --pid-file "$BATS_TEST_TMPDIR/paused.pid" --ignore-paused "$ID" sleep 998 &
@@ -405,4 +407,97 @@ stray_runc_files() {
   [ "$(hippo list -q)" = "$long" ]
   [ "$(hippo list --format json | jq -r '.[0].id + " " + .[0].owner')" = "$long $(id -un)" ]
   hippo delete --force "$long"
+
+# --- issue 15: a container's cgroup that exists before its create ---------------------------
+
+# own_cgroup_dirs CGPATH: the directories of cgroup CGPATH, one per hierarchy (one on v2).
+own_cgroup_dirs() {
+  local c
+  if cgroup_v2; then
+    echo "/sys/fs/cgroup$1"
+    return
+  fi
+  for c in /sys/fs/cgroup/*/; do
+    [ -f "${c}cgroup.procs" ] && realpath -m "$c${1#/}"
+  done | sort -u
+}
+
+# make_own_cgroup CGPATH: makes it in every hierarchy, as an engine making a pod's cgroup would;
+# teardown removes it (remove_own_cgroups).
+make_own_cgroup() {
+  local d
+  echo "$1" >>"$BATS_TEST_TMPDIR/own-cgroups"
+  for d in $(own_cgroup_dirs "$1"); do
+    mkdir -p "$d"
+    if [ -f "$d/cpuset.cpus" ]; then
+      cat "$(dirname "$d")/cpuset.cpus" >"$d/cpuset.cpus"
+      cat "$(dirname "$d")/cpuset.mems" >"$d/cpuset.mems"
+    fi
+  done
+}
+
+# freezer_file CGPATH: the file that freezes it.
+freezer_file() {
+  if cgroup_v2; then echo "/sys/fs/cgroup$1/cgroup.freeze"; else echo "/sys/fs/cgroup/freezer$1/freezer.state"; fi
+}
+
+freeze_own_cgroup() {
+  if cgroup_v2; then echo 1 >"$(freezer_file "$1")"; else echo FROZEN >"$(freezer_file "$1")"; fi
+}
+
+# Thaws, kills what a test started in them (by pid, from their cgroup.procs) and removes them.
+remove_own_cgroups() {
+  local cg d pid
+  while read -r cg; do
+    if [ -f "$(freezer_file "$cg")" ]; then
+      if cgroup_v2; then echo 0 >"$(freezer_file "$cg")"; else echo THAWED >"$(freezer_file "$cg")"; fi
+    fi
+    for d in $(own_cgroup_dirs "$cg"); do
+      [ -f "$d/cgroup.procs" ] || continue
+      for pid in $(cat "$d/cgroup.procs"); do kill -9 "$pid" 2>/dev/null || true; done
+    done
+    for d in $(own_cgroup_dirs "$cg"); do
+      [ -d "$d" ] || continue
+      eventually rmdir "$d"
+    done
+  done <"$BATS_TEST_TMPDIR/own-cgroups"
+  rm -f "$BATS_TEST_TMPDIR/own-cgroups"
+}
+
+@test "run -d and create in a pre-existing frozen cgroup are refused as runc refuses them; nothing is made, the cgroup stays" {
+  busybox_bundle "$B" sleep 1000
+  cg=$(cgroup_path_of "$B")
+  make_own_cgroup "$cg"
+  freeze_own_cgroup "$cg"
+  for cmd in "run -d" create; do
+    # Output to a file, not through `run`: an init left frozen would hold its pipe open.
+    status=0
+    timeout 20 env HIPPO_CONFIG=/dev/null "$HIPPO_BIN" --root "$BATS_TEST_TMPDIR/state" $cmd \
+      -b "$B" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 || status=$?
+    cat "$BATS_TEST_TMPDIR/out"
+    [ "$status" -eq 1 ]
+    grep -qx "hippo: create $ID: cgroup .*: container's cgroup unexpectedly frozen" "$BATS_TEST_TMPDIR/out"
+    [ ! -e "$BATS_TEST_TMPDIR/state/$ID" ]
+  done
+  # The cgroup is as it was: all its directories, still frozen, no process in it.
+  for d in $(own_cgroup_dirs "$cg"); do
+    [ -d "$d" ]
+    [ -z "$(cat "$d/cgroup.procs")" ]
+  done
+  grep -qE '^(FROZEN|1)$' "$(freezer_file "$cg")"
+}
+
+@test "create in a pre-existing cgroup that holds processes warns as runc 1.1 does, and goes on" {
+  busybox_bundle "$B" sleep 1000
+  cg=$(cgroup_path_of "$B")
+  make_own_cgroup "$cg"
+  # 3>&-: bats waits for every holder of its fd 3 before it ends the test.
+  sleep 994 </dev/null >/dev/null 2>&1 3>&- &
+  sleeper=$!
+  for d in $(own_cgroup_dirs "$cg"); do echo "$sleeper" >"$d/cgroup.procs"; done
+  # Not through `run`: the init would hold its output pipe open.
+  hippo run -d -b "$B" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1
+  grep -q "container's cgroup is not empty: 1 process(es) found" "$BATS_TEST_TMPDIR/out"
+  [ "$(hippo state "$ID" | jq -r .status)" = running ]
+  hippo delete --force "$ID"
 }

@@ -73,7 +73,8 @@ constexpr FlagSpec kExecFlags[] = {
     {"cap", 'c', true, true, "add a capability to the bounding set for the process"},
     {"preserve-fds", 0, true, false,
      "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)"},
-    {"cgroup", 0, true, true, "run the process in an (existing) sub-cgroup(s)"},
+    {"cgroup", 0, true, true,
+     "run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>."},
     {"ignore-paused", 0, false, false, "allow exec in a paused container"},
 };
 
@@ -133,7 +134,7 @@ constexpr Command kCommands[] = {
      "display container events such as OOM notifications, cpu, memory, and IO usage statistics",
      kEventsFlags, 1, 1, false, run_events},
     {"exec", "<container-id> <command> [command options]",
-     "execute new process inside the container", kExecFlags, 1, -1, true, run_exec},
+     "execute new process inside the container", kExecFlags, 1, -1, true, run_exec, 255},
     {"features", "", "show the enabled features", kNone, 0, 0, false, run_features},
     {"kill", "<container-id> [signal]",
      "kill sends the specified signal (default: SIGTERM) to the container's init process",

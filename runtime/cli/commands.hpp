@@ -38,6 +38,9 @@ struct Command {
   int max_args = 0;  // -1: any number
   bool stop_at_first_arg = false;
   Handler run = nullptr;
+  // The exit status when `run` fails. runc exec exits 255 for every failure after its
+  // arguments were counted (so a caller tells them from the process's own status); 1 elsewhere.
+  int error_exit = 1;
 };
 
 std::span<const Command> commands();

@@ -1,6 +1,9 @@
 // exec: a new process in a running container, with runc's flags.
 
 #include <charconv>
+#include <map>
+#include <string_view>
+#include <vector>
 
 #include "oci-spec/schema.hpp"
 #include "runtime/backend.hpp"
@@ -19,10 +22,50 @@ Result<uint32_t> parse_id(const std::string& what, const std::string& text) {
   return v;
 }
 
+// A process.json as runc reads it: Go's decoder leaves a missing `user` at its zero value, so
+// such a process runs as uid 0, gid 0 (the runtime-spec requires the member in config.json
+// only).
 Result<spec::Process> read_process_file(const std::string& file) {
   auto text = spec::read_json_file(file, file);
   if (!text) return std::unexpected(text.error());
+  std::string syntax_error;
+  auto json = spec::parse_json_text(*text, file, syntax_error);
+  if (!json) return fail(syntax_error);
+  if (json->is_object() && !json->contains("user")) {
+    (*json)["user"] = spec::Json{{"uid", 0}, {"gid", 0}};
+    return spec::read_document<spec::Process>(json->dump(), file);
+  }
   return spec::read_document<spec::Process>(*text, file);
+}
+
+// --cgroup values, by runc exec's rules: one bare path (for every controller), or any number of
+// `controller[,controller]:path`; a later value for a controller replaces an earlier one.
+Result<std::map<std::string, std::string>> parse_sub_cgroups(
+    const std::vector<std::string>& values) {
+  std::map<std::string, std::string> out;
+  for (const auto& v : values) {
+    const auto colon = v.find(':');
+    if (colon == std::string::npos) {
+      if (values.size() != 1) {
+        return fail("--cgroup: \"" + v +
+                    "\" needs a <controller>: prefix (with more than one --cgroup)");
+      }
+      out[""] = v;
+      continue;
+    }
+    const auto path = v.substr(colon + 1);
+    if (path.find(':') != std::string::npos) {
+      return fail("--cgroup: \"" + v + "\" is not of the form [<controller>:]<cgroup>");
+    }
+    std::string_view controllers(v.data(), colon);
+    for (size_t start = 0;;) {
+      const auto comma = controllers.find(',', start);
+      out[std::string(controllers.substr(start, comma - start))] = path;
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -75,7 +118,9 @@ Result<int> run_exec(const Context& ctx, const ParsedFlags& flags) {
       return fail("--preserve-fds: not a number of file descriptors: \"" + fds + "\"");
     }
   }
-  if (flags.has("cgroup")) return fail("--cgroup: exec into a sub-cgroup is not implemented yet");
+  auto sub_cgroups = parse_sub_cgroups(flags.all("cgroup"));
+  if (!sub_cgroups) return std::unexpected(sub_cgroups.error());
+  o.sub_cgroups = std::move(*sub_cgroups);
   if (flags.has("apparmor")) o.apparmor_profile = flags.value_or("apparmor", "");
   if (flags.has("process-label")) o.process_label = flags.value_or("process-label", "");
   o.caps = flags.all("cap");

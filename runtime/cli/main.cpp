@@ -141,7 +141,10 @@ int run(const std::vector<std::string>& argv) {
     }
   }
   auto code = command->run(ctx, *flags);
-  if (!code) return report(code.error(), to_file);
+  if (!code) {
+    report(code.error(), to_file);
+    return command->error_exit;
+  }
   return *code;
 }
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "base/file_io.hpp"
+#include "base/logging.hpp"
 #include "runtime/cgroups/cgroup_files.hpp"
 #include "runtime/cgroups/systemd_manager.hpp"
 #include "runtime/cgroups/systemd_properties.hpp"
@@ -53,6 +55,89 @@ os::UniqueFd open_cgroup2_dir(const cgroups::Manager& cgroup) {
   const auto dir = cgroup.path_of("");
   if (dir.empty()) return os::UniqueFd();
   return os::UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+}
+
+Result<void> check_cgroup_before_create(const cgroups::Manager& cg) {
+  if (const auto pids = cgroup_processes(cg); !pids.empty()) {
+    log::warn("container's cgroup is not empty: " + std::to_string(pids.size()) +
+              " process(es) found");
+  }
+  // A cgroup that does not exist yet (the usual case) cannot be frozen: read errors say no.
+  if (auto frozen = cg.frozen(); frozen && *frozen) {
+    return fail(ErrorKind::failed_precondition, "container's cgroup unexpectedly frozen");
+  }
+  return {};
+}
+
+namespace {
+
+// `base`/`sub`, which must stay at or below `base` and exist.
+Result<std::string> sub_cgroup_dir(const std::string& base, const std::string& sub) {
+  const auto dir = normalize_path(base + "/" + sub);
+  if (dir != base && !dir.starts_with(base + "/")) {
+    return fail(ErrorKind::invalid_argument,
+                "--cgroup: \"" + sub + "\" is not a sub-cgroup of the container's cgroup");
+  }
+  if (!is_directory(dir)) {
+    return fail(ErrorKind::not_found, "--cgroup: sub-cgroup " + dir +
+                                          " does not exist (it must be made below the "
+                                          "container's cgroup before the exec)");
+  }
+  return dir;
+}
+
+}  // namespace
+
+Result<ExecPlacement> exec_placement(const cgroups::Manager& cg,
+                                     const std::map<std::string, std::string>& sub_cgroups) {
+  ExecPlacement out;
+  const auto unified = cg.path_of("");
+  out.clone_into = unified;
+  if (sub_cgroups.empty()) return out;
+  // The v2 manager has one directory for every controller; a v1 one a directory for each.
+  const bool pure_v2 = !unified.empty() && cg.path_of("memory") == unified;
+  std::vector<std::pair<std::string, std::string>> targets;  // container's dir, sub path
+  for (const auto& [controller, sub] : sub_cgroups) {
+    if (!controller.empty()) {
+      const auto base = pure_v2 ? std::string() : cg.path_of(controller);
+      if (base.empty()) {
+        return fail(
+            ErrorKind::invalid_argument,
+            "--cgroup: unknown controller \"" + controller + "\"" +
+                (pure_v2 ? " (on cgroup v2 give the sub-cgroup without a controller)" : ""));
+      }
+      targets.emplace_back(base, sub);
+      continue;
+    }
+    std::vector<std::string> bases{unified};
+    for (const char* h : kV1Hierarchies) bases.push_back(cg.path_of(h));
+    bases.push_back(cg.path_of("name=systemd"));  // runc moves it there too
+    std::ranges::sort(bases);
+    bases.erase(std::unique(bases.begin(), bases.end()), bases.end());
+    for (const auto& base : bases) {
+      if (!base.empty() && (!pure_v2 || base == unified)) targets.emplace_back(base, sub);
+    }
+  }
+  for (const auto& [base, sub] : targets) {
+    auto dir = sub_cgroup_dir(base, sub);
+    if (!dir) return forward(dir);
+    if (base == unified) out.clone_into = *dir;
+    if (std::ranges::find(out.sub_dirs, *dir) == out.sub_dirs.end()) out.sub_dirs.push_back(*dir);
+  }
+  out.container = !pure_v2;
+  return out;
+}
+
+Result<void> join_exec_cgroups(cgroups::Manager& cg, const ExecPlacement& placement, pid_t pid) {
+  if (placement.container) {
+    if (auto ok = cg.attach(pid); !ok) return ok;
+  }
+  for (const auto& dir : placement.sub_dirs) {
+    auto ok = cgroups::write_file(cgroups::join(dir, "cgroup.procs"), std::to_string(pid),
+                                  cgroups::Tree::kernel);
+    if (!ok) return forward(ok, "--cgroup");
+  }
+  return {};
 }
 
 std::vector<pid_t> cgroup_processes(const cgroups::Manager& cg) {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,30 @@ std::unique_ptr<cgroups::Manager> stored_cgroup(const StoredState& st);
 // The container's cgroup2 directory (the v2 leaf; the unified one of a hybrid host) for
 // CLONE_INTO_CGROUP; none on a host without cgroup2. Failing to open it only costs the attach.
 os::UniqueFd open_cgroup2_dir(const cgroups::Manager& cgroup);
+
+// runc's checks of a container's cgroup that exists before its create (the cgroupsPath of a
+// pod, or one left behind): a frozen one is refused, as its init would hang there before it
+// could report; processes in it only get a warning, as in runc 1.1.
+Result<void> check_cgroup_before_create(const cgroups::Manager& cg);
+
+// Where an exec'd process goes (exec --cgroup): into the container's cgroup (`container`), then
+// into `sub_dirs`, existing cgroups below it. `clone_into` is the cgroup2 directory for
+// CLONE_INTO_CGROUP ("" for none). On a pure cgroup v2 host a sub-cgroup replaces the
+// container's (the no-internal-process rule may forbid joining a cgroup with children).
+struct ExecPlacement {
+  bool container = true;
+  std::vector<std::string> sub_dirs;
+  std::string clone_into;
+};
+
+// `sub_cgroups` as ExecOptions holds it: by controller, "" for all. A path that leaves the
+// container's cgroup, a controller the host lacks or a sub-cgroup that does not exist is an
+// error naming it.
+Result<ExecPlacement> exec_placement(const cgroups::Manager& cg,
+                                     const std::map<std::string, std::string>& sub_cgroups);
+
+// Moves pid to where `placement` says.
+Result<void> join_exec_cgroups(cgroups::Manager& cg, const ExecPlacement& placement, pid_t pid);
 
 // Every process in the container's cgroup, in any of its hierarchies: a create killed while
 // it attached the init may have left it in some v1 hierarchies only.

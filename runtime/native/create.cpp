@@ -96,6 +96,13 @@ class Creation {
     return {};
   }
 
+  Result<void> check_existing_cgroup() const {
+    if (auto ok = check_cgroup_before_create(*placed_.manager); !ok) {
+      return forward(ok, placed_.shown());
+    }
+    return {};
+  }
+
   Result<void> make_cgroup() {
     const spec::Resources resources =
         spec_.linux && spec_.linux->resources ? *spec_.linux->resources : spec::Resources{};
@@ -262,6 +269,9 @@ Result<NativeBackend::CreatedInit> NativeBackend::create_init(const CreateOption
   if (auto ok = c.make_record(options_.state_root); !ok) return forward(ok);
   // From here the container exists: errors say which one and what step failed.
   const std::string ctx = "create " + options.id;
+  // After the id is taken (a duplicate is refused first, as in runc), before the cgroup is
+  // made: a refusal removes the record and leaves a cgroup that was there as it was.
+  if (auto ok = c.check_existing_cgroup(); !ok) return forward(ok, ctx);
   if (auto ok = c.make_exec_fifo(); !ok) return forward(ok, ctx);
   if (auto ok = c.make_cgroup(); !ok) return forward(ok, ctx);
   if (auto ok = c.build_plan(console->fd); !ok) return forward(ok);  // config.json's own errors

@@ -1,11 +1,14 @@
 // The native backend's exec: a process in a running container, joined to init's namespaces
 // through its pidfd, placed in its cgroup, our child (CLONE_PARENT from the helper).
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "base/logging.hpp"
 #include "base/syscalls.hpp"
+#include "base/undo.hpp"
 #include "oci-spec/config.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/spawn.hpp"
@@ -89,15 +92,33 @@ Result<ProcessHandle> NativeBackend::spawn_exec(const ExecOptions& o) {
   if (!init_pidfd || !init_alive(c->state)) {
     return fail(ErrorKind::failed_precondition, "cannot exec in a stopped container");
   }
-  UniqueFd cgroup_dir = open_cgroup2_dir(*c->cgroup);
+  auto placement = exec_placement(*c->cgroup, o.sub_cgroups);
+  if (!placement) return forward(placement);
+  UniqueFd cgroup_dir;
+  if (!placement->clone_into.empty()) {
+    cgroup_dir.reset(::open(placement->clone_into.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  }
   plan->cgroup_fd = cgroup_dir.get();
-  auto child = os::spawn_init(*plan, [&](pid_t pid) { return c->cgroup->attach(pid); });
+  // Once the process is in its cgroup the container need not be held: in a frozen one (exec
+  // --ignore-paused) it stops there until `resume`, which must be able to take the lock.
+  auto place = [&](pid_t pid) -> Result<void> {
+    if (auto ok = join_exec_cgroups(*c->cgroup, *placement, pid); !ok) return ok;
+    c->dir.unlock();
+    return {};
+  };
+  auto child = os::spawn_init(*plan, place);
   if (!child) return forward(child);
+  // A failure from here on ends the process, as runc's does: the caller gets an error, not
+  // a process it was not told of.
+  Undo kill_child([&child] {
+    os::sys::pidfd_send_signal(child->pidfd.get(), SIGKILL);
+    siginfo_t info{};
+    ::waitid(P_PIDFD, static_cast<id_t>(child->pidfd.get()), &info, WEXITED);
+  });
   console->theirs.reset();
   const auto state = oci_state(o.id, c->status, c->state.pid, c->state.bundle, *container_spec);
   if (auto ok = hand_over_listener(child->seccomp_listener, *container_spec, state, child->pid);
       !ok) {
-    os::sys::pidfd_send_signal(child->pidfd.get(), SIGKILL);
     return forward(ok, "exec in " + o.id);
   }
   child->seccomp_listener.reset();
@@ -105,12 +126,14 @@ Result<ProcessHandle> NativeBackend::spawn_exec(const ExecOptions& o) {
     if (auto ok = write_pid_file(o.pid_file, child->pid); !ok)
       return forward(ok, "exec in " + o.id);
   }
-  ProcessHandle handle{child->pid, std::move(child->pidfd), UniqueFd()};
+  UniqueFd pty_master;
   if (console->ours) {
     auto received = os::receive_fd(console->ours.get());
     if (!received) return forward(received, "exec in " + o.id + ": pty");
-    handle.pty_master = std::move(*received);
+    pty_master = std::move(*received);
   }
+  kill_child.commit();
+  ProcessHandle handle{child->pid, std::move(child->pidfd), std::move(pty_master)};
   return handle;
 }
 

@@ -122,6 +122,9 @@ class RuncBackend final : public Backend {
     std::vector<std::string> args{"exec",     "--process",  base + ".json",
                                   "--detach", "--pid-file", base + ".pid"};
     if (o.ignore_paused) args.push_back("--ignore-paused");
+    for (const auto& [controller, path] : o.sub_cgroups) {
+      args.insert(args.end(), {"--cgroup", controller.empty() ? path : controller + ":" + path});
+    }
     if (o.preserve_fds) args.insert(args.end(), {"--preserve-fds", std::to_string(o.preserve_fds)});
     std::unique_ptr<ConsoleListener> console;
     if (!o.console_socket.empty()) {
