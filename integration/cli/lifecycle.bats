@@ -407,6 +407,7 @@ stray_runc_files() {
   [ "$(hippo list -q)" = "$long" ]
   [ "$(hippo list --format json | jq -r '.[0].id + " " + .[0].owner')" = "$long $(id -un)" ]
   hippo delete --force "$long"
+}
 
 # --- issue 15: a container's cgroup that exists before its create ---------------------------
 
