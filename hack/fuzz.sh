@@ -30,7 +30,7 @@ declare -A sources=(
     oci-spec/json_codec.cpp oci-spec/names.cpp oci-spec/validate.cpp
     runtime/linux/capability_sets.cpp runtime/linux/idmapped_mount.cpp runtime/linux/init_plan.cpp runtime/linux/plan_mounts.cpp
     runtime/linux/lsm.cpp runtime/linux/passwd_home.cpp base/mount_options.cpp base/mountinfo.cpp
-    runtime/linux/seccomp_program.cpp"
+    runtime/linux/seccomp_program.cpp runtime/linux/seccomp_enosys.cpp"
   [config_yaml]="runtime/config.cpp base/file_io.cpp"
   [mountinfo]="base/mountinfo.cpp base/file_io.cpp"
   [systemd_annotations]="runtime/cgroups/systemd_properties.cpp runtime/cgroups/devices.cpp

@@ -235,7 +235,7 @@ st_nothing_left() {
         { echo "hippo $cmd '$id': $output" >&2; false; }
     done
     run hippo exec "$id" true
-    [ "$status" -eq 1 ]
+    [ "$status" -eq 255 ]  # exec's runtime errors are 255, as runc's
     [[ $output == "hippo: invalid container ID format: \""* ]]
   done < <(st_bad_ids)
   st_canary_alive

@@ -118,8 +118,9 @@ setup() {
     [ "$status" -eq 1 ]
     [ "$output" = 'hippo: container "some-id" does not exist' ]
   done
+  # exec's runtime errors exit 255, as runc's do (a caller tells them from the process's own).
   run hippo exec some-id sh -c true
-  [ "$status" -eq 1 ]
+  [ "$status" -eq 255 ]
   [ "$output" = 'hippo: container "some-id" does not exist' ]
   run hippo list
   [ "$status" -eq 0 ]

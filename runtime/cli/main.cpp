@@ -137,7 +137,8 @@ int run(const std::vector<std::string>& argv) {
   // root (or a runc backend's): "..", "a/b" and the like never become a path.
   if (takes_container_id(*command) && !flags->args.empty()) {
     if (auto ok = runtime::validate_container_id(flags->args.front()); !ok) {
-      return report(ok.error(), to_file);
+      report(ok.error(), to_file);
+      return command->error_exit;  // runc exec: 255 for a bad id too
     }
   }
   auto code = command->run(ctx, *flags);
