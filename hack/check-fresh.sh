@@ -166,13 +166,15 @@ minbase_tarball() {
   exec 9>"$fresh_dir/.minbase.lock"
   flock -w 1800 9 || die "another check holds $fresh_dir/.minbase.lock for 30 minutes"
   if [[ ${FRESH_NO_CACHE:-0} == 1 || ! -s $tarball ]]; then
-    find "$fresh_dir" -maxdepth 1 -name 'minbase-*.tar*' -delete
+    # Older days' roots, and what a killed run left half made. --format=tar: the name ends in
+    # ".new", from which mmdebstrap's auto format would pick a directory.
+    find "$fresh_dir" -mindepth 1 -maxdepth 1 -name 'minbase-*.tar*' -exec rm -rf {} +
     say "mmdebstrap --variant=minbase bookworm from $mirror"
-    mmdebstrap --variant=minbase --mode=root --aptopt='Acquire::Languages "none"' \
+    mmdebstrap --variant=minbase --mode=root --format=tar --aptopt='Acquire::Languages "none"' \
       bookworm "$tarball.new" \
       "deb $mirror bookworm main" "deb $mirror bookworm-updates main" \
       "deb $security bookworm-security main" >"$work/mmdebstrap.log" 2>&1 ||
-      { tail -20 "$work/mmdebstrap.log" >&2; rm -f "$tarball.new"; return 1; }
+      { tail -20 "$work/mmdebstrap.log" >&2; rm -rf "$tarball.new"; return 1; }
     mv "$tarball.new" "$tarball"
   else
     say "using the cached pristine root $tarball"
