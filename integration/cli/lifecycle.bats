@@ -502,3 +502,72 @@ remove_own_cgroups() {
   [ "$(hippo state "$ID" | jq -r .status)" = running ]
   hippo delete --force "$ID"
 }
+
+# inner_cgroups CGPATH PID1 PID2: does to a container's cgroup what an inner runtime would, in
+# every hierarchy: cgroups below it (inner/deeper, inner2), PID1 moved into inner/deeper, PID2
+# into inner2, and inner2 frozen (its tasks take SIGKILL only once thawed).
+inner_cgroups() {
+  local d sub
+  for d in $(own_cgroup_dirs "$1"); do
+    for sub in inner inner/deeper inner2; do
+      mkdir "$d/$sub"
+      if [ -f "$d/$sub/cpuset.cpus" ]; then
+        cat "$d/cpuset.cpus" >"$d/$sub/cpuset.cpus"
+        cat "$d/cpuset.mems" >"$d/$sub/cpuset.mems"
+      fi
+    done
+    echo "$2" >"$d/inner/deeper/cgroup.procs"
+    echo "$3" >"$d/inner2/cgroup.procs"
+  done
+  if cgroup_v2; then
+    echo 1 >"/sys/fs/cgroup$1/inner2/cgroup.freeze"
+  else
+    echo FROZEN >"/sys/fs/cgroup/freezer$1/inner2/freezer.state"
+  fi
+}
+
+# The pids of the container's processes other than its init, from its cgroup (bounded wait
+# until there are $2).
+sleepers_of() {
+  local procs i
+  procs=$(own_cgroup_dirs "$1" | head -1)/cgroup.procs
+  for i in $(seq 100); do
+    [ "$(grep -cv "^$3\$" "$procs")" -ge "$2" ] && break
+    sleep 0.1
+  done
+  grep -v "^$3\$" "$procs"
+}
+
+process_gone() {
+  ! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+
+@test "delete --force kills what runs in inner cgroups below the container's, frozen too, and removes them in every hierarchy" {
+  busybox_bundle "$B" sh -c 'sleep 1001 & sleep 1002 & exec sleep 1000'
+  hippo run -d -b "$B" "$ID" </dev/null >/dev/null 2>&1
+  cg=$(cgroup_path_of "$B")
+  init=$(hippo state "$ID" | jq -r .pid)
+  sleepers=$(sleepers_of "$cg" 2 "$init")
+  # shellcheck disable=SC2086
+  inner_cgroups "$cg" $sleepers
+  hippo delete --force "$ID"
+  assert_no_leaks "$ID" "$B"
+  for p in $init $sleepers; do eventually process_gone "$p"; done
+}
+
+@test "delete of a stopped container kills survivors in inner cgroups, frozen too, and removes its whole cgroup subtree" {
+  # No pid namespace: the init's death leaves its children running, as runc's shared-pid case.
+  busybox_bundle "$B" sh -c 'sleep 1001 & sleep 1002 & exec sleep 1000'
+  edit_config "$B" '.linux.namespaces |= map(select(.type != "pid"))'
+  hippo run -d -b "$B" "$ID" </dev/null >/dev/null 2>&1
+  cg=$(cgroup_path_of "$B")
+  init=$(hippo state "$ID" | jq -r .pid)
+  sleepers=$(sleepers_of "$cg" 2 "$init")
+  # shellcheck disable=SC2086
+  inner_cgroups "$cg" $sleepers
+  kill -9 "$init"
+  wait_status "$ID" stopped
+  hippo delete "$ID"
+  assert_no_leaks "$ID" "$B"
+  for p in $sleepers; do eventually process_gone "$p"; done
+}

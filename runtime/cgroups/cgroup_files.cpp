@@ -28,8 +28,18 @@ std::string parent_of(const std::string& path) {
   return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
 }
 
-// Subdirectories of a cgroup: the cgroups nested in it (its files are never directories).
-Result<std::vector<std::string>> child_dirs(const std::string& path) {
+// A stand-in cgroup holds plain files that rmdir would refuse: delete them first.
+void remove_stand_in_files(const std::string& path) {
+  for (const auto& name : list_directory(path).value_or(std::vector<std::string>{})) {
+    const std::string file = join(path, name);
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::unlink(file.c_str());
+  }
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> child_cgroups(const std::string& path) {
   std::vector<std::string> out;
   auto names = list_directory(path);
   if (!names) {
@@ -44,17 +54,6 @@ Result<std::vector<std::string>> child_dirs(const std::string& path) {
   }
   return out;
 }
-
-// A stand-in cgroup holds plain files that rmdir would refuse: delete them first.
-void remove_stand_in_files(const std::string& path) {
-  for (const auto& name : list_directory(path).value_or(std::vector<std::string>{})) {
-    const std::string file = join(path, name);
-    struct stat st {};
-    if (::stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::unlink(file.c_str());
-  }
-}
-
-}  // namespace
 
 std::string join(std::string_view dir, std::string_view name) {
   std::string out(dir);
@@ -298,7 +297,7 @@ Result<std::vector<pid_t>> read_procs_recursive(const std::string& dir, Tree tre
     if (!n) return std::unexpected(n.error());
     pids.push_back(static_cast<pid_t>(*n));
   }
-  auto children = child_dirs(dir);
+  auto children = child_cgroups(dir);
   if (!children) return std::unexpected(children.error());
   for (const auto& child : *children) {
     auto more = read_procs_recursive(child, tree);
@@ -386,7 +385,7 @@ std::vector<std::string> MadeDirs::commit() {
 
 Result<void> remove_cgroup(const std::string& path, Tree tree,
                            std::chrono::milliseconds busy_timeout) {
-  auto children = child_dirs(path);
+  auto children = child_cgroups(path);
   if (!children) return std::unexpected(children.error());
   for (const auto& child : *children) {
     if (auto ok = remove_cgroup(child, tree, busy_timeout); !ok) return ok;
@@ -409,7 +408,7 @@ Result<void> remove_cgroup(const std::string& path, Tree tree,
 
 Result<void> remove_if_unused(const std::string& path, Tree tree) {
   if (tree == Tree::stand_in) {
-    auto children = child_dirs(path);
+    auto children = child_cgroups(path);
     if (!children) return std::unexpected(children.error());
     if (!children->empty()) return {};
     remove_stand_in_files(path);

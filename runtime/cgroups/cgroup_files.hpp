@@ -62,6 +62,10 @@ Result<void> add_blkio_stat(std::string_view text, bool bytes, std::vector<IoDev
 std::vector<std::string> words(std::string_view text);
 std::string trim(std::string_view text);
 
+// The cgroups nested directly in `path` (a cgroup's files are never directories); none when
+// `path` does not exist.
+Result<std::vector<std::string>> child_cgroups(const std::string& path);
+
 // The pids in cgroup.procs of `dir` and of every cgroup below it, sorted.
 Result<std::vector<pid_t>> read_procs_recursive(const std::string& dir, Tree tree);
 

@@ -1,7 +1,8 @@
 #pragma once
 // A container's cgroup, whatever drives it. Small like crun's cgroup manager: create before the
 // init is spawned, place the init, change resources in place, freeze/thaw, read pids and stats,
-// destroy. Drivers: cgroupfs v1/hybrid and v2 (fs_v1.*, fs_v2.*); systemd comes later.
+// destroy, and for nesting kill a whole subtree and delegate it. Drivers: cgroupfs v1/hybrid and
+// v2 (fs_v1.*, fs_v2.*) and systemd (systemd_manager.*).
 
 #include <sys/types.h>
 
@@ -45,6 +46,14 @@ class Manager {
   // Removes the cgroup, retrying EBUSY for a bounded time while its processes exit.
   // Removing a cgroup that does not exist succeeds.
   virtual Result<void> destroy() = 0;
+  // Kills every process in the cgroup and in every cgroup below it (an inner runtime's, frozen
+  // ones too), in every hierarchy, and waits (bounded) until none is left; destroy() then
+  // removes the subtree. delegation.cpp; the systemd driver only for a unit it started.
+  virtual Result<void> kill_all();
+  // Gives the cgroup to a user namespace's root (uid, gid on the host): the directory and the
+  // files a delegate may write (cgroup.procs …), in every hierarchy; never a limit file.
+  // delegation.cpp; docs/nesting.md 3.3.
+  virtual Result<void> delegate(uid_t uid, gid_t gid);
   // The host path of this cgroup for `controller` ("memory", "pids", … on v1; ignored on v2).
   virtual std::string path_of(std::string_view controller) const = 0;
 };

@@ -85,6 +85,21 @@ class SystemdManager final : public Manager {
     return removed;
   }
 
+  // Only in a unit this manager started or one a record names (as destroy()): a same-named
+  // unit that made our start fail holds another container's processes. On v1 this also reaches
+  // the hierarchies systemd does not manage (freezer, cpuset …), which hippo made.
+  Result<void> kill_all() override {
+    if (resources_ && !started_) return {};
+    return Manager::kill_all();
+  }
+  Result<void> delegate(uid_t uid, gid_t gid) override {
+    if (resources_ && !started_) {
+      return fail(ErrorKind::failed_precondition,
+                  "delegate unit " + scope_.unit + ": the unit has not been started");
+    }
+    return Manager::delegate(uid, gid);
+  }
+
   std::string path_of(std::string_view controller) const override {
     return fs_->path_of(controller);
   }

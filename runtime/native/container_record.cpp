@@ -102,9 +102,11 @@ spec::RuntimeState to_runtime_state(const StoredState& st, Status status) {
 
 Result<void> end_processes(Inspected& c, std::chrono::milliseconds timeout) {
   if (c.cgroup) {
-    for (pid_t pid : cgroup_processes(*c.cgroup)) ::kill(pid, SIGKILL);
-    // A frozen process takes SIGKILL only once thawed.
-    if (auto frozen = c.cgroup->frozen(); frozen && *frozen) (void)c.cgroup->thaw();
+    // Every process in the cgroup's subtree in every hierarchy: an inner runtime's cgroups
+    // below it, the ones it froze too (a frozen process takes SIGKILL only once thawed).
+    if (auto ok = c.cgroup->kill_all(); !ok) {
+      return forward(ok, "container \"" + c.dir.id() + "\"");
+    }
   }
   if (!c.state || !init_alive(*c.state)) return {};
   UniqueFd pidfd(os::sys::pidfd_open(c.state->pid));

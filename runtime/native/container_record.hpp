@@ -44,8 +44,8 @@ std::string with_hint(const Inspected& c);
 // `state` and `list`'s document for what was found.
 spec::RuntimeState to_runtime_state(const StoredState& st, spec::Status status);
 
-// SIGKILLs the init (by pid and start time) and everything in its cgroup, and waits up to
-// `timeout` for the init to be gone (the cgroup's destroy() waits for the rest).
+// SIGKILLs the init (by pid and start time) and everything in its cgroup and the cgroups below
+// it (Manager::kill_all), and waits up to `timeout` for the init to be gone.
 Result<void> end_processes(Inspected& c, std::chrono::milliseconds timeout);
 
 }  // namespace hippo::runtime::native

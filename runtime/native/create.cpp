@@ -106,8 +106,13 @@ class Creation {
   Result<void> make_cgroup() {
     const spec::Resources resources =
         spec_.linux && spec_.linux->resources ? *spec_.linux->resources : spec::Resources{};
+    // A cgroup that already held processes (warned about above) is not ours to empty.
+    const bool was_empty = cgroup_processes(*placed_.manager).empty();
     if (auto ok = placed_.manager->create(resources); !ok) return forward(ok, placed_.shown());
-    destroy_cgroup_ = Undo([this] { (void)placed_.manager->destroy(); });
+    destroy_cgroup_ = Undo([this, was_empty] {
+      if (was_empty) (void)placed_.manager->kill_all();  // what the init forked, if it ran
+      (void)placed_.manager->destroy();
+    });
     return {};
   }
 
