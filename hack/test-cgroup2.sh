@@ -17,7 +17,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 suites=(
   "integration/cgroup2.bats|"
   "integration/cli/container.bats|memory|pids|cpu|pause|events|cgroup|device"
-  "integration/cli/lifecycle.bats|create, start|kill --all|delete --force|program missing|failing mount|list and ps"
+  "integration/cli/lifecycle.bats|create, start|kill --all|delete --force|program missing|failing mount|list and ps|inner cgroups"
   # The systemd driver on v2, against the VM's own systemd (HIPPO_SD_HOST=1), and the shim with it.
   "integration/systemd.bats|starts|64 MiB|update --memory|daemon-reload|cpu |pids limit|blkio weight|cpuset|annotations become|OOM|pause|delete|stats under"
   "integration/systemd-shim.bats|"
