@@ -11,8 +11,8 @@ namespace hippo::cgroups {
 namespace {
 
 constexpr const char* kHierarchies[] = {
-    "blkio",   "cpu",     "cpuacct", "cpuset", "devices",    "freezer", "hugetlb",      "memory",
-    "misc",    "net_cls", "net_prio", "perf_event", "pids", "rdma",    "name=systemd", ""};
+    "blkio", "cpu",     "cpuacct",  "cpuset",     "devices", "freezer", "hugetlb",      "memory",
+    "misc",  "net_cls", "net_prio", "perf_event", "pids",    "rdma",    "name=systemd", ""};
 
 // Where the kernel names the files a v2 delegate may write (5.x: cgroup.procs, cgroup.threads,
 // cgroup.subtree_control, memory.oom.group, memory.reclaim).
@@ -61,9 +61,8 @@ bool kill_round(const std::vector<std::string>& dirs) {
   for (const auto& dir : dirs) set_frozen(dir, true);
   // A freeze that does not settle (a task stuck in the kernel) is not waited for long: the
   // kill still reaches what is there, and the next round what it forked meanwhile.
-  (void)poll_until(std::chrono::milliseconds(200), [&]() -> Result<bool> {
-    return std::ranges::all_of(dirs, freeze_settled);
-  });
+  (void)poll_until(std::chrono::milliseconds(200),
+                   [&]() -> Result<bool> { return std::ranges::all_of(dirs, freeze_settled); });
   std::vector<pid_t> pids;
   for (const auto& dir : dirs) {
     auto found = read_procs_recursive(dir, Tree::kernel);

@@ -119,7 +119,8 @@ TEST_F(HostDelegation, TheDelegateMakesAndLimitsCgroupsBelowButCannotRaiseItsOwn
 }
 
 TEST_F(HostDelegation, WithoutDelegationTheSameUserCannotMakeACgroup) {
-  const int status = as_owner([&] { return ::mkdir((memory_ + "/inner").c_str(), 0755) == 0 ? 1 : 0; });
+  const int status =
+      as_owner([&] { return ::mkdir((memory_ + "/inner").c_str(), 0755) == 0 ? 1 : 0; });
   EXPECT_EQ(status, 0);
 }
 
@@ -171,8 +172,8 @@ TEST_F(HostDelegation, KillAllReachesProcessesInCgroupsBelowAndThawsFrozenOnes) 
 TEST(DelegateFiles, TheKernelsListOrTheThreeEveryKernelHas) {
   EXPECT_EQ(v2_delegate_files("cgroup.procs\ncgroup.threads\nmemory.reclaim\n"),
             (std::vector<std::string>{"cgroup.procs", "cgroup.threads", "memory.reclaim"}));
-  EXPECT_EQ(v2_delegate_files(""), (std::vector<std::string>{"cgroup.procs", "cgroup.threads",
-                                                             "cgroup.subtree_control"}));
+  EXPECT_EQ(v2_delegate_files(""),
+            (std::vector<std::string>{"cgroup.procs", "cgroup.threads", "cgroup.subtree_control"}));
   EXPECT_EQ(v1_delegate_files(),
             (std::vector<std::string>{"cgroup.procs", "tasks", "cgroup.clone_children"}));
 }
