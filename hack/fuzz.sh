@@ -26,7 +26,7 @@ cc=${FUZZ_CC:-clang-16}
 # change when files move.
 declare -A sources=(
   [ttrpc_frame]="shim/ttrpc/codec.cpp shim/ttrpc/messages.cpp"
-  [oci_config]="oci-spec/config.cpp oci-spec/default_spec.cpp base/file_io.cpp
+  [oci_config]="oci-spec/config.cpp oci-spec/default_spec.cpp base/file_io.cpp base/userns.cpp
     oci-spec/json_codec.cpp oci-spec/names.cpp oci-spec/validate.cpp
     runtime/linux/capability_sets.cpp runtime/linux/idmapped_mount.cpp runtime/linux/init_plan.cpp runtime/linux/plan_mounts.cpp
     runtime/linux/lsm.cpp runtime/linux/passwd_home.cpp base/mount_options.cpp base/mountinfo.cpp

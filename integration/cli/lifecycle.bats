@@ -571,3 +571,25 @@ process_gone() {
   assert_no_leaks "$ID" "$B"
   for p in $sleepers; do eventually process_gone "$p"; done
 }
+
+@test "hippo run inside a user namespace (hippo nested) binds the host's device nodes, skips v1 device rules, leaves nothing" {
+  # What an inner hippo meets in a nesting container with a user namespace: mknod and v1
+  # devices.allow/deny are refused there. Ids 0-65535 map to themselves, so the host's cgroup
+  # directories (root's) stay writable by their owner.
+  busybox_bundle "$B" sh -c 'stat -c "%d:%i" /dev/null; echo ok'
+  unshare --user --mount sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+  ns=$!
+  eventually [ "$(readlink /proc/$ns/ns/user)" != "$(readlink /proc/self/ns/user)" ]
+  echo "0 0 65536" >"/proc/$ns/uid_map"
+  echo "0 0 65536" >"/proc/$ns/gid_map"
+  status=0
+  nsenter -t "$ns" --user --mount env HIPPO_CONFIG=/dev/null "$HIPPO_BIN" \
+    --root "$BATS_TEST_TMPDIR/state" run -b "$B" "$ID" </dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 || status=$?
+  kill "$ns"
+  cat "$BATS_TEST_TMPDIR/out"
+  [ "$status" -eq 0 ]
+  # The container's /dev/null is the host's node, bound (same device and inode), not a new one.
+  [ "$(head -1 "$BATS_TEST_TMPDIR/out")" = "$(stat -c "%d:%i" /dev/null)" ]
+  grep -qx ok "$BATS_TEST_TMPDIR/out"
+  assert_no_leaks "$ID" "$B"
+}

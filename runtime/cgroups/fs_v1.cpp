@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "base/mountinfo.hpp"
+#include "base/userns.hpp"
 #include "runtime/cgroups/fs_v2.hpp"
 #include "runtime/cgroups/resources.hpp"
 
@@ -323,6 +324,11 @@ class FsV1Manager final : public Manager {
   Result<Plan> plan_for(const spec::Resources& r) const {
     auto writes = v1_writes(r);
     if (!writes) return std::unexpected(writes.error());
+    // In a user namespace devices.allow/deny need host CAP_SYS_ADMIN: skipped, as runc skips
+    // them. The outer container's list still binds: a new v1 cgroup starts with its parent's.
+    if (os::running_in_user_namespace()) {
+      std::erase_if(*writes, [](const FileWrite& w) { return w.controller == "devices"; });
+    }
     Plan plan;
     if (!find("hugetlb") && r.hugepageLimits && !r.hugepageLimits->empty()) {
       if (layout_->unified.empty()) {

@@ -4,6 +4,8 @@
 #include <limits>
 #include <optional>
 
+#include "base/logging.hpp"
+#include "base/userns.hpp"
 #include "runtime/cgroups/device_filter.hpp"
 #include "runtime/cgroups/resources.hpp"
 
@@ -257,7 +259,16 @@ class FsV2Manager final : public Manager {
     if (tree_ == Tree::stand_in) return {};  // a plain directory takes no eBPF program
     auto dir = leaf();
     if (!dir) return std::unexpected(dir.error());
-    return attach_device_filter(*dir, program);
+    auto attached = attach_device_filter(*dir, program);
+    // In a user namespace loading a device program needs host privileges. The outer
+    // container's program still runs for this cgroup (an ancestor's programs run for
+    // descendants), so a refusal here only costs this container's own, narrower list.
+    if (!attached && os::running_in_user_namespace()) {
+      log::warn("cgroup " + *dir + ": no device filter of its own in a user namespace (" +
+                attached.error().message + ")");
+      return {};
+    }
+    return attached;
   }
 
   // cpu.max holds quota and period together; an update of one keeps the live other one

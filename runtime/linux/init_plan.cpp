@@ -16,6 +16,7 @@
 #include "base/mount_options.hpp"
 #include "base/mountinfo.hpp"
 #include "base/syscalls.hpp"
+#include "base/userns.hpp"
 #include "oci-spec/names.hpp"
 #include "runtime/linux/exec_trampoline.hpp"
 #include "runtime/linux/idmapped_mount.hpp"
@@ -89,9 +90,12 @@ Result<void> add_namespaces(InitPlan& plan, const spec::Linux& linux) {
     plan.uid_map = map_text(linux.uidMappings);
     plan.gid_map = map_text(linux.gidMappings);
   }
+  // mknod is refused in a user namespace: the container's own, or the one hippo runs in (a
+  // nesting container's); the host's nodes are bound instead, as runc does.
   plan.bind_devices =
       (plan.clone_flags & CLONE_NEWUSER) != 0 ||
-      std::ranges::any_of(plan.joins, [](const auto& j) { return j.type == CLONE_NEWUSER; });
+      std::ranges::any_of(plan.joins, [](const auto& j) { return j.type == CLONE_NEWUSER; }) ||
+      os::running_in_user_namespace();
   return {};
 }
 
