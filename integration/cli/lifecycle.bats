@@ -572,14 +572,20 @@ process_gone() {
   for p in $sleepers; do eventually process_gone "$p"; done
 }
 
+# Whether process $1 is in a user namespace other than ours (unshare has unshared).
+own_user_namespace() {
+  [ "$(readlink "/proc/$1/ns/user")" != "$(readlink /proc/self/ns/user)" ]
+}
+
 @test "hippo run inside a user namespace (hippo nested) binds the host's device nodes, skips v1 device rules, leaves nothing" {
   # What an inner hippo meets in a nesting container with a user namespace: mknod and v1
   # devices.allow/deny are refused there. Ids 0-65535 map to themselves, so the host's cgroup
   # directories (root's) stay writable by their owner.
   busybox_bundle "$B" sh -c 'stat -c "%d:%i" /dev/null; echo ok'
-  unshare --user --mount sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+  # Bounded: a failing test leaves it behind for two minutes at most.
+  unshare --user --mount sleep 120 </dev/null >/dev/null 2>&1 3>&- &
   ns=$!
-  eventually [ "$(readlink /proc/$ns/ns/user)" != "$(readlink /proc/self/ns/user)" ]
+  eventually own_user_namespace "$ns"
   echo "0 0 65536" >"/proc/$ns/uid_map"
   echo "0 0 65536" >"/proc/$ns/gid_map"
   status=0
