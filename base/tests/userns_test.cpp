@@ -19,7 +19,7 @@ TEST(UserNamespace, AnyOtherMapIsANestedNamespace) {
 
 TEST(UserNamespace, ThisTestRunsWhereItsUidMapSays) {
   // The tests run on the host (initial namespace) in CI; under `unshare -Ur` they would not.
-  std::FILE* f = std::fopen("/proc/self/uid_map", "r");
+  std::FILE* f = std::fopen("/proc/self/uid_map", "re");
   ASSERT_NE(f, nullptr);
   char buf[256] = {};
   const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
