@@ -137,3 +137,90 @@ SLEEPER='["tini","--","sleep","infinity"]'
   [ "$status" -eq 0 ]
   nest_assert_no_leaks outer
 }
+
+@test "containerd and containerd-shim-hippo-v2 inside: ctr run works, its limit lands below the outer's cgroup" {
+  nest_outer outer "" "$SLEEPER"
+  # A private containerd under the outer's /run (its shim sockets go to /run/containerd/s, the
+  # outer's tmpfs too); containerd finds the shim on its PATH; the native snapshotter, as the
+  # outer's /var/lib is tmpfs and the rootfs an overlay.
+  run nest_sh outer '
+    PATH=$(dirname "$HIPPO"):$PATH "$(dirname "$(dirname "$NEST_HELPERS")")/hack/private-containerd.sh" start /run/ctrd
+    export CONTAINERD_ADDRESS=/run/ctrd/containerd.sock
+    ctr -n nt images import --snapshotter native $NEST_SHARE/images/busybox-oci.tar
+    ctr -n nt run -d --snapshotter native --runtime io.containerd.hippo.v2 \
+      --memory-limit '$((32 * MIB))' docker.io/hippo/busybox:latest c1 sleep 1000
+    ctr -n nt task ls
+    cat /sys/fs/cgroup/memory/nt/c1/memory.limit_in_bytes'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[-1]}" = $((32 * MIB)) ]
+  [ "$(cat "$(nest_host_cgroup outer memory nt/c1)/memory.limit_in_bytes")" = $((32 * MIB)) ]
+  # ctr 1.6 has no `task update` (systemd-shim.bats says so too): the shim's Update is driven
+  # through CRI in the next test. Here: exec and kill through the shim.
+  run nest_sh outer '
+    export CONTAINERD_ADDRESS=/run/ctrd/containerd.sock
+    ctr -n nt task exec --exec-id e1 c1 grep :memory: /proc/self/cgroup
+    ctr -n nt task kill -s KILL c1
+    for i in $(seq 100); do ctr -n nt task ls | grep -q "c1.*STOPPED" && break; sleep 0.1; done
+    ctr -n nt task ls'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # ctr's default spec has no /sys/fs/cgroup mount; its cgroup, as the outer's namespace shows it.
+  [[ ${lines[0]} == *:memory:/nt/c1 ]]
+  [[ ${lines[-1]} == *STOPPED* ]]
+  # Stopping containerd through its script removes its tasks first; then the outer goes.
+  run nest_sh outer '"$(dirname "$(dirname "$NEST_HELPERS")")/hack/private-containerd.sh" stop /run/ctrd'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ ! -d "$(nest_host_cgroup outer memory nt/c1)" ]
+  nest_delete_outer outer
+  nest_assert_no_leaks outer
+}
+
+@test "Docker inside (the CI agent): a private dockerd with hippo as its runtime runs docker run" {
+  nest_outer outer "" "$SLEEPER" "${NEST_DOCKER_EXTRA_JQ:-.}"
+  # dockerd with vfs storage and no iptables or bridge, its roots private (the outer's tmpfs),
+  # hippo as the default runtime (a `path` runtime: containerd's runc-v2 shim runs it); its
+  # own containerd under /run/dk. Docker 20.10 cannot `docker load` an OCI layout archive: the
+  # image is `docker import`ed from the busybox rootfs, as docker.bats does.
+  run nest_sh outer '
+    dk=/run/dk
+    mkdir -p $dk/client
+    "$(dirname "$(dirname "$NEST_HELPERS")")/hack/private-containerd.sh" start $dk/ctrd >/dev/null
+    jq -n --arg h "$HIPPO" "{runtimes: {hippo: {path: \$h}}, \"default-runtime\": \"hippo\"}" >$dk/daemon.json
+    setsid /usr/sbin/dockerd --config-file $dk/daemon.json --data-root /var/lib/docker \
+      --exec-root $dk/exec -H unix://$dk/docker.sock --pidfile $dk/docker.pid \
+      --containerd $dk/ctrd/containerd.sock --storage-driver vfs \
+      --iptables=false --ip-masq=false --ip6tables=false --bridge=none --userland-proxy=false \
+      --oom-score-adjust 0 --exec-opt native.cgroupdriver=cgroupfs \
+      </dev/null >$dk/dockerd.log 2>&1 &
+    d() { DOCKER_CONFIG=$dk/client /usr/bin/docker -H unix://$dk/docker.sock "$@"; }
+    for i in $(seq 300); do d version >/dev/null 2>&1 && break; sleep 0.1; done
+    d version >/dev/null || { tail -20 $dk/dockerd.log; exit 1; }
+    tar -C $NEST_SHARE/images/busybox-rootfs -c . | d import --change "CMD [\"sh\"]" - hippo-busybox:test >/dev/null
+    d run --rm --network none hippo-busybox:test echo ok
+    d run -d --name c1 --network none -m 32m hippo-busybox:test sleep 1000 >/dev/null
+    d inspect -f "{{.HostConfig.Runtime}} {{.State.Status}}" c1'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *ok* ]]
+  [ "${lines[-1]}" = "hippo running" ]
+  # Docker's cgroupfs parent is /docker/<id>: below the outer's cgroup on the host.
+  local f
+  f=$(ls -d "$(nest_host_cgroup outer memory docker)"/*/memory.limit_in_bytes)
+  [ "$(cat $f)" = $((32 * MIB)) ]
+  # docker update: containerd's Update through the runc-v2 shim to `hippo update`.
+  run nest_sh outer 'DOCKER_CONFIG=/run/dk/client /usr/bin/docker -H unix:///run/dk/docker.sock update -m 48m --memory-swap -1 c1'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat $f)" = $((48 * MIB)) ]
+  run nest_sh outer '
+    dk=/run/dk
+    DOCKER_CONFIG=$dk/client /usr/bin/docker -H unix://$dk/docker.sock rm -f c1 >/dev/null
+    kill -TERM $(cat $dk/docker.pid)
+    for i in $(seq 200); do [ -e /proc/$(cat $dk/docker.pid 2>/dev/null || echo 0) ] || break; sleep 0.1; done
+    "$(dirname "$(dirname "$NEST_HELPERS")")/hack/private-containerd.sh" stop $dk/ctrd'
+  echo "$output"
+  nest_delete_outer outer
+  nest_assert_no_leaks outer
+}

@@ -7,7 +7,9 @@
 #
 # NESTING_BY_HAND=1 (the default until the nesting mode is merged) also adds what an outer needs
 # today without the feature: the privileged capability list of docs/nesting.md 3.6, no seccomp,
-# a cgroup namespace and a writable /sys/fs/cgroup mount (no "ro"), and
+# a cgroup namespace, a writable /sys/fs/cgroup mount (no "ro"), a device rule for c 5:1 (the
+# console: Docker's and containerd's default specs allow it, and a v1 child cannot allow what
+# its parent does not: devices.allow fails with EPERM; hippo's own default list omits it), and
 # nesting_privileged: allow in the host hippo's config. NESTING_BY_HAND=0 leaves only the
 # annotation (and that config key), to check that the feature alone suffices.
 #
@@ -52,6 +54,7 @@ nest_config() {
         .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
         | del(.linux.seccomp)
         | .linux.namespaces |= (map(select(.type != "cgroup")) + [{type: "cgroup"}])
+        | .linux.resources.devices += [{allow: true, type: "c", major: 5, minor: 1, access: "rwm"}]
         | .mounts |= map(if .destination == "/sys/fs/cgroup"
             then .options = ((.options // []) - ["ro"]) else . end)
       else . end
