@@ -224,3 +224,25 @@ SLEEPER='["tini","--","sleep","infinity"]'
   nest_delete_outer outer
   nest_assert_no_leaks outer
 }
+
+@test "systemd as PID 1 inside boots to running and puts a transient unit's memory limit below the outer's cgroup" {
+  NEST_BEFORE_CREATE=nest_systemd_masks nest_outer outer "" "$SLEEPER" "$(nest_systemd_extra outer)"
+  local id st="" i
+  id=$(nest_id outer)
+  for i in $(seq 150); do
+    st=$(hippo exec "$id" systemctl is-system-running </dev/null 2>/dev/null || true)
+    case $st in running | degraded) break ;; esac
+    sleep 0.2
+  done
+  echo "state: $st"
+  if [ "$st" = degraded ]; then
+    hippo exec "$id" systemctl --failed --no-legend </dev/null
+  fi
+  [ "$st" = running ]
+  run hippo exec "$id" systemd-run --unit nest-probe -p MemoryLimit=64M sleep 1000 </dev/null
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$(nest_host_cgroup outer memory system.slice/nest-probe.service)/memory.limit_in_bytes")" = $((64 * MIB)) ]
+  nest_delete_outer outer
+  nest_assert_no_leaks outer
+}

@@ -176,7 +176,8 @@ nest_id() {
 }
 
 # nest_outer NAME MEMORY_BYTES|"" ARGS_JSON [EXTRA_JQ]: creates and starts the outer container
-# NAME: bundle $BATS_TEST_TMPDIR/NAME, id and cgroup path /$(nest_id NAME).
+# NAME: bundle $BATS_TEST_TMPDIR/NAME, id and cgroup path /$(nest_id NAME). NEST_BEFORE_CREATE
+# names a function run with NAME once the bundle is ready, before `hippo create`.
 nest_outer() {
   local name=$1 mem=$2 args=$3 extra=${4:-.} dir=$BATS_TEST_TMPDIR/$1 id
   id=$(nest_id "$name")
@@ -186,6 +187,7 @@ nest_outer() {
   nest_overlay_rootfs "$dir"
   nest_config "$dir/config.json" "/$id" "$mem" "$args" "$extra"
   nest_binds "$dir" "$BATS_FILE_TMPDIR/images" "$REPO_ROOT" "$HIPPO_BUILD" "$(dirname "$HIPPO_BIN")"
+  if [[ -n ${NEST_BEFORE_CREATE:-} ]]; then "$NEST_BEFORE_CREATE" "$name"; fi
   hippo_create -b "$dir" "$id"
   hippo start "$id"
 }
@@ -256,4 +258,31 @@ nest_teardown() {
     [[ -n $mp ]] || continue
     umount "$mp" 2>/dev/null || umount -l "$mp" || true
   done < <(nest_mounts_under "$BATS_TEST_TMPDIR")
+}
+
+# nest_systemd_extra NAME: the jq filter that makes the outer NAME boot systemd: PID 1 is
+# /lib/systemd/systemd in container mode; by hand, its name=systemd cgroup bound writable at
+# /sys/fs/cgroup/systemd (today's cgroup mount carries only the controller hierarchies; the
+# nesting mode adds it). The host's enabled services are masked in the overlay's upper /etc
+# (nest_systemd_masks), as hack/systemd-sandbox.sh does in its /run.
+nest_systemd_extra() {
+  local id
+  id=$(nest_id "$1")
+  echo '.process.args = ["/lib/systemd/systemd", "--system", "--log-target=console", "--unit=multi-user.target"]
+    | .process.env += ["container=hippo"]
+    | if '"$NESTING_BY_HAND"' == 1 then .mounts += [{destination: "/sys/fs/cgroup/systemd", type: "bind",
+        source: "/sys/fs/cgroup/systemd/'"$id"'", options: ["rbind", "rw", "nosuid", "nodev", "noexec"]}]
+      else . end'
+}
+
+# nest_systemd_masks NAME: masks the host's enabled services (a system containerd, dockerd,
+# registry, database ...) in the outer's upper /etc; call after nest_outer made the overlay and
+# before systemd looks, i.e. through NEST_BEFORE_CREATE.
+nest_systemd_masks() {
+  local etc=$BATS_TEST_TMPDIR/$1/upper/etc/systemd/system u
+  mkdir -p "$etc"
+  for u in /etc/systemd/system/multi-user.target.wants/*; do
+    [[ -e $u || -L $u ]] || continue
+    ln -sf /dev/null "$etc/${u##*/}"
+  done
 }
