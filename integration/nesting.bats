@@ -87,7 +87,7 @@ SLEEPER='["tini","--","sleep","infinity"]'
   run nest_sh outer 'ih state in | jq -r .status'
   [ "$output" = running ]
   # The outer's pids limit binds the inner: 30 more processes in it cannot all start.
-  run nest_sh outer 'ih exec in sh -c "for i in \$(seq 30); do sleep 100 & done 2>&1; echo all started"'
+  run nest_sh outer 'ih exec in sh -c "for i in \$(seq 30); do sleep 100 </dev/null >/dev/null 2>&1 & done 2>&1; echo all started"'
   echo "$output"
   [[ $output == *"can't fork"* ]]
   [[ $output != *"all started"* ]]
@@ -135,6 +135,28 @@ SLEEPER='["tini","--","sleep","infinity"]'
   run nest_delete_outer outer
   echo "$output"
   [ "$status" -eq 0 ]
+  nest_assert_no_leaks outer
+}
+
+@test "deleting the outer while an inner container is paused (frozen) leaves nothing" {
+  nest_outer outer "" "$SLEEPER"
+  run nest_sh outer '
+    for n in in1 in2; do
+      nest_busybox_bundle "$HIPPO" /tmp/$n $n "" sleep 1000
+      ih create -b /tmp/$n $n >/dev/null 2>&1 </dev/null
+      ih start $n
+    done
+    ih pause in2
+    cat /sys/fs/cgroup/freezer/in2/freezer.state'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[-1]}" = FROZEN ]
+  # A frozen task does not die of SIGKILL until thawed: the outer's pid namespace cannot end.
+  run timeout 60 env HIPPO_CONFIG="${HIPPO_TEST_CONFIG:-/dev/null}" \
+    "$HIPPO_BIN" --root "$BATS_TEST_TMPDIR/state" delete --force "$(nest_id outer)"
+  echo "delete: $status $output"
+  [ "$status" -eq 0 ]
+  umount "$BATS_TEST_TMPDIR/outer/rootfs"
   nest_assert_no_leaks outer
 }
 

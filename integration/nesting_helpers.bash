@@ -27,29 +27,38 @@ NESTING_CAPS='["CAP_SYS_ADMIN","CAP_NET_ADMIN","CAP_SETPCAP","CAP_SETFCAP","CAP_
 NEST_SHARE=/nest
 
 # nest_config FILE CGPATH MEMORY_BYTES|"" ARGS_JSON [EXTRA_JQ]: turns `hippo spec`'s config.json
-# FILE into an outer's: its args, cgroup path, memory limit (none when ""), the nesting
-# annotation, the tmpfs mounts and, with NESTING_BY_HAND=1, the by-hand additions.
+# FILE into an outer's: its args, cgroup path, memory limit (none when ""), the tmpfs mounts,
+# then nest_mark, then the jq filter EXTRA_JQ.
 # The rlimit stays at or below the caller's hard limit: raising it needs CAP_SYS_RESOURCE,
 # which root lacks here.
 nest_config() {
   local file=$1 cg=$2 mem=$3 args=$4 extra=${5:-.} nofile
   nofile=$(ulimit -Hn)
-  jq --arg cg "$cg" --arg mem "$mem" --argjson args "$args" --argjson caps "$NESTING_CAPS" \
-    --argjson byhand "$NESTING_BY_HAND" --argjson nofile "$nofile" '
+  jq --arg cg "$cg" --arg mem "$mem" --argjson args "$args" --argjson nofile "$nofile" '
     .process.terminal = false
     | .process.args = $args
     | .process.env += ["HIPPO_CONFIG=/dev/null"]
     | .process.rlimits = [{type: "RLIMIT_NOFILE", hard: $nofile, soft: $nofile}]
     | .root.readonly = false
     | .hostname = "outer"
-    | .annotations["io.hippo.nesting"] = "true"
     | .linux.cgroupsPath = $cg
     | if $mem == "" then . else .linux.resources.memory.limit = ($mem | tonumber) end
     | .mounts += [
         {destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=755"]},
         {destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]},
         {destination: "/var/lib/containerd", type: "tmpfs", source: "tmpfs", options: ["mode=711"]},
-        {destination: "/var/lib/docker", type: "tmpfs", source: "tmpfs", options: ["mode=711"]}]
+        {destination: "/var/lib/docker", type: "tmpfs", source: "tmpfs", options: ["mode=711"]}]' \
+    "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+  nest_mark "$file"
+  jq "$extra" "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+}
+
+# nest_mark FILE: makes the config.json FILE a nesting container's: the annotation and, with
+# NESTING_BY_HAND=1, the by-hand additions listed at the top.
+nest_mark() {
+  local file=$1
+  jq --argjson caps "$NESTING_CAPS" --argjson byhand "$NESTING_BY_HAND" '
+    .annotations["io.hippo.nesting"] = "true"
     | if $byhand == 1 then
         .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
         | del(.linux.seccomp)
@@ -57,8 +66,7 @@ nest_config() {
         | .linux.resources.devices += [{allow: true, type: "c", major: 5, minor: 1, access: "rwm"}]
         | .mounts |= map(if .destination == "/sys/fs/cgroup"
             then .options = ((.options // []) - ["ro"]) else . end)
-      else . end
-    | '"$extra" "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+      else . end' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
 }
 
 # nest_overlay_rootfs DIR: DIR/rootfs becomes an overlay of `/` with upper and work dirs in DIR.
@@ -145,13 +153,14 @@ nest_mounts_under() {
 
 # nest_busybox_bundle HIPPO DIR CGPATH MEMORY_BYTES|"" ARGS...: a plain busybox bundle in DIR,
 # made by the hippo binary HIPPO, from the busybox rootfs the test shared at
-# $NEST_SHARE/images; with cgroup path CGPATH and the memory limit.
+# $NEST_SHARE/images (NEST_IMAGES, if set, names another images dir); with cgroup path CGPATH
+# and the memory limit.
 nest_busybox_bundle() {
   local bin=$1 dir=$2 cg=$3 mem=$4 args
   shift 4
   args=$(printf '%s\n' "$@" | jq -R . | jq -s -c .)
   mkdir -p "$dir"
-  cp -a "$NEST_SHARE/images/busybox-rootfs" "$dir/rootfs"
+  cp -a "${NEST_IMAGES:-$NEST_SHARE/images}/busybox-rootfs" "$dir/rootfs"
   (cd "$dir" && HIPPO_CONFIG=/dev/null "$bin" spec)
   jq --argjson args "$args" --arg cg "$cg" --arg mem "$mem" '
     .process.terminal = false | .process.args = $args | .linux.cgroupsPath = $cg
@@ -187,19 +196,24 @@ nest_outer() {
   nest_overlay_rootfs "$dir"
   nest_config "$dir/config.json" "/$id" "$mem" "$args" "$extra"
   nest_binds "$dir" "$BATS_FILE_TMPDIR/images" "$REPO_ROOT" "$HIPPO_BUILD" "$(dirname "$HIPPO_BIN")"
+  printf 'nesting_privileged: allow\n' >"$dir/share/hippo.yaml"
   if [[ -n ${NEST_BEFORE_CREATE:-} ]]; then "$NEST_BEFORE_CREATE" "$name"; fi
   hippo_create -b "$dir" "$id"
   hippo start "$id"
 }
 
 # nest_sh NAME SCRIPT: runs the bash SCRIPT in the outer NAME (hippo exec), with these helpers
-# sourced, `set -eu`, $HIPPO the hippo binary and ih() the inner hippo (state under /run/hippo).
+# sourced, `set -eu`, $HIPPO the hippo binary and ih() the inner hippo (state under /run/hippo;
+# with NESTING_BY_HAND=0 its config allows privileged nesting, for a next level).
 nest_sh() {
   local id
   id=$(nest_id "$1")
+  local cfg=/dev/null
+  [[ $NESTING_BY_HAND == 0 ]] && cfg=$NEST_SHARE/hippo.yaml
   hippo exec "$id" env HIPPO="$HIPPO_BIN" NEST_HELPERS="$REPO_ROOT/integration/nesting_helpers.bash" \
+    NESTING_BY_HAND="$NESTING_BY_HAND" NEST_HIPPO_CONFIG="$cfg" \
     bash -c 'set -eu; source "$NEST_HELPERS"
-      ih() { HIPPO_CONFIG=/dev/null "$HIPPO" --root /run/hippo "$@"; }
+      ih() { HIPPO_CONFIG=$NEST_HIPPO_CONFIG "$HIPPO" --root /run/hippo "$@"; }
       '"$2" </dev/null
 }
 
