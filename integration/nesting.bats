@@ -199,8 +199,44 @@ SLEEPER='["tini","--","sleep","infinity"]'
   nest_assert_no_leaks outer
 }
 
+@test "CRI inside: UpdateContainerResources through containerd-shim-hippo-v2 reaches the inner cgroup" {
+  nest_outer outer "" "$SLEEPER"
+  # hack/cri-env.sh inside the outer (its network namespace, loopback registry, containerd with
+  # the CRI plugin and the hippo handler all live in the outer), driven by hippo-cri. The
+  # update path ctr 1.6 lacks.
+  run nest_sh outer '
+    repo=$(dirname "$(dirname "$NEST_HELPERS")"); build=$(dirname "$(dirname "$HIPPO")")
+    HIPPO_PAUSE=$build/tests/hippo-pause "$repo/hack/make-cri-images.sh" /tmp/cri-images >/dev/null
+    HIPPO_BUILD=$build HIPPO_CRI_IMAGES=/tmp/cri-images "$repo/hack/cri-env.sh" start /run/cri >/dev/null
+    eval "$("$repo/hack/cri-env.sh" env /run/cri)"
+    cri() { "$build/tests/hippo-cri" --endpoint "$CRI_ENDPOINT" --timeout 60 "$@"; }
+    cri PullImage "{\"image\":{\"image\":\"docker.io/library/busybox:latest\"}}" >/dev/null
+    podcfg=$(jq -n -c --arg parent "$HIPPO_CRI_CGROUP_PARENT/p" "{metadata: {name: \"p\", uid: \"p\", namespace: \"n\"},
+      log_directory: \"/run/cri/logs\", linux: {cgroup_parent: \$parent}}")
+    pod=$(cri RunPodSandbox "{\"config\": $podcfg, \"runtime_handler\": \"hippo\"}" | jq -r .pod_sandbox_id)
+    c=$(cri CreateContainer "$(jq -n -c --arg pod "$pod" --argjson s "$podcfg" "{pod_sandbox_id: \$pod, sandbox_config: \$s,
+      config: {metadata: {name: \"c1\"}, image: {image: \"docker.io/library/busybox:latest\"},
+        command: [\"sleep\", \"1000\"], log_path: \"c1.log\", linux: {resources: {memory_limit_in_bytes: '$((32 * MIB))'}}}}")" |
+      jq -r .container_id)
+    cri StartContainer "{\"container_id\":\"$c\"}" >/dev/null
+    echo "$HIPPO_CRI_CGROUP_PARENT/p/$c"
+    cri UpdateContainerResources "{\"container_id\":\"$c\",\"linux\":{\"memory_limit_in_bytes\":'$((48 * MIB))'}}" >/dev/null
+    cri ContainerStatus "{\"container_id\":\"$c\"}" | jq -r .status.state'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[-1]}" = CONTAINER_RUNNING ]
+  local cg=${lines[-2]}
+  [ "$(cat "$(nest_host_cgroup outer memory "$cg")/memory.limit_in_bytes")" = $((48 * MIB)) ]
+  run nest_sh outer 'HIPPO_BUILD=$(dirname "$(dirname "$HIPPO")") "$(dirname "$(dirname "$NEST_HELPERS")")/hack/cri-env.sh" stop /run/cri'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ ! -d "$(nest_host_cgroup outer memory "$cg")" ]
+  nest_delete_outer outer
+  nest_assert_no_leaks outer
+}
+
 @test "Docker inside (the CI agent): a private dockerd with hippo as its runtime runs docker run" {
-  nest_outer outer "" "$SLEEPER" "${NEST_DOCKER_EXTRA_JQ:-.}"
+  nest_outer outer "" "$SLEEPER"
   # dockerd with vfs storage and no iptables or bridge, its roots private (the outer's tmpfs),
   # hippo as the default runtime (a `path` runtime: containerd's runc-v2 shim runs it); its
   # own containerd under /run/dk. Docker 20.10 cannot `docker load` an OCI layout archive: the

@@ -22,6 +22,10 @@ NESTING_BY_HAND=${NESTING_BY_HAND:-1}
 NESTING_CAPS='["CAP_SYS_ADMIN","CAP_NET_ADMIN","CAP_SETPCAP","CAP_SETFCAP","CAP_MKNOD",
   "CAP_SYS_CHROOT","CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID","CAP_KILL",
   "CAP_SETUID","CAP_SETGID","CAP_NET_RAW","CAP_NET_BIND_SERVICE","CAP_AUDIT_WRITE"]'
+# NESTING_EXTRA_CAPS (e.g. CAP_SYS_PTRACE): more capabilities for the outer, by hand, to try
+# what the list lacks.
+for _c in ${NESTING_EXTRA_CAPS:-}; do NESTING_CAPS=$(jq -c --arg c "$_c" '. + [$c]' <<<"$NESTING_CAPS"); done
+unset _c
 
 # Where the fixture's files appear inside an outer: the test's share dir (scripts, images).
 NEST_SHARE=/nest
@@ -211,7 +215,7 @@ nest_sh() {
   local cfg=/dev/null
   [[ $NESTING_BY_HAND == 0 ]] && cfg=$NEST_SHARE/hippo.yaml
   hippo exec "$id" env HIPPO="$HIPPO_BIN" NEST_HELPERS="$REPO_ROOT/integration/nesting_helpers.bash" \
-    NESTING_BY_HAND="$NESTING_BY_HAND" NEST_HIPPO_CONFIG="$cfg" \
+    NESTING_BY_HAND="$NESTING_BY_HAND" NESTING_EXTRA_CAPS="${NESTING_EXTRA_CAPS:-}" NEST_HIPPO_CONFIG="$cfg" \
     bash -c 'set -eu; source "$NEST_HELPERS"
       ih() { HIPPO_CONFIG=$NEST_HIPPO_CONFIG "$HIPPO" --root /run/hippo "$@"; }
       '"$2" </dev/null
