@@ -130,7 +130,7 @@ nest_reap_cgroup() {
   for i in $(seq 50); do
     pids=$(nest_cgroup_dirs "$cg" | while read -r d; do cat "$d/cgroup.procs" 2>/dev/null; done | sort -u)
     [[ -z $pids ]] && break
-    echo "reaping pids $(echo $pids) in $cg" >&2
+    echo "reaping pids $(tr "\n" " " <<<"$pids")in $cg" >&2
     kill -KILL $pids 2>/dev/null
     [[ -d $fz ]] && find "$fz" -name freezer.state -exec sh -c 'echo THAWED >"$1"' _ {} \; 2>/dev/null
     sleep 0.1
@@ -244,7 +244,7 @@ nest_assert_no_leaks() {
   id=$(nest_id "$1")
   d=$(nest_cgroup_dirs "/$id")
   if [[ -n $d ]]; then
-    echo "leak: cgroups $(echo $d)" >&2
+    echo "leak: cgroups $(tr "\n" " " <<<"$d")" >&2
     rc=1
   fi
   p=$(grep -lE ":/$id(/|\$)" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 | tr '\n' ' ')
@@ -254,7 +254,7 @@ nest_assert_no_leaks() {
   fi
   d=$(nest_mounts_under "$BATS_TEST_TMPDIR")
   if [[ -n $d ]]; then
-    echo "leak: mounts $(echo $d)" >&2
+    echo "leak: mounts $(tr "\n" " " <<<"$d")" >&2
     rc=1
   fi
   if [[ -e $BATS_TEST_TMPDIR/state/$id ]]; then
