@@ -197,7 +197,7 @@ nest_outer() {
   mkdir -p "$dir"
   echo "$name" >>"$BATS_TEST_TMPDIR/outers"
   (cd "$dir" && hippo spec)
-  nest_overlay_rootfs "$dir"
+  nest_overlay_rootfs "$dir" || skip "this host cannot mount an overlay over / (fs $(stat -fc %T /)): the fixture needs it"
   nest_config "$dir/config.json" "/$id" "$mem" "$args" "$extra"
   nest_binds "$dir" "$BATS_FILE_TMPDIR/images" "$REPO_ROOT" "$HIPPO_BUILD" "$(dirname "$HIPPO_BIN")"
   printf 'nesting_privileged: allow\n' >"$dir/share/hippo.yaml"
@@ -247,9 +247,19 @@ nest_assert_no_leaks() {
     echo "leak: cgroups $(tr "\n" " " <<<"$d")" >&2
     rc=1
   fi
-  p=$(grep -lE ":/$id(/|\$)" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 | tr '\n' ' ')
+  # A killed process may still be on its way out (unreaped): bounded wait, 5 s.
+  local i q
+  for i in $(seq 50); do
+    p=$(grep -lE ":/$id(/|\$)" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 | tr '\n' ' ')
+    [[ -z $p ]] && break
+    sleep 0.1
+  done
   if [[ -n $p ]]; then
-    echo "leak: processes $p" >&2
+    for q in $p; do
+      echo "leak: process $q ($(awk '/^State:/ { print $2 }' "/proc/$q/status" 2>/dev/null)," \
+        "ppid $(awk '/^PPid:/ { print $2 }' "/proc/$q/status" 2>/dev/null)):" \
+        "$(tr '\0' ' ' <"/proc/$q/cmdline" 2>/dev/null) in $(grep -E ":/$id(/|\$)" "/proc/$q/cgroup" 2>/dev/null | head -1)" >&2
+    done
     rc=1
   fi
   d=$(nest_mounts_under "$BATS_TEST_TMPDIR")
