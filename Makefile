@@ -72,6 +72,7 @@ bench: deps
 	hack/bench-run.sh $(RELEASE_BUILD)
 	hack/bench-shim.sh $(RELEASE_BUILD)
 	hack/bench-cri.sh $(RELEASE_BUILD)
+	hack/bench-nesting.sh $(RELEASE_BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

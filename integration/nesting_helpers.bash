@@ -1,0 +1,316 @@
+# The fixture of integration/nesting.bats (docs/nesting.md section 7): an "outer" hippo
+# container whose rootfs is an overlay over the host's `/` (so the build, busybox, containerd,
+# dockerd and systemd are all there at their host paths), with fresh tmpfs on /run, /tmp,
+# /var/lib/containerd and /var/lib/docker, its own pid, net, ipc, uts, mount and cgroup
+# namespaces, and the annotation io.hippo.nesting=true. Inner containers are made inside by the
+# same hippo binary.
+#
+# NESTING_BY_HAND=1 (the default until the nesting mode is merged) also adds what an outer needs
+# today without the feature: the privileged capability list of docs/nesting.md 3.6, no seccomp,
+# a cgroup namespace, a writable /sys/fs/cgroup mount (no "ro"), a device rule for c 5:1 (the
+# console: Docker's and containerd's default specs allow it, and a v1 child cannot allow what
+# its parent does not: devices.allow fails with EPERM; hippo's own default list omits it), and
+# nesting_privileged: allow in the host hippo's config. NESTING_BY_HAND=0 leaves only the
+# annotation (and that config key), to check that the feature alone suffices.
+#
+# Sourced on the host by nesting.bats, and inside an outer container (nest_lib) to make the
+# next level: every function here works from its arguments, not from Bats variables.
+
+NESTING_BY_HAND=${NESTING_BY_HAND:-1}
+
+# docs/nesting.md 3.6, the privileged variant's list.
+NESTING_CAPS='["CAP_SYS_ADMIN","CAP_NET_ADMIN","CAP_SETPCAP","CAP_SETFCAP","CAP_MKNOD",
+  "CAP_SYS_CHROOT","CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID","CAP_KILL",
+  "CAP_SETUID","CAP_SETGID","CAP_NET_RAW","CAP_NET_BIND_SERVICE","CAP_AUDIT_WRITE"]'
+# NESTING_EXTRA_CAPS (e.g. CAP_SYS_PTRACE): more capabilities for the outer, by hand, to try
+# what the list lacks.
+for _c in ${NESTING_EXTRA_CAPS:-}; do NESTING_CAPS=$(jq -c --arg c "$_c" '. + [$c]' <<<"$NESTING_CAPS"); done
+unset _c
+
+# Where the fixture's files appear inside an outer: the test's share dir (scripts, images).
+NEST_SHARE=/nest
+
+# nest_config FILE CGPATH MEMORY_BYTES|"" ARGS_JSON [EXTRA_JQ]: turns `hippo spec`'s config.json
+# FILE into an outer's: its args, cgroup path, memory limit (none when ""), the tmpfs mounts,
+# then nest_mark, then the jq filter EXTRA_JQ.
+# The rlimit stays at or below the caller's hard limit: raising it needs CAP_SYS_RESOURCE,
+# which root lacks here.
+nest_config() {
+  local file=$1 cg=$2 mem=$3 args=$4 extra=${5:-.} nofile
+  nofile=$(ulimit -Hn)
+  jq --arg cg "$cg" --arg mem "$mem" --argjson args "$args" --argjson nofile "$nofile" '
+    .process.terminal = false
+    | .process.args = $args
+    | .process.env += ["HIPPO_CONFIG=/dev/null"]
+    | .process.rlimits = [{type: "RLIMIT_NOFILE", hard: $nofile, soft: $nofile}]
+    | .root.readonly = false
+    | .hostname = "outer"
+    | .linux.cgroupsPath = $cg
+    | if $mem == "" then . else .linux.resources.memory.limit = ($mem | tonumber) end
+    | .mounts += [
+        {destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=755"]},
+        {destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]},
+        {destination: "/var/lib/containerd", type: "tmpfs", source: "tmpfs", options: ["mode=711"]},
+        {destination: "/var/lib/docker", type: "tmpfs", source: "tmpfs", options: ["mode=711"]}]' \
+    "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+  nest_mark "$file"
+  jq "$extra" "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+}
+
+# nest_mark FILE: makes the config.json FILE a nesting container's: the annotation and, with
+# NESTING_BY_HAND=1, the by-hand additions listed at the top.
+nest_mark() {
+  local file=$1
+  jq --argjson caps "$NESTING_CAPS" --argjson byhand "$NESTING_BY_HAND" '
+    .annotations["io.hippo.nesting"] = "true"
+    | if $byhand == 1 then
+        .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
+        | del(.linux.seccomp)
+        | .linux.namespaces |= (map(select(.type != "cgroup")) + [{type: "cgroup"}])
+        | .linux.resources.devices += [{allow: true, type: "c", major: 5, minor: 1, access: "rwm"}]
+        | .mounts |= map(if .destination == "/sys/fs/cgroup"
+            then .options = ((.options // []) - ["ro"]) else . end)
+      else . end' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+}
+
+# nest_overlay_rootfs DIR: DIR/rootfs becomes an overlay of `/` with upper and work dirs in DIR.
+nest_overlay_rootfs() {
+  local dir=$1
+  mkdir -p "$dir/rootfs" "$dir/upper" "$dir/work"
+  mount -t overlay overlay -o "lowerdir=/,upperdir=$dir/upper,workdir=$dir/work" "$dir/rootfs"
+}
+
+# nest_binds DIR IMAGES PATH...: in DIR/config.json, ro binds of each PATH at the same place
+# inside (the build and the repo may live under /tmp or /run, fresh tmpfs inside; an overlay's
+# lower layer holds no submount either), DIR/share at $NEST_SHARE and the test images dir IMAGES
+# at $NEST_SHARE/images.
+nest_binds() {
+  local dir=$1 images=$2 p binds='[]'
+  shift 2
+  mkdir -p "$dir/share/images"
+  for p in "$@"; do
+    case $p in
+      /tmp | /tmp/* | /run | /run/* | /var/lib/docker* | /var/lib/containerd*)
+        binds=$(jq -c --arg p "$p" '. + [{destination: $p, type: "bind", source: $p, options: ["rbind", "ro"]}]' <<<"$binds") ;;
+    esac
+  done
+  binds=$(jq -c --arg s "$dir/share" --arg d "$NEST_SHARE" --arg i "$images" '. + [
+    {destination: $d, type: "bind", source: $s, options: ["rbind", "rw"]},
+    {destination: ($d + "/images"), type: "bind", source: $i, options: ["rbind", "ro"]}]' <<<"$binds")
+  jq --argjson b "$binds" '.mounts += $b' "$dir/config.json" >"$dir/config.tmp" && mv "$dir/config.tmp" "$dir/config.json"
+}
+
+# nest_hierarchies: the host's cgroup hierarchies (v1 mounts, the cgroup2 one), one path a line.
+nest_hierarchies() {
+  local h
+  for h in /sys/fs/cgroup/*/; do
+    [[ $(stat -fc %T "$h") == cgroup* ]] && echo "${h%/}"
+  done
+  [[ $(stat -fc %T /sys/fs/cgroup) == cgroup2fs ]] && echo /sys/fs/cgroup
+  return 0
+}
+
+# nest_cgroup_dirs CGPATH: every directory at or below CGPATH in any hierarchy, deepest first.
+nest_cgroup_dirs() {
+  local cg=${1#/} h
+  [[ -n $cg ]] || return 1
+  for h in $(nest_hierarchies); do
+    [[ -d $h/$cg ]] && find "$h/$cg" -depth -type d
+  done
+  return 0
+}
+
+# nest_reap_cgroup CGPATH: kills every process at or below CGPATH (freezing first, so nothing
+# forks past us) and removes the directories, deepest first; bounded. Only for a cgroup this
+# test made. Prints what it found.
+nest_reap_cgroup() {
+  local cg=${1#/} i d pids fz=/sys/fs/cgroup/freezer/${1#/}
+  [[ -n $cg ]] || return 0
+  [[ -d $fz ]] && echo FROZEN >"$fz/freezer.state" 2>/dev/null
+  for i in $(seq 50); do
+    pids=$(nest_cgroup_dirs "$cg" | while read -r d; do cat "$d/cgroup.procs" 2>/dev/null; done | sort -u)
+    [[ -z $pids ]] && break
+    echo "reaping pids $(tr "\n" " " <<<"$pids")in $cg" >&2
+    kill -KILL $pids 2>/dev/null
+    [[ -d $fz ]] && find "$fz" -name freezer.state -exec sh -c 'echo THAWED >"$1"' _ {} \; 2>/dev/null
+    sleep 0.1
+  done
+  for i in $(seq 50); do
+    nest_cgroup_dirs "$cg" | while read -r d; do rmdir "$d" 2>/dev/null; done
+    [[ -z $(nest_cgroup_dirs "$cg") ]] && return 0
+    sleep 0.1
+  done
+  echo "cgroups left: $(nest_cgroup_dirs "$cg" | tr '\n' ' ')" >&2
+  return 1
+}
+
+# nest_mounts_under DIR: mount points at or below DIR (mountinfo's escapes decoded), deepest first.
+nest_mounts_under() {
+  local dir=$1 _a _b _c _d mp _rest
+  while read -r _a _b _c _d mp _rest; do
+    mp=$(printf '%b' "${mp//\\/\\0}")
+    [[ $mp == "$dir" || $mp == "$dir"/* ]] && printf '%s\n' "$mp"
+  done </proc/self/mountinfo | awk '{ print gsub("/", "/"), $0 }' | sort -rn | cut -d' ' -f2-
+}
+
+# --- inside an outer ---------------------------------------------------------------------------
+
+# nest_busybox_bundle HIPPO DIR CGPATH MEMORY_BYTES|"" ARGS...: a plain busybox bundle in DIR,
+# made by the hippo binary HIPPO, from the busybox rootfs the test shared at
+# $NEST_SHARE/images (NEST_IMAGES, if set, names another images dir); with cgroup path CGPATH
+# and the memory limit.
+nest_busybox_bundle() {
+  local bin=$1 dir=$2 cg=$3 mem=$4 args
+  shift 4
+  args=$(printf '%s\n' "$@" | jq -R . | jq -s -c .)
+  mkdir -p "$dir"
+  cp -a "${NEST_IMAGES:-$NEST_SHARE/images}/busybox-rootfs" "$dir/rootfs"
+  (cd "$dir" && HIPPO_CONFIG=/dev/null "$bin" spec)
+  jq --argjson args "$args" --arg cg "$cg" --arg mem "$mem" '
+    .process.terminal = false | .process.args = $args | .linux.cgroupsPath = $cg
+    | if $mem == "" then . else .linux.resources.memory.limit = ($mem | tonumber) end' \
+    "$dir/config.json" >"$dir/config.tmp" && mv "$dir/config.tmp" "$dir/config.json"
+}
+
+# --- on the host (Bats: uses helpers.bash's hippo and test_name) -------------------------------
+
+# nest_setup: the host hippo's config (NESTING_BY_HAND=0: the feature's nesting_privileged key,
+# which today's config parser refuses as unknown).
+nest_setup() {
+  if [[ $NESTING_BY_HAND == 0 ]]; then
+    printf 'nesting_privileged: allow\n' >"$BATS_TEST_TMPDIR/hippo.yaml"
+    export HIPPO_TEST_CONFIG=$BATS_TEST_TMPDIR/hippo.yaml
+  fi
+}
+
+# nest_id NAME: the container id (and cgroup path without its "/") of the outer NAME.
+nest_id() {
+  test_name "$1"
+}
+
+# nest_outer NAME MEMORY_BYTES|"" ARGS_JSON [EXTRA_JQ]: creates and starts the outer container
+# NAME: bundle $BATS_TEST_TMPDIR/NAME, id and cgroup path /$(nest_id NAME). NEST_BEFORE_CREATE
+# names a function run with NAME once the bundle is ready, before `hippo create`.
+nest_outer() {
+  local name=$1 mem=$2 args=$3 extra=${4:-.} dir=$BATS_TEST_TMPDIR/$1 id
+  id=$(nest_id "$name")
+  mkdir -p "$dir"
+  echo "$name" >>"$BATS_TEST_TMPDIR/outers"
+  (cd "$dir" && hippo spec)
+  nest_overlay_rootfs "$dir" || skip "this host cannot mount an overlay over / (fs $(stat -fc %T /)): the fixture needs it"
+  nest_config "$dir/config.json" "/$id" "$mem" "$args" "$extra"
+  nest_binds "$dir" "$BATS_FILE_TMPDIR/images" "$REPO_ROOT" "$HIPPO_BUILD" "$(dirname "$HIPPO_BIN")"
+  printf 'nesting_privileged: allow\n' >"$dir/share/hippo.yaml"
+  if [[ -n ${NEST_BEFORE_CREATE:-} ]]; then "$NEST_BEFORE_CREATE" "$name"; fi
+  hippo_create -b "$dir" "$id"
+  hippo start "$id"
+}
+
+# nest_sh NAME SCRIPT: runs the bash SCRIPT in the outer NAME (hippo exec), with these helpers
+# sourced, `set -eu`, $HIPPO the hippo binary and ih() the inner hippo (state under /run/hippo;
+# with NESTING_BY_HAND=0 its config allows privileged nesting, for a next level).
+nest_sh() {
+  local id
+  id=$(nest_id "$1")
+  local cfg=/dev/null
+  [[ $NESTING_BY_HAND == 0 ]] && cfg=$NEST_SHARE/hippo.yaml
+  hippo exec "$id" env HIPPO="$HIPPO_BIN" NEST_HELPERS="$REPO_ROOT/integration/nesting_helpers.bash" \
+    NESTING_BY_HAND="$NESTING_BY_HAND" NESTING_EXTRA_CAPS="${NESTING_EXTRA_CAPS:-}" NEST_HIPPO_CONFIG="$cfg" \
+    bash -c 'set -eu; source "$NEST_HELPERS"
+      ih() { HIPPO_CONFIG=$NEST_HIPPO_CONFIG "$HIPPO" --root /run/hippo "$@"; }
+      '"$2" </dev/null
+}
+
+# nest_host_cgroup NAME CONTROLLER [SUBPATH]: the host path of the outer's cgroup (or of SUBPATH
+# below it) in the v1 hierarchy of CONTROLLER.
+nest_host_cgroup() {
+  local p
+  p=/sys/fs/cgroup/$2/$(nest_id "$1")
+  echo "$p${3:+/${3#/}}"
+}
+
+# nest_delete_outer NAME: `hippo delete --force` of the outer, then its rootfs overlay unmounted
+# (the fixture's mount, not hippo's).
+nest_delete_outer() {
+  local dir=$BATS_TEST_TMPDIR/$1
+  hippo delete --force "$(nest_id "$1")"
+  if mountpoint -q "$dir/rootfs"; then umount "$dir/rootfs"; fi
+}
+
+# nest_assert_no_leaks NAME: nothing of the outer NAME is left on the host: no cgroup directory
+# in any hierarchy, no process in one, no mount under the test's dir, no state.
+nest_assert_no_leaks() {
+  local id rc=0 d p
+  id=$(nest_id "$1")
+  d=$(nest_cgroup_dirs "/$id")
+  if [[ -n $d ]]; then
+    echo "leak: cgroups $(tr "\n" " " <<<"$d")" >&2
+    rc=1
+  fi
+  # A killed process may still be on its way out (unreaped): bounded wait, 5 s.
+  local i q
+  for i in $(seq 50); do
+    p=$(grep -lE ":/$id(/|\$)" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 | tr '\n' ' ')
+    [[ -z $p ]] && break
+    sleep 0.1
+  done
+  if [[ -n $p ]]; then
+    for q in $p; do
+      echo "leak: process $q ($(awk '/^State:/ { print $2 }' "/proc/$q/status" 2>/dev/null)," \
+        "ppid $(awk '/^PPid:/ { print $2 }' "/proc/$q/status" 2>/dev/null)):" \
+        "$(tr '\0' ' ' <"/proc/$q/cmdline" 2>/dev/null) in $(grep -E ":/$id(/|\$)" "/proc/$q/cgroup" 2>/dev/null | head -1)" >&2
+    done
+    rc=1
+  fi
+  d=$(nest_mounts_under "$BATS_TEST_TMPDIR")
+  if [[ -n $d ]]; then
+    echo "leak: mounts $(tr "\n" " " <<<"$d")" >&2
+    rc=1
+  fi
+  if [[ -e $BATS_TEST_TMPDIR/state/$id ]]; then
+    echo "leak: state dir $BATS_TEST_TMPDIR/state/$id" >&2
+    rc=1
+  fi
+  return "$rc"
+}
+
+# nest_teardown: whatever a test left, even when it failed: its outers (delete -f, then the
+# processes and cgroups below their cgroup path) and the mounts under its dir.
+nest_teardown() {
+  local name mp
+  for name in $(cat "$BATS_TEST_TMPDIR/outers" 2>/dev/null); do
+    hippo delete --force "$(nest_id "$name")" >/dev/null 2>&1 || true
+    nest_reap_cgroup "/$(nest_id "$name")" || true
+  done
+  while IFS= read -r mp; do
+    [[ -n $mp ]] || continue
+    umount "$mp" 2>/dev/null || umount -l "$mp" || true
+  done < <(nest_mounts_under "$BATS_TEST_TMPDIR")
+}
+
+# nest_systemd_extra NAME: the jq filter that makes the outer NAME boot systemd: PID 1 is
+# /lib/systemd/systemd in container mode; by hand, its name=systemd cgroup bound writable at
+# /sys/fs/cgroup/systemd (today's cgroup mount carries only the controller hierarchies; the
+# nesting mode adds it). The host's enabled services are masked in the overlay's upper /etc
+# (nest_systemd_masks), as hack/systemd-sandbox.sh does in its /run.
+nest_systemd_extra() {
+  local id
+  id=$(nest_id "$1")
+  echo '.process.args = ["/lib/systemd/systemd", "--system", "--log-target=console", "--unit=multi-user.target"]
+    | .process.env += ["container=hippo"]
+    | if '"$NESTING_BY_HAND"' == 1 then .mounts += [{destination: "/sys/fs/cgroup/systemd", type: "bind",
+        source: "/sys/fs/cgroup/systemd/'"$id"'", options: ["rbind", "rw", "nosuid", "nodev", "noexec"]}]
+      else . end'
+}
+
+# nest_systemd_masks NAME: masks the host's enabled services (a system containerd, dockerd,
+# registry, database ...) in the outer's upper /etc; call after nest_outer made the overlay and
+# before systemd looks, i.e. through NEST_BEFORE_CREATE.
+nest_systemd_masks() {
+  local etc=$BATS_TEST_TMPDIR/$1/upper/etc/systemd/system u
+  mkdir -p "$etc"
+  for u in /etc/systemd/system/multi-user.target.wants/*; do
+    [[ -e $u || -L $u ]] || continue
+    ln -sf /dev/null "$etc/${u##*/}"
+  done
+}
