@@ -196,3 +196,52 @@ cg() { cgroup_file "$B" "" "$1"; }
   echo "$output" | jq -e '.data.memory.raw.anon > 0 and (.data.memory.raw | has("file"))'
   hippo delete --force "$ID"
 }
+
+# What the container sees at /sys/fs/cgroup: its mountinfo line(s) there and below, the
+# filesystem type (hex magic), /proc/self/cgroup, whether v1 names exist, and cgroup.procs read
+# with the shell's own `read` (no child: only pid 1 is in the cgroup). One script of several
+# lines (busybox_bundle would make each line an argument).
+cgroup_mount_probe() {
+  local script='awk "\$5 ~ \"^/sys/fs/cgroup\"" /proc/self/mountinfo
+    echo "type $(stat -f -c %t /sys/fs/cgroup)"
+    echo "self $(cat /proc/self/cgroup)"
+    for n in cpu memory pids systemd; do [ -e /sys/fs/cgroup/$n ] && echo "has $n"; done
+    while read -r p; do echo "proc $p"; done </sys/fs/cgroup/cgroup.procs
+    echo end'
+  busybox_bundle "$B"
+  edit_config "$B" '.process.args = ["sh", "-c", $script]' --arg script "$script"
+}
+
+@test "v2: a cgroup mount with a cgroup namespace is a cgroup2 of the container's own cgroup" {
+  # Before: a tmpfs holding the container's v2 directory bound under cpu, memory … systemd.
+  cgroup_mount_probe
+  edit_config "$B" '.linux.namespaces += [{"type": "cgroup"}]'
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # One mount, root / (the cgroup namespace's: the container's cgroup), read-only as asked.
+  [[ ${lines[0]} == *" / /sys/fs/cgroup ro,nosuid,nodev,noexec"*" - cgroup2 "* ]]
+  [ "${lines[1]}" = "type 63677270" ] # CGROUP2_SUPER_MAGIC
+  [ "${lines[2]}" = "self 0::/" ]
+  [ "${lines[3]}" = "proc 1" ]
+  [ "${lines[4]}" = end ]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "v2: a cgroup mount without a cgroup namespace binds the container's own directory" {
+  # A fresh cgroup2 would show the host's whole tree (runc's does; mounted from the host's
+  # cgroup namespace it also resets the host mount's options, nsdelegate included).
+  local host_opts
+  host_opts=$(awk '$5 == "/sys/fs/cgroup" {print $NF}' /proc/self/mountinfo)
+  cgroup_mount_probe
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} == *" $(cgroup_path_of "$B") /sys/fs/cgroup ro,nosuid,nodev,noexec"*" - cgroup2 "* ]]
+  [ "${lines[1]}" = "type 63677270" ]
+  [ "${lines[2]}" = "self 0::$(cgroup_path_of "$B")" ]
+  [ "${lines[3]}" = "proc 1" ]
+  [ "${lines[4]}" = end ]
+  [ "$(awk '$5 == "/sys/fs/cgroup" {print $NF}' /proc/self/mountinfo)" = "$host_opts" ]
+  assert_no_leaks "$ID" "$B"
+}
