@@ -245,3 +245,25 @@ cgroup_mount_probe() {
   [ "$(awk '$5 == "/sys/fs/cgroup" {print $NF}' /proc/self/mountinfo)" = "$host_opts" ]
   assert_no_leaks "$ID" "$B"
 }
+
+@test "v2: a user namespace owning its cgroup namespace mounts the cgroup2 too" {
+  # FS_USERNS_MOUNT: the kernel lets the cgroup namespace's owner mount cgroup2; its root is
+  # the container's cgroup, as without the user namespace.
+  cgroup_mount_probe
+  edit_config "$B" '.linux.namespaces += [{"type": "cgroup"}, {"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .mounts |= map(if .destination == "/dev/pts" then .options -= ["gid=5"] else . end)'
+  chown -R 100000:100000 "$B/rootfs"
+  local d=$B
+  while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} == *" / /sys/fs/cgroup ro,nosuid,nodev,noexec"*" - cgroup2 "* ]]
+  [ "${lines[1]}" = "type 63677270" ]
+  [ "${lines[2]}" = "self 0::/" ]
+  [ "${lines[3]}" = "proc 1" ]
+  [ "${lines[4]}" = end ]
+  assert_no_leaks "$ID" "$B"
+}

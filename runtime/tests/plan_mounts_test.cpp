@@ -171,8 +171,7 @@ TEST(PlanMounts, CgroupMountOnV2WithACgroupNamespaceIsAFreshCgroup2) {
   make_cgroup_mount_writable(s);
   auto rw = build_init_plan(s, "/b/rootfs", v2_host());
   ASSERT_TRUE(rw) << rw.error().message;
-  EXPECT_EQ(find_mount(*rw, "sys/fs/cgroup")->flags & (kNoSuidDevExec | MS_RDONLY),
-            kNoSuidDevExec);
+  EXPECT_EQ(find_mount(*rw, "sys/fs/cgroup")->flags & (kNoSuidDevExec | MS_RDONLY), kNoSuidDevExec);
 }
 
 TEST(PlanMounts, CgroupMountOnV2WithoutACgroupNamespaceBindsTheContainersDirectory) {
