@@ -174,14 +174,15 @@ cg() { cgroup_file "$B" "" "$1"; }
 }
 
 @test "v2: events --stats reads memory, cpu, pids and io from the v2 files" {
-  busybox_bundle "$B" sh -c 'dd if=/dev/zero of=/big bs=1M count=8 oflag=direct 2>/dev/null; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exec sleep 1000'
+  busybox_bundle "$B" sh -c 'dd if=/dev/zero of=/big bs=1M count=8 oflag=direct 2>/dev/null; touch /written; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exec sleep 1000'
   edit_config "$B" '.root.readonly = false | .linux.resources.memory = {"limit": 134217728, "swap": 134217728}
     | .linux.resources.pids = {"limit": 50} | .linux.resources.cpu = {"quota": 10000, "period": 100000}'
   hippo_create -b "$B" "$ID"
   hippo start "$ID"
-  # the loop has run once the throttling counters moved (bounded: 60 s under emulation)
+  # the writes are done (dd alone may be throttled already: the counters moving did not say so)
+  # and the loop has run once the throttling counters moved (bounded: 60 s under emulation)
   for i in $(seq 600); do
-    grep -q '^nr_throttled [1-9]' "$(cg cpu.stat)" && break
+    [ -e "$B/rootfs/written" ] && grep -q '^nr_throttled [1-9]' "$(cg cpu.stat)" && break
     sleep 0.1
   done
   run hippo events --stats "$ID"
