@@ -174,14 +174,15 @@ cg() { cgroup_file "$B" "" "$1"; }
 }
 
 @test "v2: events --stats reads memory, cpu, pids and io from the v2 files" {
-  busybox_bundle "$B" sh -c 'dd if=/dev/zero of=/big bs=1M count=8 oflag=direct 2>/dev/null; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exec sleep 1000'
+  busybox_bundle "$B" sh -c 'dd if=/dev/zero of=/big bs=1M count=8 oflag=direct 2>/dev/null; touch /written; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exec sleep 1000'
   edit_config "$B" '.root.readonly = false | .linux.resources.memory = {"limit": 134217728, "swap": 134217728}
     | .linux.resources.pids = {"limit": 50} | .linux.resources.cpu = {"quota": 10000, "period": 100000}'
   hippo_create -b "$B" "$ID"
   hippo start "$ID"
-  # the loop has run once the throttling counters moved (bounded: 60 s under emulation)
+  # the writes are done (dd alone may be throttled already: the counters moving did not say so)
+  # and the loop has run once the throttling counters moved (bounded: 60 s under emulation)
   for i in $(seq 600); do
-    grep -q '^nr_throttled [1-9]' "$(cg cpu.stat)" && break
+    [ -e "$B/rootfs/written" ] && grep -q '^nr_throttled [1-9]' "$(cg cpu.stat)" && break
     sleep 0.1
   done
   run hippo events --stats "$ID"
@@ -195,4 +196,75 @@ cg() { cgroup_file "$B" "" "$1"; }
   echo "$output" | jq -e '.data.cpu.throttling.periods > 0 and .data.cpu.throttling.throttled_periods > 0'
   echo "$output" | jq -e '.data.memory.raw.anon > 0 and (.data.memory.raw | has("file"))'
   hippo delete --force "$ID"
+}
+
+# What the container sees at /sys/fs/cgroup: its mountinfo line(s) there and below, the
+# filesystem type (hex magic), /proc/self/cgroup, whether v1 names exist, and cgroup.procs read
+# with the shell's own `read` (no child: only pid 1 is in the cgroup). One script of several
+# lines (busybox_bundle would make each line an argument).
+cgroup_mount_probe() {
+  local script='awk "\$5 ~ \"^/sys/fs/cgroup\"" /proc/self/mountinfo
+    echo "type $(stat -f -c %t /sys/fs/cgroup)"
+    echo "self $(cat /proc/self/cgroup)"
+    for n in cpu memory pids systemd; do [ -e /sys/fs/cgroup/$n ] && echo "has $n"; done
+    while read -r p; do echo "proc $p"; done </sys/fs/cgroup/cgroup.procs
+    echo end'
+  busybox_bundle "$B"
+  edit_config "$B" '.process.args = ["sh", "-c", $script]' --arg script "$script"
+}
+
+@test "v2: a cgroup mount with a cgroup namespace is a cgroup2 of the container's own cgroup" {
+  # Before: a tmpfs holding the container's v2 directory bound under cpu, memory … systemd.
+  cgroup_mount_probe
+  edit_config "$B" '.linux.namespaces += [{"type": "cgroup"}]'
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # One mount, root / (the cgroup namespace's: the container's cgroup), read-only as asked.
+  [[ ${lines[0]} == *" / /sys/fs/cgroup ro,nosuid,nodev,noexec"*" - cgroup2 "* ]]
+  [ "${lines[1]}" = "type 63677270" ] # CGROUP2_SUPER_MAGIC
+  [ "${lines[2]}" = "self 0::/" ]
+  [ "${lines[3]}" = "proc 1" ]
+  [ "${lines[4]}" = end ]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "v2: a cgroup mount without a cgroup namespace binds the container's own directory" {
+  # A fresh cgroup2 would show the host's whole tree (runc's does; mounted from the host's
+  # cgroup namespace it also resets the host mount's options, nsdelegate included).
+  local host_opts
+  host_opts=$(awk '$5 == "/sys/fs/cgroup" {print $NF}' /proc/self/mountinfo)
+  cgroup_mount_probe
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} == *" $(cgroup_path_of "$B") /sys/fs/cgroup ro,nosuid,nodev,noexec"*" - cgroup2 "* ]]
+  [ "${lines[1]}" = "type 63677270" ]
+  [ "${lines[2]}" = "self 0::$(cgroup_path_of "$B")" ]
+  [ "${lines[3]}" = "proc 1" ]
+  [ "${lines[4]}" = end ]
+  [ "$(awk '$5 == "/sys/fs/cgroup" {print $NF}' /proc/self/mountinfo)" = "$host_opts" ]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "v2: a user namespace owning its cgroup namespace mounts the cgroup2 too" {
+  # FS_USERNS_MOUNT: the kernel lets the cgroup namespace's owner mount cgroup2; its root is
+  # the container's cgroup, as without the user namespace.
+  cgroup_mount_probe
+  edit_config "$B" '.linux.namespaces += [{"type": "cgroup"}, {"type": "user"}]
+    | .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    | .mounts |= map(if .destination == "/dev/pts" then .options -= ["gid=5"] else . end)'
+  chown -R 100000:100000 "$B/rootfs"
+  local d=$B
+  while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ ${lines[0]} == *" / /sys/fs/cgroup ro,nosuid,nodev,noexec"*" - cgroup2 "* ]]
+  [ "${lines[1]}" = "type 63677270" ]
+  [ "${lines[2]}" = "self 0::/" ]
+  [ "${lines[3]}" = "proc 1" ]
+  [ "${lines[4]}" = end ]
+  assert_no_leaks "$ID" "$B"
 }

@@ -12,9 +12,13 @@ setup_file() {
 setup() {
   B=$BATS_TEST_TMPDIR/bundle
   ID=$(test_name)
+  SUBS=()
 }
 
 teardown() {
+  # Sub-cgroups a test made inside its container: delete leaves a cgroup with children.
+  local d
+  for d in "${SUBS[@]}"; do [ ! -d "$d" ] || rmdir "$d"; done
   cleanup_containers
   if mountpoint -q "$BATS_TEST_TMPDIR/ro-host"; then umount "$BATS_TEST_TMPDIR/ro-host"; fi
 }
@@ -156,4 +160,51 @@ userns_bundle() {
   # The container's own cgroup of that hierarchy, read-only as the spec's cgroup mount asks.
   [[ ${lines[0]} == *" $(cgroup_path_of "$B") /sys/fs/cgroup/systemd ro,"*" - cgroup cgroup rw,name=systemd"* ]]
   [ "${lines[1]}" = 1 ]
+}
+
+@test "a writable cgroup mount on a v1 host: writable binds of the container's cgroups in a read-only tmpfs, unified too" {
+  if cgroup_v2; then
+    skip "host is pure cgroup v2: integration/cgroup2.bats covers its cgroup mount"
+  fi
+  local cg c
+  # An inner runtime's view: it makes a cgroup below its own, sets a limit there, and finds
+  # its cgroup at the root of every hierarchy (the cgroup namespace: / in mountinfo and
+  # /proc/self/cgroup). Nothing can be made beside the binds, nor reached above them.
+  local script='mkdir /sys/fs/cgroup/memory/sub && echo 67108864 >/sys/fs/cgroup/memory/sub/memory.limit_in_bytes && echo "limit $(cat /sys/fs/cgroup/memory/sub/memory.limit_in_bytes)"
+    mkdir /sys/fs/cgroup/x 2>/dev/null && echo "made x"
+    echo "up $(stat -f -c %t /sys/fs/cgroup/memory/..)"
+    echo "unified $(stat -f -c %t /sys/fs/cgroup/unified 2>&1)"
+    awk "\$5 ~ \"^/sys/fs/cgroup/\" && \$4 != \"/\" {print \"root \" \$4 \" \" \$5}" /proc/self/mountinfo
+    awk -F: "\$3 != \"/\" {print \"cgroup \" \$0}" /proc/self/cgroup
+    awk "\$5 ~ \"^/sys/fs/cgroup/\" && \$6 !~ /^rw,nosuid,nodev,noexec/ {print \"not rw \" \$5}" /proc/self/mountinfo
+    echo end; exec sleep 1000'
+  busybox_bundle "$B"
+  edit_config "$B" '.process.args = ["sh", "-c", $script]
+    | .linux.namespaces += [{"type": "cgroup"}]
+    | .mounts |= map(if .type == "cgroup" then .options -= ["ro"] else . end)
+    | .process.capabilities |= with_entries(.value += ["CAP_SYS_ADMIN"])' --arg script "$script"
+  cg=$(cgroup_path_of "$B")
+  for c in /sys/fs/cgroup/*/; do SUBS+=("$c${cg#/}/sub"); done
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  eventually grep -qx end "$BATS_TEST_TMPDIR/create.out" || { cat "$BATS_TEST_TMPDIR/create.out"; false; }
+  run cat "$BATS_TEST_TMPDIR/create.out"
+  echo "$output"
+  [ "${lines[0]}" = "limit 67108864" ]
+  [ "${lines[1]}" = "up 1021994" ] # TMPFS_MAGIC: `..` of a bind is the tmpfs
+  if [ -d /sys/fs/cgroup/unified ]; then
+    [ "${lines[2]}" = "unified 63677270" ] # CGROUP2_SUPER_MAGIC: the hybrid host's cgroup2
+  else
+    echo "# host is not hybrid: no unified to bind"
+    [[ ${lines[2]} == "unified "*"No such file"* ]]
+  fi
+  # No line "root …", "cgroup …" or "not rw …": every bind writable, at its namespace's root.
+  [ "${lines[3]}" = end ]
+  # The kernel made it below the container's cgroup on the host.
+  [ "$(cat "/sys/fs/cgroup/memory$cg/sub/memory.limit_in_bytes")" = 67108864 ]
+  hippo kill "$ID" KILL
+  wait_status "$ID" stopped
+  rmdir "/sys/fs/cgroup/memory$cg/sub"
+  hippo delete "$ID"
+  assert_no_leaks "$ID" "$B"
 }

@@ -214,12 +214,25 @@ struct InitPlan {
   int cgroup_fd = -1;
 };
 
+// What a config.json mount of type "cgroup" shows: the container's own cgroup, found by create.
+struct CgroupMountSources {
+  // A pure cgroup v2 host: the mount is a fresh cgroup2 when the container unshares a cgroup
+  // namespace (init mounts it after the unshare, so its root is the container's cgroup), else a
+  // bind of `v2_dir`, the container's cgroup2 directory.
+  bool v2 = false;
+  std::string v2_dir;
+  // A v1 or hybrid host: a tmpfs holding a bind of the container's directory of each hierarchy,
+  // (name in the tmpfs, host directory): ("memory", "/sys/fs/cgroup/memory/c1") …
+  std::vector<std::pair<std::string, std::string>> v1;
+  // A hybrid host: the container's directory in the cgroup2 hierarchy, shown as `unified` when
+  // the mount is writable (an inner runtime places its containers there too).
+  std::string unified;
+};
+
 struct PlanOptions {
   std::string bundle;  // relative bind sources are resolved against it, as runc does
   bool no_pivot = false;
-  std::string cgroup_v1_root = "/sys/fs/cgroup";  // where bind sources for a cgroup mount live
-  std::vector<std::pair<std::string, std::string>>
-      cgroup_binds;  // (controller dir name, host path)
+  CgroupMountSources cgroup;
 };
 
 // `rootfs` is the absolute host path of the bundle's rootfs.

@@ -16,6 +16,8 @@
 namespace hippo::os {
 namespace {
 
+constexpr unsigned long kCgroupFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
 // proc and sysfs must be mounted on an ordinary directory (runc: "must be mounted on ordinary
 // directory"): a symlink there, even one resolved inside the rootfs, would let the image choose
 // where the container's /proc or /sys lands (and so what masked paths and read-only /sys miss).
@@ -48,6 +50,75 @@ Result<void> check_ordinary_directory(const std::string& rootfs, const std::stri
   return {};
 }
 
+// A bind of a host cgroup directory, writable or not; opened by the host's root under a user
+// namespace of the container's own (runc's rule for binds, see below), since the container's
+// root may not be able to look the path up.
+MountStep cgroup_bind(const InitPlan& plan, const std::string& host, const std::string& target,
+                      bool ro, const std::string& shown) {
+  MountStep b;
+  b.source = host;
+  b.target = target;
+  b.bind = true;
+  b.flags = MS_BIND | MS_REC;
+  b.remount = kCgroupFlags | (ro ? MS_RDONLY : 0);
+  b.source_by_host = (plan.clone_flags & CLONE_NEWUSER) != 0;
+  b.what = "bind cgroup " + host + " on " + shown;
+  return b;
+}
+
+// A config.json "cgroup" mount shows the container's own cgroup and nothing above it.
+// v2: a fresh cgroup2 mounted by init after it unshared its cgroup namespace (so the mount's
+// root is the container's cgroup; FS_USERNS_MOUNT lets a user namespace owning the cgroup
+// namespace mount it), or, without a cgroup namespace, a bind of the container's directory
+// (a fresh mount would show the host's whole tree, as runc's does).
+// v1/hybrid: a tmpfs holding a bind of the container's directory of each hierarchy (runc does
+// the same without a cgroup namespace), plus `unified` on a hybrid host when writable; the binds
+// are writable as the mount asks, the tmpfs is read-only at the end either way, so nothing can
+// be made beside them.
+Result<void> add_cgroup_mount(InitPlan& plan, const std::string& destination,
+                              const std::string& target, const MountOptions& opts,
+                              const CgroupMountSources& sources) {
+  const bool ro = (opts.flags & MS_RDONLY) != 0;
+  if (sources.v2) {
+    if (plan.unshare_cgroup) {
+      MountStep fresh;
+      fresh.source = "cgroup2";
+      fresh.target = target;
+      fresh.fstype = "cgroup2";
+      fresh.data = opts.data;
+      fresh.flags = kCgroupFlags | (opts.flags & ~static_cast<unsigned long>(MS_REC | MS_BIND));
+      fresh.what = "mount cgroup2 on " + destination;
+      plan.mounts.push_back(std::move(fresh));
+    } else if (!sources.v2_dir.empty()) {
+      plan.mounts.push_back(cgroup_bind(plan, sources.v2_dir, target, ro, destination));
+    } else {
+      return fail("mounts: " + destination + ": the container has no cgroup2 directory to show");
+    }
+    return {};
+  }
+  MountStep tmpfs;
+  tmpfs.source = "tmpfs";
+  tmpfs.target = target;
+  tmpfs.fstype = "tmpfs";
+  tmpfs.data = "mode=755";
+  tmpfs.flags = kCgroupFlags;
+  tmpfs.what = "mount cgroup tmpfs on " + destination;
+  plan.mounts.push_back(tmpfs);
+  for (const auto& [name, host] : sources.v1) {
+    plan.mounts.push_back(
+        cgroup_bind(plan, host, target + "/" + name, ro, destination + "/" + name));
+  }
+  if (!ro && !sources.unified.empty()) {
+    plan.mounts.push_back(
+        cgroup_bind(plan, sources.unified, target + "/unified", ro, destination + "/unified"));
+  }
+  MountStep r = std::move(tmpfs);
+  r.flags = MS_REMOUNT | MS_RDONLY | kCgroupFlags;
+  r.what = "remount cgroup tmpfs on " + destination + " read-only";
+  plan.mounts.push_back(std::move(r));
+  return {};
+}
+
 }  // namespace
 
 Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& options,
@@ -62,38 +133,7 @@ Result<void> add_mount(InitPlan& plan, const spec::Mount& m, const PlanOptions& 
     if (auto ok = check_ordinary_directory(plan.rootfs, target, m, type); !ok) return ok;
   }
   if (type == "cgroup") {
-    // cgroup v1 inside a container: a tmpfs holding the container's own cgroup of each
-    // controller, bound from the host (runc does the same without a cgroup namespace).
-    const bool ro = (opts.flags & MS_RDONLY) != 0;
-    MountStep tmpfs;
-    tmpfs.source = "tmpfs";
-    tmpfs.target = target;
-    tmpfs.fstype = "tmpfs";
-    tmpfs.data = "mode=755";
-    tmpfs.flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-    tmpfs.what = "mount cgroup tmpfs on " + m.destination;
-    plan.mounts.push_back(tmpfs);
-    for (const auto& [name, host] : options.cgroup_binds) {
-      MountStep b;
-      b.source = host;
-      b.target = target + "/" + name;
-      b.bind = true;
-      b.flags = MS_BIND | MS_REC;
-      b.remount = MS_NOSUID | MS_NODEV | MS_NOEXEC | (ro ? MS_RDONLY : 0);
-      b.what = "bind cgroup " + host + " on " + m.destination + "/" + name;
-      plan.mounts.push_back(std::move(b));
-    }
-    if (ro) {
-      MountStep r;
-      r.target = target;
-      r.flags = MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-      r.fstype = "tmpfs";
-      r.source = "tmpfs";
-      r.data = "mode=755";
-      r.what = "remount cgroup tmpfs on " + m.destination + " read-only";
-      plan.mounts.push_back(std::move(r));
-    }
-    return {};
+    return add_cgroup_mount(plan, m.destination, target, opts, options.cgroup);
   }
   if (type == "sysfs" && (plan.clone_flags & CLONE_NEWUSER) && !(plan.clone_flags & CLONE_NEWNET)) {
     // The kernel mounts sysfs only for the owner of the network namespace: a new user

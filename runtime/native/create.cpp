@@ -16,6 +16,7 @@
 #include "base/logging.hpp"
 #include "base/syscalls.hpp"
 #include "base/undo.hpp"
+#include "runtime/features.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/spawn.hpp"
@@ -120,18 +121,7 @@ class Creation {
     os::PlanOptions plan_options;
     plan_options.bundle = bundle_.dir;
     plan_options.no_pivot = options_.no_pivot;
-    const auto bind_hierarchy = [&](const char* dir_name, const char* hierarchy) {
-      const auto host = placed_.manager->path_of(hierarchy);
-      // A systemd scope's directories appear only when the unit starts (at attach, before
-      // the init mounts anything).
-      if (!host.empty() && (placed_.systemd_unit || is_directory(host))) {
-        plan_options.cgroup_binds.emplace_back(dir_name, host);
-      }
-    };
-    for (const char* h : kV1Hierarchies) bind_hierarchy(h, h);
-    // The named hierarchy init is placed in too; runc shows it as /sys/fs/cgroup/systemd
-    // (systemd in a container looks for its cgroup there).
-    bind_hierarchy("systemd", "name=systemd");
+    plan_options.cgroup = cgroup_mount_sources();
     auto plan = os::build_init_plan(spec_, bundle_.rootfs, plan_options);
     if (!plan) return forward(plan);
     for (const auto& w : plan->warnings) log::warn(w);
@@ -151,6 +141,32 @@ class Creation {
     }
     plan_.emplace(std::move(*plan));
     return {};
+  }
+
+  // What a "cgroup" mount shows: the container's own directories. A systemd scope's
+  // directories appear only when the unit starts (at attach, before init mounts anything).
+  os::CgroupMountSources cgroup_mount_sources() const {
+    os::CgroupMountSources out;
+    const auto& cg = *placed_.manager;
+    const auto usable = [&](const std::string& dir) {
+      return !dir.empty() && (placed_.systemd_unit || is_directory(dir));
+    };
+    if (unified_cgroup_host()) {
+      // The v2 manager answers every controller name with its one directory.
+      out.v2 = true;
+      out.v2_dir = cg.path_of("");
+      return out;
+    }
+    const auto bind_hierarchy = [&](const char* dir_name, const char* hierarchy) {
+      const auto host = cg.path_of(hierarchy);
+      if (usable(host)) out.v1.emplace_back(dir_name, host);
+    };
+    for (const char* h : kV1Hierarchies) bind_hierarchy(h, h);
+    // The named hierarchy init is placed in too; runc shows it as /sys/fs/cgroup/systemd
+    // (systemd in a container looks for its cgroup there).
+    bind_hierarchy("systemd", "name=systemd");
+    if (const auto unified = cg.path_of(""); usable(unified)) out.unified = unified;
+    return out;
   }
 
   Result<void> spawn() {

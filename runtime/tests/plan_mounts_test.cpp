@@ -119,5 +119,114 @@ TEST(PlanMounts, DevCoreLinksToKcoreOnlyWhereTheHostHasIt) {
   EXPECT_EQ(link, ::stat("/proc/kcore", &st) == 0);
 }
 
+// The default spec's cgroup mount is read-only, at /sys/fs/cgroup.
+void make_cgroup_mount_writable(spec::Spec& s) {
+  for (auto& m : *s.mounts) {
+    if (m.type == "cgroup") std::erase(*m.options, "ro");
+  }
+}
+
+void add_namespace(spec::Spec& s, const std::string& type) {
+  s.linux->namespaces->push_back({type, std::nullopt});
+}
+
+PlanOptions v2_host() {
+  PlanOptions o;
+  o.cgroup.v2 = true;
+  o.cgroup.v2_dir = "/sys/fs/cgroup/c1";
+  return o;
+}
+
+PlanOptions v1_host() {
+  PlanOptions o;
+  o.cgroup.v1 = {{"memory", "/sys/fs/cgroup/memory/c1"},
+                 {"cpu", "/sys/fs/cgroup/cpu,cpuacct/c1"},
+                 {"systemd", "/sys/fs/cgroup/systemd/c1"}};
+  o.cgroup.unified = "/sys/fs/cgroup/unified/c1";
+  return o;
+}
+
+std::vector<std::string> targets_under(const InitPlan& p, const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& m : p.mounts) {
+    if (m.target == dir || m.target.starts_with(dir + "/")) out.push_back(m.target);
+  }
+  return out;
+}
+
+constexpr unsigned long kNoSuidDevExec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+TEST(PlanMounts, CgroupMountOnV2WithACgroupNamespaceIsAFreshCgroup2) {
+  // Not a tmpfs with the v2 directory bound under every v1 controller's name.
+  auto s = base();
+  add_namespace(s, "cgroup");
+  auto plan = build_init_plan(s, "/b/rootfs", v2_host());
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(targets_under(*plan, "sys/fs/cgroup"), std::vector<std::string>{"sys/fs/cgroup"});
+  const auto* m = find_mount(*plan, "sys/fs/cgroup");
+  EXPECT_EQ(m->fstype, "cgroup2");
+  EXPECT_FALSE(m->bind);
+  EXPECT_EQ(m->flags & (kNoSuidDevExec | MS_RDONLY), kNoSuidDevExec | MS_RDONLY);
+
+  make_cgroup_mount_writable(s);
+  auto rw = build_init_plan(s, "/b/rootfs", v2_host());
+  ASSERT_TRUE(rw) << rw.error().message;
+  EXPECT_EQ(find_mount(*rw, "sys/fs/cgroup")->flags & (kNoSuidDevExec | MS_RDONLY), kNoSuidDevExec);
+}
+
+TEST(PlanMounts, CgroupMountOnV2WithoutACgroupNamespaceBindsTheContainersDirectory) {
+  // A fresh cgroup2 there would show the host's whole tree.
+  auto plan = build_init_plan(base(), "/b/rootfs", v2_host());
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(targets_under(*plan, "sys/fs/cgroup"), std::vector<std::string>{"sys/fs/cgroup"});
+  const auto* m = find_mount(*plan, "sys/fs/cgroup");
+  EXPECT_TRUE(m->bind);
+  EXPECT_EQ(m->source, "/sys/fs/cgroup/c1");
+  EXPECT_EQ(m->remount, kNoSuidDevExec | MS_RDONLY);
+  EXPECT_FALSE(m->source_by_host);
+}
+
+TEST(PlanMounts, CgroupMountOnV1IsAReadOnlyTmpfsOfBindsWritableAsAsked) {
+  auto s = base();
+  auto ro = build_init_plan(s, "/b/rootfs", v1_host());
+  ASSERT_TRUE(ro) << ro.error().message;
+  // Read-only: no `unified`, every bind read-only.
+  EXPECT_EQ(targets_under(*ro, "sys/fs/cgroup"),
+            (std::vector<std::string>{"sys/fs/cgroup", "sys/fs/cgroup/memory", "sys/fs/cgroup/cpu",
+                                      "sys/fs/cgroup/systemd", "sys/fs/cgroup"}));
+  EXPECT_EQ(find_mount(*ro, "sys/fs/cgroup/memory")->remount, kNoSuidDevExec | MS_RDONLY);
+
+  make_cgroup_mount_writable(s);
+  auto rw = build_init_plan(s, "/b/rootfs", v1_host());
+  ASSERT_TRUE(rw) << rw.error().message;
+  EXPECT_EQ(targets_under(*rw, "sys/fs/cgroup"),
+            (std::vector<std::string>{"sys/fs/cgroup", "sys/fs/cgroup/memory", "sys/fs/cgroup/cpu",
+                                      "sys/fs/cgroup/systemd", "sys/fs/cgroup/unified",
+                                      "sys/fs/cgroup"}));
+  for (const auto& m : rw->mounts) {
+    if (!m.bind || !m.target.starts_with("sys/fs/cgroup/")) continue;
+    EXPECT_EQ(m.remount, kNoSuidDevExec) << m.target;
+  }
+  EXPECT_EQ(find_mount(*rw, "sys/fs/cgroup/unified")->source, "/sys/fs/cgroup/unified/c1");
+  // The tmpfs holding them is made read-only last: nothing can be made beside the binds.
+  const auto& last = rw->mounts[rw->mounts.size() - 1];
+  EXPECT_EQ(last.target, "sys/fs/cgroup");
+  EXPECT_EQ(last.flags, MS_REMOUNT | MS_RDONLY | kNoSuidDevExec);
+}
+
+TEST(PlanMounts, CgroupBindsAreOpenedByTheHostUnderANewUserNamespace) {
+  auto s = base();
+  add_namespace(s, "user");
+  s.linux->uidMappings = std::vector<spec::IdMapping>{{0, 100000, 65536}};
+  s.linux->gidMappings = std::vector<spec::IdMapping>{{0, 100000, 65536}};
+  auto v1 = build_init_plan(s, "/b/rootfs", v1_host());
+  ASSERT_TRUE(v1) << v1.error().message;
+  EXPECT_TRUE(find_mount(*v1, "sys/fs/cgroup/memory")->source_by_host);
+  EXPECT_FALSE(find_mount(*v1, "sys/fs/cgroup")->source_by_host);  // the tmpfs
+  auto v2 = build_init_plan(s, "/b/rootfs", v2_host());
+  ASSERT_TRUE(v2) << v2.error().message;
+  EXPECT_TRUE(find_mount(*v2, "sys/fs/cgroup")->source_by_host);
+}
+
 }  // namespace
 }  // namespace hippo::os
