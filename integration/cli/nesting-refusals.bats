@@ -191,3 +191,22 @@ deny_nesting_calls() {
   [ "$status" -eq 0 ]
   [ "$output" = unshared ]
 }
+
+@test "exec in a nesting container gets the same capabilities and system calls (from the record)" {
+  busybox_bundle "$B" sleep 1000
+  deny_nesting_calls || skip "no x86_64 syscall table (/usr/include/x86_64-linux-gnu/asm/unistd_64.h) to build the profile from"
+  nest
+  with_config 'nesting_privileged: allow'
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  wait_status "$ID" running
+  # config.yaml changing afterwards does not matter: exec reads the record.
+  with_config 'nesting_privileged: refuse'
+  run hippo exec "$ID" sh -c 'grep ^CapEff /proc/self/status; unshare -m true && echo unshared'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  local capeff=${lines[0]#CapEff:}
+  capeff=${capeff//[[:space:]]/}
+  (((0x$capeff >> 21) & 1))  # CAP_SYS_ADMIN
+  [ "${lines[1]}" = unshared ]
+}
