@@ -210,3 +210,20 @@ deny_nesting_calls() {
   (((0x$capeff >> 21) & 1))  # CAP_SYS_ADMIN
   [ "${lines[1]}" = unshared ]
 }
+
+@test "a userns nesting container's root has every capability inside its user namespace" {
+  busybox_bundle "$B" sh -c 'grep ^CapEff /proc/self/status; readlink /proc/self/ns/cgroup'
+  nest
+  userns
+  edit_config "$B" '.mounts |= map(if .destination == "/sys" then {destination: "/sys", type: "none", source: "/sys", options: ["rbind","nosuid","noexec","nodev","ro"]} else . end)
+    | .mounts |= map(if .destination == "/dev/pts" then .options -= ["gid=5"] else . end)'
+  chown -R 100000:100000 "$B/rootfs"
+  d=$B; while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+  run hippo run -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  local capeff=${lines[0]#CapEff:}
+  capeff=${capeff//[[:space:]]/}
+  [ $((0x$capeff)) -eq $(((1 << ($(cat /proc/sys/kernel/cap_last_cap) + 1)) - 1)) ]
+  [ "${lines[1]}" != "$(readlink /proc/self/ns/cgroup)" ]
+}
