@@ -110,6 +110,7 @@ struct NativeOptions {
   // is empty or of the slice:prefix:name form).
   std::string cgroup_driver = "cgroupfs";
   std::string systemd_slice = "system.slice";  // for a cgroupsPath that names no slice
+  NestingConfig nesting;  // config.yaml's nesting keys: create resolves each container's mode
 };
 
 // config.yaml's cgroup_driver and systemd_slice, with state under `state_root`.

@@ -66,7 +66,7 @@ BackendChoice choose_backend(const Config& config, std::string state_root, std::
   c.kind = config.backend == "runc" ? BackendChoice::Kind::runc : BackendChoice::Kind::native;
   c.native = native_options(config, std::move(state_root));
   c.runc = RuncOptions{config.runc_binary, under_namespace(config.runc_root, ns),
-                       config.cgroup_driver == "systemd"};
+                       config.cgroup_driver == "systemd", c.native.nesting};
   return c;
 }
 
@@ -115,7 +115,7 @@ Result<BackendChoice> load_backend_choice(const std::string& bundle, BackendChoi
     auto lines = split_lines(*text);
     lines.resize(3);
     fallback.kind = BackendChoice::Kind::runc;
-    fallback.runc = RuncOptions{lines[0], lines[1], lines[2] == "systemd"};
+    fallback.runc = RuncOptions{lines[0], lines[1], lines[2] == "systemd", {}};
     return fallback;
   }
   if (auto text = read_text_file(bundle + "/hippo-state-root"); text && !text->empty()) {

@@ -33,6 +33,9 @@ const Key kTopLevel[] = {
     {"state_root", &Config::state_root, {}},
     {"log_level", &Config::log_level, {"trace", "debug", "info", "warn", "error", "off"}},
     {"group_annotation", &Config::group_annotation, {}},
+    {"nesting", &Config::nesting, {"true", "false"}},
+    {"nesting_privileged", &Config::nesting_privileged, {"refuse", "allow"}},
+    {"nesting_devices", &Config::nesting_devices, {"none", "fuse", "tun", "fuse,tun"}},
 };
 
 // yaml-cpp's Mark counts lines from 0; users count from 1.
@@ -184,6 +187,16 @@ Result<Config> parse_config(std::string_view yaml_text, std::string_view label) 
   if (auto ok = read_section(root, kTopLevel, "", src, config); !ok)
     return std::unexpected(ok.error());
   return config;
+}
+
+NestingConfig nesting_config(const Config& config) {
+  NestingConfig out;
+  out.enabled = config.nesting == "true";
+  out.privileged_allowed = config.nesting_privileged == "allow";
+  out.fuse = config.nesting_devices.find("fuse") != std::string::npos;
+  out.tun = config.nesting_devices.find("tun") != std::string::npos;
+  out.source = config.source;
+  return out;
 }
 
 Result<Config> load_config(const std::optional<std::string>& explicit_path) {

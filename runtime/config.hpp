@@ -26,8 +26,23 @@ struct Config {
   std::string state_root = "/run/hippo";       // per-container state (the CLI's default --root)
   std::string log_level = "info";              // trace | debug | info | warn | error | off
   std::string group_annotation = "io.containerd.hippo.v2.group";  // shim grouping annotation
-  std::string source;  // the file it came from; empty for built-in defaults
+  // Nesting mode (docs/nesting.md): the default of the io.hippo.nesting annotation; whether the
+  // privileged variant (no user namespace) may be used; extra devices a nesting container gets.
+  std::string nesting = "false";              // true | false
+  std::string nesting_privileged = "refuse";  // refuse | allow
+  std::string nesting_devices = "none";       // none | fuse | tun | fuse,tun
+  std::string source;                         // the file it came from; empty for built-in defaults
 };
+
+// config.yaml's nesting keys, parsed: what create decides a container's nesting mode from.
+struct NestingConfig {
+  bool enabled = false;
+  bool privileged_allowed = false;
+  bool fuse = false;
+  bool tun = false;
+  std::string source;  // the file the keys came from, for errors; empty: built-in defaults
+};
+NestingConfig nesting_config(const Config& config);
 
 // `label` names the source in errors (a file path).
 Result<Config> parse_config(std::string_view yaml_text, std::string_view label);

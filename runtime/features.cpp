@@ -64,7 +64,9 @@ spec::Features host_features() {
       {"org.hippo.version", kVersion},
       {"org.hippo.commit", kGitCommit},
   };
-  f.potentiallyUnsafeConfigAnnotations = spec::Strings{};
+  // Annotations of config.json that change what the runtime does (runtime-spec features.md):
+  // io.hippo.nesting switches nesting mode on or off (docs/nesting.md).
+  f.potentiallyUnsafeConfigAnnotations = spec::Strings{"io.hippo.nesting"};
   return f;
 }
 

@@ -17,6 +17,14 @@
 
 namespace hippo::runtime {
 
+template <class V, spec::Is<NestingState> M>
+void describe(V& v, M& m) {
+  v("variant", m.variant);
+  v("owner_uid", m.owner_uid);
+  v("owner_gid", m.owner_gid);
+  v("devices", m.devices);
+}
+
 template <class V, spec::Is<StoredState> M>
 void describe(V& v, M& m) {
   v("id", m.id);
@@ -29,6 +37,7 @@ void describe(V& v, M& m) {
   v("cgroup_path", m.cgroup_path);
   v("systemd_unit", m.systemd_unit);
   v("annotations", m.annotations);
+  v("nesting", m.nesting);
 }
 
 namespace {

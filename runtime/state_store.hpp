@@ -27,6 +27,16 @@
 
 namespace hippo::runtime {
 
+// A nesting container's mode (docs/nesting.md), decided once at create by resolve_nesting:
+// exec, update and delete read it from here, never re-derive it from config.json or
+// config.yaml (either may have changed since).
+struct NestingState {
+  std::string variant;     // "userns" or "privileged"
+  uint32_t owner_uid = 0;  // the host ids of the container's 0:0: who delegated cgroups belong to
+  uint32_t owner_gid = 0;
+  spec::Strings devices;  // "fuse", "tun": nodes and rules config.yaml's nesting_devices added
+};
+
 struct StoredState {
   std::string id;
   pid_t pid = 0;           // 0 until create has spawned the init
@@ -38,6 +48,7 @@ struct StoredState {
   std::string cgroup_path;                  // cgroupfs: the cgroupsPath; systemd: the unit's cgroup
   std::optional<std::string> systemd_unit;  // set when the systemd driver placed it
   spec::StringMap annotations;
+  std::optional<NestingState> nesting;  // set for a nesting container (also in cleanup.json)
 };
 
 // The errno of "not a hippo container": <root>/<id> holds another runtime's state. Docker passes

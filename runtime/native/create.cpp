@@ -10,18 +10,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "base/file_io.hpp"
 #include "base/logging.hpp"
 #include "base/syscalls.hpp"
 #include "base/undo.hpp"
+#include "runtime/cgroups/cgroup_files.hpp"
 #include "runtime/features.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/linux/console.hpp"
+#include "runtime/linux/init_plan.hpp"
 #include "runtime/linux/spawn.hpp"
 #include "runtime/native/cgroup_placement.hpp"
 #include "runtime/native/native_backend.hpp"
+#include "runtime/native/nesting.hpp"
+#include "runtime/native/nesting_spec.hpp"
 #include "runtime/native/oci_state.hpp"
 
 namespace hippo::runtime::native {
@@ -57,6 +62,26 @@ Result<CreateConsole> create_console(const CreateOptions& options, bool terminal
   return out;
 }
 
+// A nesting container is given its cgroup to delegate: one that holds processes or cgroups
+// already is someone else's (for other containers it is a warning, as in runc).
+Result<void> check_nesting_cgroup(const cgroups::Manager& cg) {
+  std::vector<std::string> dirs{cg.path_of("")};
+  for (const char* h : kV1Hierarchies) dirs.push_back(cg.path_of(h));
+  for (const auto& dir : dirs) {
+    if (dir.empty()) continue;
+    const auto entries = list_directory(dir).value_or(std::vector<std::string>{});
+    const bool children =
+        std::ranges::any_of(entries, [&](const auto& e) { return is_directory(dir + "/" + e); });
+    const auto procs = cgroups::read_procs_recursive(dir, cgroups::Tree::kernel);
+    if (children || (procs && !procs->empty())) {
+      return fail(ErrorKind::invalid_argument,
+                  "invalid configuration: nesting: the container's cgroup " + dir +
+                      " exists and is not empty: it would delegate another's cgroup");
+    }
+  }
+  return {};
+}
+
 // One create in progress. Members are declared in the order the steps make them, so that a
 // failure undoes them in reverse (the init, then the cgroup, then the state dir) as the object
 // goes out of scope; commit() keeps them all.
@@ -66,6 +91,9 @@ class Creation {
       : options_(options), bundle_(bundle), spec_(bundle.spec), placed_(std::move(placed)) {}
   Creation(const Creation&) = delete;
   Creation& operator=(const Creation&) = delete;
+
+  // Set before make_record: the mode create_init resolved, kept for exec, update and delete.
+  void set_nesting(std::optional<NestingState> nesting) { record_.nesting = std::move(nesting); }
 
   // The record goes first, before any resource: a create killed from here on leaves a
   // container that `state` reports and `delete -f` cleans up (cgroup or unit by its path,
@@ -98,6 +126,9 @@ class Creation {
   }
 
   Result<void> check_existing_cgroup() const {
+    if (record_.nesting) {
+      if (auto ok = check_nesting_cgroup(*placed_.manager); !ok) return ok;
+    }
     if (auto ok = check_cgroup_before_create(*placed_.manager); !ok) {
       return forward(ok, placed_.shown());
     }
@@ -279,6 +310,14 @@ Result<NativeBackend::CreatedInit> NativeBackend::create_init(const CreateOption
     return fail(ErrorKind::invalid_argument,
                 "config.json: process: required to create a container");
   }
+  // Before anything is made: a refused nesting container leaves nothing behind.
+  auto nesting = resolve_nesting(spec, options_.nesting, {.cgroup_v1 = !unified_cgroup_host()});
+  if (!nesting) return forward(nesting);
+  std::optional<Bundle> nested;
+  if (*nesting) {
+    nested.emplace(bundle);
+    nested->spec = apply_nesting(std::move(nested->spec), **nesting, os::kernel_last_cap());
+  }
   auto console = create_console(options, spec.process->terminal.value_or(false), console_fd);
   if (!console) return forward(console);
   auto placed =
@@ -286,7 +325,8 @@ Result<NativeBackend::CreatedInit> NativeBackend::create_init(const CreateOption
                  options_.systemd_slice);
   if (!placed) return forward(placed);
 
-  Creation c(options, bundle, std::move(*placed));
+  Creation c(options, nested ? *nested : bundle, std::move(*placed));
+  c.set_nesting(std::move(*nesting));
   if (auto ok = c.make_record(options_.state_root); !ok) return forward(ok);
   // From here the container exists: errors say which one and what step failed.
   const std::string ctx = "create " + options.id;

@@ -11,9 +11,11 @@
 #include "base/undo.hpp"
 #include "oci-spec/config.hpp"
 #include "runtime/linux/console.hpp"
+#include "runtime/linux/init_plan.hpp"
 #include "runtime/linux/spawn.hpp"
 #include "runtime/native/cgroup_placement.hpp"
 #include "runtime/native/native_backend.hpp"
+#include "runtime/native/nesting_spec.hpp"
 #include "runtime/native/oci_state.hpp"
 
 namespace hippo::runtime::native {
@@ -77,7 +79,13 @@ Result<ProcessHandle> NativeBackend::spawn_exec(const ExecOptions& o) {
   if (!console) return forward(console);
   auto container_spec = spec::load(c->state.bundle + "/config.json");
   if (!container_spec) return forward(container_spec);
-  const auto seccomp = container_spec->linux ? container_spec->linux->seccomp : std::nullopt;
+  auto seccomp = container_spec->linux ? container_spec->linux->seccomp : std::nullopt;
+  // A nesting container's exec'd processes get what its init got (the record says how it was
+  // created: config.yaml may have changed since).
+  if (const auto& nesting = c->state.nesting) {
+    nest_capabilities(*process, *nesting, os::kernel_last_cap());
+    if (seccomp) nest_seccomp(*seccomp, *nesting);
+  }
   auto plan = os::build_exec_plan(*process, c->state.pid, seccomp);
   if (!plan) return forward(plan);
   for (const auto& w : plan->warnings) log::warn(w);

@@ -263,7 +263,8 @@ Result<std::vector<pid_t>> NativeBackend::pids(const std::string& id) {
 namespace hippo::runtime {
 
 NativeOptions native_options(const Config& config, std::string state_root) {
-  return {std::move(state_root), config.cgroup_driver, config.systemd_slice};
+  return {std::move(state_root), config.cgroup_driver, config.systemd_slice,
+          nesting_config(config)};
 }
 
 std::unique_ptr<Backend> make_native_backend(const NativeOptions& options) {

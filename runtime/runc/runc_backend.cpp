@@ -16,6 +16,7 @@
 #include "oci-spec/state.hpp"
 #include "runtime/cgroups/proc_cgroup.hpp"
 #include "runtime/linux/console.hpp"
+#include "runtime/native/nesting.hpp"
 #include "runtime/runc/runc_command.hpp"
 
 namespace hippo::runtime {
@@ -71,6 +72,7 @@ class RuncBackend final : public Backend {
   }
 
   Result<ProcessHandle> create_process(const CreateOptions& o) override {
+    if (auto ok = refuse_nesting(o.bundle); !ok) return std::unexpected(ok.error());
     // runc writes the pid to a file of ours, removed once read; the caller's --pid-file gets
     // it as the native backend writes it.
     const auto pid_file = o_.root + "/" + o.id + ".pid";
@@ -97,6 +99,15 @@ class RuncBackend final : public Backend {
   }
 
   Result<void> start(const std::string& id) override { return simple({"start", id}); }
+
+  // runc cannot run a nesting container (docs/nesting.md, section 2): refused before runc runs.
+  Result<void> refuse_nesting(const std::string& bundle) const {
+    auto spec = spec::load(bundle + "/config.json");
+    if (!spec) return {};  // runc names what is wrong with it
+    auto nesting = native::resolve_nesting(*spec, o_.nesting, {.runc_backend = true});
+    if (!nesting) return std::unexpected(nesting.error());
+    return {};
+  }
 
   Result<ProcessHandle> spawn_exec(const ExecOptions& o) override {
     std::string bundle;

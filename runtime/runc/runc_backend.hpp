@@ -14,6 +14,7 @@ struct RuncOptions {
   std::string binary = "runc";
   std::string root = "/run/hippo/runc";
   bool systemd_cgroup = false;
+  NestingConfig nesting;  // config.yaml's: a container that would nest is refused (runc cannot)
 };
 
 std::unique_ptr<Backend> make_runc_backend(const RuncOptions& options);

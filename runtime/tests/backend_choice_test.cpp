@@ -60,7 +60,7 @@ TEST(BackendChoice, SavedWithTheBundleAndLoadedBack) {
   BackendChoice choice;
   choice.kind = BackendChoice::Kind::runc;
   choice.native.state_root = "/run/s";
-  choice.runc = {"/opt/runc", "/run/r/ns", true};
+  choice.runc = {"/opt/runc", "/run/r/ns", true, {}};
   ASSERT_TRUE(save_backend_choice(bundle.path(), choice));
   struct stat st {};
   ASSERT_EQ(::stat((bundle.path() + "/hippo-backend").c_str(), &st), 0);

@@ -42,6 +42,33 @@ group_annotation: example.com/pod
   EXPECT_EQ(c->group_annotation, "example.com/pod");
 }
 
+TEST(ConfigYaml, NestingKeys) {
+  auto d = parse_config("", "c.yaml");
+  ASSERT_TRUE(d);
+  const auto off = nesting_config(*d);
+  EXPECT_FALSE(off.enabled || off.privileged_allowed || off.fuse || off.tun);
+  auto c = parse_config("nesting: true\nnesting_privileged: allow\nnesting_devices: fuse,tun\n",
+                        "c.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  c->source = "c.yaml";
+  const auto on = nesting_config(*c);
+  EXPECT_TRUE(on.enabled && on.privileged_allowed && on.fuse && on.tun);
+  EXPECT_EQ(on.source, "c.yaml");
+  auto tun = parse_config("nesting_devices: tun\n", "c.yaml");
+  ASSERT_TRUE(tun);
+  EXPECT_TRUE(nesting_config(*tun).tun);
+  EXPECT_FALSE(nesting_config(*tun).fuse);
+  auto bad = parse_config("nesting: yes\n", "c.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message,
+            "c.yaml: nesting: must be one of \"true\", \"false\", got \"yes\" (line 1)");
+  auto dev = parse_config("nesting_devices: kvm\n", "c.yaml");
+  ASSERT_FALSE(dev);
+  EXPECT_EQ(dev.error().message,
+            "c.yaml: nesting_devices: must be one of \"none\", \"fuse\", \"tun\", "
+            "\"fuse,tun\", got \"kvm\" (line 1)");
+}
+
 TEST(ConfigYaml, UnknownKeyNamesKeyFileAndLine) {
   auto c = parse_config("backend: native\ncgroup_drvier: systemd\n", "/etc/hippo/config.yaml");
   ASSERT_FALSE(c);
@@ -175,9 +202,9 @@ TEST(ConfigYaml, ValuesOutsideTheirChoicesAfterFolding) {
 }
 
 TEST(ConfigYaml, NestedSectionOfAnUnknownKeyIsRefused) {
-  auto c = parse_config("backend: native\nnesting:\n  enabled: true\n", "c.yaml");
+  auto c = parse_config("backend: native\ncdi:\n  enabled: true\n", "c.yaml");
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().message, "c.yaml: unknown key \"nesting\" (line 2)");
+  EXPECT_EQ(c.error().message, "c.yaml: unknown key \"cdi\" (line 2)");
   auto k = parse_config("[a]: b\n", "c.yaml");
   ASSERT_FALSE(k);
   EXPECT_EQ(k.error().message, "c.yaml: expected a key name, got a list (line 1)");

@@ -137,6 +137,26 @@ TEST_F(StateStore, CleanupRecordSurvivesACorruptStateJson) {
   EXPECT_TRUE(cleanup->annotations.empty());  // annotations live in state.json only
 }
 
+TEST_F(StateStore, NestingModeKeptInBothRecords) {
+  auto dir = ContainerDir::create(root_, "c1");
+  ASSERT_TRUE(dir);
+  auto st = record("c1");
+  ASSERT_TRUE(dir->write(st));
+  auto plain = dir->read();
+  ASSERT_TRUE(plain) << plain.error().message;
+  EXPECT_FALSE(plain->nesting);
+  st.nesting = NestingState{"userns", 100000, 100001, {"fuse"}};
+  ASSERT_TRUE(dir->write(st));
+  for (auto read : {dir->read(), dir->read_cleanup()}) {
+    ASSERT_TRUE(read) << read.error().message;
+    ASSERT_TRUE(read->nesting);
+    EXPECT_EQ(read->nesting->variant, "userns");
+    EXPECT_EQ(read->nesting->owner_uid, 100000u);
+    EXPECT_EQ(read->nesting->owner_gid, 100001u);
+    EXPECT_EQ(read->nesting->devices, spec::Strings{"fuse"});
+  }
+}
+
 TEST_F(StateStore, RecordOfAnotherIdIsNotTaken) {
   auto dir = ContainerDir::create(root_, "c1");
   ASSERT_TRUE(dir);
