@@ -227,3 +227,25 @@ deny_nesting_calls() {
   [ $((0x$capeff)) -eq $(((1 << ($(cat /proc/sys/kernel/cap_last_cap) + 1)) - 1)) ]
   [ "${lines[1]}" != "$(readlink /proc/self/ns/cgroup)" ]
 }
+
+@test "a userns nesting container's cgroup is delegated to its root: it makes and limits cgroups below, never its own limits" {
+  busybox_bundle "$B" sh -c 'echo 67108864 >/sys/fs/cgroup/memory/memory.limit_in_bytes; mkdir /sys/fs/cgroup/memory/sub && echo 33554432 >/sys/fs/cgroup/memory/sub/memory.limit_in_bytes; exec sleep 1000'
+  nest
+  userns
+  edit_config "$B" '.linux.cgroupsPath = $cg
+    | .mounts |= map(if .destination == "/sys" then {destination: "/sys", type: "none", source: "/sys", options: ["rbind","nosuid","noexec","nodev","ro"]} else . end)
+    | .mounts |= map(if .destination == "/dev/pts" then .options -= ["gid=5"] else . end)' --arg cg "/$ID"
+  chown -R 100000:100000 "$B/rootfs"
+  d=$B; while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+  hippo run -d -b "$B" "$ID" </dev/null >/dev/null 2>&1
+  local L=/sys/fs/cgroup/memory/$ID
+  eventually test -e "$L/sub/memory.limit_in_bytes"
+  eventually grep -qx 33554432 "$L/sub/memory.limit_in_bytes"
+  [ "$(stat -c %u "$L")" = 100000 ]
+  [ "$(stat -c %u "$L/cgroup.procs")" = 100000 ]
+  [ "$(stat -c %u "$L/memory.limit_in_bytes")" = 0 ]
+  [ "$(cat "$L/memory.limit_in_bytes")" != 67108864 ]
+  [ "$(stat -c %u "$L/sub")" = 100000 ]
+  hippo delete -f "$ID"
+  for h in /sys/fs/cgroup/*/; do [ ! -e "$h$ID" ]; done
+}

@@ -200,6 +200,18 @@ class Creation {
     return out;
   }
 
+  // A userns nesting container's cgroup goes to its mapped root before init goes on (kGo):
+  // here, because a systemd scope's directories exist only once attach started the unit.
+  Result<void> delegate_cgroup() {
+    if (!record_.nesting || record_.nesting->variant != "userns") return {};
+    const auto& n = *record_.nesting;
+    if (auto ok = placed_.manager->delegate(n.owner_uid, n.owner_gid); !ok) {
+      return forward(ok, placed_.shown() + ": delegate to " + std::to_string(n.owner_uid) + ":" +
+                             std::to_string(n.owner_gid));
+    }
+    return {};
+  }
+
   Result<void> spawn() {
     UniqueFd cgroup_dir = open_cgroup2_dir(*placed_.manager);
     plan_->cgroup_fd = cgroup_dir.get();
@@ -211,7 +223,7 @@ class Creation {
       record_.pid_start = process_start_time(pid).value_or(0);
       if (auto ok = dir_->write(record_); !ok) return ok;
       if (auto ok = placed_.manager->attach(pid); !ok) return forward(ok, placed_.shown());
-      return {};
+      return delegate_cgroup();
     };
     // prestart then createRuntime, in our namespaces, once init's mounts are done.
     auto creation_hooks = [this](pid_t pid) -> Result<void> {
