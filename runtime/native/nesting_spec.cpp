@@ -121,6 +121,9 @@ spec::Spec apply_nesting(spec::Spec spec, const NestingState& nesting, int last_
   if (spec.process) nest_capabilities(*spec.process, nesting, last_cap);
   if (linux.seccomp) nest_seccomp(*linux.seccomp, nesting);
   add_devices(linux, nesting.devices);
+  auto& resources = linux.resources ? *linux.resources : linux.resources.emplace();
+  auto& rules = resources.devices ? *resources.devices : resources.devices.emplace();
+  rules.push_back(spec::DeviceRule{true, "c", kConsoleMajor, kConsoleMinor, "rwm"});
   return spec;
 }
 

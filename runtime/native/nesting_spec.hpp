@@ -16,12 +16,20 @@ inline constexpr const char* kNestingSyscalls[] = {
     "keyctl",  "add_key", "request_key", "sethostname", "setdomainname", "fsopen", "fsconfig",
     "fsmount", "fspick",  "move_mount",  "open_tree",   "mount_setattr"};
 
-// The capabilities the privileged variant adds to the spec's (section 3.6).
+// The capabilities the privileged variant adds to the spec's (section 3.6). SYS_PTRACE: an inner
+// runtime's hooks and CRI open /proc/<pid>/ns/* of processes that are not dumpable (hippo's
+// init until execve) or run as another uid (the pause process): Docker's libnetwork-setkey
+// hook and a sandbox's pid namespace fail without it.
 inline constexpr const char* kPrivilegedNestingCaps[] = {
     "CAP_SYS_ADMIN",  "CAP_NET_ADMIN", "CAP_SETPCAP",      "CAP_SETFCAP", "CAP_MKNOD",
     "CAP_SYS_CHROOT", "CAP_CHOWN",     "CAP_DAC_OVERRIDE", "CAP_FOWNER",  "CAP_FSETID",
     "CAP_KILL",       "CAP_SETUID",    "CAP_SETGID",       "CAP_NET_RAW", "CAP_NET_BIND_SERVICE",
-    "CAP_AUDIT_WRITE"};
+    "CAP_AUDIT_WRITE", "CAP_SYS_PTRACE"};
+
+// The device rule the outer adds for every nesting container, without a node: /dev/console
+// (c 5:1). Docker's and containerd's default specs allow it to their containers, and a v1
+// devices cgroup cannot allow more than its parent (devices.allow fails with EPERM).
+inline constexpr int64_t kConsoleMajor = 5, kConsoleMinor = 1;
 
 spec::Spec apply_nesting(spec::Spec spec, const NestingState& nesting, int last_cap);
 

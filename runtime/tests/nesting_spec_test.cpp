@@ -113,7 +113,7 @@ TEST(ApplyNesting, PrivilegedGetsListedSetNeverTheDangerousOnes) {
   for (const auto& name : *base.process->capabilities->bounding)
     EXPECT_TRUE(has(*caps.bounding, name));
   for (const char* never : {"CAP_SYS_RESOURCE", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",
-                            "CAP_DAC_READ_SEARCH", "CAP_SYS_PTRACE"}) {
+                            "CAP_DAC_READ_SEARCH"}) {
     EXPECT_FALSE(has(*caps.bounding, never)) << never;
     EXPECT_FALSE(has(*caps.effective, never)) << never;
     EXPECT_FALSE(has(*caps.permitted, never)) << never;
@@ -188,6 +188,19 @@ TEST(ApplyNesting, DevicesNodeAndRule) {
   EXPECT_FALSE(none.linux->devices && std::ranges::any_of(*none.linux->devices, [](const auto& d) {
                  return d.path == "/dev/fuse";
                }));
+}
+
+// Both variants: /dev/console's rule (no node), which inner engines' default specs allow.
+TEST(ApplyNesting, AllowsTheConsoleDeviceWithoutANode) {
+  for (const auto& n : {userns(), privileged()}) {
+    auto s = apply_nesting(spec::default_spec(), n, kLastCap);
+    const auto& rules = *s.linux->resources->devices;
+    EXPECT_TRUE(std::ranges::any_of(rules, [](const auto& r) {
+      return r.allow && r.type == "c" && r.major == 5 && r.minor == 1 && r.access == "rwm";
+    }));
+    const auto nodes = s.linux->devices.value_or(std::vector<spec::Device>{});
+    EXPECT_TRUE(std::ranges::none_of(nodes, [](const auto& d) { return d.path == "/dev/console"; }));
+  }
 }
 
 }  // namespace
