@@ -110,6 +110,27 @@ refused() {
   refused "invalid configuration: nesting: linux.resources.blockIO.throttleReadBpsDevice: cgroup v1 throttling is not hierarchical, inner containers would escape it"
 }
 
+@test "hippo update refuses blkio throttling for a nesting container on cgroup v1; its cgroup stays as it was" {
+  if cgroup_v2; then skip "v2 io throttling is hierarchical: nothing to refuse on this host"; fi
+  busybox_bundle "$B" sleep 1000
+  nest
+  with_config 'nesting_privileged: allow'
+  hippo run -d -b "$B" "$ID" </dev/null >/dev/null 2>&1
+  local blkio
+  blkio=/sys/fs/cgroup/blkio$(cgroup_path_of "$B")
+  local before
+  before=$(cat "$blkio/blkio.throttle.read_bps_device")
+  echo '{"blockIO": {"throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 1048576}]}}' >"$BATS_TEST_TMPDIR/r.json"
+  run hippo update -r "$BATS_TEST_TMPDIR/r.json" "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [ "$output" = "hippo: update $ID: invalid configuration: nesting: linux.resources.blockIO.throttleReadBpsDevice: cgroup v1 throttling is not hierarchical, inner containers would escape it" ]
+  [ "$(cat "$blkio/blkio.throttle.read_bps_device")" = "$before" ]
+  # What binds inner containers is still updated in place.
+  hippo update --memory 67108864 "$ID"
+  [ "$(cat "/sys/fs/cgroup/memory$(cgroup_path_of "$B")/memory.limit_in_bytes")" = 67108864 ]
+}
+
 @test "nesting with backend runc is refused before runc runs" {
   busybox_bundle "$B"
   nest

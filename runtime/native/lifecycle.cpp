@@ -11,8 +11,10 @@
 #include "base/logging.hpp"
 #include "base/syscalls.hpp"
 #include "oci-spec/config.hpp"
+#include "runtime/features.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/native/native_backend.hpp"
+#include "runtime/native/nesting.hpp"
 #include "runtime/native/oci_state.hpp"
 
 namespace hippo::runtime::native {
@@ -230,6 +232,11 @@ Result<void> NativeBackend::update(const std::string& id, const spec::Resources&
   if (c->status == Status::stopped) {
     return fail(ErrorKind::failed_precondition,
                 "container \"" + id + "\" is stopped: cannot update it");
+  }
+  if (c->state.nesting) {
+    if (auto ok = check_nested_resources(resources, !unified_cgroup_host()); !ok) {
+      return forward(ok, "update " + id);
+    }
   }
   return c->cgroup->update(resources);
 }

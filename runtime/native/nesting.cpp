@@ -53,8 +53,15 @@ Result<void> check_propagation(const spec::Spec& spec) {
 
 // v1 blkio throttling binds only the cgroup it is set on, not its descendants.
 Result<void> check_v1_throttle(const spec::Spec& spec) {
-  if (!spec.linux || !spec.linux->resources || !spec.linux->resources->blockIO) return {};
-  const auto& b = *spec.linux->resources->blockIO;
+  if (!spec.linux || !spec.linux->resources) return {};
+  return check_nested_resources(*spec.linux->resources, true);
+}
+
+}  // namespace
+
+Result<void> check_nested_resources(const spec::Resources& resources, bool cgroup_v1) {
+  if (!cgroup_v1 || !resources.blockIO) return {};
+  const auto& b = *resources.blockIO;
   const std::pair<const char*, const std::optional<std::vector<spec::ThrottleDevice>>*> fields[] = {
       {"throttleReadBpsDevice", &b.throttleReadBpsDevice},
       {"throttleWriteBpsDevice", &b.throttleWriteBpsDevice},
@@ -69,8 +76,6 @@ Result<void> check_v1_throttle(const spec::Spec& spec) {
   }
   return {};
 }
-
-}  // namespace
 
 Result<bool> nesting_requested(const spec::Spec& spec, const NestingConfig& config) {
   if (!spec.annotations) return config.enabled;

@@ -32,4 +32,8 @@ Result<std::optional<NestingState>> resolve_nesting(const spec::Spec& spec,
                                                     const NestingConfig& config,
                                                     const NestingHost& host);
 
+// What update must refuse of a nesting container's new resources (also checked at create):
+// on v1 (`cgroup_v1`), blkio throttle values, which would not bind its inner containers.
+Result<void> check_nested_resources(const spec::Resources& resources, bool cgroup_v1);
+
 }  // namespace hippo::runtime::native
