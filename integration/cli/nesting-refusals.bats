@@ -270,3 +270,32 @@ deny_nesting_calls() {
   hippo delete -f "$ID"
   for h in /sys/fs/cgroup/*/; do [ ! -e "$h$ID" ]; done
 }
+
+@test "update narrows a v1 cpuset with an inner cgroup below it: the inner cgroup is narrowed first" {
+  if cgroup_v2; then skip "v1 cpuset semantics: the v2 kernel narrows children's effective cpus itself"; fi
+  if [ "$(nproc --all)" -lt 2 ]; then skip "needs two cpus to narrow a cpuset (this host has $(nproc --all))"; fi
+  busybox_bundle "$B" sleep 1000
+  nest
+  with_config 'nesting_privileged: allow'
+  edit_config "$B" '.linux.resources.cpu.cpus = "0-1" | .linux.resources.cpu.mems = "0"'
+  hippo run -d -b "$B" "$ID" </dev/null >/dev/null 2>&1
+  local L
+  L=/sys/fs/cgroup/cpuset$(cgroup_path_of "$B")
+  # What an inner runtime makes: a child using both cpus.
+  mkdir "$L/inner"
+  echo 0-1 >"$L/inner/cpuset.cpus"
+  echo 0 >"$L/inner/cpuset.mems"
+  hippo update --cpuset-cpus 1 "$ID"
+  [ "$(cat "$L/cpuset.cpus")" = 1 ]
+  [ "$(cat "$L/inner/cpuset.cpus")" = 1 ]
+  # A cpuset the inner cgroup shares nothing with: one clear line, nothing changed.
+  echo 1 >"$L/inner/cpuset.cpus"
+  hippo update --cpuset-cpus 0-1 "$ID"
+  run hippo update --cpuset-cpus 0 "$ID"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cpuset.cpus \"0\" shares nothing with $L/inner/cpuset.cpus (\"1\")"* ]]
+  [ "$(cat "$L/cpuset.cpus")" = 0-1 ]
+  hippo delete -f "$ID"
+  [ ! -e "$L" ]
+}

@@ -7,6 +7,7 @@
 
 #include "base/mountinfo.hpp"
 #include "base/userns.hpp"
+#include "runtime/cgroups/cpuset_narrow.hpp"
 #include "runtime/cgroups/fs_v2.hpp"
 #include "runtime/cgroups/resources.hpp"
 
@@ -82,6 +83,15 @@ class FsV1Manager final : public Manager {
     if (auto ok = ready(); !ok) return ok;
     auto plan = plan_for(resources);
     if (!plan) return std::unexpected(plan.error());
+    // Cgroups below (an inner runtime's) must fit in a narrower cpuset first.
+    for (const auto& w : plan->v1) {
+      if (w.controller != "cpuset") continue;
+      auto dir = dir_for(w.controller, w.file);
+      if (!dir) return std::unexpected(dir.error());
+      if (auto ok = narrow_cpuset_children(*dir, w.file, w.value, tree_); !ok) {
+        return forward(ok, w.field);
+      }
+    }
     return apply(*plan);
   }
 
