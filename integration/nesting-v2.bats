@@ -80,6 +80,12 @@ outer_cgroup() {
     | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
     | .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
   chown -R 100000:100000 "$B/rootfs"
+  # The outer's root (host uid 100000) must reach the bundles through the test's dirs.
+  local d=$BATS_TEST_TMPDIR
+  while [ "$d" != / ]; do
+    chmod a+x "$d"
+    d=$(dirname "$d")
+  done
   # The inner bundle, made here and bound in; its rootfs belongs to the outer's root.
   local in=$BATS_TEST_TMPDIR/in
   mkdir -p "$in"
