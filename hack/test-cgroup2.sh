@@ -24,6 +24,8 @@ suites=(
   # CRI through containerd with both drivers: OOMKilled and in-place updates on v2.
   "integration/cri-systemd.bats|"
   "integration/cri.bats|exactly one hippo shim|ExecSync returns|OOMKilled"
+  # Nesting on v2 (docs/nesting.md 3.4): the leaf L/init, controllers for inner cgroups.
+  "integration/nesting-v2.bats|"
   # Attacks whose defence involves cgroups (v2's eBPF device program, v2 cleanup) or the exec path.
   "integration/security-attacks.bats|CVE-2019-5736 create|CVE-2019-5736 exec|default devices|SIGKILLed|did not finish|corrupt state"
 )

@@ -59,10 +59,11 @@ const char* find_executable(const InitPlan& plan) {
 // later command on the container until it execs).
 void close_other_fds(int first, const InitPlan& plan) {
   // The fds to keep, sorted; -1 means none. At most 16 idmapped trees are kept.
-  int keep[20] = {plan.sync_fd, plan.exec_fifo_fd, plan.console_fd, plan.trampoline_fd};
-  int count = 4;
+  int keep[21] = {plan.sync_fd, plan.exec_fifo_fd, plan.console_fd, plan.trampoline_fd,
+                  plan.cgroup_leaf_fd};
+  int count = 5;
   for (const auto& m : plan.mounts) {
-    if (m.tree_fd >= 0 && count < 20) keep[count++] = m.tree_fd;
+    if (m.tree_fd >= 0 && count < 21) keep[count++] = m.tree_fd;
   }
   for (int i = 0; i < count; ++i) {
     for (int j = i + 1; j < count; ++j) {
@@ -114,6 +115,12 @@ void set_identity(const InitPlan& plan) {
     if (::setresuid(0, 0, 0) != 0) die("setresuid 0 in the user namespace");
   }
   if (plan.unshare_cgroup && ::unshare(CLONE_NEWCGROUP) != 0) die("unshare cgroup namespace");
+  // Nesting on v2: out of L (the namespace's root now) into its leaf, so L may enable
+  // controllers for the cgroups an inner runtime makes (no-internal-process rule).
+  if (plan.cgroup_leaf_fd >= 0) {
+    if (::write(plan.cgroup_leaf_fd, "0", 1) != 1) die("move init into its cgroup leaf");
+    ::close(plan.cgroup_leaf_fd);
+  }
   if (!plan.session_keyring.empty() &&
       ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan.session_keyring.c_str()) < 0 &&
       errno != ENOSYS && errno != EACCES && errno != EPERM) {

@@ -212,6 +212,11 @@ struct InitPlan {
   // The cgroup2 directory the child is cloned into (CLONE_INTO_CGROUP), or -1. Used by the
   // parent only; the child never sees it.
   int cgroup_fd = -1;
+  // A nesting container on pure cgroup v2: its leaf's cgroup.procs (L/init), opened by the
+  // parent before the clone. Init writes "0" into it right after unsharing its cgroup namespace
+  // (so the namespace's root is L, and L itself holds no process); the kernel checks the
+  // opener's credentials and namespace, so this works from inside a user namespace. -1: none.
+  int cgroup_leaf_fd = -1;
 };
 
 // What a config.json mount of type "cgroup" shows: the container's own cgroup, found by create.

@@ -57,6 +57,30 @@ os::UniqueFd open_cgroup2_dir(const cgroups::Manager& cgroup) {
   return os::UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
+std::string nesting_leaf_dir(const cgroups::Manager& cgroup) {
+  const auto unified = cgroup.path_of("");
+  // The v2 manager answers every controller with its one directory; a v1 one has a memory dir.
+  if (unified.empty() || cgroup.path_of("memory") != unified) return "";
+  return cgroups::join(unified, kNestingLeaf);
+}
+
+void enable_nesting_controllers(const cgroups::Manager& cgroup) {
+  const auto dir = cgroup.path_of("");
+  auto controllers =
+      cgroups::read_file(cgroups::join(dir, "cgroup.controllers"), cgroups::Tree::kernel);
+  if (!controllers) {
+    log::warn("nesting: " + controllers.error().message);
+    return;
+  }
+  const auto file = cgroups::join(dir, "cgroup.subtree_control");
+  for (const auto& c : cgroups::words(*controllers)) {
+    if (auto ok = cgroups::write_file(file, "+" + c, cgroups::Tree::kernel); !ok) {
+      log::warn("nesting: cannot enable controller " + c +
+                " for the container's cgroups: " + ok.error().message);
+    }
+  }
+}
+
 Result<void> check_cgroup_before_create(const cgroups::Manager& cg) {
   if (const auto pids = cgroup_processes(cg); !pids.empty()) {
     log::warn("container's cgroup is not empty: " + std::to_string(pids.size()) +

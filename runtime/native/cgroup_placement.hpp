@@ -45,6 +45,16 @@ std::unique_ptr<cgroups::Manager> stored_cgroup(const StoredState& st);
 // CLONE_INTO_CGROUP; none on a host without cgroup2. Failing to open it only costs the attach.
 os::UniqueFd open_cgroup2_dir(const cgroups::Manager& cgroup);
 
+// A nesting container's leaf on a pure cgroup v2 host (docs/nesting.md 3.4): L/init, where its
+// init and exec'd processes live so that L may enable controllers for an inner runtime's
+// cgroups. "" on v1 or hybrid hosts (their cgroup2 has no controllers to delegate).
+inline constexpr const char* kNestingLeaf = "init";
+std::string nesting_leaf_dir(const cgroups::Manager& cgroup);
+
+// Enables in L's cgroup.subtree_control every controller L has (cgroup.controllers), once the
+// init sits in the leaf. A controller the kernel refuses is a warning naming it.
+void enable_nesting_controllers(const cgroups::Manager& cgroup);
+
 // runc's checks of a container's cgroup that exists before its create (the cgroupsPath of a
 // pod, or one left behind): a frozen one is refused, as its init would hang there before it
 // could report; processes in it only get a warning, as in runc 1.1.

@@ -148,6 +148,21 @@ class Creation {
     return {};
   }
 
+  // A nesting container on pure v2 with the cgroupfs driver gets its leaf L/init (3.4); its
+  // init moves there itself (plan.cgroup_leaf_fd). destroy() removes it with L. The systemd
+  // driver's scope has no leaf yet.
+  Result<void> make_leaf() {
+    if (!record_.nesting || placed_.systemd_unit) return {};
+    const auto leaf = nesting_leaf_dir(*placed_.manager);
+    if (leaf.empty()) return {};
+    if (::mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) {
+      return fail_errno(placed_.shown() + ": mkdir " + leaf);
+    }
+    leaf_procs_ = UniqueFd(::open((leaf + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!leaf_procs_) return fail_errno(placed_.shown() + ": open " + leaf + "/cgroup.procs");
+    return {};
+  }
+
   Result<void> build_plan(int console_fd) {
     os::PlanOptions plan_options;
     plan_options.bundle = bundle_.dir;
@@ -215,6 +230,7 @@ class Creation {
   Result<void> spawn() {
     UniqueFd cgroup_dir = open_cgroup2_dir(*placed_.manager);
     plan_->cgroup_fd = cgroup_dir.get();
+    plan_->cgroup_leaf_fd = leaf_procs_.get();
     // Before init goes on (it waits for kGo meanwhile, and exits if we die): its pid and start
     // time into the record, then into the cgroup. A create killed after this leaves an init
     // that delete -f finds by its pid or its cgroup.
@@ -235,6 +251,10 @@ class Creation {
     auto init = os::spawn_init(*plan_, record_and_attach, creation_hooks);
     if (!init) return forward(init);
     init_.emplace(std::move(*init));
+    leaf_procs_.reset();
+    // The init is in the leaf now (it moved before kReady): L holds no process and may hand
+    // its controllers to the cgroups an inner runtime makes.
+    if (plan_->cgroup_leaf_fd >= 0) enable_nesting_controllers(*placed_.manager);
     if (init_->cloned_into_cgroup) {
       log::debug("init " + std::to_string(init_->pid) + " cloned into cgroup " +
                  placed_.manager->path_of(""));
@@ -275,6 +295,7 @@ class Creation {
   Undo remove_dir_;
   UniqueFd fifo_;
   Undo destroy_cgroup_;
+  UniqueFd leaf_procs_;
   std::optional<os::InitPlan> plan_;
   std::optional<os::SpawnedInit> init_;
   Undo kill_init_;
@@ -347,6 +368,7 @@ Result<NativeBackend::CreatedInit> NativeBackend::create_init(const CreateOption
   if (auto ok = c.check_existing_cgroup(); !ok) return forward(ok, ctx);
   if (auto ok = c.make_exec_fifo(); !ok) return forward(ok, ctx);
   if (auto ok = c.make_cgroup(); !ok) return forward(ok, ctx);
+  if (auto ok = c.make_leaf(); !ok) return forward(ok, ctx);
   if (auto ok = c.build_plan(console->fd); !ok) return forward(ok);  // config.json's own errors
   if (auto ok = c.spawn(); !ok) return forward(ok, ctx);
   if (auto ok = c.hand_over(); !ok) return forward(ok, ctx);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "base/file_io.hpp"
 #include "base/logging.hpp"
 #include "base/syscalls.hpp"
 #include "base/undo.hpp"
@@ -100,7 +101,15 @@ Result<ProcessHandle> NativeBackend::spawn_exec(const ExecOptions& o) {
   if (!init_pidfd || !init_alive(c->state)) {
     return fail(ErrorKind::failed_precondition, "cannot exec in a stopped container");
   }
-  auto placement = exec_placement(*c->cgroup, o.sub_cgroups);
+  // A nesting container's exec'd processes join its init in the leaf (3.4), unless --cgroup
+  // names another place; limits, stats and freeze stay on L.
+  auto sub_cgroups = o.sub_cgroups;
+  if (c->state.nesting && !c->state.systemd_unit && sub_cgroups.empty()) {
+    if (const auto leaf = nesting_leaf_dir(*c->cgroup); !leaf.empty() && is_directory(leaf)) {
+      sub_cgroups[""] = kNestingLeaf;
+    }
+  }
+  auto placement = exec_placement(*c->cgroup, sub_cgroups);
   if (!placement) return forward(placement);
   UniqueFd cgroup_dir;
   if (!placement->clone_into.empty()) {

@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# Nesting on a pure cgroup v2 host with the cgroupfs driver (docs/nesting.md 3.4): the outer's
+# init lives in the leaf L/init, L enables its controllers for the cgroups an inner runtime
+# makes, exec'd processes join the leaf, and L's own limits stay out of reach. Runs in the VM of
+# hack/test-cgroup2.sh (skipped elsewhere, saying why).
+
+load helpers
+
+setup_file() {
+  build_busybox_rootfs
+}
+
+setup() {
+  cgroup_v2 || skip "needs a pure cgroup v2 host (hack/test-cgroup2.sh runs this file in its VM)"
+  B=$BATS_TEST_TMPDIR/outer
+  ID=$(test_name outer)
+  printf 'nesting_privileged: allow\n' >"$BATS_TEST_TMPDIR/config.yaml"
+  export HIPPO_TEST_CONFIG=$BATS_TEST_TMPDIR/config.yaml
+}
+
+teardown() {
+  cleanup_containers
+}
+
+# An outer running `sleep 1000` with the nesting annotation, a tmpfs on /run, and the host's
+# libraries and hippo binary (at /hippo) bound in read-only, so an inner hippo runs inside.
+nest_outer_bundle() {
+  busybox_bundle "$B" sleep 1000
+  edit_config "$B" '.annotations["io.hippo.nesting"] = "true"
+    | .linux.resources.memory.limit = 268435456
+    | .mounts += [
+        {destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=755"]},
+        {destination: "/usr", type: "bind", source: "/usr", options: ["rbind", "ro"]},
+        {destination: "/lib", type: "bind", source: "/lib", options: ["rbind", "ro"]},
+        {destination: "/lib64", type: "bind", source: "/lib64", options: ["rbind", "ro"]},
+        {destination: "/hippo", type: "bind", source: $hippo, options: ["bind", "ro"]}]' \
+    --arg hippo "$HIPPO_BIN"
+  touch "$B/rootfs/hippo"
+}
+
+# The outer's cgroup L on the host.
+outer_cgroup() {
+  echo "/sys/fs/cgroup$(cgroup_path_of "$B")"
+}
+
+@test "v2 nesting: init and exec'd processes sit in L/init, L enables its controllers, L's limits stay out of reach" {
+  nest_outer_bundle
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  local L pid
+  L=$(outer_cgroup)
+  pid=$(hippo state "$ID" | jq -r .pid)
+  [ "$(cat "/proc/$pid/cgroup")" = "0::$(cgroup_path_of "$B")/init" ]
+  [ -z "$(cat "$L/cgroup.procs")" ]
+  grep -qw memory "$L/cgroup.subtree_control"
+  grep -qw pids "$L/cgroup.subtree_control"
+  run hippo exec "$ID" sh -c 'cat /proc/1/cgroup /proc/self/cgroup; mkdir /sys/fs/cgroup/sub && echo 33554432 >/sys/fs/cgroup/sub/memory.max && echo made-sub'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[0]}" = "0::/init" ]
+  [ "${lines[1]}" = "0::/init" ]
+  [ "${lines[2]}" = made-sub ]
+  [ "$(cat "$L/sub/memory.max")" = 33554432 ]
+  # nsdelegate (the VM's systemd mounts cgroup2 so): the namespace's root's limits are not the
+  # container's to write, privileged or not.
+  if grep -q ' /sys/fs/cgroup cgroup2 .*nsdelegate' /proc/self/mountinfo; then
+    run hippo exec "$ID" sh -c 'echo 1048576 >/sys/fs/cgroup/memory.max'
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "$(cat "$L/memory.max")" = 268435456 ]
+  fi
+  hippo delete -f "$ID"
+  [ ! -d "$L" ]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "v2 nesting (userns): an inner hippo's container lands in L/<inner> with its memory limit; delete -f leaves nothing" {
+  nest_outer_bundle
+  edit_config "$B" '.linux.namespaces += [{"type":"user"}]
+    | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+    | .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]'
+  chown -R 100000:100000 "$B/rootfs"
+  # The outer's root (host uid 100000) must reach the bundles through the test's dirs.
+  local d=$BATS_TEST_TMPDIR
+  while [ "$d" != / ]; do
+    chmod a+x "$d"
+    d=$(dirname "$d")
+  done
+  # The inner bundle, made here and bound in; its rootfs belongs to the outer's root.
+  local in=$BATS_TEST_TMPDIR/in
+  mkdir -p "$in"
+  cp -a "$BATS_FILE_TMPDIR/images/busybox-rootfs" "$in/rootfs"
+  (cd "$in" && HIPPO_CONFIG=/dev/null "$HIPPO_BIN" spec)
+  jq '.process.terminal = false | .process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/inner"
+    | .linux.resources.memory.limit = 33554432' "$in/config.json" >"$in/config.tmp"
+  mv "$in/config.tmp" "$in/config.json"
+  chown -R 100000:100000 "$in"
+  edit_config "$B" '.mounts += [{destination: "/in", type: "bind", source: $in, options: ["rbind"]}]' --arg in "$in"
+  mkdir -p "$B/rootfs/in"
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  local L
+  L=$(outer_cgroup)
+  [ "$(stat -c %u "$L/init")" = 100000 ]
+  [ "$(stat -c %u "$L/cgroup.procs")" = 100000 ]
+  [ "$(stat -c %u "$L/memory.max")" = 0 ]
+  run hippo exec "$ID" sh -c 'HIPPO_CONFIG=/dev/null /hippo --root /run/h create -b /in inner </dev/null >/run/create.out 2>&1 || { cat /run/create.out; exit 1; }
+    HIPPO_CONFIG=/dev/null /hippo --root /run/h start inner && cat /sys/fs/cgroup/inner/memory.max'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${lines[-1]}" = 33554432 ]
+  [ "$(cat "$L/inner/memory.max")" = 33554432 ]
+  [ -n "$(cat "$L/inner/cgroup.procs")" ]
+  hippo delete -f "$ID"
+  [ ! -d "$L" ]
+  assert_no_leaks "$ID" "$B"
+}
