@@ -21,9 +21,9 @@ inline constexpr const char* kNestingSyscalls[] = {
 // init until execve) or run as another uid (the pause process): Docker's libnetwork-setkey
 // hook and a sandbox's pid namespace fail without it.
 inline constexpr const char* kPrivilegedNestingCaps[] = {
-    "CAP_SYS_ADMIN",  "CAP_NET_ADMIN", "CAP_SETPCAP",      "CAP_SETFCAP", "CAP_MKNOD",
-    "CAP_SYS_CHROOT", "CAP_CHOWN",     "CAP_DAC_OVERRIDE", "CAP_FOWNER",  "CAP_FSETID",
-    "CAP_KILL",       "CAP_SETUID",    "CAP_SETGID",       "CAP_NET_RAW", "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_ADMIN",   "CAP_NET_ADMIN", "CAP_SETPCAP",      "CAP_SETFCAP", "CAP_MKNOD",
+    "CAP_SYS_CHROOT",  "CAP_CHOWN",     "CAP_DAC_OVERRIDE", "CAP_FOWNER",  "CAP_FSETID",
+    "CAP_KILL",        "CAP_SETUID",    "CAP_SETGID",       "CAP_NET_RAW", "CAP_NET_BIND_SERVICE",
     "CAP_AUDIT_WRITE", "CAP_SYS_PTRACE"};
 
 // The device rule the outer adds for every nesting container, without a node: /dev/console

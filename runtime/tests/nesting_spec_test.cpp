@@ -112,8 +112,8 @@ TEST(ApplyNesting, PrivilegedGetsListedSetNeverTheDangerousOnes) {
   }
   for (const auto& name : *base.process->capabilities->bounding)
     EXPECT_TRUE(has(*caps.bounding, name));
-  for (const char* never : {"CAP_SYS_RESOURCE", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",
-                            "CAP_DAC_READ_SEARCH"}) {
+  for (const char* never :
+       {"CAP_SYS_RESOURCE", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_DAC_READ_SEARCH"}) {
     EXPECT_FALSE(has(*caps.bounding, never)) << never;
     EXPECT_FALSE(has(*caps.effective, never)) << never;
     EXPECT_FALSE(has(*caps.permitted, never)) << never;
@@ -199,7 +199,8 @@ TEST(ApplyNesting, AllowsTheConsoleDeviceWithoutANode) {
       return r.allow && r.type == "c" && r.major == 5 && r.minor == 1 && r.access == "rwm";
     }));
     const auto nodes = s.linux->devices.value_or(std::vector<spec::Device>{});
-    EXPECT_TRUE(std::ranges::none_of(nodes, [](const auto& d) { return d.path == "/dev/console"; }));
+    EXPECT_TRUE(
+        std::ranges::none_of(nodes, [](const auto& d) { return d.path == "/dev/console"; }));
   }
 }
 
