@@ -221,3 +221,17 @@ owner() {
   gone() { ! sd test -e "/proc/$pid"; }
   eventually gone
 }
+
+@test "delete -f of the outer with an inner container paused (frozen) stops the scope and leaves nothing" {
+  privileged_outer $((64 * MIB))
+  inner_start
+  pid=$(inner_pid)
+  [ -n "$pid" ]
+  in_outer 'ih pause in'
+  [ "$(sd cat "/sys/fs/cgroup/freezer$CG/in/freezer.state")" = FROZEN ]
+  # systemd's stop signals a frozen v1 task in vain: hippo's kill_all thaws what it kills.
+  hsd delete --force "$N"
+  assert_no_leaks_sd "$N" "$CG" "$UNIT"
+  gone() { ! sd test -e "/proc/$pid"; }
+  eventually gone
+}
