@@ -115,3 +115,28 @@ outer_cgroup() {
   [ ! -d "$L" ]
   assert_no_leaks "$ID" "$B"
 }
+
+@test "v2 nesting (privileged): an inner hippo attaches its own device program below the outer's, and both bind" {
+  nest_outer_bundle
+  local in=$BATS_TEST_TMPDIR/in
+  mkdir -p "$in"
+  cp -a "$BATS_FILE_TMPDIR/images/busybox-rootfs" "$in/rootfs"
+  (cd "$in" && HIPPO_CONFIG=/dev/null "$HIPPO_BIN" spec)
+  # /dev/mem (c 1:1) is in neither program's list: the node made inside still cannot be opened.
+  jq '.process.terminal = false | .process.args = ["sh", "-c", "mknod /tmp/mem c 1 1; head -c1 /tmp/mem >/dev/null 2>&1 && echo mem-opened; echo x >/dev/null && echo null-ok"]
+    | .linux.cgroupsPath = "/inner" | .root.readonly = false' "$in/config.json" >"$in/config.tmp"
+  mv "$in/config.tmp" "$in/config.json"
+  edit_config "$B" '.mounts += [{destination: "/in", type: "bind", source: $in, options: ["rbind"]}]' --arg in "$in"
+  mkdir -p "$B/rootfs/in"
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  # Without BPF_F_ALLOW_MULTI on the outer's program the inner attach fails with EPERM.
+  run hippo exec "$ID" sh -c 'HIPPO_CONFIG=/dev/null /hippo --root /run/h run -b /in inner 2>&1'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" != *"device filter"* ]]
+  [[ "$output" != *mem-opened* ]]
+  [[ "$output" == *null-ok* ]]
+  hippo delete -f "$ID"
+  assert_no_leaks "$ID" "$B"
+}

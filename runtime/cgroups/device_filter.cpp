@@ -4,9 +4,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "base/unique_fd.hpp"
 #include "runtime/cgroups/devices.hpp"
@@ -86,6 +90,27 @@ bool catches_all(const Rule& r) {
 
 int bpf(int cmd, bpf_attr& attr) {
   return static_cast<int>(::syscall(SYS_bpf, cmd, &attr, sizeof attr));
+}
+
+// The device programs attached to a cgroup itself (not its ancestors'), and whether one of
+// them was attached exclusively (flags 0: hippo before nesting; it can only be replaced).
+struct Attached {
+  std::vector<uint32_t> ids;
+  bool exclusive = false;
+};
+Attached attached_programs(int cgroup_fd) {
+  std::array<uint32_t, 64> ids{};
+  bpf_attr q{};
+  q.query.target_fd = static_cast<uint32_t>(cgroup_fd);
+  q.query.attach_type = BPF_CGROUP_DEVICE;
+  q.query.prog_ids = reinterpret_cast<uint64_t>(ids.data());
+  q.query.prog_cnt = static_cast<uint32_t>(ids.size());
+  if (bpf(BPF_PROG_QUERY, q) != 0) return {};
+  Attached out;
+  out.ids.assign(ids.begin(), ids.begin() + std::min<size_t>(q.query.prog_cnt, ids.size()));
+  out.exclusive = !out.ids.empty() && (q.query.attach_flags & BPF_F_ALLOW_MULTI) == 0 &&
+                  (q.query.attach_flags & BPF_F_ALLOW_OVERRIDE) == 0;
+  return out;
 }
 
 }  // namespace
@@ -197,13 +222,36 @@ Result<void> attach_device_filter(const std::string& dir, const std::vector<bpf_
   }
   os::UniqueFd cgroup(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cgroup) return fail_errno("open " + dir + " for its device filter");
+  const auto old = attached_programs(cgroup.get());
+  // BPF_F_ALLOW_MULTI (runc's flag): programs below this one may attach their own (an inner
+  // runtime's, docs/nesting.md 3.8), and every program on the path must allow an access. An
+  // exclusive program would make the kernel refuse any program below it (EPERM).
   bpf_attr attach{};
   attach.target_fd = static_cast<uint32_t>(cgroup.get());
   attach.attach_bpf_fd = static_cast<uint32_t>(prog.get());
   attach.attach_type = BPF_CGROUP_DEVICE;
-  attach.attach_flags = 0;  // exclusive: attaching again replaces the previous filter
+  attach.attach_flags = old.exclusive ? 0 : BPF_F_ALLOW_MULTI;  // an older hippo's: replaced
   if (bpf(BPF_PROG_ATTACH, attach) != 0) {
     return fail_errno("attach the device filter to " + dir);
+  }
+  if (old.exclusive) return {};
+  // An update: the new program runs beside the old ones until these detach, so for a moment
+  // only what both allow passes; never more than either.
+  for (uint32_t id : old.ids) {
+    bpf_attr get{};
+    get.prog_id = id;
+    os::UniqueFd fd(bpf(BPF_PROG_GET_FD_BY_ID, get));
+    if (!fd) {
+      if (errno == ENOENT) continue;  // already gone
+      return fail_errno("open the old device filter " + std::to_string(id) + " of " + dir);
+    }
+    bpf_attr detach{};
+    detach.target_fd = static_cast<uint32_t>(cgroup.get());
+    detach.attach_bpf_fd = static_cast<uint32_t>(fd.get());
+    detach.attach_type = BPF_CGROUP_DEVICE;
+    if (bpf(BPF_PROG_DETACH, detach) != 0 && errno != ENOENT) {
+      return fail_errno("detach the old device filter " + std::to_string(id) + " from " + dir);
+    }
   }
   return {};
 }
