@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # Nesting (issue 16, docs/nesting.md section 7): hippo, containerd, Docker and systemd inside an
 # outer hippo container on the host (v1 hybrid, cgroupfs). The fixture is nesting_helpers.bash:
-# with NESTING_BY_HAND=1 (default) the outer gets by hand what the nesting mode will give it;
-# NESTING_BY_HAND=0 leaves only the annotation io.hippo.nesting=true. Every test ends by
+# the outer carries only the annotation io.hippo.nesting=true; the mode gives it the rest. Here
+# the privileged variant. Every test ends by
 # deleting the outer and checking that nothing of it is left on the host.
 
 load helpers
@@ -284,7 +284,7 @@ SLEEPER='["tini","--","sleep","infinity"]'
 }
 
 @test "systemd as PID 1 inside boots to running and puts a transient unit's memory limit below the outer's cgroup" {
-  NEST_BEFORE_CREATE=nest_systemd_masks nest_outer outer "" "$SLEEPER" "$(nest_systemd_extra outer)"
+  NEST_BEFORE_CREATE=nest_systemd_masks nest_outer outer "" "$SLEEPER" "$(nest_systemd_extra)"
   local id st="" i
   id=$(nest_id outer)
   for i in $(seq 150); do

@@ -1,31 +1,14 @@
 # The fixture of integration/nesting.bats (docs/nesting.md section 7): an "outer" hippo
 # container whose rootfs is an overlay over the host's `/` (so the build, busybox, containerd,
 # dockerd and systemd are all there at their host paths), with fresh tmpfs on /run, /tmp,
-# /var/lib/containerd and /var/lib/docker, its own pid, net, ipc, uts, mount and cgroup
-# namespaces, and the annotation io.hippo.nesting=true. Inner containers are made inside by the
-# same hippo binary.
-#
-# NESTING_BY_HAND=1 (the default until the nesting mode is merged) also adds what an outer needs
-# today without the feature: the privileged capability list of docs/nesting.md 3.6, no seccomp,
-# a cgroup namespace, a writable /sys/fs/cgroup mount (no "ro"), a device rule for c 5:1 (the
-# console: Docker's and containerd's default specs allow it, and a v1 child cannot allow what
-# its parent does not: devices.allow fails with EPERM; hippo's own default list omits it), and
-# nesting_privileged: allow in the host hippo's config. NESTING_BY_HAND=0 leaves only the
-# annotation (and that config key), to check that the feature alone suffices.
+# /var/lib/containerd and /var/lib/docker, its own pid, net, ipc, uts and mount namespaces, and
+# the annotation io.hippo.nesting=true, nothing else: the nesting mode gives it the rest.
+# The privileged variant (docs/nesting.md section 2): no user namespace; the host hippo's config
+# has nesting_privileged: allow.
+# Inner containers are made inside by the same hippo binary.
 #
 # Sourced on the host by nesting.bats, and inside an outer container (nest_lib) to make the
 # next level: every function here works from its arguments, not from Bats variables.
-
-NESTING_BY_HAND=${NESTING_BY_HAND:-1}
-
-# docs/nesting.md 3.6, the privileged variant's list.
-NESTING_CAPS='["CAP_SYS_ADMIN","CAP_NET_ADMIN","CAP_SETPCAP","CAP_SETFCAP","CAP_MKNOD",
-  "CAP_SYS_CHROOT","CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID","CAP_KILL",
-  "CAP_SETUID","CAP_SETGID","CAP_NET_RAW","CAP_NET_BIND_SERVICE","CAP_AUDIT_WRITE"]'
-# NESTING_EXTRA_CAPS (e.g. CAP_SYS_PTRACE): more capabilities for the outer, by hand, to try
-# what the list lacks.
-for _c in ${NESTING_EXTRA_CAPS:-}; do NESTING_CAPS=$(jq -c --arg c "$_c" '. + [$c]' <<<"$NESTING_CAPS"); done
-unset _c
 
 # Where the fixture's files appear inside an outer: the test's share dir (scripts, images).
 NEST_SHARE=/nest
@@ -57,20 +40,10 @@ nest_config() {
   jq "$extra" "$file" >"$file.tmp" && mv "$file.tmp" "$file"
 }
 
-# nest_mark FILE: makes the config.json FILE a nesting container's: the annotation and, with
-# NESTING_BY_HAND=1, the by-hand additions listed at the top.
+# nest_mark FILE: makes the config.json FILE a nesting container's: the annotation only.
 nest_mark() {
   local file=$1
-  jq --argjson caps "$NESTING_CAPS" --argjson byhand "$NESTING_BY_HAND" '
-    .annotations["io.hippo.nesting"] = "true"
-    | if $byhand == 1 then
-        .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
-        | del(.linux.seccomp)
-        | .linux.namespaces |= (map(select(.type != "cgroup")) + [{type: "cgroup"}])
-        | .linux.resources.devices += [{allow: true, type: "c", major: 5, minor: 1, access: "rwm"}]
-        | .mounts |= map(if .destination == "/sys/fs/cgroup"
-            then .options = ((.options // []) - ["ro"]) else . end)
-      else . end' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+  jq '.annotations["io.hippo.nesting"] = "true"' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
 }
 
 # nest_overlay_rootfs DIR: DIR/rootfs becomes an overlay of `/` with upper and work dirs in DIR.
@@ -174,13 +147,11 @@ nest_busybox_bundle() {
 
 # --- on the host (Bats: uses helpers.bash's hippo and test_name) -------------------------------
 
-# nest_setup: the host hippo's config (NESTING_BY_HAND=0: the feature's nesting_privileged key,
-# which today's config parser refuses as unknown).
+# nest_setup: the host hippo's config: nesting_privileged: allow, for the privileged variant
+# (the userns variant's outers are made without it: nest_outer).
 nest_setup() {
-  if [[ $NESTING_BY_HAND == 0 ]]; then
-    printf 'nesting_privileged: allow\n' >"$BATS_TEST_TMPDIR/hippo.yaml"
-    export HIPPO_TEST_CONFIG=$BATS_TEST_TMPDIR/hippo.yaml
-  fi
+  printf 'nesting_privileged: allow\n' >"$BATS_TEST_TMPDIR/hippo.yaml"
+  export HIPPO_TEST_CONFIG=$BATS_TEST_TMPDIR/hippo.yaml
 }
 
 # nest_id NAME: the container id (and cgroup path without its "/") of the outer NAME.
@@ -208,14 +179,12 @@ nest_outer() {
 
 # nest_sh NAME SCRIPT: runs the bash SCRIPT in the outer NAME (hippo exec), with these helpers
 # sourced, `set -eu`, $HIPPO the hippo binary and ih() the inner hippo (state under /run/hippo;
-# with NESTING_BY_HAND=0 its config allows privileged nesting, for a next level).
+# its config allows privileged nesting, for a next level).
 nest_sh() {
   local id
   id=$(nest_id "$1")
-  local cfg=/dev/null
-  [[ $NESTING_BY_HAND == 0 ]] && cfg=$NEST_SHARE/hippo.yaml
   hippo exec "$id" env HIPPO="$HIPPO_BIN" NEST_HELPERS="$REPO_ROOT/integration/nesting_helpers.bash" \
-    NESTING_BY_HAND="$NESTING_BY_HAND" NESTING_EXTRA_CAPS="${NESTING_EXTRA_CAPS:-}" NEST_HIPPO_CONFIG="$cfg" \
+    NEST_HIPPO_CONFIG="$NEST_SHARE/hippo.yaml" \
     bash -c 'set -eu; source "$NEST_HELPERS"
       ih() { HIPPO_CONFIG=$NEST_HIPPO_CONFIG "$HIPPO" --root /run/hippo "$@"; }
       '"$2" </dev/null
@@ -288,19 +257,13 @@ nest_teardown() {
   done < <(nest_mounts_under "$BATS_TEST_TMPDIR")
 }
 
-# nest_systemd_extra NAME: the jq filter that makes the outer NAME boot systemd: PID 1 is
-# /lib/systemd/systemd in container mode; by hand, its name=systemd cgroup bound writable at
-# /sys/fs/cgroup/systemd (today's cgroup mount carries only the controller hierarchies; the
-# nesting mode adds it). The host's enabled services are masked in the overlay's upper /etc
+# nest_systemd_extra: the jq filter that makes an outer boot systemd: PID 1 is
+# /lib/systemd/systemd in container mode (the nesting mode's cgroup mount carries its
+# name=systemd hierarchy). The host's enabled services are masked in the overlay's upper /etc
 # (nest_systemd_masks), as hack/systemd-sandbox.sh does in its /run.
 nest_systemd_extra() {
-  local id
-  id=$(nest_id "$1")
   echo '.process.args = ["/lib/systemd/systemd", "--system", "--log-target=console", "--unit=multi-user.target"]
-    | .process.env += ["container=hippo"]
-    | if '"$NESTING_BY_HAND"' == 1 then .mounts += [{destination: "/sys/fs/cgroup/systemd", type: "bind",
-        source: "/sys/fs/cgroup/systemd/'"$id"'", options: ["rbind", "rw", "nosuid", "nodev", "noexec"]}]
-      else . end'
+    | .process.env += ["container=hippo"]'
 }
 
 # nest_systemd_masks NAME: masks the host's enabled services (a system containerd, dockerd,
