@@ -2,7 +2,7 @@
 # Nesting (issue 16, docs/nesting.md section 7): hippo, containerd, Docker and systemd inside an
 # outer hippo container on the host (v1 hybrid, cgroupfs). The fixture is nesting_helpers.bash:
 # the outer carries only the annotation io.hippo.nesting=true; the mode gives it the rest. Here
-# the privileged variant. Every test ends by
+# the privileged variant; nesting-userns.bats has the user namespace one. Every test ends by
 # deleting the outer and checking that nothing of it is left on the host.
 
 load helpers

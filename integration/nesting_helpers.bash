@@ -3,12 +3,16 @@
 # dockerd and systemd are all there at their host paths), with fresh tmpfs on /run, /tmp,
 # /var/lib/containerd and /var/lib/docker, its own pid, net, ipc, uts and mount namespaces, and
 # the annotation io.hippo.nesting=true, nothing else: the nesting mode gives it the rest.
-# The privileged variant (docs/nesting.md section 2): no user namespace; the host hippo's config
-# has nesting_privileged: allow.
+# Two variants (docs/nesting.md section 2), chosen by NEST_VARIANT when the outer is made:
+# "privileged" (default: no user namespace; the host hippo's config has nesting_privileged:
+# allow) and "userns" (container 0 mapped to host $NEST_USERNS_BASE, 65536 ids; no config key).
 # Inner containers are made inside by the same hippo binary.
 #
 # Sourced on the host by nesting.bats, and inside an outer container (nest_lib) to make the
 # next level: every function here works from its arguments, not from Bats variables.
+
+# The userns variant's host ids: container 0..65535 is host 100000..165535.
+NEST_USERNS_BASE=100000
 
 # Where the fixture's files appear inside an outer: the test's share dir (scripts, images).
 NEST_SHARE=/nest
@@ -159,18 +163,58 @@ nest_id() {
   test_name "$1"
 }
 
+# nest_userns_jq: the jq filter of the userns variant: a user namespace mapping container ids
+# 0..65535 (uid and gid) to host $NEST_USERNS_BASE.. .
+nest_userns_jq() {
+  echo '.linux.namespaces += [{type: "user"}]
+    | .linux.uidMappings = [{containerID: 0, hostID: '"$NEST_USERNS_BASE"', size: 65536}]
+    | .linux.gidMappings = [{containerID: 0, hostID: '"$NEST_USERNS_BASE"', size: 65536}]'
+}
+
+# nest_userns_prepare DIR: what the mapped root needs of the bundle DIR made on the host: the
+# overlay's upper dir (the rootfs's `/` and every copied-up file) is its own, and it can walk
+# from / to DIR (its host uid has no capability there; the test dirs are 0700).
+nest_userns_prepare() {
+  local dir=$1 d
+  mkdir -p "$dir/upper"
+  chown "$NEST_USERNS_BASE:$NEST_USERNS_BASE" "$dir/upper"
+  d=$dir
+  while [[ $d != / ]]; do
+    chmod o+x "$d"
+    d=$(dirname "$d")
+  done
+}
+
+# nest_userns_targets DIR: makes the mount targets missing from DIR/rootfs, from the host (the
+# mapped root cannot mkdir in host root's directories, such as /var/lib: they read as nobody's).
+nest_userns_targets() {
+  local dir=$1 dest
+  while IFS= read -r dest; do
+    [[ -e $dir/rootfs$dest ]] || mkdir -p "$dir/rootfs$dest"
+  done < <(jq -r '.mounts[].destination' "$dir/config.json")
+}
+
 # nest_outer NAME MEMORY_BYTES|"" ARGS_JSON [EXTRA_JQ]: creates and starts the outer container
-# NAME: bundle $BATS_TEST_TMPDIR/NAME, id and cgroup path /$(nest_id NAME). NEST_BEFORE_CREATE
-# names a function run with NAME once the bundle is ready, before `hippo create`.
+# NAME: bundle $BATS_TEST_TMPDIR/NAME, id and cgroup path /$(nest_id NAME). NEST_VARIANT=userns
+# makes the userns variant (nest_userns_jq; the host hippo runs without a config).
+# NEST_BEFORE_CREATE names a function run with NAME once the bundle is ready, before `hippo
+# create`. NEST_HOST_IMAGES names the images dir shared at $NEST_SHARE/images (default: the
+# file's, from build_busybox_rootfs).
 nest_outer() {
   local name=$1 mem=$2 args=$3 extra=${4:-.} dir=$BATS_TEST_TMPDIR/$1 id
   id=$(nest_id "$name")
   mkdir -p "$dir"
   echo "$name" >>"$BATS_TEST_TMPDIR/outers"
   (cd "$dir" && hippo spec)
+  # Before the overlay: it takes its root's owner from the upper dir when mounted.
+  if [[ ${NEST_VARIANT:-privileged} == userns ]]; then
+    extra="$(nest_userns_jq) | $extra"
+    nest_userns_prepare "$dir"
+  fi
   nest_overlay_rootfs "$dir" || skip "this host cannot mount an overlay over / (fs $(stat -fc %T /)): the fixture needs it"
   nest_config "$dir/config.json" "/$id" "$mem" "$args" "$extra"
-  nest_binds "$dir" "$BATS_FILE_TMPDIR/images" "$REPO_ROOT" "$HIPPO_BUILD" "$(dirname "$HIPPO_BIN")"
+  nest_binds "$dir" "${NEST_HOST_IMAGES:-$BATS_FILE_TMPDIR/images}" "$REPO_ROOT" "$HIPPO_BUILD" "$(dirname "$HIPPO_BIN")"
+  [[ ${NEST_VARIANT:-privileged} == userns ]] && nest_userns_targets "$dir"
   printf 'nesting_privileged: allow\n' >"$dir/share/hippo.yaml"
   if [[ -n ${NEST_BEFORE_CREATE:-} ]]; then "$NEST_BEFORE_CREATE" "$name"; fi
   hippo_create -b "$dir" "$id"
