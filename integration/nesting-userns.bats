@@ -12,21 +12,16 @@ load nesting_helpers
 MIB=1048576
 SLEEPER='["tini","--","sleep","infinity"]'
 
-# The busybox rootfs the inner bundles copy, owned by the mapped root: host root's files read
-# as nobody's inside and the mapped root may not read a 0700 one (busybox's /root).
+export NEST_VARIANT=userns
+
 setup_file() {
-  build_busybox_rootfs
-  mkdir -p "$BATS_FILE_TMPDIR/userns-images"
-  cp -a "$BATS_FILE_TMPDIR/images/busybox-rootfs" "$BATS_FILE_TMPDIR/userns-images/"
-  chown -R "$NEST_USERNS_BASE:$NEST_USERNS_BASE" "$BATS_FILE_TMPDIR/userns-images"
+  nest_setup_file
 }
 
 setup() {
   [[ $(stat -fc %T /sys/fs/cgroup/memory 2>/dev/null) == cgroupfs ]] ||
     skip "these tests read v1 hierarchies (/sys/fs/cgroup/memory); the v2 lane has nesting-v2.bats"
-  # No nesting_privileged: the userns variant needs no host privilege.
-  unset HIPPO_TEST_CONFIG
-  export NEST_VARIANT=userns NEST_HOST_IMAGES=$BATS_FILE_TMPDIR/userns-images
+  nest_setup
 }
 
 teardown() {

@@ -2,8 +2,9 @@
 # Nesting (issue 16, docs/nesting.md section 7): hippo, containerd, Docker and systemd inside an
 # outer hippo container on the host (v1 hybrid, cgroupfs). The fixture is nesting_helpers.bash:
 # the outer carries only the annotation io.hippo.nesting=true; the mode gives it the rest. Here
-# the privileged variant; nesting-userns.bats has the user namespace one. Every test ends by
-# deleting the outer and checking that nothing of it is left on the host.
+# the privileged variant; NEST_VARIANT=userns runs the same tests in the user namespace one
+# (nesting-userns.bats has that variant's own tests). Every test ends by deleting the outer and
+# checking that nothing of it is left on the host.
 
 load helpers
 load nesting_helpers
@@ -11,7 +12,7 @@ load nesting_helpers
 MIB=1048576
 
 setup_file() {
-  build_busybox_rootfs
+  nest_setup_file
 }
 
 setup() {

@@ -1,8 +1,8 @@
 # The fixture of integration/nesting.bats (docs/nesting.md section 7): an "outer" hippo
 # container whose rootfs is an overlay over the host's `/` (so the build, busybox, containerd,
 # dockerd and systemd are all there at their host paths), with fresh tmpfs on /run, /tmp,
-# /var/lib/containerd and /var/lib/docker, its own pid, net, ipc, uts and mount namespaces, and
-# the annotation io.hippo.nesting=true, nothing else: the nesting mode gives it the rest.
+# /var/lib/containerd, /var/lib/docker and /var/lib/cni (CRI's CNI results), its own pid, net,
+# ipc, uts and mount namespaces, and the annotation io.hippo.nesting=true, nothing else: the nesting mode gives it the rest.
 # Two variants (docs/nesting.md section 2), chosen by NEST_VARIANT when the outer is made:
 # "privileged" (default: no user namespace; the host hippo's config has nesting_privileged:
 # allow) and "userns" (container 0 mapped to host $NEST_USERNS_BASE, 65536 ids; no config key).
@@ -38,7 +38,8 @@ nest_config() {
         {destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=755"]},
         {destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]},
         {destination: "/var/lib/containerd", type: "tmpfs", source: "tmpfs", options: ["mode=711"]},
-        {destination: "/var/lib/docker", type: "tmpfs", source: "tmpfs", options: ["mode=711"]}]' \
+        {destination: "/var/lib/docker", type: "tmpfs", source: "tmpfs", options: ["mode=711"]},
+        {destination: "/var/lib/cni", type: "tmpfs", source: "tmpfs", options: ["mode=755"]}]' \
     "$file" >"$file.tmp" && mv "$file.tmp" "$file"
   nest_mark "$file"
   jq "$extra" "$file" >"$file.tmp" && mv "$file.tmp" "$file"
@@ -151,9 +152,28 @@ nest_busybox_bundle() {
 
 # --- on the host (Bats: uses helpers.bash's hippo and test_name) -------------------------------
 
-# nest_setup: the host hippo's config: nesting_privileged: allow, for the privileged variant
-# (the userns variant's outers are made without it: nest_outer).
+# nest_setup_file: the file's busybox images; for the userns variant also a copy owned by the
+# mapped root (host root's files read as nobody's inside, and it may not read a 0700 one, such
+# as busybox's /root).
+nest_setup_file() {
+  build_busybox_rootfs
+  if [[ ${NEST_VARIANT:-privileged} == userns ]]; then
+    mkdir -p "$BATS_FILE_TMPDIR/userns-images"
+    cp -a "$BATS_FILE_TMPDIR/images/busybox-rootfs" "$BATS_FILE_TMPDIR/images/busybox-oci.tar" \
+      "$BATS_FILE_TMPDIR/userns-images/"
+    chown -R "$NEST_USERNS_BASE:$NEST_USERNS_BASE" "$BATS_FILE_TMPDIR/userns-images"
+  fi
+}
+
+# nest_setup: the host hippo's config: nesting_privileged: allow for the privileged variant;
+# none for the userns variant (it needs no host privilege), whose outers share the mapped root's
+# images (nest_setup_file).
 nest_setup() {
+  if [[ ${NEST_VARIANT:-privileged} == userns ]]; then
+    unset HIPPO_TEST_CONFIG
+    export NEST_HOST_IMAGES=$BATS_FILE_TMPDIR/userns-images
+    return 0
+  fi
   printf 'nesting_privileged: allow\n' >"$BATS_TEST_TMPDIR/hippo.yaml"
   export HIPPO_TEST_CONFIG=$BATS_TEST_TMPDIR/hippo.yaml
 }
@@ -320,4 +340,13 @@ nest_systemd_masks() {
     [[ -e $u || -L $u ]] || continue
     ln -sf /dev/null "$etc/${u##*/}"
   done
+  # userns: debugfs and tracefs cannot be mounted in a user namespace; sysusers, utmp and
+  # logind write host root's files (nobody's inside): /etc/passwd, /var/log/wtmp, and logind's
+  # StateDirectory /var/lib/systemd/linger (exit 238/STATE_DIRECTORY).
+  if [[ ${NEST_VARIANT:-privileged} == userns ]]; then
+    for u in sys-kernel-debug.mount sys-kernel-tracing.mount systemd-sysusers.service \
+      systemd-update-utmp.service systemd-update-utmp-runlevel.service systemd-logind.service; do
+      ln -sf /dev/null "$etc/$u"
+    done
+  fi
 }
