@@ -350,3 +350,57 @@ nest_systemd_masks() {
     done
   fi
 }
+
+# nest_check_docker: the Docker test (the CI agent), for either variant: the outer "outer", a
+# private dockerd inside with hippo as its runtime; docker run, a limit below the outer's cgroup,
+# docker update; then the outer is deleted and nothing is left. Bats only (run, assertions; the
+# calling file's SLEEPER and MIB).
+nest_check_docker() {
+  nest_outer outer "" "$SLEEPER"
+  # dockerd with vfs storage and no iptables or bridge, its roots private (the outer's tmpfs),
+  # hippo as the default runtime (a `path` runtime: containerd's runc-v2 shim runs it); its
+  # own containerd under /run/dk. Docker 20.10 cannot `docker load` an OCI layout archive: the
+  # image is `docker import`ed from the busybox rootfs, as docker.bats does. dockerd's trust key
+  # goes to its private dir: the host's /etc/docker/key.json is host root's, 0600, unreadable in
+  # the userns variant ("open /etc/docker/key.json: permission denied").
+  run nest_sh outer '
+    dk=/run/dk
+    mkdir -p $dk/client
+    "$(dirname "$(dirname "$NEST_HELPERS")")/hack/private-containerd.sh" start $dk/ctrd >/dev/null
+    jq -n --arg h "$HIPPO" --arg k $dk/key.json "{runtimes: {hippo: {path: \$h}}, \"default-runtime\": \"hippo\", \"deprecated-key-path\": \$k}" >$dk/daemon.json
+    setsid /usr/sbin/dockerd --config-file $dk/daemon.json --data-root /var/lib/docker \
+      --exec-root $dk/exec -H unix://$dk/docker.sock --pidfile $dk/docker.pid \
+      --containerd $dk/ctrd/containerd.sock --storage-driver vfs \
+      --iptables=false --ip-masq=false --ip6tables=false --bridge=none --userland-proxy=false \
+      --oom-score-adjust 0 --exec-opt native.cgroupdriver=cgroupfs \
+      </dev/null >$dk/dockerd.log 2>&1 &
+    d() { DOCKER_CONFIG=$dk/client /usr/bin/docker -H unix://$dk/docker.sock "$@"; }
+    for i in $(seq 300); do d version >/dev/null 2>&1 && break; sleep 0.1; done
+    d version >/dev/null || { tail -20 $dk/dockerd.log; exit 1; }
+    tar -C $NEST_SHARE/images/busybox-rootfs -c . | d import --change "CMD [\"sh\"]" - hippo-busybox:test >/dev/null
+    d run --rm --network none hippo-busybox:test echo ok
+    d run -d --name c1 --network none -m 32m hippo-busybox:test sleep 1000 >/dev/null
+    d inspect -f "{{.HostConfig.Runtime}} {{.State.Status}}" c1'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *ok* ]]
+  [ "${lines[-1]}" = "hippo running" ]
+  # Docker's cgroupfs parent is /docker/<id>: below the outer's cgroup on the host.
+  local f
+  f=$(ls -d "$(nest_host_cgroup outer memory docker)"/*/memory.limit_in_bytes)
+  [ "$(cat $f)" = $((32 * MIB)) ]
+  # docker update: containerd's Update through the runc-v2 shim to `hippo update`.
+  run nest_sh outer 'DOCKER_CONFIG=/run/dk/client /usr/bin/docker -H unix:///run/dk/docker.sock update -m 48m --memory-swap -1 c1'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat $f)" = $((48 * MIB)) ]
+  run nest_sh outer '
+    dk=/run/dk
+    DOCKER_CONFIG=$dk/client /usr/bin/docker -H unix://$dk/docker.sock rm -f c1 >/dev/null
+    kill -TERM $(cat $dk/docker.pid)
+    for i in $(seq 200); do [ -e /proc/$(cat $dk/docker.pid 2>/dev/null || echo 0) ] || break; sleep 0.1; done
+    "$(dirname "$(dirname "$NEST_HELPERS")")/hack/private-containerd.sh" stop $dk/ctrd'
+  echo "$output"
+  nest_delete_outer outer
+  nest_assert_no_leaks outer
+}
