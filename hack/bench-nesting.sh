@@ -5,8 +5,7 @@
 #      hyperfine driven by `hippo exec outer hyperfine ...`, against the same run on the host
 #      (goal: inner/host <= 1.2);
 #  (b) create+start+delete of a nesting container against a plain one (same busybox bundle).
-# NESTING_BY_HAND=1 (default) gives the containers by hand what the nesting mode will give
-# them; NESTING_BY_HAND=0 only the annotation io.hippo.nesting=true.
+# The nesting containers carry only the annotation io.hippo.nesting=true (privileged variant).
 # Usage: hack/bench-nesting.sh [BUILD_DIR] [RUNS]
 set -euo pipefail
 

@@ -166,7 +166,9 @@ cmd_start() {
 	write_files
 	ip netns add "$NETNS"
 	echo "$NETNS" >"$DIR/netns"
-	ip -n "$NETNS" link set lo up
+	# nsenter, not `ip -n`: ip remounts /sys for -n, which a user namespace refuses (no sysfs left
+	# visible after its umount: mnt_too_revealing).
+	in_ns ip link set lo up
 	start_registry
 	HIPPO_CONTAINERD_EXTRA_CONFIG=$DIR/cri.toml HIPPO_CONTAINERD_NETNS=/run/netns/$NETNS \
 		PATH=$shim_dir:$PATH "$root/hack/private-containerd.sh" start "$DIR/ctrd" >/dev/null

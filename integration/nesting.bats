@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # Nesting (issue 16, docs/nesting.md section 7): hippo, containerd, Docker and systemd inside an
 # outer hippo container on the host (v1 hybrid, cgroupfs). The fixture is nesting_helpers.bash:
-# with NESTING_BY_HAND=1 (default) the outer gets by hand what the nesting mode will give it;
-# NESTING_BY_HAND=0 leaves only the annotation io.hippo.nesting=true. Every test ends by
-# deleting the outer and checking that nothing of it is left on the host.
+# the outer carries only the annotation io.hippo.nesting=true; the mode gives it the rest. Here
+# the privileged variant; NEST_VARIANT=userns runs the same tests in the user namespace one
+# (nesting-userns.bats has that variant's own tests). Every test ends by deleting the outer and
+# checking that nothing of it is left on the host.
 
 load helpers
 load nesting_helpers
@@ -11,7 +12,7 @@ load nesting_helpers
 MIB=1048576
 
 setup_file() {
-  build_busybox_rootfs
+  nest_setup_file
 }
 
 setup() {
@@ -236,55 +237,11 @@ SLEEPER='["tini","--","sleep","infinity"]'
 }
 
 @test "Docker inside (the CI agent): a private dockerd with hippo as its runtime runs docker run" {
-  nest_outer outer "" "$SLEEPER"
-  # dockerd with vfs storage and no iptables or bridge, its roots private (the outer's tmpfs),
-  # hippo as the default runtime (a `path` runtime: containerd's runc-v2 shim runs it); its
-  # own containerd under /run/dk. Docker 20.10 cannot `docker load` an OCI layout archive: the
-  # image is `docker import`ed from the busybox rootfs, as docker.bats does.
-  run nest_sh outer '
-    dk=/run/dk
-    mkdir -p $dk/client
-    "$(dirname "$(dirname "$NEST_HELPERS")")/hack/private-containerd.sh" start $dk/ctrd >/dev/null
-    jq -n --arg h "$HIPPO" "{runtimes: {hippo: {path: \$h}}, \"default-runtime\": \"hippo\"}" >$dk/daemon.json
-    setsid /usr/sbin/dockerd --config-file $dk/daemon.json --data-root /var/lib/docker \
-      --exec-root $dk/exec -H unix://$dk/docker.sock --pidfile $dk/docker.pid \
-      --containerd $dk/ctrd/containerd.sock --storage-driver vfs \
-      --iptables=false --ip-masq=false --ip6tables=false --bridge=none --userland-proxy=false \
-      --oom-score-adjust 0 --exec-opt native.cgroupdriver=cgroupfs \
-      </dev/null >$dk/dockerd.log 2>&1 &
-    d() { DOCKER_CONFIG=$dk/client /usr/bin/docker -H unix://$dk/docker.sock "$@"; }
-    for i in $(seq 300); do d version >/dev/null 2>&1 && break; sleep 0.1; done
-    d version >/dev/null || { tail -20 $dk/dockerd.log; exit 1; }
-    tar -C $NEST_SHARE/images/busybox-rootfs -c . | d import --change "CMD [\"sh\"]" - hippo-busybox:test >/dev/null
-    d run --rm --network none hippo-busybox:test echo ok
-    d run -d --name c1 --network none -m 32m hippo-busybox:test sleep 1000 >/dev/null
-    d inspect -f "{{.HostConfig.Runtime}} {{.State.Status}}" c1'
-  echo "$output"
-  [ "$status" -eq 0 ]
-  [[ $output == *ok* ]]
-  [ "${lines[-1]}" = "hippo running" ]
-  # Docker's cgroupfs parent is /docker/<id>: below the outer's cgroup on the host.
-  local f
-  f=$(ls -d "$(nest_host_cgroup outer memory docker)"/*/memory.limit_in_bytes)
-  [ "$(cat $f)" = $((32 * MIB)) ]
-  # docker update: containerd's Update through the runc-v2 shim to `hippo update`.
-  run nest_sh outer 'DOCKER_CONFIG=/run/dk/client /usr/bin/docker -H unix:///run/dk/docker.sock update -m 48m --memory-swap -1 c1'
-  echo "$output"
-  [ "$status" -eq 0 ]
-  [ "$(cat $f)" = $((48 * MIB)) ]
-  run nest_sh outer '
-    dk=/run/dk
-    DOCKER_CONFIG=$dk/client /usr/bin/docker -H unix://$dk/docker.sock rm -f c1 >/dev/null
-    kill -TERM $(cat $dk/docker.pid)
-    for i in $(seq 200); do [ -e /proc/$(cat $dk/docker.pid 2>/dev/null || echo 0) ] || break; sleep 0.1; done
-    "$(dirname "$(dirname "$NEST_HELPERS")")/hack/private-containerd.sh" stop $dk/ctrd'
-  echo "$output"
-  nest_delete_outer outer
-  nest_assert_no_leaks outer
+  nest_check_docker
 }
 
 @test "systemd as PID 1 inside boots to running and puts a transient unit's memory limit below the outer's cgroup" {
-  NEST_BEFORE_CREATE=nest_systemd_masks nest_outer outer "" "$SLEEPER" "$(nest_systemd_extra outer)"
+  NEST_BEFORE_CREATE=nest_systemd_masks nest_outer outer "" "$SLEEPER" "$(nest_systemd_extra)"
   local id st="" i
   id=$(nest_id outer)
   for i in $(seq 150); do

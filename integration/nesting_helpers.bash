@@ -1,31 +1,18 @@
 # The fixture of integration/nesting.bats (docs/nesting.md section 7): an "outer" hippo
 # container whose rootfs is an overlay over the host's `/` (so the build, busybox, containerd,
 # dockerd and systemd are all there at their host paths), with fresh tmpfs on /run, /tmp,
-# /var/lib/containerd and /var/lib/docker, its own pid, net, ipc, uts, mount and cgroup
-# namespaces, and the annotation io.hippo.nesting=true. Inner containers are made inside by the
-# same hippo binary.
-#
-# NESTING_BY_HAND=1 (the default until the nesting mode is merged) also adds what an outer needs
-# today without the feature: the privileged capability list of docs/nesting.md 3.6, no seccomp,
-# a cgroup namespace, a writable /sys/fs/cgroup mount (no "ro"), a device rule for c 5:1 (the
-# console: Docker's and containerd's default specs allow it, and a v1 child cannot allow what
-# its parent does not: devices.allow fails with EPERM; hippo's own default list omits it), and
-# nesting_privileged: allow in the host hippo's config. NESTING_BY_HAND=0 leaves only the
-# annotation (and that config key), to check that the feature alone suffices.
+# /var/lib/containerd, /var/lib/docker and /var/lib/cni (CRI's CNI results), its own pid, net,
+# ipc, uts and mount namespaces, and the annotation io.hippo.nesting=true, nothing else: the nesting mode gives it the rest.
+# Two variants (docs/nesting.md section 2), chosen by NEST_VARIANT when the outer is made:
+# "privileged" (default: no user namespace; the host hippo's config has nesting_privileged:
+# allow) and "userns" (container 0 mapped to host $NEST_USERNS_BASE, 65536 ids; no config key).
+# Inner containers are made inside by the same hippo binary.
 #
 # Sourced on the host by nesting.bats, and inside an outer container (nest_lib) to make the
 # next level: every function here works from its arguments, not from Bats variables.
 
-NESTING_BY_HAND=${NESTING_BY_HAND:-1}
-
-# docs/nesting.md 3.6, the privileged variant's list.
-NESTING_CAPS='["CAP_SYS_ADMIN","CAP_NET_ADMIN","CAP_SETPCAP","CAP_SETFCAP","CAP_MKNOD",
-  "CAP_SYS_CHROOT","CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER","CAP_FSETID","CAP_KILL",
-  "CAP_SETUID","CAP_SETGID","CAP_NET_RAW","CAP_NET_BIND_SERVICE","CAP_AUDIT_WRITE"]'
-# NESTING_EXTRA_CAPS (e.g. CAP_SYS_PTRACE): more capabilities for the outer, by hand, to try
-# what the list lacks.
-for _c in ${NESTING_EXTRA_CAPS:-}; do NESTING_CAPS=$(jq -c --arg c "$_c" '. + [$c]' <<<"$NESTING_CAPS"); done
-unset _c
+# The userns variant's host ids: container 0..65535 is host 100000..165535.
+NEST_USERNS_BASE=100000
 
 # Where the fixture's files appear inside an outer: the test's share dir (scripts, images).
 NEST_SHARE=/nest
@@ -51,26 +38,17 @@ nest_config() {
         {destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=755"]},
         {destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"]},
         {destination: "/var/lib/containerd", type: "tmpfs", source: "tmpfs", options: ["mode=711"]},
-        {destination: "/var/lib/docker", type: "tmpfs", source: "tmpfs", options: ["mode=711"]}]' \
+        {destination: "/var/lib/docker", type: "tmpfs", source: "tmpfs", options: ["mode=711"]},
+        {destination: "/var/lib/cni", type: "tmpfs", source: "tmpfs", options: ["mode=755"]}]' \
     "$file" >"$file.tmp" && mv "$file.tmp" "$file"
   nest_mark "$file"
   jq "$extra" "$file" >"$file.tmp" && mv "$file.tmp" "$file"
 }
 
-# nest_mark FILE: makes the config.json FILE a nesting container's: the annotation and, with
-# NESTING_BY_HAND=1, the by-hand additions listed at the top.
+# nest_mark FILE: makes the config.json FILE a nesting container's: the annotation only.
 nest_mark() {
   local file=$1
-  jq --argjson caps "$NESTING_CAPS" --argjson byhand "$NESTING_BY_HAND" '
-    .annotations["io.hippo.nesting"] = "true"
-    | if $byhand == 1 then
-        .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
-        | del(.linux.seccomp)
-        | .linux.namespaces |= (map(select(.type != "cgroup")) + [{type: "cgroup"}])
-        | .linux.resources.devices += [{allow: true, type: "c", major: 5, minor: 1, access: "rwm"}]
-        | .mounts |= map(if .destination == "/sys/fs/cgroup"
-            then .options = ((.options // []) - ["ro"]) else . end)
-      else . end' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+  jq '.annotations["io.hippo.nesting"] = "true"' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
 }
 
 # nest_overlay_rootfs DIR: DIR/rootfs becomes an overlay of `/` with upper and work dirs in DIR.
@@ -174,13 +152,30 @@ nest_busybox_bundle() {
 
 # --- on the host (Bats: uses helpers.bash's hippo and test_name) -------------------------------
 
-# nest_setup: the host hippo's config (NESTING_BY_HAND=0: the feature's nesting_privileged key,
-# which today's config parser refuses as unknown).
-nest_setup() {
-  if [[ $NESTING_BY_HAND == 0 ]]; then
-    printf 'nesting_privileged: allow\n' >"$BATS_TEST_TMPDIR/hippo.yaml"
-    export HIPPO_TEST_CONFIG=$BATS_TEST_TMPDIR/hippo.yaml
+# nest_setup_file: the file's busybox images; for the userns variant also a copy owned by the
+# mapped root (host root's files read as nobody's inside, and it may not read a 0700 one, such
+# as busybox's /root).
+nest_setup_file() {
+  build_busybox_rootfs
+  if [[ ${NEST_VARIANT:-privileged} == userns ]]; then
+    mkdir -p "$BATS_FILE_TMPDIR/userns-images"
+    cp -a "$BATS_FILE_TMPDIR/images/busybox-rootfs" "$BATS_FILE_TMPDIR/images/busybox-oci.tar" \
+      "$BATS_FILE_TMPDIR/userns-images/"
+    chown -R "$NEST_USERNS_BASE:$NEST_USERNS_BASE" "$BATS_FILE_TMPDIR/userns-images"
   fi
+}
+
+# nest_setup: the host hippo's config: nesting_privileged: allow for the privileged variant;
+# none for the userns variant (it needs no host privilege), whose outers share the mapped root's
+# images (nest_setup_file).
+nest_setup() {
+  if [[ ${NEST_VARIANT:-privileged} == userns ]]; then
+    unset HIPPO_TEST_CONFIG
+    export NEST_HOST_IMAGES=$BATS_FILE_TMPDIR/userns-images
+    return 0
+  fi
+  printf 'nesting_privileged: allow\n' >"$BATS_TEST_TMPDIR/hippo.yaml"
+  export HIPPO_TEST_CONFIG=$BATS_TEST_TMPDIR/hippo.yaml
 }
 
 # nest_id NAME: the container id (and cgroup path without its "/") of the outer NAME.
@@ -188,18 +183,58 @@ nest_id() {
   test_name "$1"
 }
 
+# nest_userns_jq: the jq filter of the userns variant: a user namespace mapping container ids
+# 0..65535 (uid and gid) to host $NEST_USERNS_BASE.. .
+nest_userns_jq() {
+  echo '.linux.namespaces += [{type: "user"}]
+    | .linux.uidMappings = [{containerID: 0, hostID: '"$NEST_USERNS_BASE"', size: 65536}]
+    | .linux.gidMappings = [{containerID: 0, hostID: '"$NEST_USERNS_BASE"', size: 65536}]'
+}
+
+# nest_userns_prepare DIR: what the mapped root needs of the bundle DIR made on the host: the
+# overlay's upper dir (the rootfs's `/` and every copied-up file) is its own, and it can walk
+# from / to DIR (its host uid has no capability there; the test dirs are 0700).
+nest_userns_prepare() {
+  local dir=$1 d
+  mkdir -p "$dir/upper"
+  chown "$NEST_USERNS_BASE:$NEST_USERNS_BASE" "$dir/upper"
+  d=$dir
+  while [[ $d != / ]]; do
+    chmod o+x "$d"
+    d=$(dirname "$d")
+  done
+}
+
+# nest_userns_targets DIR: makes the mount targets missing from DIR/rootfs, from the host (the
+# mapped root cannot mkdir in host root's directories, such as /var/lib: they read as nobody's).
+nest_userns_targets() {
+  local dir=$1 dest
+  while IFS= read -r dest; do
+    [[ -e $dir/rootfs$dest ]] || mkdir -p "$dir/rootfs$dest"
+  done < <(jq -r '.mounts[].destination' "$dir/config.json")
+}
+
 # nest_outer NAME MEMORY_BYTES|"" ARGS_JSON [EXTRA_JQ]: creates and starts the outer container
-# NAME: bundle $BATS_TEST_TMPDIR/NAME, id and cgroup path /$(nest_id NAME). NEST_BEFORE_CREATE
-# names a function run with NAME once the bundle is ready, before `hippo create`.
+# NAME: bundle $BATS_TEST_TMPDIR/NAME, id and cgroup path /$(nest_id NAME). NEST_VARIANT=userns
+# makes the userns variant (nest_userns_jq; the host hippo runs without a config).
+# NEST_BEFORE_CREATE names a function run with NAME once the bundle is ready, before `hippo
+# create`. NEST_HOST_IMAGES names the images dir shared at $NEST_SHARE/images (default: the
+# file's, from build_busybox_rootfs).
 nest_outer() {
   local name=$1 mem=$2 args=$3 extra=${4:-.} dir=$BATS_TEST_TMPDIR/$1 id
   id=$(nest_id "$name")
   mkdir -p "$dir"
   echo "$name" >>"$BATS_TEST_TMPDIR/outers"
   (cd "$dir" && hippo spec)
+  # Before the overlay: it takes its root's owner from the upper dir when mounted.
+  if [[ ${NEST_VARIANT:-privileged} == userns ]]; then
+    extra="$(nest_userns_jq) | $extra"
+    nest_userns_prepare "$dir"
+  fi
   nest_overlay_rootfs "$dir" || skip "this host cannot mount an overlay over / (fs $(stat -fc %T /)): the fixture needs it"
   nest_config "$dir/config.json" "/$id" "$mem" "$args" "$extra"
-  nest_binds "$dir" "$BATS_FILE_TMPDIR/images" "$REPO_ROOT" "$HIPPO_BUILD" "$(dirname "$HIPPO_BIN")"
+  nest_binds "$dir" "${NEST_HOST_IMAGES:-$BATS_FILE_TMPDIR/images}" "$REPO_ROOT" "$HIPPO_BUILD" "$(dirname "$HIPPO_BIN")"
+  [[ ${NEST_VARIANT:-privileged} == userns ]] && nest_userns_targets "$dir"
   printf 'nesting_privileged: allow\n' >"$dir/share/hippo.yaml"
   if [[ -n ${NEST_BEFORE_CREATE:-} ]]; then "$NEST_BEFORE_CREATE" "$name"; fi
   hippo_create -b "$dir" "$id"
@@ -208,14 +243,12 @@ nest_outer() {
 
 # nest_sh NAME SCRIPT: runs the bash SCRIPT in the outer NAME (hippo exec), with these helpers
 # sourced, `set -eu`, $HIPPO the hippo binary and ih() the inner hippo (state under /run/hippo;
-# with NESTING_BY_HAND=0 its config allows privileged nesting, for a next level).
+# its config allows privileged nesting, for a next level).
 nest_sh() {
   local id
   id=$(nest_id "$1")
-  local cfg=/dev/null
-  [[ $NESTING_BY_HAND == 0 ]] && cfg=$NEST_SHARE/hippo.yaml
   hippo exec "$id" env HIPPO="$HIPPO_BIN" NEST_HELPERS="$REPO_ROOT/integration/nesting_helpers.bash" \
-    NESTING_BY_HAND="$NESTING_BY_HAND" NESTING_EXTRA_CAPS="${NESTING_EXTRA_CAPS:-}" NEST_HIPPO_CONFIG="$cfg" \
+    NEST_HIPPO_CONFIG="$NEST_SHARE/hippo.yaml" \
     bash -c 'set -eu; source "$NEST_HELPERS"
       ih() { HIPPO_CONFIG=$NEST_HIPPO_CONFIG "$HIPPO" --root /run/hippo "$@"; }
       '"$2" </dev/null
@@ -288,19 +321,13 @@ nest_teardown() {
   done < <(nest_mounts_under "$BATS_TEST_TMPDIR")
 }
 
-# nest_systemd_extra NAME: the jq filter that makes the outer NAME boot systemd: PID 1 is
-# /lib/systemd/systemd in container mode; by hand, its name=systemd cgroup bound writable at
-# /sys/fs/cgroup/systemd (today's cgroup mount carries only the controller hierarchies; the
-# nesting mode adds it). The host's enabled services are masked in the overlay's upper /etc
+# nest_systemd_extra: the jq filter that makes an outer boot systemd: PID 1 is
+# /lib/systemd/systemd in container mode (the nesting mode's cgroup mount carries its
+# name=systemd hierarchy). The host's enabled services are masked in the overlay's upper /etc
 # (nest_systemd_masks), as hack/systemd-sandbox.sh does in its /run.
 nest_systemd_extra() {
-  local id
-  id=$(nest_id "$1")
   echo '.process.args = ["/lib/systemd/systemd", "--system", "--log-target=console", "--unit=multi-user.target"]
-    | .process.env += ["container=hippo"]
-    | if '"$NESTING_BY_HAND"' == 1 then .mounts += [{destination: "/sys/fs/cgroup/systemd", type: "bind",
-        source: "/sys/fs/cgroup/systemd/'"$id"'", options: ["rbind", "rw", "nosuid", "nodev", "noexec"]}]
-      else . end'
+    | .process.env += ["container=hippo"]'
 }
 
 # nest_systemd_masks NAME: masks the host's enabled services (a system containerd, dockerd,
@@ -313,4 +340,67 @@ nest_systemd_masks() {
     [[ -e $u || -L $u ]] || continue
     ln -sf /dev/null "$etc/${u##*/}"
   done
+  # userns: debugfs and tracefs cannot be mounted in a user namespace; sysusers, utmp and
+  # logind write host root's files (nobody's inside): /etc/passwd, /var/log/wtmp, and logind's
+  # StateDirectory /var/lib/systemd/linger (exit 238/STATE_DIRECTORY).
+  if [[ ${NEST_VARIANT:-privileged} == userns ]]; then
+    for u in sys-kernel-debug.mount sys-kernel-tracing.mount systemd-sysusers.service \
+      systemd-update-utmp.service systemd-update-utmp-runlevel.service systemd-logind.service; do
+      ln -sf /dev/null "$etc/$u"
+    done
+  fi
+}
+
+# nest_check_docker: the Docker test (the CI agent), for either variant: the outer "outer", a
+# private dockerd inside with hippo as its runtime; docker run, a limit below the outer's cgroup,
+# docker update; then the outer is deleted and nothing is left. Bats only (run, assertions; the
+# calling file's SLEEPER and MIB).
+nest_check_docker() {
+  nest_outer outer "" "$SLEEPER"
+  # dockerd with vfs storage and no iptables or bridge, its roots private (the outer's tmpfs),
+  # hippo as the default runtime (a `path` runtime: containerd's runc-v2 shim runs it); its
+  # own containerd under /run/dk. Docker 20.10 cannot `docker load` an OCI layout archive: the
+  # image is `docker import`ed from the busybox rootfs, as docker.bats does. dockerd's trust key
+  # goes to its private dir: the host's /etc/docker/key.json is host root's, 0600, unreadable in
+  # the userns variant ("open /etc/docker/key.json: permission denied").
+  run nest_sh outer '
+    dk=/run/dk
+    mkdir -p $dk/client
+    "$(dirname "$(dirname "$NEST_HELPERS")")/hack/private-containerd.sh" start $dk/ctrd >/dev/null
+    jq -n --arg h "$HIPPO" --arg k $dk/key.json "{runtimes: {hippo: {path: \$h}}, \"default-runtime\": \"hippo\", \"deprecated-key-path\": \$k}" >$dk/daemon.json
+    setsid /usr/sbin/dockerd --config-file $dk/daemon.json --data-root /var/lib/docker \
+      --exec-root $dk/exec -H unix://$dk/docker.sock --pidfile $dk/docker.pid \
+      --containerd $dk/ctrd/containerd.sock --storage-driver vfs \
+      --iptables=false --ip-masq=false --ip6tables=false --bridge=none --userland-proxy=false \
+      --oom-score-adjust 0 --exec-opt native.cgroupdriver=cgroupfs \
+      </dev/null >$dk/dockerd.log 2>&1 &
+    d() { DOCKER_CONFIG=$dk/client /usr/bin/docker -H unix://$dk/docker.sock "$@"; }
+    for i in $(seq 300); do d version >/dev/null 2>&1 && break; sleep 0.1; done
+    d version >/dev/null || { tail -20 $dk/dockerd.log; exit 1; }
+    tar -C $NEST_SHARE/images/busybox-rootfs -c . | d import --change "CMD [\"sh\"]" - hippo-busybox:test >/dev/null
+    d run --rm --network none hippo-busybox:test echo ok
+    d run -d --name c1 --network none -m 32m hippo-busybox:test sleep 1000 >/dev/null
+    d inspect -f "{{.HostConfig.Runtime}} {{.State.Status}}" c1'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *ok* ]]
+  [ "${lines[-1]}" = "hippo running" ]
+  # Docker's cgroupfs parent is /docker/<id>: below the outer's cgroup on the host.
+  local f
+  f=$(ls -d "$(nest_host_cgroup outer memory docker)"/*/memory.limit_in_bytes)
+  [ "$(cat $f)" = $((32 * MIB)) ]
+  # docker update: containerd's Update through the runc-v2 shim to `hippo update`.
+  run nest_sh outer 'DOCKER_CONFIG=/run/dk/client /usr/bin/docker -H unix:///run/dk/docker.sock update -m 48m --memory-swap -1 c1'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat $f)" = $((48 * MIB)) ]
+  run nest_sh outer '
+    dk=/run/dk
+    DOCKER_CONFIG=$dk/client /usr/bin/docker -H unix://$dk/docker.sock rm -f c1 >/dev/null
+    kill -TERM $(cat $dk/docker.pid)
+    for i in $(seq 200); do [ -e /proc/$(cat $dk/docker.pid 2>/dev/null || echo 0) ] || break; sleep 0.1; done
+    "$(dirname "$(dirname "$NEST_HELPERS")")/hack/private-containerd.sh" stop $dk/ctrd'
+  echo "$output"
+  nest_delete_outer outer
+  nest_assert_no_leaks outer
 }
