@@ -140,3 +140,41 @@ outer_cgroup() {
   hippo delete -f "$ID"
   assert_no_leaks "$ID" "$B"
 }
+
+@test "v2 nesting: events reports the outer's own OOM kill, not an inner container's" {
+  nest_outer_bundle
+  local in=$BATS_TEST_TMPDIR/in
+  mkdir -p "$in"
+  cp -a "$BATS_FILE_TMPDIR/images/busybox-rootfs" "$in/rootfs"
+  (cd "$in" && HIPPO_CONFIG=/dev/null "$HIPPO_BIN" spec)
+  # ash keeps a command substitution's output in its own memory: 32 MiB against a 16 MiB limit.
+  jq '.process.terminal = false | .process.args = ["sh", "-c", "x=$(head -c 33554432 /dev/zero | tr \"\\0\" a); echo survived"]
+    | .linux.cgroupsPath = "/inner" | .linux.resources.memory.limit = 16777216' "$in/config.json" >"$in/config.tmp"
+  mv "$in/config.tmp" "$in/config.json"
+  edit_config "$B" '.mounts += [{destination: "/in", type: "bind", source: $in, options: ["rbind"]}]' --arg in "$in"
+  mkdir -p "$B/rootfs/in"
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  # The binary itself in the background (not the hippo function's subshell): its fds are watched.
+  HIPPO_CONFIG=$HIPPO_TEST_CONFIG "$HIPPO_BIN" --root "$BATS_TEST_TMPDIR/state" events --interval 1s "$ID" \
+    >"$BATS_TEST_TMPDIR/events.out" 2>&1 &
+  EVENTS=$!
+  # The watch is open once events holds an inotify fd: OOMs before it would not count anyway.
+  eventually sh -c "ls -l /proc/$EVENTS/fd | grep -q inotify"
+  run hippo exec "$ID" sh -c 'HIPPO_CONFIG=/dev/null /hippo --root /run/h run -b /in inner; echo "inner exit $?"'
+  echo "$output"
+  [[ "$output" == *"inner exit 137"* ]]
+  # The outer's own process past the outer's 256 MiB.
+  run hippo exec "$ID" sh -c 'x=$(head -c 314572800 /dev/zero | tr "\0" a); echo survived'
+  echo "$output"
+  [ "$status" -eq 137 ]
+  eventually grep -q '"type":"oom"' "$BATS_TEST_TMPDIR/events.out"
+  # The inner's kill, counted in L's memory.events too, came well before: give a wrongly
+  # counted one time to show, then expect exactly the outer's.
+  sleep 2
+  cat "$BATS_TEST_TMPDIR/events.out"
+  [ "$(grep -c '"type":"oom"' "$BATS_TEST_TMPDIR/events.out")" -eq 1 ]
+  kill "$EVENTS" 2>/dev/null || true
+  hippo delete -f "$ID"
+  assert_no_leaks "$ID" "$B"
+}

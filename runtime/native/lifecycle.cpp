@@ -8,11 +8,13 @@
 
 #include <chrono>
 
+#include "base/file_io.hpp"
 #include "base/logging.hpp"
 #include "base/syscalls.hpp"
 #include "oci-spec/config.hpp"
 #include "runtime/features.hpp"
 #include "runtime/hooks.hpp"
+#include "runtime/native/cgroup_placement.hpp"
 #include "runtime/native/native_backend.hpp"
 #include "runtime/native/nesting.hpp"
 #include "runtime/native/oci_state.hpp"
@@ -256,6 +258,11 @@ Result<std::string> NativeBackend::memory_cgroup_dir(const std::string& id) {
   auto dir = c->cgroup->path_of("memory");
   if (dir.empty())
     return fail(ErrorKind::not_found, "container \"" + id + "\" has no memory cgroup");
+  // A v2 nesting container's own processes sit in its leaf: L's memory.events also counts the
+  // kills of inner containers, which are not this container's OOMs (docs/nesting.md 4).
+  if (c->state.nesting) {
+    if (auto leaf = nesting_leaf_dir(*c->cgroup); !leaf.empty() && is_directory(leaf)) return leaf;
+  }
   return dir;
 }
 
