@@ -81,8 +81,9 @@ void enable_nesting_controllers(const cgroups::Manager& cgroup) {
   }
 }
 
-Result<void> check_cgroup_before_create(const cgroups::Manager& cg) {
-  if (const auto pids = cgroup_processes(cg); !pids.empty()) {
+Result<bool> check_cgroup_before_create(const cgroups::Manager& cg) {
+  const auto pids = cgroup_processes(cg);
+  if (!pids.empty()) {
     log::warn("container's cgroup is not empty: " + std::to_string(pids.size()) +
               " process(es) found");
   }
@@ -90,7 +91,7 @@ Result<void> check_cgroup_before_create(const cgroups::Manager& cg) {
   if (auto frozen = cg.frozen(); frozen && *frozen) {
     return fail(ErrorKind::failed_precondition, "container's cgroup unexpectedly frozen");
   }
-  return {};
+  return pids.empty();
 }
 
 namespace {

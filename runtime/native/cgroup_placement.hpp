@@ -57,8 +57,9 @@ void enable_nesting_controllers(const cgroups::Manager& cgroup);
 
 // runc's checks of a container's cgroup that exists before its create (the cgroupsPath of a
 // pod, or one left behind): a frozen one is refused, as its init would hang there before it
-// could report; processes in it only get a warning, as in runc 1.1.
-Result<void> check_cgroup_before_create(const cgroups::Manager& cg);
+// could report; processes in it only get a warning, as in runc 1.1. Returns whether it held no
+// process (create's Undo empties only such a cgroup).
+Result<bool> check_cgroup_before_create(const cgroups::Manager& cg);
 
 // Where an exec'd process goes (exec --cgroup): into the container's cgroup (`container`), then
 // into `sub_dirs`, existing cgroups below it. `clone_into` is the cgroup2 directory for

@@ -10,7 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <optional>
 
 #include "base/file_io.hpp"
@@ -69,11 +68,9 @@ Result<void> check_nesting_cgroup(const cgroups::Manager& cg) {
   for (const char* h : kV1Hierarchies) dirs.push_back(cg.path_of(h));
   for (const auto& dir : dirs) {
     if (dir.empty()) continue;
-    const auto entries = list_directory(dir).value_or(std::vector<std::string>{});
-    const bool children =
-        std::ranges::any_of(entries, [&](const auto& e) { return is_directory(dir + "/" + e); });
+    const auto children = cgroups::child_cgroups(dir);
     const auto procs = cgroups::read_procs_recursive(dir, cgroups::Tree::kernel);
-    if (children || (procs && !procs->empty())) {
+    if ((children && !children->empty()) || (procs && !procs->empty())) {
       return fail(ErrorKind::invalid_argument,
                   "invalid configuration: nesting: the container's cgroup " + dir +
                       " exists and is not empty: it would delegate another's cgroup");
@@ -125,24 +122,23 @@ class Creation {
     return {};
   }
 
-  Result<void> check_existing_cgroup() const {
+  Result<void> check_existing_cgroup() {
     if (record_.nesting) {
       if (auto ok = check_nesting_cgroup(*placed_.manager); !ok) return ok;
     }
-    if (auto ok = check_cgroup_before_create(*placed_.manager); !ok) {
-      return forward(ok, placed_.shown());
-    }
+    auto empty = check_cgroup_before_create(*placed_.manager);
+    if (!empty) return forward(empty, placed_.shown());
+    cgroup_was_empty_ = *empty;
     return {};
   }
 
   Result<void> make_cgroup() {
     const spec::Resources resources =
         spec_.linux && spec_.linux->resources ? *spec_.linux->resources : spec::Resources{};
-    // A cgroup that already held processes (warned about above) is not ours to empty.
-    const bool was_empty = cgroup_processes(*placed_.manager).empty();
     if (auto ok = placed_.manager->create(resources); !ok) return forward(ok, placed_.shown());
-    destroy_cgroup_ = Undo([this, was_empty] {
-      if (was_empty) (void)placed_.manager->kill_all();  // what the init forked, if it ran
+    destroy_cgroup_ = Undo([this] {
+      // A cgroup that already held processes (warned about) is not ours to empty.
+      if (cgroup_was_empty_) (void)placed_.manager->kill_all();  // what the init forked
       (void)placed_.manager->destroy();
     });
     return {};
@@ -294,6 +290,7 @@ class Creation {
   std::optional<ContainerDir> dir_;
   Undo remove_dir_;
   UniqueFd fifo_;
+  bool cgroup_was_empty_ = true;  // check_existing_cgroup's finding
   Undo destroy_cgroup_;
   UniqueFd leaf_procs_;
   std::optional<os::InitPlan> plan_;
