@@ -59,9 +59,8 @@ const char* find_executable(const InitPlan& plan) {
 // later command on the container until it execs).
 void close_other_fds(int first, const InitPlan& plan) {
   // The fds to keep, sorted; -1 means none. At most 16 idmapped trees are kept.
-  int keep[21] = {plan.sync_fd, plan.exec_fifo_fd, plan.console_fd, plan.trampoline_fd,
-                  plan.cgroup_leaf_fd};
-  int count = 5;
+  int keep[21] = {plan.sync_fd, plan.exec_fifo_fd, plan.console_fd, plan.trampoline_fd};
+  int count = 4;
   for (const auto& m : plan.mounts) {
     if (m.tree_fd >= 0 && count < 21) keep[count++] = m.tree_fd;
   }
@@ -172,11 +171,20 @@ void run_init(const InitPlan& plan) {
   // The parent may block signals it forwards (hippo run); the container starts with none
   // blocked and default dispositions, whatever its creator had.
   sys::reset_signals();
+  // Only this process's copy of the plan is written (as exec_argv's slot below): the parent's
+  // fd number means nothing here, kCgroupLeaf brings init its own.
+  auto& leaf_fd = const_cast<int&>(plan.cgroup_leaf_fd);
+  leaf_fd = -1;
   SyncMessage msg{};
   for (;;) {
     int fd = -1;
     if (sys::receive_fd(plan.sync_fd, &msg, sizeof msg, fd) != static_cast<ssize_t>(sizeof msg)) {
       ::_exit(1);  // the parent went away or gave up on us
+    }
+    if (msg.type == SyncType::kCgroupLeaf) {
+      if (fd < 0) ::_exit(1);
+      leaf_fd = fd;
+      continue;
     }
     if (msg.type != SyncType::kMountSource) break;
     const auto index = static_cast<size_t>(msg.pid);

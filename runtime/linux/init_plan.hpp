@@ -213,9 +213,11 @@ struct InitPlan {
   // parent only; the child never sees it.
   int cgroup_fd = -1;
   // A nesting container on pure cgroup v2: its leaf's cgroup.procs (L/init), opened by the
-  // parent before the clone. Init writes "0" into it right after unsharing its cgroup namespace
+  // parent's BeforeGo (after attach: a systemd scope's directory exists only then) and sent to
+  // init with kCgroupLeaf. Init writes "0" into it right after unsharing its cgroup namespace
   // (so the namespace's root is L, and L itself holds no process); the kernel checks the
   // opener's credentials and namespace, so this works from inside a user namespace. -1: none.
+  // In init, the received fd.
   int cgroup_leaf_fd = -1;
 };
 

@@ -138,7 +138,7 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
   std::vector<UniqueFd> moved;
   std::vector<int*> internal = {&plan.sync_fd,      &plan.exec_fifo_fd,  &plan.console_fd,
                                 &plan.stdio_fds[0], &plan.stdio_fds[1],  &plan.stdio_fds[2],
-                                &plan.cgroup_fd,    &plan.trampoline_fd, &plan.cgroup_leaf_fd};
+                                &plan.cgroup_fd,    &plan.trampoline_fd};
   for (auto& m : plan.mounts) {
     if (m.tree_fd >= 0) internal.push_back(&m.tree_fd);
   }
@@ -199,6 +199,15 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
     return ::send(parent_end.get(), &go, sizeof go, MSG_NOSIGNAL) ==
            static_cast<ssize_t>(sizeof go);
   };
+  // Opened by before_go (once init is in L): a systemd scope's directory exists only then.
+  if (plan.cgroup_leaf_fd >= 0) {
+    SyncMessage m{};
+    m.type = SyncType::kCgroupLeaf;
+    if (sys::send_fd(parent_end.get(), plan.cgroup_leaf_fd, &m, sizeof m) !=
+        static_cast<ssize_t>(sizeof m)) {
+      return abort_with(Error::from_errno(errno, "send the cgroup leaf to init"));
+    }
+  }
   auto sources = open_mount_sources(child.pid, plan);
   if (!sources) return abort_with(sources.error());
   for (const auto& [index, fd] : *sources) {

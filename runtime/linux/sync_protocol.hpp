@@ -5,6 +5,9 @@
 //   0     parent -> child  kMountSource  [+ fd] a bind source opened by the host's root in init's
 //                                        mount namespace (mount_sources.hpp), one per such
 //                                        mount, before kGo; `pid` is the mount's index in the plan
+//   0a    parent -> child  kCgroupLeaf   + fd: a v2 nesting container's L/init/cgroup.procs,
+//                                        opened once init is in L (a systemd scope exists only
+//                                        after attach), before kGo
 //   1     parent -> child  kGo       uid/gid maps written, init placed in its cgroup: go on;
 //                                    `pid` is init's pid as the host sees it (for hook states)
 //   1a    child -> parent  kHooks    mounts done, before pivot_root: run prestart/createRuntime
@@ -22,7 +25,8 @@
 
 namespace hippo::os {
 
-enum class SyncType : uint32_t { kGo = 1, kReady = 2, kError = 3, kHooks = 4, kMountSource = 5 };
+enum class SyncType : uint32_t { kGo = 1, kReady = 2, kError = 3, kHooks = 4, kMountSource = 5,
+                                 kCgroupLeaf = 6 };
 
 struct SyncMessage {
   SyncType type;

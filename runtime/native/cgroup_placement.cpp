@@ -9,6 +9,7 @@
 #include "runtime/cgroups/cgroup_files.hpp"
 #include "runtime/cgroups/systemd_manager.hpp"
 #include "runtime/cgroups/systemd_properties.hpp"
+#include "runtime/features.hpp"
 
 namespace hippo::runtime::native {
 
@@ -59,8 +60,7 @@ os::UniqueFd open_cgroup2_dir(const cgroups::Manager& cgroup) {
 
 std::string nesting_leaf_dir(const cgroups::Manager& cgroup) {
   const auto unified = cgroup.path_of("");
-  // The v2 manager answers every controller with its one directory; a v1 one has a memory dir.
-  if (unified.empty() || cgroup.path_of("memory") != unified) return "";
+  if (unified.empty() || !unified_cgroup_host()) return "";
   return cgroups::join(unified, kNestingLeaf);
 }
 

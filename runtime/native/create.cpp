@@ -144,11 +144,12 @@ class Creation {
     return {};
   }
 
-  // A nesting container on pure v2 with the cgroupfs driver gets its leaf L/init (3.4); its
-  // init moves there itself (plan.cgroup_leaf_fd). destroy() removes it with L. The systemd
-  // driver's scope has no leaf yet.
+  // A nesting container on pure v2 gets its leaf L/init (3.4), made once init is in L (a
+  // systemd scope's directory exists only after attach) and before delegate (which chowns it).
+  // Init moves there itself, through the fd spawn sends it (kCgroupLeaf). destroy() removes it
+  // with L; systemd removes a stopped scope's delegated subtree.
   Result<void> make_leaf() {
-    if (!record_.nesting || placed_.systemd_unit) return {};
+    if (!record_.nesting) return {};
     const auto leaf = nesting_leaf_dir(*placed_.manager);
     if (leaf.empty()) return {};
     if (::mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) {
@@ -156,6 +157,7 @@ class Creation {
     }
     leaf_procs_ = UniqueFd(::open((leaf + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
     if (!leaf_procs_) return fail_errno(placed_.shown() + ": open " + leaf + "/cgroup.procs");
+    plan_->cgroup_leaf_fd = leaf_procs_.get();
     return {};
   }
 
@@ -226,7 +228,6 @@ class Creation {
   Result<void> spawn() {
     UniqueFd cgroup_dir = open_cgroup2_dir(*placed_.manager);
     plan_->cgroup_fd = cgroup_dir.get();
-    plan_->cgroup_leaf_fd = leaf_procs_.get();
     // Before init goes on (it waits for kGo meanwhile, and exits if we die): its pid and start
     // time into the record, then into the cgroup. A create killed after this leaves an init
     // that delete -f finds by its pid or its cgroup.
@@ -235,6 +236,7 @@ class Creation {
       record_.pid_start = process_start_time(pid).value_or(0);
       if (auto ok = dir_->write(record_); !ok) return ok;
       if (auto ok = placed_.manager->attach(pid); !ok) return forward(ok, placed_.shown());
+      if (auto ok = make_leaf(); !ok) return ok;
       return delegate_cgroup();
     };
     // prestart then createRuntime, in our namespaces, once init's mounts are done.
@@ -247,10 +249,11 @@ class Creation {
     auto init = os::spawn_init(*plan_, record_and_attach, creation_hooks);
     if (!init) return forward(init);
     init_.emplace(std::move(*init));
-    leaf_procs_.reset();
     // The init is in the leaf now (it moved before kReady): L holds no process and may hand
     // its controllers to the cgroups an inner runtime makes.
-    if (plan_->cgroup_leaf_fd >= 0) enable_nesting_controllers(*placed_.manager);
+    if (leaf_procs_) enable_nesting_controllers(*placed_.manager);
+    leaf_procs_.reset();
+    plan_->cgroup_leaf_fd = -1;
     if (init_->cloned_into_cgroup) {
       log::debug("init " + std::to_string(init_->pid) + " cloned into cgroup " +
                  placed_.manager->path_of(""));
@@ -365,7 +368,6 @@ Result<NativeBackend::CreatedInit> NativeBackend::create_init(const CreateOption
   if (auto ok = c.check_existing_cgroup(); !ok) return forward(ok, ctx);
   if (auto ok = c.make_exec_fifo(); !ok) return forward(ok, ctx);
   if (auto ok = c.make_cgroup(); !ok) return forward(ok, ctx);
-  if (auto ok = c.make_leaf(); !ok) return forward(ok, ctx);
   if (auto ok = c.build_plan(console->fd); !ok) return forward(ok);  // config.json's own errors
   if (auto ok = c.spawn(); !ok) return forward(ok, ctx);
   if (auto ok = c.hand_over(); !ok) return forward(ok, ctx);

@@ -104,7 +104,7 @@ Result<ProcessHandle> NativeBackend::spawn_exec(const ExecOptions& o) {
   // A nesting container's exec'd processes join its init in the leaf (3.4), unless --cgroup
   // names another place; limits, stats and freeze stay on L.
   auto sub_cgroups = o.sub_cgroups;
-  if (c->state.nesting && !c->state.systemd_unit && sub_cgroups.empty()) {
+  if (c->state.nesting && sub_cgroups.empty()) {
     if (const auto leaf = nesting_leaf_dir(*c->cgroup); !leaf.empty() && is_directory(leaf)) {
       sub_cgroups[""] = kNestingLeaf;
     }
