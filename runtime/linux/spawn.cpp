@@ -136,8 +136,8 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
   // The child keeps fds 3 .. 3+N-1 for the container: move ours above them.
   const int first_free = 3 + plan.preserve_fds;
   std::vector<UniqueFd> moved;
-  std::vector<int*> internal = {&plan.sync_fd,      &plan.exec_fifo_fd,  &plan.console_fd,
-                                &plan.stdio_fds[0], &plan.stdio_fds[1],  &plan.stdio_fds[2],
+  std::vector<int*> internal = {&plan.sync_fd,      &plan.exec_fifo_fd, &plan.console_fd,
+                                &plan.stdio_fds[0], &plan.stdio_fds[1], &plan.stdio_fds[2],
                                 &plan.cgroup_fd,    &plan.trampoline_fd};
   for (auto& m : plan.mounts) {
     if (m.tree_fd >= 0) internal.push_back(&m.tree_fd);

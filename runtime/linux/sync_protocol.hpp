@@ -25,8 +25,14 @@
 
 namespace hippo::os {
 
-enum class SyncType : uint32_t { kGo = 1, kReady = 2, kError = 3, kHooks = 4, kMountSource = 5,
-                                 kCgroupLeaf = 6 };
+enum class SyncType : uint32_t {
+  kGo = 1,
+  kReady = 2,
+  kError = 3,
+  kHooks = 4,
+  kMountSource = 5,
+  kCgroupLeaf = 6
+};
 
 struct SyncMessage {
   SyncType type;
