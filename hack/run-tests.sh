@@ -54,6 +54,13 @@ run_integration() {
   HIPPO_BUILD=$build HIPPO_BIN=$build/bin/hippo HIPPO_SHIM=$build/bin/containerd-shim-hippo-v2 \
     bats --tap "${present[@]}" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
+  # nesting.bats again in the user namespace variant (docs/nesting.md 7): containerd, Docker
+  # and systemd inside an outer whose root has no host privilege.
+  echo "# NEST_VARIANT=userns integration/nesting.bats" | tee -a "$log"
+  NEST_VARIANT=userns HIPPO_BUILD=$build HIPPO_BIN=$build/bin/hippo \
+    HIPPO_SHIM=$build/bin/containerd-shim-hippo-v2 \
+    bats --tap "$root/integration/nesting.bats" 2>&1 | tee -a "$log"
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || rc=1
   local passed failed skipped
   skipped=$(grep -cE '^ok [0-9]+ .*# skip' "$log")
   passed=$(( $(grep -cE '^ok [0-9]+' "$log") - skipped ))

@@ -3,6 +3,7 @@
 # outer hippo container on the host (v1 hybrid, cgroupfs). The fixture is nesting_helpers.bash:
 # the outer carries only the annotation io.hippo.nesting=true; the mode gives it the rest. Here
 # the privileged variant; NEST_VARIANT=userns runs the same tests in the user namespace one
+# (hack/run-tests.sh does, after the whole suite)
 # (nesting-userns.bats has that variant's own tests). Every test ends by deleting the outer and
 # checking that nothing of it is left on the host.
 
