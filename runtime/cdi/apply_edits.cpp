@@ -25,6 +25,15 @@ void apply_env(spec::Spec& spec, const std::vector<std::string>& env) {
   }
 }
 
+bool same_rule(const spec::DeviceRule& a, const spec::DeviceRule& b) {
+  return a.allow == b.allow && a.type == b.type && a.major == b.major && a.minor == b.minor &&
+         a.access == b.access;
+}
+
+bool same_hook(const spec::Hook& a, const spec::Hook& b) {
+  return a.path == b.path && a.args == b.args && a.env == b.env && a.timeout == b.timeout;
+}
+
 struct PlannedNode {
   DeviceNode node;  // completed
   std::string origin;
@@ -57,8 +66,11 @@ Result<void> apply_nodes(spec::Spec& spec, std::vector<PlannedNode>& nodes) {
     if (dev.type == "p" || perms == "none") continue;
     auto& resources = linux.resources ? *linux.resources : linux.resources.emplace();
     auto& rules = resources.devices ? *resources.devices : resources.devices.emplace();
-    rules.push_back(spec::DeviceRule{true, dev.type == "b" ? "b" : "c", dev.major, dev.minor,
-                                     perms.empty() ? "rwm" : perms});
+    spec::DeviceRule rule{true, dev.type == "b" ? "b" : "c", dev.major, dev.minor,
+                          perms.empty() ? "rwm" : perms};
+    // Applying the same edits twice (an engine that injected already) adds nothing.
+    if (std::ranges::none_of(rules, [&](const spec::DeviceRule& r) { return same_rule(r, rule); }))
+      rules.push_back(std::move(rule));
   }
   return {};
 }
@@ -120,7 +132,10 @@ Result<void> apply_hook(spec::Spec& spec, const Hook& h) {
   if (h.hookName == "poststop") list = &hooks.poststop;
   if (!list) return fail(ErrorKind::invalid_argument, "unknown hook name \"" + h.hookName + "\"");
   if (!*list) list->emplace();
-  (*list)->push_back(spec::Hook{h.path, h.args, h.env, h.timeout});
+  spec::Hook hook{h.path, h.args, h.env, h.timeout};
+  // As for device rules: a hook already in the list is not added again.
+  if (std::ranges::none_of(**list, [&](const spec::Hook& x) { return same_hook(x, hook); }))
+    (*list)->push_back(std::move(hook));
   return {};
 }
 

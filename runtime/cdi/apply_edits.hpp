@@ -14,6 +14,9 @@
 //    parents first (stable, by path depth); under a user namespace bind mounts get "idmap"
 //    ("ridmap" for rbind) unless they carry one;
 //  - hooks: appended to the OCI list named by hookName;
+//  - unlike the reference, an allow rule or a hook identical to one already in the spec is not
+//    added again, so applying the same devices twice (an engine that injected them already and
+//    kept the annotations, like containerd 1.7 with enable_cdi) gives the same spec;
 //  - additionalGids: appended to process.user.additionalGids, skipping 0 and duplicates;
 //  - intelRdt: the last one replaces linux.intelRdt; netDevices: linux.netDevices[host] = name.
 

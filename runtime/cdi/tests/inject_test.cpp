@@ -120,6 +120,19 @@ TEST_P(CdiInject, AnUnknownDeviceIsAnErrorAndLeavesTheSpecAsItWas) {
   EXPECT_EQ(*s.process->env, (spec::Strings{"PATH=/bin", "GPU_VISIBLE=none"}));
 }
 
+TEST_P(CdiInject, ApplyingTwiceGivesTheSameSpec) {
+  spec::Spec once = base_spec("example.com/gpu=gpu0,example.com/gpu=gpu1");
+  ASSERT_TRUE(inject_annotated_devices(once, {etc, run}));
+  spec::Spec twice = once;
+  ASSERT_TRUE(inject_annotated_devices(twice, {etc, run}));
+  EXPECT_EQ(twice.linux->devices->size(), 2u);
+  EXPECT_EQ(twice.linux->resources->devices->size(), 2u);
+  EXPECT_EQ(twice.mounts->size(), 3u);
+  EXPECT_EQ(twice.hooks->createContainer->size(), 1u);
+  EXPECT_EQ(*twice.process->env, *once.process->env);
+  EXPECT_EQ(twice.process->user.additionalGids, once.process->user.additionalGids);
+}
+
 INSTANTIATE_TEST_SUITE_P(YamlAndJson, CdiInject, ::testing::Values(kGpuYaml, kGpuJson),
                          [](const auto& param) { return param.index == 0 ? "yaml" : "json"; });
 

@@ -182,6 +182,23 @@ TEST(CdiSpecFile, EachFieldNeedsTheVersionThatAddedIt) {
   }
 }
 
+TEST(CdiSpecFile, SpecLevelEditsAreGatedToo) {
+  const std::string top =
+      "containerEdits:\n  mounts: [{hostPath: /a, containerPath: /b, type: bind}]\n"
+      "  additionalGids: [5]\n";
+  EXPECT_TRUE(yaml(one_device("0.7.0", kEnv, "example.com/gpu", "gpu0", top)));
+  EXPECT_EQ(yaml(one_device("0.6.0", kEnv, "example.com/gpu", "gpu0", top)).error().message,
+            "/etc/cdi/t.yaml: cdiVersion \"0.6.0\" does not have containerEdits.additionalGids "
+            "(added in 0.7.0)");
+  EXPECT_EQ(yaml(one_device("0.3.0", kEnv, "example.com/gpu", "gpu0",
+                            "containerEdits:\n  mounts: [{hostPath: /a, containerPath: /b, "
+                            "type: bind}]\n"))
+                .error()
+                .message,
+            "/etc/cdi/t.yaml: cdiVersion \"0.3.0\" does not have containerEdits.mounts[0].type "
+            "(added in 0.4.0)");
+}
+
 TEST(CdiSpecFile, TheMinimumVersionIsTheHighestFieldsVersion) {
   auto r = yaml(one_device("1.1.0",
                            "      additionalGids: [5]\n      netDevices: [{hostInterfaceName: a,"
