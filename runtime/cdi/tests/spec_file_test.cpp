@@ -58,6 +58,12 @@ TEST(CdiSpecFile, YamlScalarsTakeTheFieldsType) {
   EXPECT_EQ(n.major, 16);
   EXPECT_EQ(n.fileMode, 0666u);
   EXPECT_EQ(n.uid, 1000u);
+  // Quoted, "null" is a string; plain, it is absent.
+  auto quoted = yaml(one_device("0.3.0", kEnv, "example.com/gpu", "\"null\""));
+  ASSERT_TRUE(quoted) << quoted.error().message;
+  EXPECT_EQ(quoted->spec.devices[0].name, "null");
+  EXPECT_EQ(yaml(one_device("0.3.0", kEnv, "example.com/gpu", "null")).error().message,
+            "/etc/cdi/t.yaml: devices[0].name: is required");
 }
 
 TEST(CdiSpecFile, ErrorsNameTheFileAndTheField) {
