@@ -37,13 +37,17 @@ declare -A sources=(
     runtime/cgroups/resources.cpp base/file_io.cpp"
   [device_filter]="runtime/cgroups/device_filter.cpp runtime/cgroups/devices.cpp
     base/file_io.cpp"
+  [cdi_spec]="runtime/cdi/annotations.cpp runtime/cdi/qualified_name.cpp runtime/cdi/spec_check.cpp
+    runtime/cdi/spec_decode.cpp runtime/cdi/spec_file.cpp runtime/cdi/versions.cpp
+    runtime/cdi/yaml_json.cpp base/file_io.cpp"
 )
 declare -A libs=(
   [ttrpc_frame]="protobuf-c"
   [oci_config]="-lseccomp"
   [config_yaml]="-lyaml-cpp"
+  [cdi_spec]="-lyaml-cpp"
 )
-all_targets="ttrpc_frame oci_config config_yaml mountinfo systemd_annotations device_filter"
+all_targets="ttrpc_frame oci_config config_yaml mountinfo systemd_annotations device_filter cdi_spec"
 read -r -a targets <<<"${FUZZ_TARGETS:-$all_targets}"
 
 for tool in "$cxx" "$cc" protoc-c pkg-config; do
