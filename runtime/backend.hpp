@@ -111,6 +111,8 @@ struct NativeOptions {
   std::string cgroup_driver = "cgroupfs";
   std::string systemd_slice = "system.slice";  // for a cgroupsPath that names no slice
   NestingConfig nesting;  // config.yaml's nesting keys: create resolves each container's mode
+  // config.yaml's cdi_spec_dirs: where create resolves cdi.k8s.io/ annotations (docs/devices.md).
+  std::vector<std::string> cdi_spec_dirs = {"/etc/cdi", "/var/run/cdi"};
 };
 
 // config.yaml's cgroup_driver and systemd_slice, with state under `state_root`.

@@ -38,6 +38,15 @@ const Key kTopLevel[] = {
     {"nesting_devices", &Config::nesting_devices, {"none", "fuse", "tun", "fuse,tun"}},
 };
 
+// Keys whose value is a list of absolute paths.
+struct PathListKey {
+  std::string_view name;
+  std::vector<std::string> Config::*field;
+};
+const PathListKey kTopLevelPathLists[] = {
+    {"cdi_spec_dirs", &Config::cdi_spec_dirs},
+};
+
 // yaml-cpp's Mark counts lines from 0; users count from 1.
 std::string at_line(const YAML::Mark& mark) {
   return mark.is_null() ? std::string() : " (line " + std::to_string(mark.line + 1) + ")";
@@ -121,6 +130,30 @@ struct Source {
   std::string where;  // the label errors start with
 };
 
+// A list of absolute paths (`[]` allowed): each an absolute path, no duplicates.
+Result<void> read_path_list(const YAML::Node& value, const std::string& name,
+                            const YAML::Mark& mark, const Source& src,
+                            std::vector<std::string>& out) {
+  if (!value.IsSequence()) {
+    return fail(src.where + ": " + name + ": expected a list of paths, got " + kind_name(value) +
+                at_line(mark));
+  }
+  std::vector<std::string> paths;
+  for (const auto& item : value) {
+    if (!item.IsScalar() || item.Scalar().empty() || item.Scalar().front() != '/') {
+      return fail(src.where + ": " + name + ": each entry must be an absolute path" +
+                  at_line(item.Mark()));
+    }
+    if (std::ranges::find(paths, item.Scalar()) != paths.end()) {
+      return fail(src.where + ": " + name + ": \"" + item.Scalar() + "\" is listed twice" +
+                  at_line(item.Mark()));
+    }
+    paths.push_back(item.Scalar());
+  }
+  out = std::move(paths);
+  return {};
+}
+
 // Reads one mapping against its table of keys; `prefix` names the section in errors.
 Result<void> read_section(const YAML::Node& map, std::span<const Key> keys,
                           const std::string& prefix, const Source& src, Config& config) {
@@ -137,11 +170,18 @@ Result<void> read_section(const YAML::Node& map, std::span<const Key> keys,
       return fail(src.where + ": duplicate key \"" + name + "\"" + at_line(key_node.Mark()));
     }
     seen.push_back(name);
+    // An empty value has no position of its own: yaml-cpp puts it where the next token is.
+    const auto& mark = value.IsNull() ? key_node.Mark() : value.Mark();
+    auto list_key =
+        std::ranges::find(kTopLevelPathLists, std::string_view(name), &PathListKey::name);
+    if (prefix.empty() && list_key != std::end(kTopLevelPathLists)) {
+      if (auto ok = read_path_list(value, name, mark, src, config.*(list_key->field)); !ok)
+        return ok;
+      continue;
+    }
     auto key = std::ranges::find(keys, std::string_view(key_node.Scalar()), &Key::name);
     if (key == keys.end())
       return fail(src.where + ": unknown key \"" + name + "\"" + at_line(key_node.Mark()));
-    // An empty value has no position of its own: yaml-cpp puts it where the next token is.
-    const auto& mark = value.IsNull() ? key_node.Mark() : value.Mark();
     if (!value.IsScalar()) {
       return fail(src.where + ": " + name + ": expected a string, got " + kind_name(value) +
                   at_line(mark));

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.hpp"
 
@@ -31,7 +32,10 @@ struct Config {
   std::string nesting = "false";              // true | false
   std::string nesting_privileged = "refuse";  // refuse | allow
   std::string nesting_devices = "none";       // none | fuse | tun | fuse,tun
-  std::string source;                         // the file it came from; empty for built-in defaults
+  // Where CDI spec files are found (docs/devices.md), lowest priority first; containerd's
+  // cdi_spec_dirs. A list of absolute paths; [] turns CDI injection off.
+  std::vector<std::string> cdi_spec_dirs = {"/etc/cdi", "/var/run/cdi"};
+  std::string source;  // the file it came from; empty for built-in defaults
 };
 
 // config.yaml's nesting keys, parsed: what create decides a container's nesting mode from.

@@ -7,6 +7,8 @@
 
 #include "hippo/version.hpp"
 #include "oci-spec/names.hpp"
+#include "runtime/cdi/annotations.hpp"
+#include "runtime/cdi/versions.hpp"
 #include "runtime/cgroups/fs_manager.hpp"
 #include "runtime/linux/lsm.hpp"
 
@@ -31,6 +33,12 @@ constexpr Implemented kImplemented{.cgroup_v1 = true,
                                    .apparmor = true,
                                    .selinux = true,
                                    .idmap_mounts = true};
+
+std::string cdi_versions() {
+  std::string out;
+  for (auto v : cdi::known_versions()) out += (out.empty() ? "" : ",") + std::string(v);
+  return out;
+}
 
 }  // namespace
 
@@ -63,10 +71,14 @@ spec::Features host_features() {
        std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro)},
       {"org.hippo.version", kVersion},
       {"org.hippo.commit", kGitCommit},
+      // CDI injection by the native backend (docs/devices.md): the spec versions it reads.
+      {"org.hippo.cdi.versions", cdi_versions()},
   };
   // Annotations of config.json that change what the runtime does (runtime-spec features.md):
-  // io.hippo.nesting switches nesting mode on or off (docs/nesting.md).
-  f.potentiallyUnsafeConfigAnnotations = spec::Strings{"io.hippo.nesting"};
+  // io.hippo.nesting switches nesting mode on or off (docs/nesting.md); cdi.k8s.io/ (a prefix)
+  // adds the devices, mounts and hooks of CDI specs (docs/devices.md).
+  f.potentiallyUnsafeConfigAnnotations =
+      spec::Strings{"io.hippo.nesting", std::string(cdi::kAnnotationPrefix)};
   return f;
 }
 

@@ -121,9 +121,15 @@ constexpr FlagSpec kValidateFlags[] = {
     {"print", 0, false, false, "print the config as hippo reads it (normalized JSON)"},
 };
 
+constexpr FlagSpec kCdiFlags[] = {
+    {"format", 'f', true, false, "select one of: table or json (default: \"table\")"},
+};
+
 constexpr std::span<const FlagSpec> kNone{};
 
 constexpr Command kCommands[] = {
+    {"cdi", "list", "list the CDI devices of the spec files in cdi_spec_dirs (hippo only)",
+     kCdiFlags, 1, 1, false, run_cdi},
     {"checkpoint", "<container-id>", "checkpoint a running container (not supported)", kNone, 0, -1,
      true, run_not_implemented},
     {"create", "<container-id>", "create a container", kCreateFlags, 1, 1, false, run_create},

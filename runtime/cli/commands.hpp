@@ -68,5 +68,6 @@ Result<int> run_exec(const Context&, const ParsedFlags&);    // exec_command.cpp
 Result<int> run_update(const Context&, const ParsedFlags&);  // update_commands.cpp
 Result<int> run_events(const Context&, const ParsedFlags&);
 Result<int> run_not_implemented(const Context&, const ParsedFlags&);  // command_table.cpp
+Result<int> run_cdi(const Context&, const ParsedFlags&);              // cdi_command.cpp
 
 }  // namespace hippo::cli

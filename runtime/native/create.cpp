@@ -16,6 +16,7 @@
 #include "base/logging.hpp"
 #include "base/syscalls.hpp"
 #include "base/undo.hpp"
+#include "runtime/cdi/inject.hpp"
 #include "runtime/cgroups/cgroup_files.hpp"
 #include "runtime/features.hpp"
 #include "runtime/hooks.hpp"
@@ -314,6 +315,18 @@ Result<ProcessHandle> NativeBackend::create_process(const CreateOptions& options
   if (auto ok = validate_container_id(options.id); !ok) return forward(ok);
   auto bundle = load_bundle(options.bundle);
   if (!bundle) return forward(bundle);
+  // CDI devices the cdi.k8s.io/ annotations ask for (docs/devices.md): resolved and applied to
+  // the spec before anything is made, so an unknown device leaves nothing behind. Neither the
+  // bundle nor the record keeps the edited spec: exec and update do not need it (exec'd
+  // processes get the caller's process spec, as with runc).
+  if (auto applied = cdi::inject_annotated_devices(bundle->spec, options_.cdi_spec_dirs);
+      !applied) {
+    return forward(applied, "create " + options.id);
+  } else if (!applied->empty()) {
+    std::string names;
+    for (const auto& n : *applied) names += (names.empty() ? "" : ", ") + n;
+    log::debug("create " + options.id + ": CDI devices " + names);
+  }
   if (options.receive_pty && bundle->spec.process &&
       bundle->spec.process->terminal.value_or(false)) {
     int pair[2];

@@ -277,8 +277,8 @@ Result<std::vector<pid_t>> NativeBackend::pids(const std::string& id) {
 namespace hippo::runtime {
 
 NativeOptions native_options(const Config& config, std::string state_root) {
-  return {std::move(state_root), config.cgroup_driver, config.systemd_slice,
-          nesting_config(config)};
+  return {std::move(state_root), config.cgroup_driver, config.systemd_slice, nesting_config(config),
+          config.cdi_spec_dirs};
 }
 
 std::unique_ptr<Backend> make_native_backend(const NativeOptions& options) {

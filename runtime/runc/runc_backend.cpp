@@ -14,6 +14,7 @@
 #include "oci-spec/config.hpp"
 #include "oci-spec/schema.hpp"
 #include "oci-spec/state.hpp"
+#include "runtime/cdi/annotations.hpp"
 #include "runtime/cgroups/proc_cgroup.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/native/nesting.hpp"
@@ -100,12 +101,22 @@ class RuncBackend final : public Backend {
 
   Result<void> start(const std::string& id) override { return simple({"start", id}); }
 
-  // runc cannot run a nesting container (docs/nesting.md, section 2): refused before runc runs.
+  // runc cannot run a nesting container (docs/nesting.md, section 2), nor does it read CDI
+  // annotations (docs/devices.md): both refused before runc runs, rather than a container
+  // without the mode or the devices it asked for.
   Result<void> refuse_nesting(const std::string& bundle) const {
     auto spec = spec::load(bundle + "/config.json");
     if (!spec) return {};  // runc names what is wrong with it
     auto nesting = native::resolve_nesting(*spec, o_.nesting, {.runc_backend = true});
     if (!nesting) return std::unexpected(nesting.error());
+    for (const auto& [key, value] : spec->annotations.value_or(spec::StringMap{})) {
+      if (key.starts_with(cdi::kAnnotationPrefix)) {
+        return fail(ErrorKind::invalid_argument,
+                    "annotation \"" + key +
+                        "\": CDI devices need hippo's native backend (backend: runc in "
+                        "config.yaml cannot inject them)");
+      }
+    }
     return {};
   }
 
