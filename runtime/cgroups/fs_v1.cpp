@@ -92,7 +92,7 @@ class FsV1Manager final : public Manager {
         return forward(ok, w.field);
       }
     }
-    return apply(*plan);
+    return apply(*plan, /*freeze_for_devices=*/true);
   }
 
   Result<void> freeze() override {
@@ -355,12 +355,23 @@ class FsV1Manager final : public Manager {
     return plan;
   }
 
-  Result<void> apply(const Plan& plan) {
-    auto ok = apply_writes(plan.v1, [&](const FileWrite& w) -> Result<void> {
+  // The device writes (contiguous, runc's order) are the whole new list: "deny a", then the
+  // allows. On a running container an update makes them with the cgroup frozen, so that no
+  // task meets the moment between the deny and the allow of a device it keeps (runc does the
+  // same); a paused container stays paused, and an error thaws what the update froze.
+  Result<void> apply(const Plan& plan, bool freeze_for_devices = false) {
+    const auto write = [&](const FileWrite& w) -> Result<void> {
       auto dir = dir_for(w.controller, w.file);
       if (!dir) return std::unexpected(dir.error());
       return write_file(join(*dir, w.file), w.value, tree_);
-    });
+    };
+    const auto is_device = [](const FileWrite& w) { return w.controller == "devices"; };
+    const std::span<const FileWrite> all = plan.v1;
+    const auto first = std::ranges::find_if(all, is_device);
+    const auto last = std::find_if_not(first, all.end(), is_device);
+    auto ok = apply_writes({all.begin(), first}, write);
+    if (ok && first != last) ok = apply_devices({first, last}, write, freeze_for_devices);
+    if (ok) ok = apply_writes({last, all.end()}, write);
     if (!ok || plan.unified_hugetlb.empty()) return ok;
     const std::string hugetlb = "hugetlb";
     auto enabled = enable_controllers(layout_->unified, *levels_, {&hugetlb, 1}, tree_);
@@ -376,6 +387,24 @@ class FsV1Manager final : public Manager {
     return apply_writes(plan.unified_hugetlb, [&](const FileWrite& w) {
       return write_file(join(dir, w.file), w.value, tree_);
     });
+  }
+
+  template <class Write>
+  Result<void> apply_devices(std::span<const FileWrite> writes, const Write& write, bool freeze) {
+    bool froze = false;
+    if (freeze && find("freezer") && tree_ == Tree::kernel) {
+      auto paused = frozen();
+      if (!paused) return std::unexpected(paused.error());
+      if (!*paused) {
+        if (auto ok = this->freeze(); !ok) return ok;
+        froze = true;
+      }
+    }
+    auto ok = apply_writes(writes, write);
+    if (!froze) return ok;
+    auto thawed = thaw();
+    if (!ok) return ok;
+    return thawed;
   }
 
   // A new v1 cpuset cgroup starts with empty cpus and mems, and a task cannot join it until
