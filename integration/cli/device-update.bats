@@ -135,7 +135,10 @@ update_devices() {
     "minor": 11, "fileMode": 438, "uid": 0, "gid": 0}]'
   hippo_create -b "$B" "$ID"
   hippo start "$ID"
-  for _ in $(seq 50); do
+  # Fewer rounds on v2, where no window exists by construction and the VM is emulated.
+  local rounds=50
+  if cgroup_v2; then rounds=5; fi
+  for _ in $(seq "$rounds"); do
     update_devices '[{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]'
     update_devices '[]'
   done
