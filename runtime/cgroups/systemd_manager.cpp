@@ -117,7 +117,8 @@ class SystemdManager final : public Manager {
   }
 
  private:
-  Result<void> set_and_write(const spec::Resources& resources, const std::vector<Property>& properties) {
+  Result<void> set_and_write(const spec::Resources& resources,
+                             const std::vector<Property>& properties) {
     if (!properties.empty()) {
       if (auto ok = bus_->set_unit_properties(scope_.unit, properties); !ok) return ok;
     }
