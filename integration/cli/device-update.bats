@@ -145,3 +145,34 @@ update_devices() {
   [ ! -e "$B/rootfs/refusals" ] || { echo "refused $(wc -l <"$B/rootfs/refusals") times" >&2; false; }
   hippo delete --force "$ID"
 }
+
+@test "user namespace container: an update adds and removes the rule as for any other" {
+  # In a user namespace no node can be made: the fake device is a host node bound in, which
+  # the container's root (host uid 100000) may open as far as its mode goes.
+  mknod "$BATS_TEST_TMPDIR/fakegpu" c 1 11
+  chmod 666 "$BATS_TEST_TMPDIR/fakegpu"
+  edit_config "$B" 'del(.linux.devices)
+    | .linux.namespaces += [{"type":"user"}]
+    | .linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+    | .linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}]
+    | .mounts |= map(select(.destination != "/sys/fs/cgroup"))
+    | .mounts |= map(if .destination == "/sys" then {destination: "/sys", type: "none", source: "/sys", options: ["rbind","nosuid","noexec","nodev","ro"]} else . end)
+    | .mounts |= map(if .destination == "/dev/pts" then .options -= ["gid=5"] else . end)
+    | .mounts += [{destination: "/dev/fakegpu", type: "bind", source: $node, options: ["bind"]}]' --arg node "$BATS_TEST_TMPDIR/fakegpu"
+  chown -R 100000:100000 "$B/rootfs"
+  d=$B; while [ "$d" != / ]; do chmod o+x "$d"; d=$(dirname "$d"); done
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  run opens fakegpu
+  [ "$status" -ne 0 ]
+  grep -q "Operation not permitted" "$BATS_TEST_TMPDIR/open.err"
+  update_devices '[{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]'
+  opens fakegpu
+  opens null
+  update_devices '[]'
+  run opens fakegpu
+  [ "$status" -ne 0 ]
+  opens null
+  hippo delete --force "$ID"
+  assert_no_leaks "$ID" "$B"
+}
