@@ -176,3 +176,27 @@ update_devices() {
   hippo delete --force "$ID"
   assert_no_leaks "$ID" "$B"
 }
+
+@test "an update reaches a container whose cgroup has one below it (an inner runtime's)" {
+  # v1 refuses "a" in devices.deny while a cgroup has children: the list is emptied entry by
+  # entry instead. v2: the program of the container's cgroup is replaced as ever.
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  inner=$(dirname "$(cgroup_file "$B" devices devices.list)")/inner
+  mkdir "$inner"
+  update_devices '[{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]'
+  opens fakegpu
+  opens null
+  # A list that starts with its own deny-all, as runc's and Docker's specs do.
+  update_devices '[{"allow": false, "access": "rwm"}]'
+  run opens fakegpu
+  [ "$status" -ne 0 ]
+  opens null
+  if ! cgroup_v2; then
+    # The inner cgroup's list follows its parent's: the rule removed above is gone below too.
+    ! grep -q '^c 1:11' "$inner/devices.list"
+  fi
+  rmdir "$inner"
+  hippo delete --force "$ID"
+  assert_no_leaks "$ID" "$B"
+}

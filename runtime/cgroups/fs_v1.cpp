@@ -391,6 +391,10 @@ class FsV1Manager final : public Manager {
 
   template <class Write>
   Result<void> apply_devices(std::span<const FileWrite> writes, const Write& write, bool freeze) {
+    std::vector<FileWrite> list(writes.begin(), writes.end());
+    if (freeze && tree_ == Tree::kernel) {
+      if (auto ok = deny_listed_instead_of_all(list); !ok) return ok;
+    }
     bool froze = false;
     if (freeze && find("freezer") && tree_ == Tree::kernel) {
       auto paused = frozen();
@@ -400,11 +404,39 @@ class FsV1Manager final : public Manager {
         froze = true;
       }
     }
-    auto ok = apply_writes(writes, write);
+    auto ok = apply_writes(list, write);
     if (!froze) return ok;
     auto thawed = thaw();
     if (!ok) return ok;
     return thawed;
+  }
+
+  // The kernel refuses "a" in devices.deny (EINVAL) while the cgroup has children, as a nesting
+  // container's inner runtime makes them. When the list already denies by default, denying
+  // each entry devices.list shows empties it the same way, and that a parent may do.
+  Result<void> deny_listed_instead_of_all(std::vector<FileWrite>& list) const {
+    if (list.empty() || list.front().file != "devices.deny" || list.front().value != "a") return {};
+    auto dir = dir_for("devices", "devices.list");
+    if (!dir) return std::unexpected(dir.error());
+    auto current = read_file(join(*dir, "devices.list"), tree_);
+    if (!current) return std::unexpected(current.error());
+    // A spec that starts with its own deny-all (runc's and Docker's do) repeats the emptying.
+    const auto deny_all = [](const FileWrite& w) {
+      return w.file == "devices.deny" && (w.value == "a" || w.value.starts_with("a "));
+    };
+    const auto kept = std::ranges::find_if_not(list, deny_all);
+    std::vector<FileWrite> denies;
+    for (const auto raw : split(*current, '\n')) {
+      std::string line = trim(raw);
+      if (line.empty()) continue;
+      if (line.starts_with("a ")) return {};  // allows all: only "a" makes it deny by default
+      FileWrite w = list.front();
+      w.value = std::move(line);
+      denies.push_back(std::move(w));
+    }
+    list.erase(list.begin(), kept);
+    list.insert(list.begin(), denies.begin(), denies.end());
+    return {};
   }
 
   // A new v1 cpuset cgroup starts with empty cpus and mems, and a task cannot join it until
