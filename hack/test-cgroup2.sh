@@ -22,6 +22,9 @@ suites=(
   # The systemd driver on v2, against the VM's own systemd (HIPPO_SD_HOST=1), and the shim with it.
   "integration/systemd.bats|starts|64 MiB|update --memory|daemon-reload|cpu |pids limit|blkio weight|cpuset|annotations become|OOM|pause|delete|stats under"
   "integration/systemd-shim.bats|"
+  # Device rules changed in place: v2's eBPF program replaced, systemd's DeviceAllow in step.
+  "integration/cli/device-update.bats|"
+  "integration/systemd-device-update.bats|"
   # CRI through containerd with both drivers: OOMKilled and in-place updates on v2.
   "integration/cri-systemd.bats|"
   "integration/cri.bats|exactly one hippo shim|ExecSync returns|OOMKilled"

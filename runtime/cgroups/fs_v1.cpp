@@ -92,7 +92,7 @@ class FsV1Manager final : public Manager {
         return forward(ok, w.field);
       }
     }
-    return apply(*plan);
+    return apply(*plan, /*freeze_for_devices=*/true);
   }
 
   Result<void> freeze() override {
@@ -355,12 +355,23 @@ class FsV1Manager final : public Manager {
     return plan;
   }
 
-  Result<void> apply(const Plan& plan) {
-    auto ok = apply_writes(plan.v1, [&](const FileWrite& w) -> Result<void> {
+  // The device writes (contiguous, runc's order) are the whole new list: "deny a", then the
+  // allows. On a running container an update makes them with the cgroup frozen, so that no
+  // task meets the moment between the deny and the allow of a device it keeps (runc does the
+  // same); a paused container stays paused, and an error thaws what the update froze.
+  Result<void> apply(const Plan& plan, bool freeze_for_devices = false) {
+    const auto write = [&](const FileWrite& w) -> Result<void> {
       auto dir = dir_for(w.controller, w.file);
       if (!dir) return std::unexpected(dir.error());
       return write_file(join(*dir, w.file), w.value, tree_);
-    });
+    };
+    const auto is_device = [](const FileWrite& w) { return w.controller == "devices"; };
+    const std::span<const FileWrite> all = plan.v1;
+    const auto first = std::ranges::find_if(all, is_device);
+    const auto last = std::find_if_not(first, all.end(), is_device);
+    auto ok = apply_writes({all.begin(), first}, write);
+    if (ok && first != last) ok = apply_devices({first, last}, write, freeze_for_devices);
+    if (ok) ok = apply_writes({last, all.end()}, write);
     if (!ok || plan.unified_hugetlb.empty()) return ok;
     const std::string hugetlb = "hugetlb";
     auto enabled = enable_controllers(layout_->unified, *levels_, {&hugetlb, 1}, tree_);
@@ -376,6 +387,56 @@ class FsV1Manager final : public Manager {
     return apply_writes(plan.unified_hugetlb, [&](const FileWrite& w) {
       return write_file(join(dir, w.file), w.value, tree_);
     });
+  }
+
+  template <class Write>
+  Result<void> apply_devices(std::span<const FileWrite> writes, const Write& write, bool freeze) {
+    std::vector<FileWrite> list(writes.begin(), writes.end());
+    if (freeze && tree_ == Tree::kernel) {
+      if (auto ok = deny_listed_instead_of_all(list); !ok) return ok;
+    }
+    bool froze = false;
+    if (freeze && find("freezer") && tree_ == Tree::kernel) {
+      auto paused = frozen();
+      if (!paused) return std::unexpected(paused.error());
+      if (!*paused) {
+        if (auto ok = this->freeze(); !ok) return ok;
+        froze = true;
+      }
+    }
+    auto ok = apply_writes(list, write);
+    if (!froze) return ok;
+    auto thawed = thaw();
+    if (!ok) return ok;
+    return thawed;
+  }
+
+  // The kernel refuses "a" in devices.deny (EINVAL) while the cgroup has children, as a nesting
+  // container's inner runtime makes them. When the list already denies by default, denying
+  // each entry devices.list shows empties it the same way, and that a parent may do.
+  Result<void> deny_listed_instead_of_all(std::vector<FileWrite>& list) const {
+    if (list.empty() || list.front().file != "devices.deny" || list.front().value != "a") return {};
+    auto dir = dir_for("devices", "devices.list");
+    if (!dir) return std::unexpected(dir.error());
+    auto current = read_file(join(*dir, "devices.list"), tree_);
+    if (!current) return std::unexpected(current.error());
+    // A spec that starts with its own deny-all (runc's and Docker's do) repeats the emptying.
+    const auto deny_all = [](const FileWrite& w) {
+      return w.file == "devices.deny" && (w.value == "a" || w.value.starts_with("a "));
+    };
+    const auto kept = std::ranges::find_if_not(list, deny_all);
+    std::vector<FileWrite> denies;
+    for (const auto raw : split(*current, '\n')) {
+      std::string line = trim(raw);
+      if (line.empty()) continue;
+      if (line.starts_with("a ")) return {};  // allows all: only "a" makes it deny by default
+      FileWrite w = list.front();
+      w.value = std::move(line);
+      denies.push_back(std::move(w));
+    }
+    list.erase(list.begin(), kept);
+    list.insert(list.begin(), denies.begin(), denies.end());
+    return {};
   }
 
   // A new v1 cpuset cgroup starts with empty cpus and mems, and a task cannot join it until

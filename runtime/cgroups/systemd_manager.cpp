@@ -55,11 +55,23 @@ class SystemdManager final : public Manager {
     if (auto ok = complete_cpu_quota(r); !ok) return ok;
     auto properties = resource_properties(r, *features, false, &proc_devices_name);
     if (!properties) return std::unexpected(properties.error());
-    if (!properties->empty()) {
-      if (auto ok = bus_->set_unit_properties(scope_.unit, *properties); !ok) return ok;
+    // systemd rewrites a device list whole (v1: "deny a", then its allows; v2: a new program):
+    // frozen meanwhile, as runc does, so that no task meets a moment without a device it
+    // keeps. The files' update below then finds it frozen and leaves the state alone.
+    bool froze = false;
+    if (r.devices && started_for_update()) {
+      auto paused = fs_->frozen();
+      if (!paused) return std::unexpected(paused.error());
+      if (!*paused) {
+        if (auto ok = fs_->freeze(); !ok) return ok;
+        froze = true;
+      }
     }
-    // And the files, so that the running cgroup has the values now, whatever systemd applied.
-    return fs_->update(file_resources(resources));
+    auto ok = set_and_write(resources, *properties);
+    if (!froze) return ok;
+    auto thawed = fs_->thaw();
+    if (!ok) return ok;
+    return thawed;
   }
 
   Result<void> freeze() override { return fs_->freeze(); }
@@ -105,6 +117,19 @@ class SystemdManager final : public Manager {
   }
 
  private:
+  Result<void> set_and_write(const spec::Resources& resources,
+                             const std::vector<Property>& properties) {
+    if (!properties.empty()) {
+      if (auto ok = bus_->set_unit_properties(scope_.unit, properties); !ok) return ok;
+    }
+    // And the files, so that the running cgroup has the values now, whatever systemd applied.
+    return fs_->update(file_resources(resources));
+  }
+
+  // Whether the unit's cgroup exists to be frozen (an update reaches a started unit; one this
+  // manager has not started yet has no tasks to protect).
+  bool started_for_update() const { return !resources_ || started_; }
+
   Result<SystemdFeatures> connect() {
     if (!bus_) {
       auto c = SystemdConnection::open();

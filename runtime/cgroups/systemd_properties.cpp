@@ -148,7 +148,10 @@ Result<void> device_properties(std::vector<Property>& out,
     apply(true, d.type, d.major, d.minor, std::string(d.access));
   }
   out.push_back({"DevicePolicy", std::string(allow_all ? "auto" : "strict")});
-  // An empty list resets what an earlier start or update allowed.
+  // systemd adds a non-empty DeviceAllow to the unit's list and empties it for an empty one:
+  // emptied first, so that an update's list replaces what the start or an earlier update
+  // allowed instead of adding to it (runc sends the same pair).
+  if (!allowed.empty()) out.push_back({"DeviceAllow", std::vector<DeviceAllow>{}});
   out.push_back({"DeviceAllow", std::move(allowed)});
   return {};
 }

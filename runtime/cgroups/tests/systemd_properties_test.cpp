@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <ranges>
 
 namespace hippo::cgroups {
 namespace {
@@ -18,9 +19,10 @@ std::vector<Property> props(const spec::Resources& r, SystemdFeatures f, bool cr
   return p ? *p : std::vector<Property>{};
 }
 
+// The last one of that name: systemd applies them in order (DeviceAllow is reset, then set).
 const PropertyValue* find(const std::vector<Property>& list, std::string_view name) {
-  auto it = std::ranges::find(list, name, &Property::name);
-  return it == list.end() ? nullptr : &it->value;
+  auto it = std::ranges::find(list | std::views::reverse, name, &Property::name);
+  return it == list.rend() ? nullptr : &it->value;
 }
 
 template <class T>
@@ -157,6 +159,23 @@ TEST(SystemdProperties, DefaultDevicesAreAStrictAllowList) {
   // runc 1.1 never allows the host's console (c 5:1).
   EXPECT_FALSE(
       std::ranges::any_of(allow, [](const DeviceAllow& d) { return d.path == "/dev/char/5:1"; }));
+}
+
+// systemd appends a non-empty DeviceAllow to the unit's list: an update that drops an allow
+// must empty the list first, or the device stays allowed (v2: in systemd's program).
+TEST(SystemdProperties, DeviceAllowIsResetBeforeTheNewList) {
+  spec::Resources r;
+  r.devices = std::vector<spec::DeviceRule>{};
+  const auto p = props(r, kV1);
+  std::vector<size_t> sizes;
+  for (const auto& property : p) {
+    if (property.name != "DeviceAllow") continue;
+    ASSERT_TRUE(std::holds_alternative<std::vector<DeviceAllow>>(property.value));
+    sizes.push_back(std::get<std::vector<DeviceAllow>>(property.value).size());
+  }
+  ASSERT_EQ(sizes.size(), 2U);
+  EXPECT_EQ(sizes[0], 0U);
+  EXPECT_GT(sizes[1], 0U);
 }
 
 TEST(SystemdProperties, AllowAllIsPolicyAutoAndSpecRulesAreKept) {
