@@ -94,8 +94,10 @@ write_files() {
 		  }]
 		}
 	JSON
-	printf 'backend: %s\nrunc_root: %s\nstate_root: %s\ncgroup_driver: %s\n' \
-		"$backend" "$DIR/hippo-runc" "$DIR/hippo-state" "$driver" >"$DIR/hippo.yaml"
+	# CDI spec files of the environment's own (tests write vendor specs there), not /etc/cdi.
+	mkdir -p "$DIR/cdi"
+	printf 'backend: %s\nrunc_root: %s\nstate_root: %s\ncgroup_driver: %s\ncdi_spec_dirs: [%s]\n' \
+		"$backend" "$DIR/hippo-runc" "$DIR/hippo-state" "$driver" "$DIR/cdi" >"$DIR/hippo.yaml"
 	cat >"$DIR/cri.toml" <<-TOML
 
 		[plugins."io.containerd.grpc.v1.cri"]
@@ -113,7 +115,10 @@ write_files() {
 		        SystemdCgroup = $systemd
 		    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hippo]
 		      runtime_type = "io.containerd.hippo.v2"
-		      pod_annotations = ["io.containerd.hippo.v2.*"]
+		      # containerd 1.6 passes a runtime only the annotations listed: the shim's grouping
+		      # and CDI device requests (docs/devices.md), as a device plugin sets them.
+		      pod_annotations = ["io.containerd.hippo.v2.*", "cdi.k8s.io/*"]
+		      container_annotations = ["cdi.k8s.io/*"]
 		      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hippo.options]
 		        ConfigPath = "$DIR/hippo.yaml"
 		  [plugins."io.containerd.grpc.v1.cri".cni]

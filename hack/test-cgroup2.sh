@@ -24,6 +24,8 @@ suites=(
   "integration/systemd-shim.bats|"
   # Device rules changed in place: v2's eBPF program replaced, systemd's DeviceAllow in step.
   "integration/cli/device-update.bats|"
+  # CDI devices: the eBPF program lets in exactly the requested nodes.
+  "integration/cli/cdi.bats|"
   "integration/systemd-device-update.bats|"
   # CRI through containerd with both drivers: OOMKilled and in-place updates on v2.
   "integration/cri-systemd.bats|"

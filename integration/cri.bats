@@ -273,6 +273,26 @@ teardown() {
   [ "$(cri exec-sync "$c" -- sh -c 'echo $HELLO')" = world ]
 }
 
+@test "cri: a container's cdi.k8s.io/ annotation (as a device plugin sets it) gets the CDI device" {
+  # kmsg's numbers (c 1:11): no default rule allows them; opened write-only, nothing written.
+  mknod -m 666 "$BATS_TEST_TMPDIR/gpu-$N" c 1 11
+  jq -n --arg n "$BATS_TEST_TMPDIR/gpu-$N" --arg name "$N" '{cdiVersion: "0.6.0", kind: "example.com/gpu",
+    devices: [{name: $name, containerEdits: {env: ["FAKE_GPU=cri"], deviceNodes: [{path: "/dev/gpu0", hostPath: $n}]}}]}' \
+    >"$CRI_DIR/cdi/$N.json"
+  pod=$(run_pod "$N")
+  cfg=$(container_config c1 sleep 1000 | jq -c --arg d "example.com/gpu=$N" '.annotations = {"cdi.k8s.io/test": $d}')
+  c=$(create_container "$pod" "$N" "$cfg")
+  cri StartContainer "{\"container_id\":\"$c\"}" >/dev/null
+  [ "$(cri exec-sync "$c" -- sh -c ': >/dev/gpu0 && echo opened')" = opened ]
+  [ "$(cri exec-sync "$c" -- sh -c "tr '\\0' '\\n' </proc/1/environ | grep ^FAKE_GPU=")" = FAKE_GPU=cri ]
+  # A container of the same pod that asked for nothing has no such device.
+  c2=$(create_container "$pod" "$N" "$(container_config c2 sleep 1000)")
+  cri StartContainer "{\"container_id\":\"$c2\"}" >/dev/null
+  run cri exec-sync "$c2" -- ls /dev/gpu0
+  [ "$status" -ne 0 ]
+  rm -f "$CRI_DIR/cdi/$N.json"
+}
+
 @test "cri: StopContainer kills a container that ignores SIGTERM once its timeout passes" {
   pod=$(run_pod "$N")
   c=$(start_container "$pod" "$N" c1 sh -c 'trap "" TERM; while true; do sleep 1; done')

@@ -337,6 +337,31 @@ SH
   assert_shim_gone "$ID-d"
 }
 
+@test "ctr run --annotation cdi.k8s.io/... gets the CDI device (native); the runc backend refuses it" {
+  local d=$BATS_TEST_TMPDIR/cdi
+  mkdir -p "$d/specs"
+  # kmsg's numbers (c 1:11): no default rule allows them; opened write-only, nothing written.
+  mknod -m 666 "$d/gpu0" c 1 11
+  jq -n --arg n "$d/gpu0" '{cdiVersion: "0.6.0", kind: "example.com/gpu", devices: [{name: "gpu0",
+    containerEdits: {env: ["FAKE_GPU=0"], deviceNodes: [{path: "/dev/gpu0", hostPath: $n}]}}]}' \
+    >"$d/specs/gpu.json"
+  printf 'backend: %s\nrunc_root: %s\ncdi_spec_dirs: [%s]\n' "$BACKEND" "$RUNC_ROOT" "$d/specs" \
+    >"$BATS_TEST_TMPDIR/cdi.yaml"
+  run hrun --rm --runtime-config-path "$BATS_TEST_TMPDIR/cdi.yaml" \
+    --annotation cdi.k8s.io/test=example.com/gpu=gpu0 "$IMAGE" "$ID" \
+    sh -c ': >/dev/gpu0 && echo "opened gpu $FAKE_GPU"'
+  echo "$output"
+  if [[ $BACKEND == native ]]; then
+    [ "$status" -eq 0 ]
+    [ "$output" = "opened gpu 0" ]
+  else
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"CDI devices need hippo's native backend"* ]]
+    hctr containers delete "$ID" 2>/dev/null || true
+  fi
+  assert_shim_gone "$ID"
+}
+
 @test "a container killed by its memory limit: /tasks/oom before /tasks/exit, exit status 137" {
   hctr events >"$BATS_TEST_TMPDIR/events" 2>&1 &
   events_pid=$!

@@ -2,7 +2,6 @@
 // CLIs list them, with each spec file that could not be used named on stderr.
 
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "runtime/cdi/registry.hpp"
@@ -26,10 +25,11 @@ Result<int> run_cdi(const Context& ctx, const ParsedFlags& flags) {
       devices.push_back({{"name", name}, {"spec", registry.specs[ref.spec].path}});
     }
     auto errors = nlohmann::json::array();
-    for (const auto& e : registry.errors) errors.push_back({{"path", e.path}, {"error", e.message}});
-    std::cout << nlohmann::json{{"dirs", registry.dirs}, {"devices", devices}, {"errors", errors}}
-                     .dump(2)
-              << "\n";
+    for (const auto& e : registry.errors)
+      errors.push_back({{"path", e.path}, {"error", e.message}});
+    std::cout
+        << nlohmann::json{{"dirs", registry.dirs}, {"devices", devices}, {"errors", errors}}.dump(2)
+        << "\n";
     return 0;
   }
   // A broken vendor file does not hide the others' devices; it is said, and the exit is 0.

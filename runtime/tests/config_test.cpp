@@ -69,6 +69,32 @@ TEST(ConfigYaml, NestingKeys) {
             "\"fuse,tun\", got \"kvm\" (line 1)");
 }
 
+TEST(ConfigYaml, CdiSpecDirsIsAListOfAbsolutePaths) {
+  auto d = parse_config("", "c.yaml");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->cdi_spec_dirs, (std::vector<std::string>{"/etc/cdi", "/var/run/cdi"}));
+  auto c = parse_config("cdi_spec_dirs: [/opt/cdi, /run/cdi]\n", "c.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->cdi_spec_dirs, (std::vector<std::string>{"/opt/cdi", "/run/cdi"}));
+  auto off = parse_config("cdi_spec_dirs: []\n", "c.yaml");
+  ASSERT_TRUE(off);
+  EXPECT_TRUE(off->cdi_spec_dirs.empty());
+  auto scalar = parse_config("cdi_spec_dirs: /etc/cdi\n", "c.yaml");
+  ASSERT_FALSE(scalar);
+  EXPECT_EQ(scalar.error().message,
+            "c.yaml: cdi_spec_dirs: expected a list of paths, got a scalar (line 1)");
+  auto relative = parse_config("cdi_spec_dirs:\n  - /etc/cdi\n  - cdi\n", "c.yaml");
+  ASSERT_FALSE(relative);
+  EXPECT_EQ(relative.error().message,
+            "c.yaml: cdi_spec_dirs: each entry must be an absolute path (line 3)");
+  auto twice = parse_config("cdi_spec_dirs: [/a, /a]\n", "c.yaml");
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().message, "c.yaml: cdi_spec_dirs: \"/a\" is listed twice (line 1)");
+  auto dup = parse_config("cdi_spec_dirs: [/a]\ncdi_spec_dirs: [/b]\n", "c.yaml");
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().message, "c.yaml: duplicate key \"cdi_spec_dirs\" (line 2)");
+}
+
 TEST(ConfigYaml, UnknownKeyNamesKeyFileAndLine) {
   auto c = parse_config("backend: native\ncgroup_drvier: systemd\n", "/etc/hippo/config.yaml");
   ASSERT_FALSE(c);
