@@ -285,6 +285,10 @@ teardown() {
   cri StartContainer "{\"container_id\":\"$c\"}" >/dev/null
   [ "$(cri exec-sync "$c" -- sh -c ': >/dev/gpu0 && echo opened')" = opened ]
   [ "$(cri exec-sync "$c" -- sh -c "tr '\\0' '\\n' </proc/1/environ | grep ^FAKE_GPU=")" = FAKE_GPU=cri ]
+  # containerd's update carries the device rules of its own copy of the spec, without the CDI
+  # device's: the device stays allowed all the same.
+  cri UpdateContainerResources "{\"container_id\":\"$c\",\"linux\":{\"memory_limit_in_bytes\":67108864}}" >/dev/null
+  [ "$(cri exec-sync "$c" -- sh -c ': >/dev/gpu0 && echo opened')" = opened ]
   # A container of the same pod that asked for nothing has no such device.
   c2=$(create_container "$pod" "$N" "$(container_config c2 sleep 1000)")
   cri StartContainer "{\"container_id\":\"$c2\"}" >/dev/null

@@ -13,6 +13,7 @@
 
 #include "base/file_io.hpp"
 #include "oci-spec/json_codec.hpp"
+#include "oci-spec/schema.hpp"  // DeviceRule's fields, for added_device_rules
 #include "runtime/bundle.hpp"
 
 namespace hippo::runtime {
@@ -38,6 +39,7 @@ void describe(V& v, M& m) {
   v("systemd_unit", m.systemd_unit);
   v("annotations", m.annotations);
   v("nesting", m.nesting);
+  v("added_device_rules", m.added_device_rules);
 }
 
 namespace {

@@ -49,6 +49,10 @@ struct StoredState {
   std::optional<std::string> systemd_unit;  // set when the systemd driver placed it
   spec::StringMap annotations;
   std::optional<NestingState> nesting;  // set for a nesting container (also in cleanup.json)
+  // Device rules hippo added to config.json's at create (CDI devices, nesting devices): an
+  // update's device list is followed by them, so that what create let in stays allowed
+  // (docs/devices.md). Absent in records of older versions.
+  std::optional<std::vector<spec::DeviceRule>> added_device_rules;
 };
 
 // The errno of "not a hippo container": <root>/<id> holds another runtime's state. Docker passes

@@ -165,6 +165,25 @@ with_mknod() {
   grep -q "Operation not permitted" "$BATS_TEST_TMPDIR/open.err"
 }
 
+@test "cdi: an update's device list keeps the CDI device allowed, and still no other" {
+  yaml_spec
+  busybox_bundle "$B" sleep 1000
+  request "$B" example.com/gpu=gpu0
+  with_mknod "$B"
+  hippo_create -b "$B" "$ID"
+  hippo start "$ID"
+  hippo exec "$ID" mknod /tmp/gpu1 c 10 229
+  # An engine's update sends the rules of its own copy of the spec, which has no CDI rules.
+  jq -n '{devices: [{allow: false, access: "rwm"}], memory: {limit: 67108864}}' >"$BATS_TEST_TMPDIR/r.json"
+  hippo update -r "$BATS_TEST_TMPDIR/r.json" "$ID"
+  opens "$ID" /dev/gpu0
+  opens "$ID" /dev/null
+  run opens "$ID" /tmp/gpu1
+  [ "$status" -ne 0 ]
+  grep -q "Operation not permitted" "$BATS_TEST_TMPDIR/open.err"
+  [ "$(hippo state "$ID" | jq -r .status)" = running ]
+}
+
 @test "cdi: a JSON spec in the higher-priority directory overrides the YAML one; both devices at once" {
   yaml_spec
   json_spec

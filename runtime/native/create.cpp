@@ -32,6 +32,27 @@
 namespace hippo::runtime::native {
 namespace {
 
+std::vector<spec::DeviceRule> device_rules(const spec::Spec& s) {
+  if (!s.linux || !s.linux->resources || !s.linux->resources->devices) return {};
+  return *s.linux->resources->devices;
+}
+
+bool same_rule(const spec::DeviceRule& a, const spec::DeviceRule& b) {
+  return a.allow == b.allow && a.type == b.type && a.major == b.major && a.minor == b.minor &&
+         a.access == b.access;
+}
+
+// The rules of `now` that `before` did not have: what CDI and nesting let in at create.
+std::vector<spec::DeviceRule> rules_added(const std::vector<spec::DeviceRule>& before,
+                                          const std::vector<spec::DeviceRule>& now) {
+  std::vector<spec::DeviceRule> out;
+  for (const auto& r : now) {
+    const auto had = [&](const spec::DeviceRule& b) { return same_rule(b, r); };
+    if (std::ranges::none_of(before, had) && std::ranges::none_of(out, had)) out.push_back(r);
+  }
+  return out;
+}
+
 using os::UniqueFd;
 using spec::Status;
 
@@ -92,6 +113,9 @@ class Creation {
 
   // Set before make_record: the mode create_init resolved, kept for exec, update and delete.
   void set_nesting(std::optional<NestingState> nesting) { record_.nesting = std::move(nesting); }
+  void set_added_device_rules(std::vector<spec::DeviceRule> rules) {
+    if (!rules.empty()) record_.added_device_rules = std::move(rules);
+  }
 
   // The record goes first, before any resource: a create killed from here on leaves a
   // container that `state` reports and `delete -f` cleans up (cgroup or unit by its path,
@@ -315,6 +339,7 @@ Result<ProcessHandle> NativeBackend::create_process(const CreateOptions& options
   if (auto ok = validate_container_id(options.id); !ok) return forward(ok);
   auto bundle = load_bundle(options.bundle);
   if (!bundle) return forward(bundle);
+  const auto config_rules = device_rules(bundle->spec);
   // CDI devices the cdi.k8s.io/ annotations ask for (docs/devices.md): resolved and applied to
   // the spec before anything is made, so an unknown device leaves nothing behind. Neither the
   // bundle nor the record keeps the edited spec: exec and update do not need it (exec'd
@@ -336,7 +361,8 @@ Result<ProcessHandle> NativeBackend::create_process(const CreateOptions& options
     console_ours.reset(pair[0]);
     console_theirs.reset(pair[1]);
   }
-  auto init = create_init(options, *bundle, console_theirs ? console_theirs.get() : -1);
+  auto init =
+      create_init(options, *bundle, console_theirs ? console_theirs.get() : -1, config_rules);
   if (!init) return forward(init);
   ProcessHandle handle{init->pid, std::move(init->pidfd), UniqueFd()};
   if (console_ours) {
@@ -348,9 +374,9 @@ Result<ProcessHandle> NativeBackend::create_process(const CreateOptions& options
   return handle;
 }
 
-Result<NativeBackend::CreatedInit> NativeBackend::create_init(const CreateOptions& options,
-                                                              const Bundle& bundle,
-                                                              int console_fd) {
+Result<NativeBackend::CreatedInit> NativeBackend::create_init(
+    const CreateOptions& options, const Bundle& bundle, int console_fd,
+    const std::vector<spec::DeviceRule>& config_rules) {
   const auto& spec = bundle.spec;
   if (!spec.process) {
     return fail(ErrorKind::invalid_argument,
@@ -373,6 +399,7 @@ Result<NativeBackend::CreatedInit> NativeBackend::create_init(const CreateOption
 
   Creation c(options, nested ? *nested : bundle, std::move(*placed));
   c.set_nesting(std::move(*nesting));
+  c.set_added_device_rules(rules_added(config_rules, device_rules(nested ? nested->spec : spec)));
   if (auto ok = c.make_record(options_.state_root); !ok) return forward(ok);
   // From here the container exists: errors say which one and what step failed.
   const std::string ctx = "create " + options.id;

@@ -240,6 +240,14 @@ Result<void> NativeBackend::update(const std::string& id, const spec::Resources&
       return forward(ok, "update " + id);
     }
   }
+  // What create let in beyond config.json (CDI devices, nesting devices) stays allowed: an
+  // engine's update carries its own copy of the spec's rules, which lacks them.
+  if (resources.devices && c->state.added_device_rules) {
+    spec::Resources r = resources;
+    r.devices->insert(r.devices->end(), c->state.added_device_rules->begin(),
+                      c->state.added_device_rules->end());
+    return c->cgroup->update(r);
+  }
   return c->cgroup->update(resources);
 }
 

@@ -54,8 +54,10 @@ class NativeBackend final : public Backend {
 
   // create.cpp. `console_fd`: where init sends its pty master when the caller receives it
   // itself (hippo run in the foreground); otherwise --console-socket is connected.
+  // `config_rules`: config.json's own device rules, before CDI added any.
   Result<CreatedInit> create_init(const CreateOptions& options, const Bundle& bundle,
-                                  int console_fd);
+                                  int console_fd,
+                                  const std::vector<spec::DeviceRule>& config_rules);
 
   NativeOptions options_;
   cgroups::Driver driver_;
