@@ -294,6 +294,12 @@ teardown() {
   cri StartContainer "{\"container_id\":\"$c2\"}" >/dev/null
   run cri exec-sync "$c2" -- ls /dev/gpu0
   [ "$status" -ne 0 ]
+  # The same asked as a pod annotation (pod_annotations): every container of that pod gets it.
+  pod2=$(run_pod "$N-p" hippo ".annotations = {\"cdi.k8s.io/test\": \"example.com/gpu=$N\"}")
+  c3=$(create_container "$pod2" "$N-p" "$(container_config c3 sleep 1000)" \
+    ".annotations = {\"cdi.k8s.io/test\": \"example.com/gpu=$N\"}")
+  cri StartContainer "{\"container_id\":\"$c3\"}" >/dev/null
+  [ "$(cri exec-sync "$c3" -- sh -c ': >/dev/gpu0 && echo opened')" = opened ]
   rm -f "$CRI_DIR/cdi/$N.json"
 }
 

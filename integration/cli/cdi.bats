@@ -184,6 +184,27 @@ with_mknod() {
   [ "$(hippo state "$ID" | jq -r .status)" = running ]
 }
 
+@test "cdi: under the systemd driver the unit's DeviceAllow lets in the CDI device and no other" {
+  [ "${HIPPO_SD_HOST:-0}" = 1 ] || skip "the systemd driver needs systemd as PID 1 (HIPPO_SD_HOST=1: the VM of hack/test-cgroup2.sh runs this file)"
+  yaml_spec
+  busybox_bundle "$B" sleep 1000
+  request "$B" example.com/gpu=gpu0
+  with_mknod "$B"
+  edit_config "$B" '.linux.cgroupsPath = $cg' --arg cg "system.slice:hippo:$ID"
+  hippo --systemd-cgroup create -b "$B" "$ID" </dev/null >"$BATS_TEST_TMPDIR/create.out" 2>&1 ||
+    { cat "$BATS_TEST_TMPDIR/create.out"; false; }
+  hippo start "$ID"
+  systemctl show -p DeviceAllow --value "hippo-$ID.scope" | grep -q "/dev/char/1:11 rw"
+  opens "$ID" /dev/gpu0
+  hippo exec "$ID" mknod /tmp/gpu1 c 10 229
+  run opens "$ID" /tmp/gpu1
+  [ "$status" -ne 0 ]
+  # A daemon-reload re-applies the unit's device policy: the CDI device stays.
+  systemctl daemon-reload
+  opens "$ID" /dev/gpu0
+  hippo delete -f "$ID"
+}
+
 @test "cdi: a JSON spec in the higher-priority directory overrides the YAML one; both devices at once" {
   yaml_spec
   json_spec
