@@ -7,7 +7,7 @@
 #
 # Usage: hack/test-cgroup2.sh [BUILD_DIR]             (host; builds the image if missing)
 #        hack/test-cgroup2.sh --in-vm BUILD_DIR       (what runs inside the guest)
-# Env:   CG2VM_DIR, CG2VM_TIMEOUT (default here 1200 s: the lane takes ~12 min alone; see
+# Env:   CG2VM_DIR, CG2VM_TIMEOUT (default here 1500 s: the lane takes ~17 min alone; see
 #        hack/cg2vm-run.sh)
 set -uo pipefail
 
@@ -81,7 +81,7 @@ started=$SECONDS
 "$root/hack/cg2vm-image.sh" || { echo "cgroup2: 0 passed, 1 failed (no VM image)"; exit 1; }
 # The build dir must be inside the shared tree for the guest to see it at the same path.
 [[ $build == "$root"/* ]] || { echo "test-cgroup2: $build is not under $root" >&2; exit 2; }
-"$root/hack/cg2vm-run.sh" -t "${CG2VM_TIMEOUT:-1200}" "$root" "hack/test-cgroup2.sh --in-vm '$build'"
+"$root/hack/cg2vm-run.sh" -t "${CG2VM_TIMEOUT:-1500}" "$root" "hack/test-cgroup2.sh --in-vm '$build'"
 rc=$?
 
 passed=0 failed=0 skipped=0

@@ -235,6 +235,15 @@ with_mknod() {
   [ "$status" -ne 0 ]
   [[ "$output" == *"annotation \"cdi.k8s.io/test\": \"gpu0\" is not a fully-qualified CDI device name"* ]]
   assert_no_leaks "$ID" "$B"
+  # A 1.1.0 spec's network device: hippo does not move interfaces (features: netDevices off).
+  jq -n '{cdiVersion: "1.1.0", kind: "example.com/nic", devices: [{name: "n0",
+    containerEdits: {netDevices: [{hostInterfaceName: "hippo-no-such0", name: "eth9"}]}}]}' >"$D/run/nic.json"
+  request "$B" example.com/nic=n0
+  run hippo create -b "$B" "$ID"
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"CDI devices example.com/nic=n0: intelRdt and netDevices edits are not supported by hippo"* ]]
+  assert_no_leaks "$ID" "$B"
   [ ! -e "$D/hook.log" ]
 }
 

@@ -42,6 +42,20 @@ bool same_rule(const spec::DeviceRule& a, const spec::DeviceRule& b) {
          a.access == b.access;
 }
 
+// linux.intelRdt and linux.netDevices as text, to tell whether CDI edited them.
+std::string unsupported_cdi_edits(const spec::Spec& s) {
+  if (!s.linux) return {};
+  std::string out;
+  if (const auto& r = s.linux->intelRdt) {
+    out += "rdt:" + r->closID.value_or("") + "|" + r->l3CacheSchema.value_or("") + "|" +
+           r->memBwSchema.value_or("") + ";";
+  }
+  for (const auto& [host, dev] :
+       s.linux->netDevices.value_or(std::map<std::string, spec::NetDevice>{}))
+    out += "net:" + host + "=" + dev.name.value_or("") + ";";
+  return out;
+}
+
 // The rules of `now` that `before` did not have: what CDI and nesting let in at create.
 std::vector<spec::DeviceRule> rules_added(const std::vector<spec::DeviceRule>& before,
                                           const std::vector<spec::DeviceRule>& now) {
@@ -344,12 +358,20 @@ Result<ProcessHandle> NativeBackend::create_process(const CreateOptions& options
   // the spec before anything is made, so an unknown device leaves nothing behind. Neither the
   // bundle nor the record keeps the edited spec: exec and update do not need it (exec'd
   // processes get the caller's process spec, as with runc).
+  const auto unsupported_before = unsupported_cdi_edits(bundle->spec);
   if (auto applied = cdi::inject_annotated_devices(bundle->spec, options_.cdi_spec_dirs);
       !applied) {
     return forward(applied, "create " + options.id);
   } else if (!applied->empty()) {
     std::string names;
     for (const auto& n : *applied) names += (names.empty() ? "" : ", ") + n;
+    // What the native backend does not carry out (hippo features: intelRdt and netDevices
+    // disabled) is refused rather than a container without it.
+    if (unsupported_cdi_edits(bundle->spec) != unsupported_before) {
+      return fail(ErrorKind::unimplemented,
+                  "create " + options.id + ": CDI devices " + names +
+                      ": intelRdt and netDevices edits are not supported by hippo");
+    }
     log::debug("create " + options.id + ": CDI devices " + names);
   }
   if (options.receive_pty && bundle->spec.process &&
