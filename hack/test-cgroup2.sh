@@ -7,7 +7,7 @@
 #
 # Usage: hack/test-cgroup2.sh [BUILD_DIR]             (host; builds the image if missing)
 #        hack/test-cgroup2.sh --in-vm BUILD_DIR       (what runs inside the guest)
-# Env:   CG2VM_DIR, CG2VM_TIMEOUT (default here 1500 s: the lane takes ~17 min alone; see
+# Env:   CG2VM_DIR, CG2VM_TIMEOUT (default here 1500 s: the lane takes ~13 min alone; see
 #        hack/cg2vm-run.sh)
 set -uo pipefail
 
