@@ -309,7 +309,11 @@ st_nothing_left() {
   kill -0 "$PID"
 
   hippo delete -f "$ID"
-  ! kill -0 "$PID" 2>/dev/null || [ "$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$PID/status")" = Z ]
+  # Gone, or a zombie not yet reaped; /proc/PID can vanish between the two reads (the cgroup2
+  # lane once saw "can't read /proc/PID/status" here), which also means gone.
+  local st
+  st=$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$PID/status" 2>/dev/null || true)
+  [ -z "$st" ] || [ "$st" = Z ]
   st_nothing_left "$ID" "$CG" "$B"
 }
 
