@@ -356,8 +356,8 @@ Result<ProcessHandle> NativeBackend::create_process(const CreateOptions& options
   const auto config_rules = device_rules(bundle->spec);
   // CDI devices the cdi.k8s.io/ annotations ask for (docs/devices.md): resolved and applied to
   // the spec before anything is made, so an unknown device leaves nothing behind. Neither the
-  // bundle nor the record keeps the edited spec: exec and update do not need it (exec'd
-  // processes get the caller's process spec, as with runc).
+  // bundle nor the record keeps the edited spec, only the device rules create added (for
+  // update); exec'd processes get the caller's process spec, as with runc.
   const auto unsupported_before = unsupported_cdi_edits(bundle->spec);
   if (auto applied = cdi::inject_annotated_devices(bundle->spec, options_.cdi_spec_dirs);
       !applied) {

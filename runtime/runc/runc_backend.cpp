@@ -73,7 +73,7 @@ class RuncBackend final : public Backend {
   }
 
   Result<ProcessHandle> create_process(const CreateOptions& o) override {
-    if (auto ok = refuse_nesting(o.bundle); !ok) return std::unexpected(ok.error());
+    if (auto ok = refuse_unsupported(o.bundle); !ok) return std::unexpected(ok.error());
     // runc writes the pid to a file of ours, removed once read; the caller's --pid-file gets
     // it as the native backend writes it.
     const auto pid_file = o_.root + "/" + o.id + ".pid";
@@ -104,7 +104,7 @@ class RuncBackend final : public Backend {
   // runc cannot run a nesting container (docs/nesting.md, section 2), nor does it read CDI
   // annotations (docs/devices.md): both refused before runc runs, rather than a container
   // without the mode or the devices it asked for.
-  Result<void> refuse_nesting(const std::string& bundle) const {
+  Result<void> refuse_unsupported(const std::string& bundle) const {
     auto spec = spec::load(bundle + "/config.json");
     if (!spec) return {};  // runc names what is wrong with it
     auto nesting = native::resolve_nesting(*spec, o_.nesting, {.runc_backend = true});
