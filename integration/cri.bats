@@ -319,6 +319,23 @@ teardown() {
   [ "$(container_status "$c" | jq -r '.status.state, .status.exit_code' | xargs)" = "CONTAINER_EXITED 137" ]
 }
 
+@test "cri: a container SIGKILLed at stop while writing: its log keeps every line, containerd's copy ends cleanly" {
+  pod=$(run_pod "$N")
+  # It ignores SIGTERM and still writes when StopContainer's SIGKILL comes: the FIFO is full
+  # then, and the exit must not reach containerd before containerd has read it (containerd
+  # closes its end as it handles the exit).
+  c=$(start_container "$pod" "$N" c1 sh -c "trap '' TERM; seq 1 200000; echo last-line-$N; yes filler-$N")
+  run cri StopContainer "{\"container_id\":\"$c\",\"timeout\":1}"
+  [ "$status" -eq 0 ]
+  [ "$(container_status "$c" | jq -r '.status.state, .status.exit_code' | xargs)" = "CONTAINER_EXITED 137" ]
+  log=$CRI_DIR/logs/$N/c1.log
+  cut -d' ' -f4- "$log" | head -200001 | cmp - <(seq 1 200000; echo "last-line-$N")
+  if grep "Failed to pipe.*$c" "$CRI_DIR/ctrd/containerd.log"; then
+    echo "containerd's copy of $c's output was cut off" >&2
+    return 1
+  fi
+}
+
 @test "cri: containerd restarts: the pod keeps running, exec still works, a later exit is seen" {
   pod=$(run_pod "$N")
   # (pid 1 ignores a signal it has no handler for: the trap makes `kill 1` end it)

@@ -471,3 +471,30 @@ runc_options_any_with_shim_cgroup() {
   fi
 }
 
+
+@test "a terminal exec's output arrives whole through a stalling reader, 100 times (relay backpressure, drain before exit)" {
+  # The relay is the shim's own with either backend: once is enough.
+  [[ $BACKEND == runc ]] && skip "the terminal relay is the shim's, the same with both backends: tested in shim.bats"
+  hrun -d "$IMAGE" "$ID" sleep 1000
+  # The reader stalls: odd repetitions at the start (the pty fills while the client reads
+  # nothing), even ones 100 kB before the end (the process exits with its tail still in the
+  # pty and the FIFO full, and the exit must wait for it). `make soak` runs 1,000,000 lines.
+  local i n=${TERMINAL_EXEC_LINES:-100000} out=$BATS_TEST_TMPDIR/out want=$BATS_TEST_TMPDIR/want
+  seq 1 "$n" >"$want"
+  # The container's pty turns each \n into \r\n, and script's own pty adds one more \r.
+  local size=$(( $(stat -c %s "$want") + 2 * n ))
+  for i in $(seq "${TERMINAL_EXEC_REPS:-100}"); do
+    script -qec "ctr -n $NS task exec --fifo-dir $FIFOS -t --exec-id t$i $ID seq 1 $n" /dev/null |
+      if ((i % 2)); then { sleep 0.2; cat; }; else { head -c $((size - 100000)); sleep 0.2; cat; }; fi >"$out"
+    # script turns the EOF of its stdin into a NUL for ctr, which the pty echoes as "^@".
+    if ! tr -d '\r' <"$out" | sed 's/\^@//' | cmp -s - "$want"; then
+      echo "repetition $i: $(wc -c <"$out") bytes, want $size; ends with: $(tail -c 40 "$out" | tr -d '\r' | tr '\n' ' ')" >&2
+      return 1
+    fi
+  done
+  hctr task kill -s SIGKILL "$ID"
+  for i in $(seq 100); do [[ $(hctr task ls | grep "^$ID ") == *STOPPED* ]] && break; sleep 0.1; done
+  hctr task delete "$ID"
+  hctr containers delete "$ID"
+  assert_shim_gone "$ID"
+}

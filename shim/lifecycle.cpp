@@ -6,21 +6,25 @@
 #include <unistd.h>
 
 #include "base/file_io.hpp"
+#include "base/logging.hpp"
 #include "base/undo.hpp"
 #include "runtime/bundle.hpp"
 
 namespace hippo::shim {
 namespace {
 
-// Copies what is available from `in` to `out` without blocking; false at EOF or on error.
-bool relay_once(int in, int out) {
-  char buf[8192];
-  const ssize_t n = ::read(in, buf, sizeof buf);
-  if (n <= 0) return n < 0 && errno == EAGAIN;
-  if (out >= 0) [[maybe_unused]]
-    auto w = ::write(out, buf, static_cast<size_t>(n));
-  return true;
-}
+// How long the exit of a process with a terminal waits for a client that reads none of its
+// last output (one that went away, or `ctr run -d -t` with nobody attached) before it is
+// published anyway.
+constexpr std::chrono::milliseconds kTerminalStall{5000};
+
+// containerd closes its ends of a process's output FIFOs as it handles the exit (1.6's
+// task.Delete closes before it waits for its copy): output it has not read by then is lost, and
+// CRI logs "file already closed". So an exit goes out once every client has read its FIFOs to
+// EOF and closed them (polled: nothing tells when a FIFO loses a reader). A client that
+// makes no progress for kDrainStall does not hold the exit back any longer.
+constexpr std::chrono::milliseconds kDrainPoll{5};
+constexpr std::chrono::milliseconds kDrainStall{500};
 
 // Whether `pid` is 1 in its innermost pid namespace (the last NSpid field): then the kernel
 // ends every other process of that namespace when it exits. Unknown counts as "no".
@@ -201,24 +205,27 @@ void Lifecycle::watch(Container& c, Process& p) {
 }
 
 void Lifecycle::watch_terminal(Process& p) {
-  const int master = p.pty.get();
-  const int out = p.stdio.terminal_out.get();
-  ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
-  (void)loop_.watch(master, EPOLLIN, [this, master, out](uint32_t) {
-    if (!relay_once(master, out)) loop_.unwatch(master);
-  });
+  // Each relay holds its own copy of the master: epoll watches an fd once, and the output
+  // relay reads it while the input relay may wait to write it.
+  const auto copy = [&p] { return os::UniqueFd(::fcntl(p.pty.get(), F_DUPFD_CLOEXEC, 3)); };
+  auto output = Relay::start(loop_, copy(), std::move(p.stdio.terminal_out));
+  if (!output)
+    log::warn(p.name() + ": terminal output: " + output.error().message);
+  else
+    p.terminal_output = std::move(*output);
   if (p.stdio.terminal_in) {
-    const int in = p.stdio.terminal_in.get();
-    (void)loop_.watch(in, EPOLLIN, [this, in, master](uint32_t) {
-      if (!relay_once(in, master)) loop_.unwatch(in);
-    });
+    auto input = Relay::start(loop_, std::move(p.stdio.terminal_in), copy());
+    if (!input)
+      log::warn(p.name() + ": terminal input: " + input.error().message);
+    else
+      p.terminal_input = std::move(*input);
   }
 }
 
 void Lifecycle::stop_watching(Process& p) {
   if (p.pidfd) loop_.unwatch(p.pidfd.get());
-  if (p.pty) loop_.unwatch(p.pty.get());
-  if (p.stdio.terminal_in) loop_.unwatch(p.stdio.terminal_in.get());
+  p.terminal_output.reset();
+  p.terminal_input.reset();
 }
 
 void Lifecycle::drain_oom(Container& c) {
@@ -242,17 +249,53 @@ void Lifecycle::on_exit(const std::string& container_id, const std::string& exec
   }
   loop_.unwatch(p->pidfd.get());
   p->pidfd.reset();  // reaped: its pid may be reused, by an orphan the reaper must take
-  if (p->pty) {
-    while (relay_once(p->pty.get(), p->stdio.terminal_out.get())) {
-    }
-    loop_.unwatch(p->pty.get());
-    p->pty.reset();
+  p->terminal_input.reset();
+  // An init sharing its pid namespace leaves processes that hold its output FIFOs: they go now,
+  // so clients reach EOF (Container::exited kills them again, harmlessly).
+  if (p->is_init() && c->kill_all_on_exit && p->state != ProcessState::kPaused)
+    (void)c->backend->kill(c->id, SIGKILL, true);
+  if (p->terminal_output) {
+    // The exit goes out once the terminal's last output has reached the client: containerd
+    // and ctr close their side on the exit event, and what is still in the pty then is lost.
+    p->terminal_output->finish(kTerminalStall, [this, container_id, exec_id, info] {
+      await_drained_output(container_id, exec_id, info, std::nullopt, {});
+    });
+    return;
   }
-  if (p->stdio.terminal_in) loop_.unwatch(p->stdio.terminal_in.get());
-  p->stdio = Stdio{};  // keep-alive fds closed: clients see EOF once the process's copies close
-  if (p->is_init()) drain_oom(*c);  // an OOM kill is reported before the exit it caused
-  for (Process* q : c->exited(*p, info)) {
-    events_.exited(*c, *q);
+  await_drained_output(container_id, exec_id, info, std::nullopt, {});
+}
+
+void Lifecycle::await_drained_output(const std::string& container_id, const std::string& exec_id,
+                                     const siginfo_t& info, std::optional<size_t> unread_before,
+                                     std::chrono::milliseconds stalled) {
+  auto found = process(container_id, exec_id);
+  if (!found) return;
+  auto [c, p] = *found;
+  // The shim's own ends go first: its writer (a terminal's) holds the clients' EOF back, and
+  // its readers would hide whether a client still reads.
+  p->terminal_output.reset();
+  p->stdio.stdout_keepalive.reset();
+  p->stdio.stderr_keepalive.reset();
+  const auto unread = unread_by_clients(p->uris);
+  if (unread && stalled < kDrainStall) {
+    const bool progress = !unread_before || *unread < *unread_before;
+    stalled = progress ? std::chrono::milliseconds{0} : stalled + kDrainPoll;
+    loop_.after(kDrainPoll, [this, container_id, exec_id, info, unread, stalled] {
+      await_drained_output(container_id, exec_id, info, unread, stalled);
+    });
+    return;
+  }
+  if (unread) log::debug(p->name() + ": exit published with a client still reading its output");
+  report_exit(*c, *p, info);
+}
+
+void Lifecycle::report_exit(Container& c, Process& p, const siginfo_t& info) {
+  p.terminal_output.reset();
+  p.pty.reset();
+  p.stdio = Stdio{};  // keep-alive fds closed: clients see EOF once the process's copies close
+  if (p.is_init()) drain_oom(c);  // an OOM kill is reported before the exit it caused
+  for (Process* q : c.exited(p, info)) {
+    events_.exited(c, *q);
     auto waiters = std::move(q->waiters);
     q->waiters.clear();
     for (auto& w : waiters) w(*q);

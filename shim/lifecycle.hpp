@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -92,6 +93,12 @@ class Lifecycle {
   void watch_terminal(Process& p);
   void stop_watching(Process& p);
   void on_exit(const std::string& container_id, const std::string& exec_id);
+  // Then, once the client has read the output FIFOs (or stopped reading):
+  void await_drained_output(const std::string& container_id, const std::string& exec_id,
+                            const siginfo_t& info, std::optional<size_t> unread_before,
+                            std::chrono::milliseconds stalled);
+  // The rest of an exit, once its output is through: events, waiters.
+  void report_exit(Container& c, Process& p, const siginfo_t& info);
   void drain_oom(Container& c);
 
   ttrpc::EventLoop& loop_;

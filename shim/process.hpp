@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "base/unique_fd.hpp"
 #include "oci-spec/spec.hpp"
 #include "shim/process_state.hpp"
+#include "shim/relay.hpp"
 #include "shim/stdio.hpp"
 
 namespace hippo::shim {
@@ -31,7 +33,8 @@ struct Process {
   std::chrono::system_clock::time_point exited_at{};
   StdioUris uris;
   Stdio stdio;
-  os::UniqueFd pty;
+  os::UniqueFd pty;  // the terminal's master (resize); the relays hold their own copies
+  std::unique_ptr<Relay> terminal_output, terminal_input;
   std::optional<spec::Process> exec_spec;  // until Start
   // Called once, when the process's exit has been reported (a pending Wait is state).
   std::vector<std::function<void(const Process&)>> waiters;

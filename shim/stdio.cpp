@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -169,6 +170,25 @@ Result<Stdio> open_stdio(const StdioUris& uris) {
     }
   }
   return io;
+}
+
+std::optional<size_t> unread_by_clients(const StdioUris& uris) {
+  std::optional<size_t> unread;
+  for (const std::string* uri : {&uris.stdout_uri, &uris.stderr_uri}) {
+    if (uri->empty() || uri->starts_with("binary") || uri->starts_with("file://")) continue;
+    if (uris.terminal && uri == &uris.stderr_uri) continue;  // never opened
+    const auto path = fifo_path(*uri);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISFIFO(st.st_mode)) continue;
+    // A writer opens without blocking only while a reader exists (ENXIO otherwise). The probe
+    // lives for a moment: a reader at EOF sees the hangup again once it is closed.
+    UniqueFd probe(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!probe) continue;
+    int n = 0;
+    if (::ioctl(probe.get(), FIONREAD, &n) != 0 || n < 0) n = 0;
+    unread = unread.value_or(0) + static_cast<size_t>(n);
+  }
+  return unread;
 }
 
 }  // namespace hippo::shim

@@ -6,6 +6,7 @@
 // output FIFO (a vanished client must not SIGPIPE the container) and a writer on stdin (a
 // detaching client must not EOF it) until CloseIO.
 
+#include <optional>
 #include <string>
 
 #include "base/error.hpp"
@@ -34,5 +35,10 @@ struct Stdio {
 };
 
 Result<Stdio> open_stdio(const StdioUris& uris);
+
+// After a process has exited and the shim has closed its own readers and writers: nullopt once
+// no client holds any of its output FIFOs open (each has read to EOF and closed it, or there
+// was none); otherwise the bytes still unread in those held open.
+std::optional<size_t> unread_by_clients(const StdioUris& uris);
 
 }  // namespace hippo::shim
