@@ -333,6 +333,7 @@ Server::Backlog Server::backlog() const {
   Backlog b;
   for (const auto& [id, conn] : impl_->connections) {
     b.unsent_bytes += conn->unsent();
+    b.reply_buffer_bytes += conn->out.capacity();
     if (!conn->read_closed && !conn->reading()) ++b.paused_connections;
   }
   return b;

@@ -53,10 +53,11 @@ class Server {
   // Closes the listener and every connection (pending replies are dropped).
   void shutdown();
   size_t connection_count() const;
-  // Replies not yet taken by their peers, and the connections left unread meanwhile (a peer
-  // with more than 1 MiB unread is not read until it takes some).
+  // Replies not yet taken by their peers, the memory their buffers hold, and the connections
+  // left unread meanwhile (a peer with more than 1 MiB unread is not read until it takes some).
   struct Backlog {
     size_t unsent_bytes = 0;
+    size_t reply_buffer_bytes = 0;
     size_t paused_connections = 0;
   };
   Backlog backlog() const;

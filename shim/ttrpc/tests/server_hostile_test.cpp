@@ -131,6 +131,41 @@ TEST_F(HostileTest, PeerThatNeverReadsIsNotReadPastTheHighWaterMark) {
   EXPECT_EQ(backlog().paused_connections, 0u);
 }
 
+TEST_F(HostileTest, SlowReaderThatNeverLetsRepliesRunOutDoesNotPileUpSentBytes) {
+  // 64 MiB each way: the writer is always ahead (held back only by the high-water mark), so the
+  // reply buffer never empties; what was already sent must not stay in it.
+  constexpr int kRequests = 1024;
+  const std::string payload(64 * 1024, 's');
+  os::UniqueFd fd = raw_connect();
+  std::thread writer([&] {
+    for (int i = 0; i < kRequests; ++i) {
+      write_all(fd.get(), request_frame(2 * i + 1, kSvc, "Echo", payload));
+    }
+  });
+  struct Unblock {
+    int fd;
+    std::thread& t;
+    ~Unblock() {
+      if (t.joinable()) {
+        ::shutdown(fd, SHUT_RDWR);
+        t.join();
+      }
+    }
+  } unblock{fd.get(), writer};
+  FrameDecoder dec;
+  size_t peak = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    auto r = read_response(fd.get(), dec);  // 4 kB reads: a slow peer
+    ASSERT_TRUE(r) << "reply " << i;
+    ASSERT_EQ(r->message.payload.size(), payload.size());
+    peak = std::max(peak, backlog().reply_buffer_bytes);
+  }
+  writer.join();
+  EXPECT_LE(peak, 8 * kHighWater) << "the reply buffer kept what it had sent";
+  // Drained, a grown buffer is given back.
+  EXPECT_LE(backlog().reply_buffer_bytes, 64u * 1024);
+}
+
 TEST_F(HostileTest, HalfClosedPeerGetsItsPendingRepliesThenTheConnectionCloses) {
   os::UniqueFd fd = raw_connect();
   FrameDecoder dec;
