@@ -9,9 +9,13 @@ load helpers
 source "$REPO_ROOT/hack/lib-ctr.sh"
 
 HOSTILE=$HIPPO_BUILD/tests/ttrpc-hostile
-# Growth of the daemon's RSS over its idle baseline that an attack may cause (kB). A peer that
-# does not read could grow it by everything it sends (64 MiB below) without backpressure.
+# Growth of the daemon's RSS over its idle baseline that an attack may cause while it runs
+# (kB): a peer that does not read could grow it by everything it sends (64 MiB below) without
+# backpressure. Once the attacker is gone and the daemon has given memory back (it does after
+# 0.5 s idle), it must be within the smaller slack: a flood of 200 connections peaks at +4.4 MB
+# and returns to the baseline.
 RSS_SLACK_KB=8192
+RSS_SETTLED_SLACK_KB=2048
 
 setup_file() {
   export NS=hippo-hostile-$$
@@ -52,8 +56,8 @@ hctr() {
   ctr -n "$NS" "$@"
 }
 
-rss_within_slack() {
-  [ "$(shim_rss_kb)" -le $((BASE_RSS_KB + RSS_SLACK_KB)) ]
+rss_settled() {
+  [ "$(shim_rss_kb)" -le $((BASE_RSS_KB + RSS_SETTLED_SLACK_KB)) ]
 }
 
 # The same daemon serves on, within its memory, and containerd still drives the container.
@@ -61,7 +65,7 @@ assert_shim_serves() {
   [ -n "$SHIM_PID" ] && kill -0 "$SHIM_PID"
   [ "$(pgrep -f "containerd-shim-hippo-v2 .*-namespace $NS .*-id $CID ")" = "$SHIM_PID" ]
   # The daemon gives memory back after a quiet moment: poll, bounded.
-  eventually rss_within_slack
+  eventually rss_settled
   echo "# shim RSS after: $(shim_rss_kb) kB (baseline $BASE_RSS_KB kB)" >&3
   run hctr task ps "$CID"
   [ "$status" -eq 0 ]
@@ -144,5 +148,11 @@ assert_shim_serves() {
   # 2: the connect itself was refused (by permissions): that would prove nothing.
   [ "$status" -eq 0 ]
   [[ $output == *"connected=1 closed_unanswered=1"* ]]
+  assert_shim_serves
+}
+
+@test "Waits left pending by connections that closed are released" {
+  skip "known: each Wait keeps its reply closure in Process::waiters (shim/process.hpp) until the process exits, after its connection closed: 100 connections x 1024 Waits grow the shim by ~11.5 MB (80 x 1024 measured +9.4 MB), without bound; lifecycle/task_exit should drop a closed connection's waiters (ttrpc::Server::on_disconnect gives its id)"
+  for i in $(seq 100); do "$HOSTILE" waits "$SHIM_SOCKET" "$CID" 1024 >/dev/null; done
   assert_shim_serves
 }
