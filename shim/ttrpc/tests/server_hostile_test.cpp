@@ -131,6 +131,30 @@ TEST_F(HostileTest, PeerThatNeverReadsIsNotReadPastTheHighWaterMark) {
   EXPECT_EQ(backlog().paused_connections, 0u);
 }
 
+TEST_F(HostileTest, PausedPeerThatGoesAwayIsClosedWithItsBacklog) {
+  // Not read while paused, the peer's close must still be seen (EPOLLHUP, asked for or not).
+  os::UniqueFd fd = raw_connect();
+  std::thread writer([&] {
+    std::string batch;  // 4 MiB of replies
+    for (uint32_t s = 1; s < 2 * 64; s += 2) {
+      batch += request_frame(s, kSvc, "Echo", std::string(64 * 1024, 'g'));
+    }
+    // Fails once the server is gone or the test shuts the socket: that ends the thread.
+    while (!batch.empty()) {
+      const ssize_t n = ::send(fd.get(), batch.data(), batch.size(), MSG_NOSIGNAL);
+      if (n <= 0) return;
+      batch.erase(0, static_cast<size_t>(n));
+    }
+  });
+  ASSERT_TRUE(eventually([&] { return backlog().paused_connections == 1; }));
+  ::shutdown(fd.get(), SHUT_RDWR);
+  writer.join();
+  fd.reset();
+  ASSERT_TRUE(eventually([&] { return connections() == 0; }));
+  EXPECT_EQ(disconnects_, 1u);
+  EXPECT_EQ(backlog().unsent_bytes, 0u);
+}
+
 TEST_F(HostileTest, SlowReaderThatNeverLetsRepliesRunOutDoesNotPileUpSentBytes) {
   // 64 MiB each way: the writer is always ahead (held back only by the high-water mark), so the
   // reply buffer never empties; what was already sent must not stay in it.
