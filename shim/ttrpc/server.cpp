@@ -18,6 +18,16 @@ constexpr int kAcceptBatch = 32;
 // After EMFILE/ENFILE the pending connection stays queued and the listener stays readable;
 // pausing instead of retrying at once keeps a level-triggered loop from spinning.
 constexpr std::chrono::milliseconds kAcceptPause{100};
+// A peer that sends requests but does not read its replies: above this many unsent bytes the
+// connection is not read until the peer takes some (the Go server's per-connection goroutine
+// blocks on its write the same way). One read may add the replies to a 64 kB chunk on top.
+constexpr size_t kOutputHighWater = 1u << 20;
+// Requests given to a handler and not yet answered (a Wait holds its reply until the process
+// exits): beyond this the connection's further requests are answered ResourceExhausted, since
+// pausing the reads could keep back the Kill that would end those Waits.
+constexpr size_t kMaxPendingPerConnection = 1024;
+// A reply buffer grown past this by a large reply is released once it is sent.
+constexpr size_t kKeptOutputCapacity = 64 * 1024;
 
 struct Connection {
   uint64_t id = 0;
@@ -30,12 +40,19 @@ struct Connection {
   std::set<uint32_t> pending;  // streams given to a handler and not yet replied
   bool open = true;
   bool in_io = false;  // inside on_io, which flushes and sets the interest once at its end
+  // The peer shut down its writing side (shutdown(SHUT_WR)): no more requests, but the
+  // replies it is owed still go out; the connection closes once they have.
+  bool read_closed = false;
 
+  size_t unsent() const { return out.size() - out_pos; }
   bool has_output() const { return out_pos < out.size(); }
+  bool reading() const { return !read_closed && unsent() < kOutputHighWater; }
+  bool finished() const { return read_closed && pending.empty() && !has_output(); }
 
   void update_interest() {
-    // A failure (ENOMEM) leaves the old interest set; the next event retries.
-    (void)loop->modify(fd.get(), EPOLLIN | (has_output() ? EPOLLOUT : 0u));
+    // A failure (ENOMEM) leaves the old interest set; the next event retries. EPOLLHUP (the
+    // peer closed both ways) is reported even while neither is asked for.
+    (void)loop->modify(fd.get(), (reading() ? EPOLLIN : 0u) | (has_output() ? EPOLLOUT : 0u));
   }
 
   void queue(uint32_t stream, const Status& status, std::string_view payload) {
@@ -53,8 +70,18 @@ struct Connection {
         return errno == EAGAIN || errno == EWOULDBLOCK;
       }
       out_pos += static_cast<size_t>(n);
+      // A peer that reads slowly but never lets the buffer run empty must not keep what it
+      // has already taken: drop the sent prefix once it is half the buffer.
+      if (has_output() && out_pos >= kKeptOutputCapacity && out_pos >= out.size() / 2) {
+        out.erase(0, out_pos);
+        out_pos = 0;
+      }
     }
-    out.clear();
+    if (out.capacity() > kKeptOutputCapacity) {
+      std::string().swap(out);
+    } else {
+      out.clear();
+    }
     out_pos = 0;
     return true;
   }
@@ -79,7 +106,7 @@ struct Server::Impl {
   void accept_ready();
   void add_connection(os::UniqueFd fd);
   void on_io(const std::shared_ptr<Connection>& conn, uint32_t events);
-  bool read_ready(const std::shared_ptr<Connection>& conn);
+  bool read_ready(const std::shared_ptr<Connection>& conn, uint32_t events);
   void handle_frame(const std::shared_ptr<Connection>& conn, FrameDecoder::Frame& frame);
   void dispatch(const std::shared_ptr<Connection>& conn, uint32_t stream, RequestMessage request);
   void close(const std::shared_ptr<Connection>& conn, bool notify);
@@ -129,11 +156,11 @@ void Server::Impl::add_connection(os::UniqueFd fd) {
 void Server::Impl::on_io(const std::shared_ptr<Connection>& conn, uint32_t events) {
   conn->in_io = true;
   const bool readable = (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0;
-  if (readable && !read_ready(conn)) return;  // closed
+  if (readable && !read_ready(conn, events)) return;  // closed
   conn->in_io = false;
   if (!conn->open) return;
   // Flush here too: replies given synchronously by handlers go out without another wakeup.
-  if (!conn->flush()) {
+  if (!conn->flush() || conn->finished()) {
     close(conn, true);
     return;
   }
@@ -141,9 +168,15 @@ void Server::Impl::on_io(const std::shared_ptr<Connection>& conn, uint32_t event
 }
 
 // false when the connection was closed (EOF, error, or a handler shut the server down).
-bool Server::Impl::read_ready(const std::shared_ptr<Connection>& conn) {
+bool Server::Impl::read_ready(const std::shared_ptr<Connection>& conn, uint32_t events) {
   char* buf = read_buffer.get();
   const ssize_t n = ::recv(conn->fd.get(), buf, kReadChunk, MSG_DONTWAIT);
+  // End of requests. Only a half-close (no EPOLLHUP: the peer can still read) is owed the
+  // replies in flight; on_io closes once they are out.
+  if (n == 0 && (events & (EPOLLHUP | EPOLLERR)) == 0) {
+    conn->read_closed = true;
+    return true;
+  }
   if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
     close(conn, true);
     return false;
@@ -204,6 +237,13 @@ void Server::Impl::dispatch(const std::shared_ptr<Connection>& conn, uint32_t st
   const auto method = service->second.find(request.method);
   if (method == service->second.end()) {
     conn->queue(stream, {Code::kUnimplemented, "method " + request.method}, {});
+    return;
+  }
+  if (conn->pending.size() >= kMaxPendingPerConnection) {
+    conn->queue(stream,
+                {Code::kResourceExhausted, "more than " + std::to_string(kMaxPendingPerConnection) +
+                                               " requests in flight on this connection"},
+                {});
     return;
   }
   // A copy: the handler may replace its own registration while it runs.
@@ -288,5 +328,15 @@ void Server::shutdown() {
 }
 
 size_t Server::connection_count() const { return impl_->connections.size(); }
+
+Server::Backlog Server::backlog() const {
+  Backlog b;
+  for (const auto& [id, conn] : impl_->connections) {
+    b.unsent_bytes += conn->unsent();
+    b.reply_buffer_bytes += conn->out.capacity();
+    if (!conn->read_closed && !conn->reading()) ++b.paused_connections;
+  }
+  return b;
+}
 
 }  // namespace hippo::ttrpc

@@ -2,6 +2,11 @@
 // A ttrpc server on an EventLoop: many connections, many concurrent requests per connection.
 // A handler gets a Reply it may call later (a Wait replies when the process exits) while other
 // requests on the same connection proceed; replies go out in any order, each frame whole.
+// A hostile or broken peer costs only its own connection: another uid is closed unanswered, a
+// frame over 4 MiB is answered ResourceExhausted unread, a peer that does not read its replies
+// is not read either while 1 MiB of them waits, requests past 1024 unanswered ones on one
+// connection are answered ResourceExhausted, and a half-closed peer (shutdown(SHUT_WR)) still
+// gets every reply it is owed before the connection closes.
 
 #include <sys/types.h>
 
@@ -48,6 +53,14 @@ class Server {
   // Closes the listener and every connection (pending replies are dropped).
   void shutdown();
   size_t connection_count() const;
+  // Replies not yet taken by their peers, the memory their buffers hold, and the connections
+  // left unread meanwhile (a peer with more than 1 MiB unread is not read until it takes some).
+  struct Backlog {
+    size_t unsent_bytes = 0;
+    size_t reply_buffer_bytes = 0;
+    size_t paused_connections = 0;
+  };
+  Backlog backlog() const;
 
  private:
   struct Impl;
