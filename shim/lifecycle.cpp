@@ -167,9 +167,20 @@ Result<Process*> Lifecycle::add_exec(Container& c, const std::string& exec_id, s
   return c.add_exec(exec_id, std::move(spec), std::move(uris));
 }
 
-void Lifecycle::wait(Container& c, Process& p, std::function<void(const Process&)> done) {
+void Lifecycle::wait(Container& c, Process& p, uint64_t connection,
+                     std::function<void(const Process&)> done) {
   if (c.exit_reported(p)) return done(p);
-  p.waiters.push_back(std::move(done));  // a pending Wait is state, not a blocked thread
+  p.waiters.push_back({connection, std::move(done)});  // a pending Wait is state, not a thread
+}
+
+void Lifecycle::forget_waiters(uint64_t connection) {
+  const auto forget = [connection](Process& p) {
+    std::erase_if(p.waiters, [connection](const auto& w) { return w.connection == connection; });
+  };
+  for (auto& [id, c] : containers_) {
+    forget(c->init);
+    for (auto& [eid, e] : c->execs) forget(*e);
+  }
 }
 
 Result<Removed> Lifecycle::remove(Container& c, Process& p) {
@@ -298,7 +309,7 @@ void Lifecycle::report_exit(Container& c, Process& p, const siginfo_t& info) {
     events_.exited(c, *q);
     auto waiters = std::move(q->waiters);
     q->waiters.clear();
-    for (auto& w : waiters) w(*q);
+    for (auto& w : waiters) w.done(*q);
   }
 }
 

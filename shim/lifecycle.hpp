@@ -78,8 +78,11 @@ class Lifecycle {
   Result<void> kill(Container& c, Process& p, int signal, bool all) {
     return c.kill(p, signal, all);
   }
-  // `done` runs once p's exit is reported: now, if it already is.
-  void wait(Container& c, Process& p, std::function<void(const Process&)> done);
+  // `done` runs once p's exit is reported: now, if it already is. `connection` asked for it.
+  void wait(Container& c, Process& p, uint64_t connection,
+            std::function<void(const Process&)> done);
+  // The connection closed: its pending Waits will never be answered (and must not pile up).
+  void forget_waiters(uint64_t connection);
   // Deletes an exec, or the container (and forgets it) for the init.
   Result<Removed> remove(Container& c, Process& p);
 

@@ -36,8 +36,13 @@ struct Process {
   os::UniqueFd pty;  // the terminal's master (resize); the relays hold their own copies
   std::unique_ptr<Relay> terminal_output, terminal_input;
   std::optional<spec::Process> exec_spec;  // until Start
-  // Called once, when the process's exit has been reported (a pending Wait is state).
-  std::vector<std::function<void(const Process&)>> waiters;
+  // Called once, when the process's exit has been reported (a pending Wait is state); dropped
+  // when the ttrpc connection that asked goes away first.
+  struct Waiter {
+    uint64_t connection = 0;
+    std::function<void(const Process&)> done;
+  };
+  std::vector<Waiter> waiters;
 
   bool is_init() const { return exec_id.empty(); }
   // "container c1" or "exec e1 in container c1": the context of this process's errors.

@@ -30,9 +30,8 @@ Result<std::unique_ptr<Relay>> Relay::start(ttrpc::EventLoop& loop, os::UniqueFd
     if (auto ok = set_nonblock(out.get()); !ok) return forward(ok);
   }
   auto relay = std::make_unique<Relay>(Key{}, loop, std::move(in), std::move(out));
-  auto watched = loop.watch(relay->in_.get(), EPOLLIN, [r = relay.get()](uint32_t) {
-    r->on_readable();
-  });
+  auto watched =
+      loop.watch(relay->in_.get(), EPOLLIN, [r = relay.get()](uint32_t) { r->on_readable(); });
   if (!watched) return forward(watched, "relay");
   relay->in_watched_ = true;
   return relay;

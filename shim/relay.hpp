@@ -43,7 +43,6 @@ class Relay {
       : loop_(loop), in_(std::move(in)), out_(std::move(out)) {}
 
  private:
-
   void on_readable();
   void on_writable();
   // Writes from data; what the writer does not take is kept in pending_. false: it blocked.

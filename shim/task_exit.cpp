@@ -10,12 +10,12 @@
 
 namespace hippo::shim {
 
-void TaskService::wait(std::string_view payload, Reply reply) {
+void TaskService::wait(uint64_t connection, std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__WaitRequest, containerd__task__v2__wait_request__descriptor, req);
   auto found = lifecycle_.process(view(req->id), view(req->exec_id));
   if (!found) return reply_error(reply, found.error());
   auto [c, p] = *found;
-  lifecycle_.wait(*c, *p, [reply = std::move(reply)](const Process& exited) mutable {
+  lifecycle_.wait(*c, *p, connection, [reply = std::move(reply)](const Process& exited) mutable {
     Timestamp at(exited.exited_at);
     Containerd__Task__V2__WaitResponse resp = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
     resp.exit_status = exited.exit_status;

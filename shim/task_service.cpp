@@ -28,14 +28,21 @@ TaskService::~TaskService() = default;
 void TaskService::register_with(ttrpc::Server& server) {
   using Method = void (TaskService::*)(std::string_view, Reply);
   const std::pair<const char*, Method> methods[] = {
-      {"Create", &TaskService::create},     {"Start", &TaskService::start},
-      {"Delete", &TaskService::remove},     {"Exec", &TaskService::exec},
-      {"State", &TaskService::state},       {"Kill", &TaskService::kill},
-      {"Wait", &TaskService::wait},         {"Pids", &TaskService::pids},
-      {"CloseIO", &TaskService::close_io},  {"ResizePty", &TaskService::resize_pty},
-      {"Update", &TaskService::update},     {"Connect", &TaskService::connect},
-      {"Shutdown", &TaskService::shutdown}, {"Stats", &TaskService::stats},
+      {"Create", &TaskService::create},
+      {"Start", &TaskService::start},
+      {"Delete", &TaskService::remove},
+      {"Exec", &TaskService::exec},
+      {"State", &TaskService::state},
+      {"Kill", &TaskService::kill},
+      {"Pids", &TaskService::pids},
+      {"CloseIO", &TaskService::close_io},
+      {"ResizePty", &TaskService::resize_pty},
+      {"Update", &TaskService::update},
+      {"Connect", &TaskService::connect},
+      {"Shutdown", &TaskService::shutdown},
+      {"Stats", &TaskService::stats},
   };
+  server.on_disconnect([this](uint64_t connection) { lifecycle_.forget_waiters(connection); });
   for (const char* service : {"containerd.task.v2.Task", "containerd.task.v3.Task"}) {
     for (const auto& [name, method] : methods) {
       server.register_method(
@@ -44,6 +51,9 @@ void TaskService::register_with(ttrpc::Server& server) {
             (this->*method)(payload, std::move(reply));
           });
     }
+    server.register_method(service, "Wait", [this](const auto& call, std::string_view p, Reply r) {
+      wait(call.connection_id, p, std::move(r));
+    });
     server.register_method(service, "Pause", [this](const auto&, std::string_view p, Reply r) {
       pause(p, std::move(r), false);
     });

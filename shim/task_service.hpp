@@ -44,7 +44,7 @@ class TaskService final : public LifecycleEvents {
   void exec(std::string_view payload, Reply reply);
   void state(std::string_view payload, Reply reply);
   void kill(std::string_view payload, Reply reply);
-  void wait(std::string_view payload, Reply reply);
+  void wait(uint64_t connection, std::string_view payload, Reply reply);
   void pids(std::string_view payload, Reply reply);
   void pause(std::string_view payload, Reply reply, bool resume);
   void close_io(std::string_view payload, Reply reply);
