@@ -57,6 +57,7 @@ write_report() {
   echo
   echo "- Command: \`hack/soak.sh --iterations $iterations --sample-every $sample_every\`$([[ -n $inject ]] && echo " --inject-leak $inject") at commit $commit,"
   echo "  $(basename "$build") ($(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || echo '?')), containerd $(containerd --version | awk '{print $3}'), $(nproc) cores, kernel $(uname -r), cgroup $(stat -fc %T /sys/fs/cgroup/ | sed 's/tmpfs/v1 hybrid/')."
+  echo "- containerd namespace \`$NS\`, state under \`$WORK\` (removed at the end)."
   echo "- Lifecycles: $iterations ($((iterations - failures)) as expected, $failures failed), half in the grouped shim, half in shims of their own;"
   echo "  loop ${loop_seconds} s, $(awk -v s="$loop_seconds" -v n="$iterations" 'BEGIN {printf "%.2f", s / n}') s per lifecycle; whole run ${total_seconds} s."
   echo

@@ -17,12 +17,13 @@
 # K lifecycles (flat: last <= first after warm-up + MEM_BOUND_KB).
 #
 # Usage: hack/soak.sh [BUILD_DIR] [--iterations N] [--short] [--sample-every K]
-#          [--report FILE] [--update-doc FILE] [--inject-leak mount|process|cgroup]
+#          [--report FILE] [--update-doc FILE] [--inject-leak KIND[,KIND...]]
 #   --short        30 lifecycles (each kind in each shim mode, several times): CI's version
 #   --report FILE  the markdown results table (default: BUILD_DIR/soak-report.md)
 #   --update-doc FILE  also put the table between FILE's soak markers (docs/reliability.md)
-#   --inject-leak  leaves one leak of that kind behind during the loop: proves the accounting
-#                  fails (integration/soak.bats uses it)
+#   --inject-leak  leaves one leak of each KIND (mount, process, cgroup) behind during the loop:
+#                  proves the accounting fails (integration/soak.bats uses it)
+# Env: SOAK_MEM_BOUND_KB (64), SOAK_SETTLE_SECONDS (15), HIPPO_TEST_IMAGES (prebuilt images).
 # Exit status: 0 when nothing leaked and every lifecycle did what it should, else 1.
 set -euo pipefail
 
@@ -45,6 +46,9 @@ inject=
 # warm-up to the last: allocator slack for one more request in flight, never per-lifecycle growth
 # (1000 lifecycles leaking even 100 bytes each would exceed it).
 MEM_BOUND_KB=${SOAK_MEM_BOUND_KB:-64}
+# How long what exits asynchronously (a shim after its last container, a logger after EOF) may
+# take before the counters are read.
+SETTLE_SECONDS=${SOAK_SETTLE_SECONDS:-15}
 
 usage() {
   sed -n '/^# Usage:/,/^# Exit status/p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -68,7 +72,7 @@ parse_args() {
   done
   [[ $iterations =~ ^[1-9][0-9]*$ ]] || { echo "soak: --iterations needs a positive number" >&2; exit 2; }
   [[ $sample_every =~ ^[1-9][0-9]*$ ]] || { echo "soak: --sample-every needs a positive number" >&2; exit 2; }
-  case $inject in "" | mount | process | cgroup) ;; *) echo "soak: --inject-leak mount|process|cgroup" >&2; exit 2 ;; esac
+  [[ $inject =~ ^((mount|process|cgroup)(,|$))*$ ]] || { echo "soak: --inject-leak takes mount, process, cgroup (comma-separated)" >&2; exit 2; }
   build=$(cd "$build" && pwd)
   [[ -x $build/bin/containerd-shim-hippo-v2 ]] || { echo "soak: no $build/bin/containerd-shim-hippo-v2 (build first)" >&2; exit 1; }
   report=${report:-$build/soak-report.md}
@@ -89,17 +93,22 @@ setup_containerd() {
   IMAGE=docker.io/hippo/busybox:latest
   printf 'state_root: %s/hippo-state\n' "$WORK" >"$WORK/hippo.yaml"
   write_logger "$LOGGER"
-  "$root/hack/make-test-images.sh" "$WORK/images" >/dev/null
+  # HIPPO_TEST_IMAGES: images built once for several runs (integration/soak.bats), read only.
+  local images=${HIPPO_TEST_IMAGES:-$WORK/images}
+  [[ -f $images/busybox-oci.tar ]] || "$root/hack/make-test-images.sh" "$images" >/dev/null
   # containerd finds containerd-shim-hippo-v2 on its PATH; the shim inherits HIPPO_CONFIG.
   HIPPO_CONFIG=$WORK/hippo.yaml PATH=$build/bin:$PATH \
     "$root/hack/private-containerd.sh" start "$WORK/ctrd" >/dev/null
   export CONTAINERD_ADDRESS=$SOCK
-  hctr images import "$WORK/images/busybox-oci.tar" >/dev/null
+  hctr images import "$images/busybox-oci.tar" >/dev/null
 }
 
 teardown() {
   [[ -n $WORK ]] || return 0
-  [[ -z $injected_pid ]] || kill -KILL "$injected_pid" 2>/dev/null || true
+  if [[ -n $injected_pid ]]; then
+    kill -KILL "$injected_pid" 2>/dev/null || true
+    wait "$injected_pid" 2>/dev/null || true
+  fi
   [[ -d $WORK/injected ]] && umount "$WORK/injected" 2>/dev/null || true
   "$root/hack/private-containerd.sh" stop "$WORK/ctrd" >/dev/null 2>&1 || true
   local d
@@ -112,7 +121,12 @@ teardown() {
 
 # --inject-leak: what a buggy shim could leave, placed where the accounting looks.
 inject_leak() {
-  case $inject in
+  local kind
+  for kind in ${inject//,/ }; do inject_one_leak "$kind"; done
+}
+
+inject_one_leak() {
+  case $1 in
     mount)
       mkdir -p "$WORK/injected"
       mount -t tmpfs soak-injected "$WORK/injected"
@@ -125,7 +139,7 @@ inject_leak() {
       echo "$injected_pid" >"/sys/fs/cgroup/pids/$NS/injected/cgroup.procs"
       ;;
   esac
-  echo "soak: injected a $inject leak" >&2
+  echo "soak: injected a $1 leak" >&2
 }
 
 # --- memory and fds of the grouped shim ----------------------------------------------------
@@ -183,9 +197,9 @@ main() {
   local loop_start=$EPOCHREALTIME
   run_loop
   loop_seconds=$(awk -v s="$loop_start" -v e="$EPOCHREALTIME" 'BEGIN {printf "%.1f", e - s}')
-  settle_leaks after before 15 || true
+  settle_leaks after before "$SETTLE_SECONDS" || true
   stop_anchor || failures=$((failures + 1))
-  settle_leaks final zero 15 || true
+  settle_leaks final zero "$SETTLE_SECONDS" || true
   total_seconds=$((SECONDS - start))
   write_report >"$report"
   cat "$report"
@@ -195,4 +209,5 @@ main() {
 
 # shellcheck source=hack/lib-soak-report.sh
 source "$root/hack/lib-soak-report.sh"
-main "$@"
+# (on one line: bash reads a script as it runs it, and nothing after main may be read)
+main "$@"; exit
