@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by hack/soak.sh: counts what the soak's containers can leave behind on the host.
 # Every count is scoped to the soak's own containerd (SOCK, under WORK), its namespace NS and its
 # logger (LOGGER), so other users of the machine never show up in it.
@@ -118,10 +119,10 @@ counters_equal() {
 # settle_leaks INTO WANT SECONDS: snapshots into INTO until it equals WANT or SECONDS pass;
 # what exits asynchronously (a shim after its last delete, a logger after EOF) gets the time.
 settle_leaks() {
-  local into=$1 want=$2 deadline=$((SECONDS + $3))
+  local snapshot=$1 wanted=$2 deadline=$((SECONDS + $3))
   while :; do
-    snapshot_leaks "$into"
-    counters_equal "$into" "$want" && return 0
+    snapshot_leaks "$snapshot"
+    counters_equal "$snapshot" "$wanted" && return 0
     ((SECONDS < deadline)) || return 1
     sleep 0.2
   done

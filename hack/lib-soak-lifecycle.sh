@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by hack/soak.sh: one container lifecycle of each kind through ctr.
 # Needs: NS, WORK, IMAGE, LOGGER. Each step either succeeds or says what went wrong and returns
 # 1 (callers test the status: set -e does not apply inside a function called by `if`).

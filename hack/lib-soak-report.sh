@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by hack/soak.sh: the markdown results table, the verdict, and putting the table into
 # docs/reliability.md between its markers.
 
