@@ -77,15 +77,17 @@ lifecycle_plain() {
 # tty: `ctr run -t --rm` needs a terminal on its side: script(1) gives it one and runs it in
 # the background until the init is killed; ctr then deletes the task and the container itself.
 lifecycle_tty() {
-  local mode=$1 id=$2 bg out i
+  local mode=$1 id=$2 bg i
   script -qec "timeout 60 ctr -n $NS run --runtime io.containerd.hippo.v2 --fifo-dir $WORK/fifo -t --rm $(mode_flags "$mode") $IMAGE $id sleep 1000" \
     /dev/null </dev/null >"$WORK/$id.tty.out" 2>&1 &
   bg=$!
-  wait_task "$id" RUNNING || { kill "$bg" 2>/dev/null; wait "$bg"; return 1; }
-  out=$(script -qec "timeout 60 ctr -n $NS task exec -t --fifo-dir $WORK/fifo --exec-id e1 $id tty" /dev/null </dev/null 2>&1) ||
-    fail "exec -t in $id: $out" || return 1
-  [[ $out == *"/dev/pts/"* ]] || fail "exec -t in $id printed '$out', not a /dev/pts path" || return 1
-  hctr task kill -s SIGKILL "$id" || fail "kill $id" || return 1
+  if ! tty_exec_and_kill "$id"; then
+    # Reap the background ctr too: a failed lifecycle must not show up as a zombie.
+    remove_container "$id"
+    kill "$bg" 2>/dev/null || true
+    wait "$bg" 2>/dev/null || true
+    return 1
+  fi
   wait "$bg" || true
   for i in $(seq 100); do
     hctr containers ls -q | grep -qx "$id" || break
@@ -93,6 +95,15 @@ lifecycle_tty() {
   done
   ! hctr containers ls -q | grep -qx "$id" || fail "ctr run --rm left container $id: $(cat "$WORK/$id.tty.out")" || return 1
   rm -f "$WORK/$id.tty.out"
+}
+
+tty_exec_and_kill() {
+  local id=$1 out
+  wait_task "$id" RUNNING || return 1
+  out=$(script -qec "timeout 60 ctr -n $NS task exec -t --fifo-dir $WORK/fifo --exec-id e1 $id tty" /dev/null </dev/null 2>&1) ||
+    fail "exec -t in $id: $out" || return 1
+  [[ $out == *"/dev/pts/"* ]] || fail "exec -t in $id printed '$out', not a /dev/pts path" || return 1
+  hctr task kill -s SIGKILL "$id" || fail "kill $id"
 }
 
 # logger: the logger gets the init's line on its fd 3 and exits once the shim closes it.

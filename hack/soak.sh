@@ -134,6 +134,8 @@ inject_one_leak() {
     cgroup) mkdir -p "/sys/fs/cgroup/pids/$NS/injected" ;;
     process)
       mkdir -p "/sys/fs/cgroup/pids/$NS/injected"
+      # (no fd of ours: a bats `run` must not wait for it)
+      # shellcheck disable=SC2217
       sleep 1000 </dev/null >/dev/null 2>&1 &
       injected_pid=$!
       echo "$injected_pid" >"/sys/fs/cgroup/pids/$NS/injected/cgroup.procs"
