@@ -36,10 +36,10 @@ judge() {
   [[ $(sample_field "$first" 2) == "$(sample_field "$last" 2)" ]] ||
     reasons+=("grouped shim fds: $(sample_field "$first" 2) after warm-up, $(sample_field "$last" 2) at the end")
   local f n
-  for f in 4:PSS 5:USS; do
-    n=${f%%:*}
-    (($(sample_field "$last" "$n") <= $(sample_field "$first" "$n") + MEM_BOUND_KB)) ||
-      reasons+=("grouped shim ${f#*:} grew from $(sample_field "$first" "$n") to $(sample_field "$last" "$n") kB (bound +$MEM_BOUND_KB kB)")
+  for f in 4:PSS:$PSS_BOUND_KB 5:USS:$USS_BOUND_KB; do
+    IFS=: read -r n label bound <<<"$f"
+    (($(sample_field "$last" "$n") <= $(sample_field "$first" "$n") + bound)) ||
+      reasons+=("grouped shim $label grew from $(sample_field "$first" "$n") to $(sample_field "$last" "$n") kB (bound +$bound kB)")
   done
   ((${#reasons[@]} == 0)) && verdict=PASS
   return 0
@@ -82,13 +82,13 @@ write_report() {
   local good=no
   [[ $(sample_field "$first" 2) == "$(sample_field "$last" 2)" ]] && good=yes
   echo "| open fds | $(sample_field "$first" 2) | $(sample_field "$last" 2) | $(max_field 2) | last = first | $(ok_mark $good) |"
-  local f n label
-  for f in 5:USS 4:PSS 3:RSS; do
-    n=${f%%:*} label=${f#*:}
+  local f n label bound
+  for f in 5:USS:$USS_BOUND_KB 4:PSS:$PSS_BOUND_KB 3:RSS:; do
+    IFS=: read -r n label bound <<<"$f"
     good=yes
     if [[ $label != RSS ]]; then
-      (($(sample_field "$last" "$n") <= $(sample_field "$first" "$n") + MEM_BOUND_KB)) || good=no
-      echo "| $label kB | $(sample_field "$first" "$n") | $(sample_field "$last" "$n") | $(max_field "$n") | last ≤ first + $MEM_BOUND_KB | $(ok_mark $good) |"
+      (($(sample_field "$last" "$n") <= $(sample_field "$first" "$n") + bound)) || good=no
+      echo "| $label kB | $(sample_field "$first" "$n") | $(sample_field "$last" "$n") | $(max_field "$n") | last ≤ first + $bound | $(ok_mark $good) |"
     else
       echo "| $label kB | $(sample_field "$first" "$n") | $(sample_field "$last" "$n") | $(max_field "$n") | (shared text: context only) | |"
     fi
