@@ -4,7 +4,7 @@ PREFIX      ?= /usr/local
 JOBS        ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all build configure deps images unit fuzz lint format integration test test-cgroup2 check-fresh demo bench install clean
+.PHONY: all build configure deps images unit fuzz lint format integration test test-cgroup2 check-fresh demo bench soak install clean
 
 all: build
 
@@ -63,6 +63,14 @@ check-fresh: deps
 demo: deps
 	$(MAKE) build
 	hack/demo.sh $(BUILD)
+
+# Churn soak (issue 18, docs/reliability.md): SOAK_ITERATIONS container lifecycles through a private
+# containerd (create, start, exec, kill, delete; terminals, binary:// loggers, OOM kills; grouped
+# and separate shims), then the leak accounting; the results table goes into docs/reliability.md.
+# integration/soak.bats runs the short version (hack/soak.sh --short) in `make integration`.
+SOAK_ITERATIONS ?= 1000
+soak: build
+	hack/soak.sh $(BUILD) --iterations $(SOAK_ITERATIONS) --update-doc docs/reliability.md
 
 # Benchmarks measure the release build (MinSizeRel + LTO) in its own directory, whatever
 # configuration $(BUILD) holds.
