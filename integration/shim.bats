@@ -122,6 +122,23 @@ assert_shim_gone() {
   assert_shim_gone "$ID"
 }
 
+@test "200 execs in a row each print their line: the exit waits until ctr has read the output" {
+  # ctr 1.6 closes its FIFO reader as soon as the exit arrives; before the shim waited for the
+  # client's EOF, an exec here printed nothing now and then (runc-v2's shim too, more rarely).
+  hrun -d "$IMAGE" "$ID" sleep 1000
+  local i out lost=0
+  for i in $(seq 200); do
+    out=$(hctr task exec --fifo-dir "$FIFOS" --exec-id e$i "$ID" echo "line-$i")
+    [[ $out == "line-$i" ]] || { lost=$((lost + 1)); echo "exec $i printed '$out'" >&2; }
+  done
+  [ "$lost" -eq 0 ]
+  hctr task kill -s SIGKILL "$ID"
+  for i in $(seq 100); do [[ $(hctr task ls | grep "^$ID ") == *STOPPED* ]] && break; sleep 0.1; done
+  hctr task delete "$ID"
+  hctr containers delete "$ID"
+  assert_shim_gone "$ID"
+}
+
 @test "kill, ps, pause and resume of a running task" {
   hrun -d "$IMAGE" "$ID" sh -c 'trap "exit 9" TERM; while true; do sleep 0.1; done'
   run hctr task ps "$ID"
