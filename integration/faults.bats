@@ -274,3 +274,64 @@ assert_create_left_nothing() {
     tiny_tmpfs "$root" 0 1
   done
 }
+
+# --- 4. out of file descriptors (EMFILE) ---------------------------------------------------
+
+@test "hippo run under a low ulimit -n (EMFILE at every step): one clear line or success, nothing half-created" {
+  build_busybox_rootfs
+  local b=$BATS_TEST_TMPDIR/b root=$BATS_TEST_TMPDIR/state limit failed=0
+  busybox_bundle "$b" sh -c 'echo ran'
+  # From too few to start at all up to enough: each limit runs out at a later step.
+  for limit in $(seq 4 1 16); do
+    # (prlimit, not the shell's ulimit: the shell's own redirections would run out first)
+    run env HIPPO_CONFIG=/dev/null prlimit --nofile="$limit:" "$HIPPO_BIN" --root "$root" run --bundle "$b" "$ID" </dev/null
+    echo "ulimit -n $limit: status $status: $output"
+    # Too low for the dynamic loader (libc, libm; bats holds fd 3): hippo never ran.
+    [[ $status -eq 127 && $output == *"error while loading shared libraries"* ]] && continue
+    if [[ $status -ne 0 ]]; then
+      failed=$((failed + 1))
+      [[ ${#lines[@]} -eq 1 && $output == "hippo: "*"Too many open files"* ]]
+    else
+      [[ $output == ran ]]
+    fi
+    assert_create_left_nothing "$root" "$ID" "$b" "$(cgroup_path_of "$b")"
+    [[ -z $(ls -A "$root" 2>/dev/null) ]]
+  done
+  # Some limits must have failed, or the loop tested nothing.
+  ((failed > 0))
+}
+
+@test "the shim daemon out of file descriptors (EMFILE): Create fails clearly, nothing half-created, the daemon serves on" {
+  local group=(--annotation "io.containerd.hippo.v2.group=$ID") daemon open limit id failed=0 ok=0
+  hrun -d "${group[@]}" "$IMAGE" "$ID-anchor" sleep "$MARK"
+  daemon=$(wait_shim_daemon "$ID-anchor")
+  open=$(ls "/proc/$daemon/fd" | wc -l)
+  # From no fd to spare up to enough for a container: each limit runs out at a later step.
+  for limit in $(seq "$open" 2 $((open + 18))); do
+    prlimit --pid "$daemon" --nofile="$limit:"
+    id=$ID-$limit
+    run timeout 30 ctr -n "$NS" run -d --runtime io.containerd.hippo.v2 --fifo-dir "$FIFOS" \
+      "${group[@]}" "$IMAGE" "$id" sleep "$MARK"
+    echo "daemon fd limit $limit ($open open): status $status: $output"
+    if [[ $status -ne 0 ]]; then
+      failed=$((failed + 1))
+      [[ $status -ne 124 ]] # no hang
+      [[ $output == *"Too many open files"* ]]
+    else
+      ok=$((ok + 1))
+      hctr task kill -s SIGKILL "$id"
+      wait_task "$id" STOPPED
+      hctr task delete "$id" >/dev/null
+    fi
+    containerd_cleanup "$id"
+    # The anchor's processes are not this container's: only the anchor itself may run.
+    [[ -z $(leftovers_of "$id" /nonexistent "none" | grep -v "^shim process") ]] ||
+      { leftovers_of "$id" /nonexistent none >&2; false; }
+    [[ ! -e $HSTATE/containerd/$NS/$id ]]
+  done
+  ((failed > 0 && ok > 0))
+  # The daemon still serves the anchor.
+  prlimit --pid "$daemon" --nofile=1024:
+  run hctr task exec --fifo-dir "$FIFOS" --exec-id after "$ID-anchor" sh -c 'exit 5'
+  [[ $status -eq 5 ]]
+}
