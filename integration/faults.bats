@@ -65,6 +65,7 @@ sleep_ms() {
 #            ctr's launch): the daemon dies with one container running and one being made
 #   exec     `ctr task exec` into a running container
 #   delete   `ctr task delete -f` of a running container
+#   delete-stopped  `ctr task delete` of a stopped one (only the Delete RPC is in flight)
 kill_during() {
   local phase=$1 id=$2 delay=$3 daemon group=() cmd
   case $phase in
@@ -75,14 +76,19 @@ kill_during() {
     run)
       cmd=(run -d --runtime io.containerd.hippo.v2 --fifo-dir "$FIFOS" "${group[@]}" "$IMAGE" "$id" sleep "$MARK")
       ;;
-    exec | delete)
+    exec | delete | delete-stopped)
       hrun -d "$IMAGE" "$id" sleep "$MARK" >/dev/null
       cmd=(task exec --fifo-dir "$FIFOS" --exec-id e "$id" sleep "$MARK")
-      [[ $phase == exec ]] || cmd=(task delete -f "$id")
+      [[ $phase != delete ]] || cmd=(task delete -f "$id")
+      if [[ $phase == delete-stopped ]]; then
+        hctr task kill -s SIGKILL "$id"
+        wait_task "$id" STOPPED
+        cmd=(task delete "$id")
+      fi
       ;;
   esac
   if [[ $phase == grouped ]]; then daemon=$(wait_shim_daemon "$id-anchor"); fi
-  if [[ $phase == exec || $phase == delete ]]; then daemon=$(wait_shim_daemon "$id"); fi
+  if [[ $phase == exec || $phase == delete* ]]; then daemon=$(wait_shim_daemon "$id"); fi
   timeout 30 ctr -n "$NS" "${cmd[@]}" >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
   local bg=$!
   if [[ $phase == run ]]; then
@@ -106,7 +112,7 @@ kill_during() {
   local n=${FAULTS_ITERATIONS:-20} seed=${FAULTS_SEED:-$((SRANDOM % 32768))} i phase delay id
   RANDOM=$seed
   echo "# seed $seed, $n iterations" >&3
-  local phases=(${FAULTS_PHASES:-run grouped exec delete})
+  local phases=(${FAULTS_PHASES:-run grouped exec delete run grouped exec delete-stopped})
   for ((i = 0; i < n; i++)); do
     phase=${phases[i % ${#phases[@]}]}
     # Measured here (load 5-8): a grouped `ctr run -d` takes 250-500 ms, `ctr task exec`
@@ -116,6 +122,7 @@ kill_during() {
       grouped) delay=$((60 + RANDOM % 400)) ;;
       exec) delay=$((60 + RANDOM % 150)) ;;
       delete) delay=$((60 + RANDOM % 250)) ;;
+      delete-stopped) delay=$((50 + RANDOM % 150)) ;;
     esac
     id=$ID-$i
     echo "iteration $i: SIGKILL $delay ms into $phase of $id"
