@@ -51,6 +51,8 @@ int run_delete(const ShimFlags& flags) {
     write_all(STDERR_FILENO, "delete " + flags.id + ": " + choice.error().message + "\n");
     return 1;
   }
+  // First: the socket of a dead daemon goes whatever the backend says below.
+  remove_dead_socket(bundle);
   auto backend = runtime::make_backend(*choice);
   uint32_t pid = 0;
   if (auto st = backend->state(flags.id)) pid = static_cast<uint32_t>(st->pid);
@@ -62,7 +64,6 @@ int run_delete(const ShimFlags& flags) {
     write_all(STDERR_FILENO, "delete " + flags.id + ": " + ok.error().message + "\n");
     return 1;
   }
-  remove_dead_socket(bundle);
   Timestamp now(std::chrono::system_clock::now());
   Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
   resp.pid = pid;
