@@ -8,7 +8,7 @@
 #   FAULTS_ITERATIONS (20)          shim SIGKILLs
 #   FAULTS_SEED (random)            $RANDOM's seed, printed, to replay a run
 #   FAULTS_PHASES (all)             the phases the SIGKILLs take turns at (see kill_during)
-#   FAULTS_RESTART_CONTAINERS (20)  containers running through the containerd restarts
+#   FAULTS_RESTART_CONTAINERS (10)  containers running through the containerd restarts
 #   FAULTS_RESTARTS (5)             containerd restarts (issue 18 asks 20 x 10: 67 s here,
 #                                   too long for CI; run it by hand with both set)
 
@@ -139,7 +139,7 @@ kill_during() {
 # --- 2. containerd restarts under running containers --------------------------------------
 
 @test "containerd restarted repeatedly under running containers: all recovered, none killed, exits reported" {
-  local n=${FAULTS_RESTART_CONTAINERS:-20} rounds=${FAULTS_RESTARTS:-5} k r id
+  local n=${FAULTS_RESTART_CONTAINERS:-10} rounds=${FAULTS_RESTARTS:-5} k r id
   echo "# $n containers, $rounds restarts" >&3
   SECONDS=0
   declare -A init shim

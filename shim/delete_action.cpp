@@ -51,7 +51,9 @@ int run_delete(const ShimFlags& flags) {
     write_all(STDERR_FILENO, "delete " + flags.id + ": " + choice.error().message + "\n");
     return 1;
   }
-  // First: the socket of a dead daemon goes whatever the backend says below.
+  // Before the backend's cleanup, so that its failure cannot keep the socket, and after it: a
+  // child the daemon forked (an exec not yet exec'd) holds the listener until the cgroup's
+  // processes are killed.
   remove_dead_socket(bundle);
   auto backend = runtime::make_backend(*choice);
   uint32_t pid = 0;
@@ -64,6 +66,7 @@ int run_delete(const ShimFlags& flags) {
     write_all(STDERR_FILENO, "delete " + flags.id + ": " + ok.error().message + "\n");
     return 1;
   }
+  remove_dead_socket(bundle);
   Timestamp now(std::chrono::system_clock::now());
   Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
   resp.pid = pid;
