@@ -1,5 +1,6 @@
 #include "runtime/state_store.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/file.h>
@@ -176,9 +177,32 @@ Result<StoredState> ContainerDir::read() const { return read_file("state.json");
 
 Result<StoredState> ContainerDir::read_cleanup() const { return read_file("cleanup.json"); }
 
+namespace {
+
+// The names in the directory open as `dir`, read through that fd itself: remove() must work
+// with no fd to spare, as after a create that failed with EMFILE (integration/faults.bats).
+Result<std::vector<std::string>> entries_of(int dir, const std::string& path) {
+  if (::lseek(dir, 0, SEEK_SET) != 0) return fail_errno("list " + path);
+  std::vector<std::string> names;
+  alignas(dirent64) std::array<char, 4096> buf{};
+  for (;;) {
+    const ssize_t n = ::getdents64(dir, buf.data(), buf.size());
+    if (n < 0) return fail_errno("list " + path);
+    if (n == 0) return names;
+    for (ssize_t off = 0; off < n;) {
+      const auto* d = reinterpret_cast<const dirent64*>(buf.data() + off);
+      const std::string_view name(d->d_name);
+      if (name != "." && name != "..") names.emplace_back(name);
+      off += d->d_reclen;
+    }
+  }
+}
+
+}  // namespace
+
 Result<void> ContainerDir::remove() {
-  auto names = list_directory("/proc/self/fd/" + std::to_string(dir_.get()));
-  if (!names) return std::unexpected(names.error().context("list " + path_));
+  auto names = entries_of(dir_.get(), path_);
+  if (!names) return std::unexpected(names.error());
   std::string foreign;
   for (const auto& name : *names) {
     if (!own_entry(name)) foreign += (foreign.empty() ? "\"" : ", \"") + name + "\"";

@@ -102,6 +102,12 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
   auto request_exit = [&] {
     if (exiting) return;
     exiting = true;
+    // The socket goes now, not after the drain below: containerd runs `shim delete` as soon
+    // as it has closed its connection, finds us still listening and leaves the socket to us,
+    // so a daemon killed while draining left it behind (integration/faults.bats); and a
+    // `start` of this group meanwhile must make a new daemon, not reuse this one. (Unlinked
+    // at the end instead, it could be that new daemon's socket.)
+    ::unlink(config.socket_path.c_str());
     // Queued events go out first, within the Shutdown deadline containerd gives us.
     publisher.when_idle([&] { (*loop)->stop(); });
     (*loop)->after(std::chrono::seconds(2), [&] { (*loop)->stop(); });
@@ -144,7 +150,7 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
   ::malloc_trim(0);
   auto ran = (*loop)->run();
   server.shutdown();
-  ::unlink(config.socket_path.c_str());
+  if (!exiting) ::unlink(config.socket_path.c_str());
   if (!ran) {
     log::error("shim: " + ran.error().message);
     return 1;

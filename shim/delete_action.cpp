@@ -51,6 +51,10 @@ int run_delete(const ShimFlags& flags) {
     write_all(STDERR_FILENO, "delete " + flags.id + ": " + choice.error().message + "\n");
     return 1;
   }
+  // Before the backend's cleanup, so that its failure cannot keep the socket, and after it: a
+  // child the daemon forked (an exec not yet exec'd) holds the listener until the cgroup's
+  // processes are killed.
+  remove_dead_socket(bundle);
   auto backend = runtime::make_backend(*choice);
   uint32_t pid = 0;
   if (auto st = backend->state(flags.id)) pid = static_cast<uint32_t>(st->pid);
