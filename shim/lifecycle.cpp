@@ -19,10 +19,12 @@ namespace {
 constexpr std::chrono::milliseconds kTerminalStall{5000};
 
 // containerd closes its ends of a process's output FIFOs as it handles the exit (1.6's
-// task.Delete closes before it waits for its copy): output it has not read by then is lost, and
-// CRI logs "file already closed". So an exit goes out once every client has read its FIFOs to
-// EOF and closed them (polled: nothing tells when a FIFO loses a reader). A client that
-// makes no progress for kDrainStall does not hold the exit back any longer.
+// task.Delete closes before it waits for its copy; ctr 1.6 deletes an exec as soon as it
+// exits): output it has not read by then is lost, and CRI logs "file already closed". So an
+// exit goes out once the FIFOs are read dry and every client has reached EOF and closed its
+// end (polled: nothing tells when a FIFO empties or loses a reader). A client that makes no
+// progress for kDrainStall in either step holds the exit back no longer (`ctr run -d` leaves
+// nobody reading).
 constexpr std::chrono::milliseconds kDrainPoll{5};
 constexpr std::chrono::milliseconds kDrainStall{500};
 
@@ -282,12 +284,24 @@ void Lifecycle::await_drained_output(const std::string& container_id, const std:
   auto found = process(container_id, exec_id);
   if (!found) return;
   auto [c, p] = *found;
-  // The shim's own ends go first: its writer (a terminal's) holds the clients' EOF back, and
-  // its readers would hide whether a client still reads.
-  p->terminal_output.reset();
-  p->stdio.stdout_keepalive.reset();
-  p->stdio.stderr_keepalive.reset();
-  const auto unread = unread_by_clients(p->uris);
+  p->terminal_output.reset();  // the shim's writer (a terminal's) holds the clients' EOF back
+  std::optional<size_t> unread;
+  if (p->stdio.stdout_keepalive || p->stdio.stderr_keepalive) {
+    // First the FIFOs are read dry. The shim's readers keep their contents alive for a client
+    // that has not opened its end yet (ctr opens it in a goroutine that may run late): without
+    // them, the last close would discard the output.
+    unread = p->stdio.unread_output();
+    if (*unread == 0 || stalled >= kDrainStall) {
+      // Then each client reaches EOF and closes its end; the shim's readers would hide that.
+      p->stdio.stdout_keepalive.reset();
+      p->stdio.stderr_keepalive.reset();
+      unread_before.reset();
+      stalled = {};
+      unread = unread_by_clients(p->uris);
+    }
+  } else {
+    unread = unread_by_clients(p->uris);
+  }
   if (unread && stalled < kDrainStall) {
     const bool progress = !unread_before || *unread < *unread_before;
     stalled = progress ? std::chrono::milliseconds{0} : stalled + kDrainPoll;

@@ -112,6 +112,15 @@ void Stdio::close_process_copies() {
   process_stderr.reset();
 }
 
+size_t Stdio::unread_output() const {
+  size_t total = 0;
+  for (const auto* fd : {&stdout_keepalive, &stderr_keepalive}) {
+    int n = 0;
+    if (*fd && ::ioctl(fd->get(), FIONREAD, &n) == 0 && n > 0) total += static_cast<size_t>(n);
+  }
+  return total;
+}
+
 Result<Stdio> open_stdio(const StdioUris& uris) {
   Stdio io;
   const auto& out = uris.stdout_uri;

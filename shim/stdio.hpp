@@ -32,6 +32,8 @@ struct Stdio {
   os::UniqueFd terminal_out;  // stdout FIFO, write side (non-blocking)
 
   void close_process_copies();
+  // Bytes in the output FIFOs that no one has read yet, seen through the shim's readers.
+  size_t unread_output() const;
 };
 
 Result<Stdio> open_stdio(const StdioUris& uris);
