@@ -68,9 +68,14 @@ demo: deps
 # containerd (create, start, exec, kill, delete; terminals, binary:// loggers, OOM kills; grouped
 # and separate shims), then the leak accounting; the results table goes into docs/reliability.md.
 # integration/soak.bats runs the short version (hack/soak.sh --short) in `make integration`.
+# Then the same with the systemd driver inside a real systemd (hack/systemd-sandbox.sh), which
+# counts the scope units too: SOAK_SYSTEMD_ITERATIONS (0 skips it).
 SOAK_ITERATIONS ?= 1000
+SOAK_SYSTEMD_ITERATIONS ?= 1000
 soak: build
 	hack/soak.sh $(BUILD) --iterations $(SOAK_ITERATIONS) --update-doc docs/reliability.md
+	if [ "$(SOAK_SYSTEMD_ITERATIONS)" != 0 ]; then \
+	  hack/soak.sh $(BUILD) --systemd --iterations $(SOAK_SYSTEMD_ITERATIONS) --update-doc docs/reliability.md; fi
 
 # Benchmarks measure the release build (MinSizeRel + LTO) in its own directory, whatever
 # configuration $(BUILD) holds.

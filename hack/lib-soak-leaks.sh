@@ -7,6 +7,23 @@
 # The counters, in report order; leak_count NAME prints one of them.
 LEAK_COUNTERS=(shims container_procs shim_children loggers zombies mounts cgroups
   hippo_state containerd_state)
+# Where the containers' cgroups are: below /NS (cgroupfs driver), or the scope units
+# soak-NS-ID.scope in system.slice (systemd driver, cgroupsPath system.slice:soak-NS:ID).
+CG_PARENT=
+CG_GLOB=
+
+# soak_scope SYSTEMD: sets the cgroup places for the driver (1: systemd) and adds the units
+# counter for it.
+soak_scope() {
+  if (($1)); then
+    CG_PARENT=system.slice CG_GLOB="soak-$NS-*.scope"
+    LEAK_COUNTERS+=(units)
+    LEAK_LABEL[container_procs]="processes in a soak-\$NS-*.scope cgroup"
+    LEAK_LABEL[cgroups]="soak-\$NS-*.scope cgroup dirs, every v1 hierarchy + unified"
+  else
+    CG_PARENT=$NS CG_GLOB="*"
+  fi
+}
 
 declare -A LEAK_LABEL=(
   [shims]="hippo shim daemons of this containerd"
@@ -18,6 +35,7 @@ declare -A LEAK_LABEL=(
   [cgroups]="cgroup dirs below /\$NS, every v1 hierarchy + unified"
   [hippo_state]="hippo state dirs (state_root/containerd/\$NS)"
   [containerd_state]="containerd task dirs of \$NS"
+  [units]="systemd units soak-\$NS-* (any state)"
 )
 
 # soak_shim_pids: the live shim daemons serving namespace NS (a zombie has no cmdline).
@@ -25,9 +43,13 @@ soak_shim_pids() {
   pgrep -f -- "containerd-shim-hippo-v2 -namespace $NS " || true
 }
 
-# pids_in_ns_cgroups: processes whose cgroup, in any hierarchy, lies below /NS/.
+# pids_in_ns_cgroups: processes whose cgroup, in any hierarchy, is a container's of the soak.
 pids_in_ns_cgroups() {
-  grep -l -- ":/$NS/" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 || true
+  if [[ $CG_PARENT == "$NS" ]]; then
+    grep -l -- ":/$NS/" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 || true
+  else
+    grep -l -- ":/$CG_PARENT/soak-$NS-" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 || true
+  fi
 }
 
 # ppid_of PID and state_of PID from /proc/PID/stat (the command may hold spaces and parens).
@@ -68,10 +90,15 @@ soak_zombies() {
 # /NS itself stays, as runc leaves it; the soak removes it at the end.
 soak_cgroups() {
   local h
-  for h in /sys/fs/cgroup/*/; do
-    [[ -d $h$NS ]] && find "$h$NS" -mindepth 1 -type d 2>/dev/null
+  for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+    [[ $h == /sys/fs/cgroup/ && $CG_PARENT == "$NS" ]] && continue  # v1 roots are listed above
+    [[ -d $h$CG_PARENT ]] && find "$h$CG_PARENT" -mindepth 1 -type d -path "$h$CG_PARENT/$CG_GLOB" 2>/dev/null
   done
   return 0
+}
+
+soak_units() {
+  systemctl list-units --all --plain --no-legend "soak-$NS-*" 2>/dev/null | awk '{print $1}'
 }
 
 soak_mounts() {
@@ -92,6 +119,7 @@ leak_list() {
     zombies) soak_zombies ;;
     mounts) soak_mounts ;;
     cgroups) soak_cgroups ;;
+    units) soak_units ;;
     hippo_state) ls -1 "$WORK/hippo-state/containerd/$NS" 2>/dev/null || true ;;
     containerd_state) ls -1 "$WORK/ctrd/state/io.containerd.runtime.v2.task/$NS" 2>/dev/null || true ;;
     *) echo "leak_list: unknown counter $1" >&2; return 1 ;;

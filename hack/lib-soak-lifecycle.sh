@@ -27,6 +27,13 @@ mode_flags() {
   return 0
 }
 
+# cgroup_flags ID: with the systemd driver, the container's scope unit soak-NS-ID.scope in
+# system.slice (the slice:prefix:name form CRI passes); nothing with cgroupfs (/NS/ID).
+cgroup_flags() {
+  ((${systemd:-0})) && echo "--cgroup system.slice:soak-$NS:$1"
+  return 0
+}
+
 task_status() {
   hctr task ls 2>/dev/null | awk -v id="$1" '$1 == id {print $3}'
 }
@@ -65,7 +72,7 @@ kill_and_delete() {
 lifecycle_plain() {
   local mode=$1 id=$2
   # shellcheck disable=SC2046
-  hrun -d $(mode_flags "$mode") "$IMAGE" "$id" sleep 1000 >/dev/null || fail "run $id" || return 1
+  hrun -d $(mode_flags "$mode") $(cgroup_flags "$id") "$IMAGE" "$id" sleep 1000 >/dev/null || fail "run $id" || return 1
   wait_task "$id" RUNNING || return 1
   exec_prints "$id" "exec-$id" || return 1
   kill_and_delete "$id" 137
@@ -75,7 +82,7 @@ lifecycle_plain() {
 # the background until the init is killed; ctr then deletes the task and the container itself.
 lifecycle_tty() {
   local mode=$1 id=$2 bg i
-  script -qec "timeout 60 ctr -n $NS run --runtime io.containerd.hippo.v2 --fifo-dir $WORK/fifo -t --rm $(mode_flags "$mode") $IMAGE $id sleep 1000" \
+  script -qec "timeout 60 ctr -n $NS run --runtime io.containerd.hippo.v2 --fifo-dir $WORK/fifo -t --rm $(mode_flags "$mode") $(cgroup_flags "$id") $IMAGE $id sleep 1000" \
     /dev/null </dev/null >"$WORK/$id.tty.out" 2>&1 &
   bg=$!
   if ! tty_exec_and_kill "$id"; then
@@ -108,7 +115,7 @@ lifecycle_logger() {
   local mode=$1 id=$2 dir=$WORK/logs/$2 i
   mkdir -p "$dir"
   # shellcheck disable=SC2046
-  hrun -d $(mode_flags "$mode") --log-uri "binary://$LOGGER?dir=$dir" "$IMAGE" "$id" \
+  hrun -d $(mode_flags "$mode") $(cgroup_flags "$id") --log-uri "binary://$LOGGER?dir=$dir" "$IMAGE" "$id" \
     sh -c "echo logged-$id; exec sleep 1000" >/dev/null || fail "run $id" || return 1
   wait_task "$id" RUNNING || return 1
   exec_prints "$id" "exec-$id" || return 1
@@ -127,7 +134,7 @@ lifecycle_logger() {
 lifecycle_oom() {
   local mode=$1 id=$2
   # shellcheck disable=SC2046
-  hrun -d $(mode_flags "$mode") --memory-limit 33554432 "$IMAGE" "$id" \
+  hrun -d $(mode_flags "$mode") $(cgroup_flags "$id") --memory-limit 33554432 "$IMAGE" "$id" \
     sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done; tail /dev/zero' >/dev/null || fail "run $id" || return 1
   wait_task "$id" RUNNING || return 1
   hctr task exec --fifo-dir "$WORK/fifo" --exec-id e1 "$id" touch /tmp/go || fail "exec in $id" || return 1
@@ -149,7 +156,7 @@ remove_container() {
 }
 
 start_anchor() {
-  hrun -d --annotation "$GROUP_ANNOTATION" "$IMAGE" "$ANCHOR" sleep 100000 >/dev/null || fail "run $ANCHOR" || return 1
+  hrun -d --annotation "$GROUP_ANNOTATION" $(cgroup_flags "$ANCHOR") "$IMAGE" "$ANCHOR" sleep 100000 >/dev/null || fail "run $ANCHOR" || return 1
   wait_task "$ANCHOR" RUNNING
 }
 

@@ -2,8 +2,13 @@
 # Sourced by hack/soak.sh: the markdown results table, the verdict, and putting the table into
 # docs/reliability.md between its markers.
 
-SOAK_BEGIN='<!-- soak-results:begin (written by hack/soak.sh; do not edit by hand) -->'
-SOAK_END='<!-- soak-results:end -->'
+# --systemd writes its own pair, so each driver's last run stays.
+soak_markers() {
+  local tag=soak-results
+  ((${systemd:-0})) && tag=soak-systemd-results
+  SOAK_BEGIN="<!-- $tag:begin (written by hack/soak.sh; do not edit by hand) -->"
+  SOAK_END="<!-- $tag:end -->"
+}
 
 verdict=FAIL
 reasons=()
@@ -56,8 +61,8 @@ write_report() {
   first=${mem_samples[0]} last=${mem_samples[-1]}
   echo "### Soak run of $(date -u '+%Y-%m-%d %H:%M UTC'): $verdict"
   echo
-  echo "- Command: \`hack/soak.sh --iterations $iterations --sample-every $sample_every\`$([[ -n $inject ]] && echo " --inject-leak $inject") at commit $commit,"
-  echo "  $(basename "$build") ($(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || echo '?')), containerd $(containerd --version | awk '{print $3}'), $(nproc) cores, kernel $(uname -r), cgroup $(stat -fc %T /sys/fs/cgroup/ | sed 's/tmpfs/v1 hybrid/')."
+  echo "- Command: \`hack/soak.sh --iterations $iterations --sample-every $sample_every$( ((systemd)) && echo " --systemd")\`$([[ -n $inject ]] && echo " --inject-leak $inject") at commit $commit,"
+  echo "  $(basename "$build") ($(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null || echo '?')), containerd $(containerd --version | awk '{print $3}'), $(nproc) cores, kernel $(uname -r), cgroup $(stat -fc %T /sys/fs/cgroup/ | sed 's/tmpfs/v1 hybrid/'), $( ((systemd)) && echo "systemd driver (systemd $(systemctl --version | awk 'NR == 1 {print $2}'), $([[ -n ${SOAK_IN_SANDBOX:-} ]] && echo "booted in namespaces by hack/systemd-sandbox.sh" || echo "PID 1"))" || echo "cgroupfs driver")."
   echo "- containerd namespace \`$NS\`, state under \`$WORK\` (removed at the end)."
   echo "- Lifecycles: $iterations ($((iterations - failures)) as expected, $failures failed), half in the grouped shim, half in shims of their own;"
   echo "  loop ${loop_seconds} s, $(awk -v s="$loop_seconds" -v n="$iterations" 'BEGIN {printf "%.2f", s / n}') s per lifecycle; whole run ${total_seconds} s."
@@ -111,6 +116,7 @@ write_report() {
 # splice_into_doc REPORT DOC: replaces what lies between DOC's two soak markers with REPORT.
 splice_into_doc() {
   local report=$1 doc=$2
+  soak_markers
   grep -qxF "$SOAK_BEGIN" "$doc" && grep -qxF "$SOAK_END" "$doc" ||
     { echo "soak: $doc lacks the lines '$SOAK_BEGIN' and '$SOAK_END'" >&2; return 1; }
   awk -v b="$SOAK_BEGIN" -v e="$SOAK_END" -v r="$report" '

@@ -17,12 +17,16 @@
 # K lifecycles (flat: last <= first after warm-up + USS_BOUND_KB, PSS_BOUND_KB).
 #
 # Usage: hack/soak.sh [BUILD_DIR] [--iterations N] [--short] [--sample-every K]
-#          [--report FILE] [--update-doc FILE] [--inject-leak KIND[,KIND...]]
+#          [--report FILE] [--update-doc FILE] [--inject-leak KIND[,KIND...]] [--systemd]
 #   --short        30 lifecycles (each kind in each shim mode, several times): CI's version
 #   --report FILE  the markdown results table (default: BUILD_DIR/soak-report.md)
 #   --update-doc FILE  also put the table between FILE's soak markers (docs/reliability.md)
-#   --inject-leak  leaves one leak of each KIND (mount, process, cgroup) behind during the loop:
+#   --inject-leak  leaves one leak of each KIND (mount, process, cgroup; unit with --systemd)
+#                  behind during the loop:
 #                  proves the accounting fails (integration/soak.bats uses it)
+#   --systemd      the systemd cgroup driver: the whole soak runs inside a real systemd booted
+#                  in namespaces (hack/systemd-sandbox.sh; or this host's, if PID 1 is systemd),
+#                  each container in its own scope unit, and the units are counted too
 # Env: SOAK_USS_BOUND_KB (128), SOAK_PSS_BOUND_KB (256), SOAK_SETTLE_SECONDS (15), HIPPO_TEST_IMAGES (prebuilt images).
 # Exit status: 0 when nothing leaked and every lifecycle did what it should, else 1.
 set -euo pipefail
@@ -42,6 +46,7 @@ warmup=16
 report=
 update_doc=
 inject=
+systemd=0
 # How much the grouped shim's USS and PSS may grow from the first sample after warm-up to the
 # last. Measured over 600 lifecycles (docs/reliability.md): USS steps between two values 64 kB
 # apart (one block the allocator takes and gives back), PSS moves by about 100 kB either way
@@ -67,6 +72,7 @@ parse_args() {
       --report) report=${2:?}; shift ;;
       --update-doc) update_doc=${2:?}; shift ;;
       --inject-leak) inject=${2:?}; shift ;;
+      --systemd) systemd=1 ;;
       -h | --help) usage ;;
       -*) echo "soak: unknown option $1" >&2; usage ;;
       *) build=$1 ;;
@@ -75,7 +81,8 @@ parse_args() {
   done
   [[ $iterations =~ ^[1-9][0-9]*$ ]] || { echo "soak: --iterations needs a positive number" >&2; exit 2; }
   [[ $sample_every =~ ^[1-9][0-9]*$ ]] || { echo "soak: --sample-every needs a positive number" >&2; exit 2; }
-  [[ $inject =~ ^((mount|process|cgroup)(,|$))*$ ]] || { echo "soak: --inject-leak takes mount, process, cgroup (comma-separated)" >&2; exit 2; }
+  [[ $inject =~ ^((mount|process|cgroup|unit)(,|$))*$ ]] || { echo "soak: --inject-leak takes mount, process, cgroup, unit (comma-separated)" >&2; exit 2; }
+  [[ $inject != *unit* ]] || ((systemd)) || { echo "soak: --inject-leak unit needs --systemd" >&2; exit 2; }
   build=$(cd "$build" && pwd)
   [[ -x $build/bin/containerd-shim-hippo-v2 ]] || { echo "soak: no $build/bin/containerd-shim-hippo-v2 (build first)" >&2; exit 1; }
   report=${report:-$build/soak-report.md}
@@ -95,6 +102,7 @@ setup_containerd() {
   LOGGER=$WORK/logger.sh
   IMAGE=docker.io/hippo/busybox:latest
   printf 'state_root: %s/hippo-state\n' "$WORK" >"$WORK/hippo.yaml"
+  ((systemd == 0)) || echo 'cgroup_driver: systemd' >>"$WORK/hippo.yaml"
   write_logger "$LOGGER"
   # HIPPO_TEST_IMAGES: images built once for several runs (integration/soak.bats), read only.
   local images=${HIPPO_TEST_IMAGES:-$WORK/images}
@@ -143,6 +151,12 @@ inject_one_leak() {
       injected_pid=$!
       echo "$injected_pid" >"/sys/fs/cgroup/pids/$NS/injected/cgroup.procs"
       ;;
+    unit)
+      # A scope unit named like the containers' (a process of it in a soak scope, too).
+      systemd-run --quiet --scope --slice system.slice --unit "soak-$NS-injected" \
+        sleep 1000 </dev/null >/dev/null 2>&1 &
+      injected_pid=$!
+      ;;
   esac
   echo "soak: injected a $1 leak" >&2
 }
@@ -188,8 +202,25 @@ run_loop() {
   [[ ${mem_samples[-1]%% *} == "$iterations" ]] || sample_group_shim "$iterations"
 }
 
+# --systemd on a host whose PID 1 is not systemd: this script again, inside a sandbox of its
+# own, where containerd, the shims and every counter see that systemd's world.
+run_in_sandbox() {
+  export SANDBOX_NAME=hippo-soak-$$
+  export SANDBOX_SHARE="$root $build"
+  local sandbox=$root/hack/systemd-sandbox.sh rc=0
+  "$sandbox" start >/dev/null || { echo "soak: the systemd sandbox did not start" >&2; return 1; }
+  "$sandbox" run env SOAK_IN_SANDBOX=1 PATH="$PATH" bash "$root/hack/soak.sh" "$@" || rc=$?
+  "$sandbox" stop >/dev/null 2>&1 || true
+  return "$rc"
+}
+
 main() {
   parse_args "$@"
+  if ((systemd)) && [[ -z ${SOAK_IN_SANDBOX:-} && ! -d /run/systemd/system ]]; then
+    run_in_sandbox "$@"
+    return
+  fi
+  soak_scope "$systemd"
   trap teardown EXIT
   setup_containerd
   for c in "${LEAK_COUNTERS[@]}"; do zero[$c]=0; done
