@@ -86,6 +86,9 @@ parse_args() {
   build=$(cd "$build" && pwd)
   [[ -x $build/bin/containerd-shim-hippo-v2 ]] || { echo "soak: no $build/bin/containerd-shim-hippo-v2 (build first)" >&2; exit 1; }
   report=${report:-$build/soak-report.md}
+  # Absolute: with --systemd the script runs again inside the sandbox, from another directory.
+  report=$(realpath -m "$report")
+  [[ -z $update_doc ]] || update_doc=$(realpath -m "$update_doc")
   ((warmup < iterations)) || warmup=0
 }
 
