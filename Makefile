@@ -86,6 +86,7 @@ bench: deps
 	hack/bench-shim.sh $(RELEASE_BUILD)
 	hack/bench-cri.sh $(RELEASE_BUILD)
 	hack/bench-nesting.sh $(RELEASE_BUILD)
+	hack/bench-node.sh $(RELEASE_BUILD)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

@@ -35,6 +35,9 @@ driver=${HIPPO_CRI_DRIVER:-cgroupfs}
 shim_dir=$build/bin
 [[ -z ${HIPPO_SHIM:-} ]] || shim_dir=$(cd "$(dirname "$HIPPO_SHIM")" && pwd)
 backend=${HIPPO_CRI_BACKEND:-native}
+# config.yaml's grouping: a shim per pod, or one node daemon (which goes 1 s after its last
+# container, so that a test's teardown finds no shim left).
+grouping=${HIPPO_CRI_GROUPING:-pod}
 PORT=5000
 
 die() {
@@ -96,8 +99,8 @@ write_files() {
 	JSON
 	# CDI spec files of the environment's own (tests write vendor specs there), not /etc/cdi.
 	mkdir -p "$DIR/cdi"
-	printf 'backend: %s\nrunc_root: %s\nstate_root: %s\ncgroup_driver: %s\ncdi_spec_dirs: [%s]\n' \
-		"$backend" "$DIR/hippo-runc" "$DIR/hippo-state" "$driver" "$DIR/cdi" >"$DIR/hippo.yaml"
+	printf 'backend: %s\nrunc_root: %s\nstate_root: %s\ncgroup_driver: %s\ncdi_spec_dirs: [%s]\ngrouping: %s\nnode_idle_exit: 1\n' \
+		"$backend" "$DIR/hippo-runc" "$DIR/hippo-state" "$driver" "$DIR/cdi" "$grouping" >"$DIR/hippo.yaml"
 	cat >"$DIR/cri.toml" <<-TOML
 
 		[plugins."io.containerd.grpc.v1.cri"]

@@ -18,6 +18,7 @@ cri_env_up() {
     "$REPO_ROOT/hack/make-cri-images.sh" "$CRI_DIR/images" >/dev/null
   "$@" env HIPPO_BUILD="$HIPPO_BUILD" HIPPO_CRI_IMAGES="$CRI_DIR/images" \
     HIPPO_CRI_DRIVER="${HIPPO_CRI_DRIVER:-cgroupfs}" HIPPO_CRI_BACKEND="${HIPPO_CRI_BACKEND:-native}" \
+    HIPPO_CRI_GROUPING="${HIPPO_CRI_GROUPING:-pod}" \
     "$REPO_ROOT/hack/cri-env.sh" start "$CRI_DIR" >/dev/null
   eval "$("$REPO_ROOT/hack/cri-env.sh" env "$CRI_DIR")"
   export CRI_ENDPOINT CONTAINERD_ADDRESS HIPPO_CRI_NETNS HIPPO_CRI_CGROUP_PARENT
@@ -38,6 +39,8 @@ cri_env_down() {
 cri_setup_file() {
   # cri-runc.bats is a link to cri.bats: by its name, hippo's shim drives an external runc
   [[ $BATS_TEST_FILENAME != */cri-runc.bats ]] || export HIPPO_CRI_BACKEND=runc
+  # cri-node.bats: config.yaml `grouping: node`, one shim daemon for every pod
+  [[ $BATS_TEST_FILENAME != */cri-node.bats ]] || export HIPPO_CRI_GROUPING=node
   # Short: containerd's ttrpc socket path under it must fit in 107 bytes.
   rm -rf "/tmp/hippo-cri-$$-${1:?suite tag}"
   cri_env_up "/tmp/hippo-cri-$$-$1"
@@ -131,7 +134,15 @@ pod_status() {
 
 # The shim daemons serving pod ID (containerd starts them with -id <sandbox id>).
 shims_of_pod() {
-  local d cmdline
+  local d cmdline address
+  # Node mode: the node daemon serving the pod, by the address containerd keeps for the pod's
+  # task and the pid file beside that socket (its command line names the first pod it served).
+  if [[ ${HIPPO_CRI_GROUPING:-pod} == node ]]; then
+    address=$(cat "$CRI_DIR/ctrd/state/io.containerd.runtime.v2.task/k8s.io/$1/address" 2>/dev/null) || return 0
+    address=${address#unix://}
+    [[ ! -e ${address%.sock}.pid ]] || cat "${address%.sock}.pid"
+    return 0
+  fi
   for d in /proc/[0-9]*; do
     cmdline=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline") || continue
     [[ $cmdline == *containerd-shim-*" -address $CRI_DIR/ctrd/containerd.sock "*"-id $1 "* ]] || continue

@@ -4,15 +4,18 @@
 # are gone afterwards.
 # integration/shim-runc.bats is a symlink to this file: every test runs once with the native
 # backend and once with the runc backend (config.yaml `backend: runc`), which must behave alike.
+# integration/shim-node.bats is another: the native backend with `grouping: node`, one shim
+# daemon for every container of the namespace (docs/containerd.md, "Node mode").
 
 load helpers
 source "$REPO_ROOT/hack/lib-ctr.sh"
 
-BACKEND=native
+BACKEND=native GROUPING=pod
 [[ $(basename "$BATS_TEST_FILENAME") == shim-runc.bats ]] && BACKEND=runc
+[[ $(basename "$BATS_TEST_FILENAME") == shim-node.bats ]] && GROUPING=node
 
 setup_file() {
-  export NS=hippo-shim-$BACKEND-$$
+  export NS=hippo-shim-$BACKEND-$GROUPING-$$
   export CTRD_DIR=$BATS_FILE_TMPDIR/ctrd
   export IMAGE=docker.io/hippo/busybox:latest
   "$REPO_ROOT/hack/make-test-images.sh" "$BATS_FILE_TMPDIR/images" >/dev/null
@@ -23,6 +26,8 @@ setup_file() {
   else
     : >"$BATS_FILE_TMPDIR/hippo.yaml"
   fi
+  # A node daemon left empty goes after 1 s, so that each test still ends with no shim.
+  [[ $GROUPING == pod ]] || printf 'grouping: node\nnode_idle_exit: 1\n' >>"$BATS_FILE_TMPDIR/hippo.yaml"
   export HIPPO_CONFIG=$BATS_FILE_TMPDIR/hippo.yaml
   # containerd finds containerd-shim-hippo-v2 on its PATH.
   PATH=$HIPPO_BUILD/bin:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD_DIR" >/dev/null
@@ -61,15 +66,35 @@ hrun() {  # hrun [ctr run flags] ID CMD...: a container with the hippo runtime
   hctr run --runtime io.containerd.hippo.v2 --fifo-dir "$FIFOS" "$@"
 }
 
-# No shim, mount or cgroup of container $1 remains (bounded wait for the shim to exit).
+# The pid of the shim daemon serving task $1, by the address containerd keeps for it: in node
+# mode the node daemon's pid file beside its socket (its command line names the container that
+# started it, not this one).
+shim_of() {
+  local address
+  address=$(sed 's|^unix://||' "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$1/address") || return 1
+  if [[ $GROUPING == node ]]; then
+    cat "${address%.sock}.pid"
+  else
+    pgrep -f "containerd-shim-hippo-v2 .*-namespace $NS .*-id $1 "
+  fi
+}
+
+# No shim, mount or cgroup of container $1 remains (bounded wait for the shim to exit). In node
+# mode, no shim of the namespace: every test removes all its containers, and an empty node
+# daemon goes after node_idle_exit (1 s here).
 assert_shim_gone() {
-  local id=$1 i
+  local id=$1 i pattern="containerd-shim-hippo-v2 .*-namespace $NS .*-id $1 "
+  [[ $GROUPING == pod ]] || pattern="containerd-shim-hippo-v2 -namespace $NS -address $CONTAINERD_ADDRESS "
   for i in $(seq 100); do
-    pgrep -f "containerd-shim-hippo-v2 .*-namespace $NS .*-id $id " >/dev/null || break
+    pgrep -f "$pattern" >/dev/null || break
     sleep 0.1
   done
-  if pgrep -af "containerd-shim-hippo-v2 .*-namespace $NS .*-id $id "; then
+  if pgrep -af "$pattern"; then
     echo "leak: shim of $id still running" >&2
+    return 1
+  fi
+  if [[ $GROUPING == node && -e /run/hippo/containerd/$NS/$id ]]; then
+    echo "leak: the node daemon's state of $id" >&2
     return 1
   fi
   if grep -q "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$id/" /proc/self/mountinfo; then
@@ -186,7 +211,8 @@ assert_shim_gone() {
   hrun -d --annotation io.containerd.hippo.v2.group=g1 "$IMAGE" "$ID-b" sleep 1000
   [ "$(cat "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$ID-a/address")" = \
     "$(cat "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$ID-b/address")" ]
-  [ "$(pgrep -fc "containerd-shim-hippo-v2 .*-namespace $NS .*-id $ID-a ")" -eq 1 ]
+  [ "$(shim_of "$ID-a")" = "$(shim_of "$ID-b")" ]
+  [ "$(shim_of "$ID-a" | wc -w)" -eq 1 ]
   for id in "$ID-a" "$ID-b"; do
     hctr task kill -s SIGKILL "$id"
     for i in $(seq 100); do [[ $(hctr task ls | grep "^$id ") == *STOPPED* ]] && break; sleep 0.1; done
@@ -209,10 +235,12 @@ wait_task() {  # wait_task ID STATUS: bounded poll of ctr task ls
 @test "a containerd restart leaves a running container running, reachable, and its exit reported" {
   hrun -d "$IMAGE" "$ID" sh -c 'trap "exit 7" TERM; while true; do sleep 0.1; done'
   wait_task "$ID" RUNNING
-  shim=$(pgrep -f "containerd-shim-hippo-v2 .*-namespace $NS .*-id $ID ")
+  shim=$(shim_of "$ID")
+  [ -n "$shim" ]
   PATH=$HIPPO_BUILD/bin:$PATH "$REPO_ROOT/hack/private-containerd.sh" restart "$CTRD_DIR" >/dev/null
   wait_task "$ID" RUNNING
-  [ "$(pgrep -f "containerd-shim-hippo-v2 .*-namespace $NS .*-id $ID ")" = "$shim" ]
+  [ "$(shim_of "$ID")" = "$shim" ]
+  kill -0 "$shim"
   run hctr task exec --fifo-dir "$FIFOS" --exec-id after-restart "$ID" sh -c 'exit 4'
   [ "$status" -eq 4 ]
   hctr task kill -s SIGTERM "$ID"
@@ -228,7 +256,8 @@ wait_task() {  # wait_task ID STATUS: bounded poll of ctr task ls
   hrun -d "$IMAGE" "$ID" sleep 1000
   wait_task "$ID" RUNNING
   init=$(hctr task ls | awk -v id="$ID" '$1 == id {print $2}')
-  shim=$(pgrep -f "containerd-shim-hippo-v2 .*-namespace $NS .*-id $ID ")
+  shim=$(shim_of "$ID")
+  [ -n "$shim" ]
   socket=$(sed 's|^unix://||' "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$ID/address")
   [ -S "$socket" ]
   kill -KILL "$shim"
@@ -408,6 +437,7 @@ runc_options_any_with_shim_cgroup() {
 }
 
 @test "runc Options ShimCgroup: start moves the shim daemon into that cgroup; a missing one fails start" {
+  [[ $GROUPING == pod ]] || skip "node mode: the node daemon serves every pod and joins no pod's ShimCgroup (docs/containerd.md, \"Node mode\")"
   local cg=/$NS-shim-$BATS_TEST_NUMBER bundle=$BATS_TEST_TMPDIR/bundle h dirs=() pid
   mkdir -p "$bundle"
   (cd "$bundle" && HIPPO_CONFIG=/dev/null "$HIPPO_BIN" spec)

@@ -20,6 +20,7 @@ struct Key {
   std::string_view name;
   std::string Config::*field;
   std::initializer_list<std::string_view> allowed;  // empty: any non-empty string
+  unsigned max_number = 0;  // non-zero: the value is a decimal number from 0 to this
 };
 
 // The top-level section. A nested section (say `cdi:`) gets a table of its own, read by
@@ -33,6 +34,8 @@ const Key kTopLevel[] = {
     {"state_root", &Config::state_root, {}},
     {"log_level", &Config::log_level, {"trace", "debug", "info", "warn", "error", "off"}},
     {"group_annotation", &Config::group_annotation, {}},
+    {"grouping", &Config::grouping, {"pod", "node"}},
+    {"node_idle_exit", &Config::node_idle_exit, {}, 86400},
     {"nesting", &Config::nesting, {"true", "false"}},
     {"nesting_privileged", &Config::nesting_privileged, {"refuse", "allow"}},
     {"nesting_devices", &Config::nesting_devices, {"none", "fuse", "tun", "fuse,tun"}},
@@ -195,6 +198,13 @@ Result<void> read_section(const YAML::Node& map, std::span<const Key> keys,
       return fail(src.where + ": " + name + ": must be one of " + one_of(key->allowed) +
                   ", got \"" + text + "\"" + at_line(mark));
     }
+    if (key->max_number != 0 &&
+        (text.size() > 9 ||
+         !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; }) ||
+         std::stoul(text) > key->max_number)) {
+      return fail(src.where + ": " + name + ": must be a number of seconds from 0 to " +
+                  std::to_string(key->max_number) + ", got \"" + text + "\"" + at_line(mark));
+    }
     config.*(key->field) = text;
   }
   return {};
@@ -237,6 +247,10 @@ NestingConfig nesting_config(const Config& config) {
   out.tun = config.nesting_devices.find("tun") != std::string::npos;
   out.source = config.source;
   return out;
+}
+
+unsigned node_idle_exit_seconds(const Config& config) {
+  return static_cast<unsigned>(std::strtoul(config.node_idle_exit.c_str(), nullptr, 10));
 }
 
 Result<Config> load_config(const std::optional<std::string>& explicit_path) {

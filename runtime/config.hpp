@@ -27,6 +27,11 @@ struct Config {
   std::string state_root = "/run/hippo";       // per-container state (the CLI's default --root)
   std::string log_level = "info";              // trace | debug | info | warn | error | off
   std::string group_annotation = "io.containerd.hippo.v2.group";  // shim grouping annotation
+  // Shim grouping (docs/containerd.md, "Node mode"): a daemon per pod (group), or one per node
+  // and containerd namespace; a node daemon left with no container exits after
+  // node_idle_exit seconds without a connection.
+  std::string grouping = "pod";       // pod | node
+  std::string node_idle_exit = "60";  // seconds, 0-86400
   // Nesting mode (docs/nesting.md): the default of the io.hippo.nesting annotation; whether the
   // privileged variant (no user namespace) may be used; extra devices a nesting container gets.
   std::string nesting = "false";              // true | false
@@ -47,6 +52,8 @@ struct NestingConfig {
   std::string source;  // the file the keys came from, for errors; empty: built-in defaults
 };
 NestingConfig nesting_config(const Config& config);
+// node_idle_exit as a number (parse_config has checked it).
+unsigned node_idle_exit_seconds(const Config& config);
 
 // `label` names the source in errors (a file path).
 Result<Config> parse_config(std::string_view yaml_text, std::string_view label);

@@ -21,7 +21,24 @@ struct DaemonConfig {
   // fork: the daemon never reads YAML itself (docs/architecture.md, "Shim memory").
   runtime::Config settings;
   bool debug = false;
+  // Node mode (config.yaml `grouping: node`): the daemon serves every container of its
+  // containerd namespace, logs to `files.log` instead of the first bundle's FIFO, and exits
+  // only after `idle_exit` seconds with no container and no connection.
+  bool node = false;
+  unsigned idle_exit = 0;
+  std::string node_log;
+  std::string node_pid_file;
 };
+
+// The files of a node daemon, `<state_root>/shims/<sha256(address/ns)>.{sock,lock,pid,log}`:
+// the well-known socket `start` finds it by, the lock that makes one `start` at a time create
+// it, its pid, its log. The containerd address is part of the name: two containerds sharing a
+// state root and a namespace name each get their own daemon, which publishes to them.
+struct NodeShimFiles {
+  std::string dir, socket, lock, pid, log;
+};
+NodeShimFiles node_shim_files(const runtime::Config& config, const std::string& address,
+                              const std::string& ns);
 
 int run_start(const ShimFlags& flags);   // start_action.cpp
 int run_delete(const ShimFlags& flags);  // delete_action.cpp

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <utility>
 
 #include "base/file_io.hpp"
@@ -22,6 +24,7 @@
 #include "shim/actions.hpp"
 #include "shim/orphan_reaper.hpp"
 #include "shim/publisher.hpp"
+#include "shim/sha256.hpp"
 #include "shim/task_service.hpp"
 #include "shim/ttrpc/server.hpp"
 
@@ -30,8 +33,11 @@ namespace {
 
 // containerd created `log` (a FIFO it reads) in the bundle we started in: our stderr goes
 // there. Writes to it must never block or kill us when containerd is gone.
-void log_to_bundle_fifo(bool debug) {
-  int fd = ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+// A node daemon outlives the bundle it started in, so it appends to a file of its own.
+void log_to_bundle_fifo(bool debug, const std::string& node_log) {
+  int fd = node_log.empty()
+               ? ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+               : ::open(node_log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd >= 0) {
     ::dup2(fd, STDERR_FILENO);
     ::close(fd);
@@ -75,13 +81,36 @@ runtime::BackendChoice daemon_backend_choice(const runtime::Config& config, cons
   return runtime::choose_backend(config, shim_state_root(config, ns), ns);
 }
 
+NodeShimFiles node_shim_files(const runtime::Config& config, const std::string& address,
+                              const std::string& ns) {
+  NodeShimFiles files;
+  files.dir = config.state_root + "/shims";
+  const std::string base = files.dir + "/" + sha256_hex(address + "/" + ns).substr(0, 32);
+  files.socket = base + ".sock";
+  files.lock = base + ".lock";
+  files.pid = base + ".pid";
+  files.log = base + ".log";
+  return files;
+}
+
 std::string shim_state_root(const std::string& config_path, const std::string& ns) {
   return shim_state_root(runtime::load_config(config_path), ns);
 }
 
 int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
   ::signal(SIGPIPE, SIG_IGN);
-  log_to_bundle_fifo(config.debug);
+  // A node daemon holds no bundle: the first one goes with its container. It holds a few fds
+  // per container (pidfd, FIFO readers, OOM watch, connection): the soft fd limit goes up to
+  // the hard one, as Go raises it in runc's shim. Containers get config.json's rlimits.
+  if (config.node) {
+    (void)::chdir("/");
+    rlimit fds{};
+    if (::getrlimit(RLIMIT_NOFILE, &fds) == 0 && fds.rlim_cur < fds.rlim_max) {
+      fds.rlim_cur = fds.rlim_max;
+      (void)::setrlimit(RLIMIT_NOFILE, &fds);
+    }
+  }
+  log_to_bundle_fifo(config.debug, config.node ? config.node_log : std::string());
   // Orphans of containers sharing a pid namespace are re-parented to us: we reap them.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
@@ -108,13 +137,31 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
     // `start` of this group meanwhile must make a new daemon, not reuse this one. (Unlinked
     // at the end instead, it could be that new daemon's socket.)
     ::unlink(config.socket_path.c_str());
+    if (config.node) ::unlink(config.node_pid_file.c_str());
     // Queued events go out first, within the Shutdown deadline containerd gives us.
     publisher.when_idle([&] { (*loop)->stop(); });
     (*loop)->after(std::chrono::seconds(2), [&] { (*loop)->stop(); });
   };
+  // Node mode: left with no container, the daemon stays for the next one (no spawn per pod);
+  // it goes after `idle_exit` seconds in which no container and no connection came. Every
+  // closed connection re-arms the wait, `start`'s probe of the socket among them.
+  std::function<void()> when_empty = request_exit;
+  ttrpc::EventLoop::TimerId idle_timer = 0;
+  TaskService* served = nullptr;
+  if (config.node) {
+    when_empty = [&] {
+      if (idle_timer != 0) (*loop)->cancel(idle_timer);
+      idle_timer = (*loop)->after(std::chrono::seconds(config.idle_exit), [&] {
+        idle_timer = 0;
+        if (served->container_count() == 0 && server.connection_count() == 0) request_exit();
+      });
+    };
+  }
   TaskService service(**loop, publisher, daemon_backend_choice(config.settings, config.ns),
-                      config.ns, request_exit);
+                      config.ns, [&] { when_empty(); });
+  served = &service;
   service.register_with(server);
+  if (config.node) service.on_empty_disconnect([&] { when_empty(); });
   if (auto ok = server.serve(std::move(listener)); !ok) {
     log::error("shim: serve: " + ok.error().message);
     return 1;

@@ -1,9 +1,12 @@
 // `start`: choose the group, bind and listen the group's socket (or find the live one), fork
-// the daemon with /dev/null stdio, write `address`, print the address. containerd reads the
+// the daemon with /dev/null stdio, write `address`, print the address. In node mode the group
+// is the node (per containerd namespace) and its socket is a well-known one under the state
+// root, made under a lock. containerd reads the
 // combined stdout+stderr, so nothing else may be printed on success.
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -121,6 +124,18 @@ Result<UniqueFd> listen_on(const std::string& path, bool& reused) {
   return fail("bind " + path + ": address in use");
 }
 
+// The node daemon's directory (0700, as the state root) and its lock, taken.
+Result<UniqueFd> lock_node_files(const NodeShimFiles& files) {
+  if (auto ok = make_directories(files.dir, 0700); !ok) return std::unexpected(ok.error());
+  ::chmod(files.dir.c_str(), 0700);
+  UniqueFd fd(::open(files.lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return fail_errno("open " + files.lock);
+  while (::flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return fail_errno("lock " + files.lock);
+  }
+  return fd;
+}
+
 Result<void> write_address(const std::string& address) {
   // containerd 1.6 reads it verbatim: no trailing newline.
   return write_text_file("address", address, 0600);
@@ -135,12 +150,26 @@ int run_start(const ShimFlags& flags) {
     write_all(STDERR_FILENO, config.error().message + "\n");
     return 1;
   }
-  const std::string group = group_of(flags, *config);
-  const std::string hash = sha256_hex(flags.address + "/" + flags.ns + "/" + group);
-  const std::string path = input.socket_dir + "/" + hash;
+  const bool node = config->grouping == "node";
+  std::string path;
+  UniqueFd node_lock;  // held until start exits: one start at a time makes the node daemon
+  NodeShimFiles files;
+  if (node) {
+    files = node_shim_files(*config, flags.address, flags.ns);
+    auto locked = lock_node_files(files);
+    if (!locked) {
+      write_all(STDERR_FILENO, locked.error().message + "\n");
+      return 1;
+    }
+    node_lock = std::move(*locked);
+    path = files.socket;
+  } else {
+    const std::string group = group_of(flags, *config);
+    path = input.socket_dir + "/" + sha256_hex(flags.address + "/" + flags.ns + "/" + group);
+    (void)make_directories(input.socket_dir);  // listen_on names the failure
+    ::chmod(input.socket_dir.c_str(), 0700);
+  }
   const std::string address = "unix://" + path;
-  (void)make_directories(input.socket_dir);  // listen_on names the failure
-  ::chmod(input.socket_dir.c_str(), 0700);
 
   bool reused = false;
   auto listener = listen_on(path, reused);
@@ -157,6 +186,10 @@ int run_start(const ShimFlags& flags) {
     daemon.socket_path = path;
     daemon.settings = *config;
     daemon.debug = flags.debug;
+    daemon.node = node;
+    daemon.idle_exit = runtime::node_idle_exit_seconds(*config);
+    daemon.node_log = files.log;
+    daemon.node_pid_file = files.pid;
     const pid_t pid = ::fork();
     if (pid < 0) {
       std::perror("fork shim daemon");
@@ -175,9 +208,11 @@ int run_start(const ShimFlags& flags) {
       ::_exit(run_daemon(daemon, std::move(*listener)));
     }
     listener->reset();
+    if (node) (void)write_text_file(files.pid, std::to_string(pid) + "\n", 0600);
     // As containerd's runc shim: a shim that cannot join its cgroup is not left running, and
-    // start fails with why (containerd returns it to whoever created the task).
-    if (!input.shim_cgroup.empty()) {
+    // start fails with why (containerd returns it to whoever created the task). A node daemon
+    // serves every pod, so it joins no pod's ShimCgroup.
+    if (!input.shim_cgroup.empty() && !node) {
       if (auto ok = join_shim_cgroup(pid, input.shim_cgroup); !ok) {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);

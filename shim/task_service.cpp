@@ -42,7 +42,10 @@ void TaskService::register_with(ttrpc::Server& server) {
       {"Shutdown", &TaskService::shutdown},
       {"Stats", &TaskService::stats},
   };
-  server.on_disconnect([this](uint64_t connection) { lifecycle_.forget_waiters(connection); });
+  server.on_disconnect([this](uint64_t connection) {
+    lifecycle_.forget_waiters(connection);
+    if (lifecycle_.size() == 0 && on_empty_disconnect_) on_empty_disconnect_();
+  });
   for (const char* service : {"containerd.task.v2.Task", "containerd.task.v3.Task"}) {
     for (const auto& [name, method] : methods) {
       server.register_method(
@@ -107,7 +110,8 @@ void TaskService::shutdown(std::string_view payload, Reply reply) {
   DECODE(Containerd__Task__V2__ShutdownRequest, containerd__task__v2__shutdown_request__descriptor,
          req);
   reply_empty(reply);
-  // A grouped daemon goes on while it hosts other containers.
+  // A grouped daemon goes on while it hosts other containers (a node daemon decides itself
+  // when an empty one goes).
   if (lifecycle_.size() == 0) request_exit_();
 }
 

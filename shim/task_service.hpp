@@ -30,6 +30,8 @@ class TaskService final : public LifecycleEvents {
   ~TaskService() override;
   void register_with(ttrpc::Server& server);
   size_t container_count() const { return lifecycle_.size(); }
+  // Called when a connection closes and no container is left (the node daemon's idle wait).
+  void on_empty_disconnect(std::function<void()> hook) { on_empty_disconnect_ = std::move(hook); }
   // Whether `pid` is one of ours (reaped through its pidfd, not by the orphan reaper).
   bool owns(pid_t pid) const { return lifecycle_.owns(pid); }
 
@@ -59,6 +61,7 @@ class TaskService final : public LifecycleEvents {
   Publisher& publisher_;
   std::string ns_;
   std::function<void()> request_exit_;
+  std::function<void()> on_empty_disconnect_;
   MetricsVersion metrics_version_ = host_metrics_version();
   Lifecycle lifecycle_;
 };

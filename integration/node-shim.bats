@@ -1,0 +1,181 @@
+#!/usr/bin/env bats
+# Node mode (config.yaml `grouping: node`, docs/containerd.md "Node mode"): one shim daemon
+# serves every container of a containerd namespace, found by `start` through its well-known
+# socket under the state root. What it keeps of per-pod mode's guarantees is tested by
+# shim-node.bats and cri-node.bats (shim.bats and cri.bats again); this file tests what is the
+# node daemon's own: one daemon for many containers started in a row and at once, its life when
+# empty, its death, and one daemon per namespace.
+
+load helpers
+source "$REPO_ROOT/hack/lib-ctr.sh"
+
+setup_file() {
+  export NS=hippo-node-$$
+  export CTRD_DIR=$BATS_FILE_TMPDIR/ctrd
+  export IMAGE=docker.io/hippo/busybox:latest
+  export HSTATE=/run/hippo-node-$$
+  "$REPO_ROOT/hack/make-test-images.sh" "$BATS_FILE_TMPDIR/images" >/dev/null
+  # Read by every `start`: a test may change node_idle_exit for the daemons it makes.
+  export HIPPO_CONFIG=$BATS_FILE_TMPDIR/hippo.yaml
+  printf 'grouping: node\nnode_idle_exit: 30\nstate_root: %s\n' "$HSTATE" >"$HIPPO_CONFIG"
+  PATH=$HIPPO_BUILD/bin:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD_DIR" >/dev/null
+  export CONTAINERD_ADDRESS=$CTRD_DIR/containerd.sock
+  for ns in "$NS" "$NS-b"; do
+    ctr -n "$ns" images import "$BATS_FILE_TMPDIR/images/busybox-oci.tar" >/dev/null
+  done
+}
+
+teardown_file() {
+  "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD_DIR" >/dev/null || true
+  rmdir /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/*/"$NS-b" 2>/dev/null || true
+  rm -rf "$HSTATE"
+}
+
+setup() {
+  ID=n$BATS_TEST_NUMBER
+  FIFOS=$BATS_TEST_TMPDIR/fifo
+  printf 'grouping: node\nnode_idle_exit: 30\nstate_root: %s\n' "$HSTATE" >"$HIPPO_CONFIG"
+}
+
+teardown() {
+  ctr_remove_all "$NS"
+  ctr_remove_all "$NS-b"
+  # The node daemons this test made: TERM, as a service manager would stop them.
+  local f pid
+  for f in "$HSTATE"/shims/*.pid; do
+    [[ -s $f ]] || continue
+    pid=$(cat "$f")
+    grep -q containerd-shim-hippo-v2 "/proc/$pid/cmdline" 2>/dev/null || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    eventually pid_gone "$pid" || kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+
+pid_gone() {
+  [[ ! -d /proc/$1 ]] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# node_files NS: the base of the node daemon's files of namespace NS (socket, lock, pid, log).
+node_files() {
+  printf '%s/shims/%s' "$HSTATE" "$(printf '%s' "$CONTAINERD_ADDRESS/$1" | sha256sum | cut -c1-32)"
+}
+
+address_of() {  # address_of NS ID: the socket containerd was told serves task ID
+  sed 's|^unix://||' "$CTRD_DIR/state/io.containerd.runtime.v2.task/$1/$2/address"
+}
+
+hrun() {  # hrun NS [ctr run flags] ID CMD...
+  local ns=$1
+  shift
+  ctr -n "$ns" run --runtime io.containerd.hippo.v2 --fifo-dir "$FIFOS" "$@"
+}
+
+daemons_of() {  # the shim processes of namespace $1 on our containerd
+  pgrep -f "containerd-shim-hippo-v2 -namespace $1 -address $CONTAINERD_ADDRESS " || true
+}
+
+@test "node mode: containers started in a row and 12 at once share one daemon on the well-known socket" {
+  local base
+  base=$(node_files "$NS")
+  hrun "$NS" -d "$IMAGE" "$ID-1" sleep 1000
+  [ -S "$base.sock" ]
+  [ "$(stat -c %a "$base.sock")" = 600 ]
+  [ "$(stat -c %a "$HSTATE/shims")" = 700 ]
+  daemon=$(cat "$base.pid")
+  [ "$(daemons_of "$NS")" = "$daemon" ]
+  hrun "$NS" -d "$IMAGE" "$ID-2" sleep 1000
+  # 12 starts at once: the lock makes one of them create the daemon, if it were gone
+  for n in $(seq 12); do hrun "$NS" -d "$IMAGE" "$ID-p$n" sleep 1000 & done
+  wait
+  for id in "$ID-1" "$ID-2" $(seq -f "$ID-p%g" 12); do
+    [ "$(address_of "$NS" "$id")" = "$base.sock" ]
+  done
+  [ "$(daemons_of "$NS")" = "$daemon" ]
+  [ "$(ctr -n "$NS" task ls | grep -c RUNNING)" -eq 14 ]
+  # Each container is its own: deleting one leaves the others running, and is reported.
+  ctr -n "$NS" task kill -s SIGKILL "$ID-1"
+  eventually ctr_task_is "$NS" "$ID-1" STOPPED
+  ctr -n "$NS" task delete "$ID-1"
+  [ ! -e "$HSTATE/containerd/$NS/$ID-1" ]
+  [ "$(ctr -n "$NS" task ls | grep -c RUNNING)" -eq 13 ]
+  [ "$(ctr -n "$NS" task exec --exec-id e1 "$ID-2" echo still)" = still ]
+  [ "$(daemons_of "$NS")" = "$daemon" ]
+}
+
+ctr_task_is() {  # ctr_task_is NS ID STATUS
+  [[ $(ctr -n "$1" task ls 2>/dev/null | awk -v id="$2" '$1 == id {print $3}') == "$3" ]]
+}
+
+@test "node mode: the empty daemon stays for the next container, then goes after node_idle_exit" {
+  local base
+  base=$(node_files "$NS")
+  [ "$(hrun "$NS" --rm "$IMAGE" "$ID-1" echo one)" = one ]
+  daemon=$(cat "$base.pid")
+  kill -0 "$daemon"  # node_idle_exit 30: still here with no container
+  [ "$(hrun "$NS" --rm "$IMAGE" "$ID-2" echo two)" = two ]
+  [ "$(cat "$base.pid")" = "$daemon" ]  # no new daemon for the second container
+  # A daemon made with node_idle_exit 1 goes on its own a second after its last container.
+  kill -TERM "$daemon"
+  eventually pid_gone "$daemon"
+  [ ! -e "$base.sock" ] && [ ! -e "$base.pid" ]  # a stopping daemon removes both
+  printf 'grouping: node\nnode_idle_exit: 1\nstate_root: %s\n' "$HSTATE" >"$HIPPO_CONFIG"
+  [ "$(hrun "$NS" --rm "$IMAGE" "$ID-3" echo three)" = three ]
+  daemon=$(cat "$base.pid")
+  eventually pid_gone "$daemon"
+  [ ! -e "$base.sock" ] && [ ! -e "$base.pid" ]
+  [ -z "$(daemons_of "$NS")" ]
+}
+
+@test "node mode: SIGKILL of the node daemon: containerd cleans up each container it served, and the next one gets a new daemon" {
+  local base inits=()
+  base=$(node_files "$NS")
+  for n in 1 2 3; do
+    hrun "$NS" -d "$IMAGE" "$ID-$n" sleep 1000
+    inits+=("$(ctr -n "$NS" task ls | awk -v id="$ID-$n" '$1 == id {print $2}')")
+  done
+  daemon=$(cat "$base.pid")
+  kill -KILL "$daemon"
+  # containerd 1.6 treats a closed shim connection as the task's end: it runs
+  # `containerd-shim-hippo-v2 delete` for each task, which ends the container and cleans it up.
+  for pid in "${inits[@]}"; do eventually pid_gone "$pid"; done
+  for n in 1 2 3; do
+    eventually bash -c "! ctr -n $NS task ls | grep -q '^$ID-$n '"
+    ctr -n "$NS" containers delete "$ID-$n"
+    [ ! -e "$HSTATE/containerd/$NS/$ID-$n" ]
+    ! grep -q "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$ID-$n/" /proc/self/mountinfo
+    [ -z "$(ls -d /sys/fs/cgroup/*/"$NS/$ID-$n" 2>/dev/null)" ]
+  done
+  [ ! -e "$base.sock" ]  # the dead daemon's socket went with the cleanup
+  [ "$(hrun "$NS" --rm "$IMAGE" "$ID-4" echo after)" = after ]
+  [ "$(cat "$base.pid")" != "$daemon" ]
+}
+
+@test "node mode: each containerd namespace has its own daemon, state and events" {
+  hrun "$NS" -d "$IMAGE" "$ID-a" sleep 1000
+  hrun "$NS-b" -d "$IMAGE" "$ID-b" sleep 1000
+  a=$(cat "$(node_files "$NS").pid")
+  b=$(cat "$(node_files "$NS-b").pid")
+  [ "$a" != "$b" ]
+  [ "$(daemons_of "$NS")" = "$a" ] && [ "$(daemons_of "$NS-b")" = "$b" ]
+  [ "$(address_of "$NS" "$ID-a")" != "$(address_of "$NS-b" "$ID-b")" ]
+  [ -d "$HSTATE/containerd/$NS/$ID-a" ] && [ ! -e "$HSTATE/containerd/$NS/$ID-b" ]
+  [ -d "$HSTATE/containerd/$NS-b/$ID-b" ] && [ ! -e "$HSTATE/containerd/$NS-b/$ID-a" ]
+  # A namespace's daemon knows nothing of the other's containers.
+  run ctr -n "$NS" task exec --exec-id x "$ID-b" true
+  [ "$status" -ne 0 ]
+  # Each exit is published in its own namespace.
+  ctr events >"$BATS_TEST_TMPDIR/events" &
+  events=$!
+  subscribed() {  # a label update of ours has come through the subscription
+    ctr -n "$NS-b" containers label "$ID-b" probe=$RANDOM >/dev/null
+    grep -q "$NS-b /containers/update" "$BATS_TEST_TMPDIR/events"
+  }
+  eventually subscribed
+  ctr -n "$NS-b" task kill -s SIGKILL "$ID-b"
+  eventually ctr_task_is "$NS-b" "$ID-b" STOPPED
+  eventually grep -q "$NS-b /tasks/exit" "$BATS_TEST_TMPDIR/events"
+  kill "$events"
+  grep "/tasks/exit" "$BATS_TEST_TMPDIR/events" | grep -q "\"container_id\":\"$ID-b\""
+  ! grep "/tasks/exit" "$BATS_TEST_TMPDIR/events" | grep -q "$NS /tasks/exit"
+  [ "$(ctr -n "$NS" task ls | awk -v id="$ID-a" '$1 == id {print $3}')" = RUNNING ]
+}
