@@ -20,7 +20,7 @@ struct Key {
   std::string_view name;
   std::string Config::*field;
   std::initializer_list<std::string_view> allowed;  // empty: any non-empty string
-  unsigned max_number = 0;  // non-zero: the value is a decimal number from 0 to this
+  unsigned max_number = 0;  // non-zero: the value is a decimal number from 1 to this
 };
 
 // The top-level section. A nested section (say `cdi:`) gets a table of its own, read by
@@ -201,8 +201,8 @@ Result<void> read_section(const YAML::Node& map, std::span<const Key> keys,
     if (key->max_number != 0 &&
         (text.size() > 9 ||
          !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; }) ||
-         std::stoul(text) > key->max_number)) {
-      return fail(src.where + ": " + name + ": must be a number of seconds from 0 to " +
+         std::stoul(text) < 1 || std::stoul(text) > key->max_number)) {
+      return fail(src.where + ": " + name + ": must be a number of seconds from 1 to " +
                   std::to_string(key->max_number) + ", got \"" + text + "\"" + at_line(mark));
     }
     config.*(key->field) = text;

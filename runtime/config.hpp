@@ -31,7 +31,7 @@ struct Config {
   // and containerd namespace; a node daemon left with no container exits after
   // node_idle_exit seconds without a connection.
   std::string grouping = "pod";       // pod | node
-  std::string node_idle_exit = "60";  // seconds, 0-86400
+  std::string node_idle_exit = "60";  // seconds, 1-86400
   // Nesting mode (docs/nesting.md): the default of the io.hippo.nesting annotation; whether the
   // privileged variant (no user namespace) may be used; extra devices a nesting container gets.
   std::string nesting = "false";              // true | false

@@ -62,7 +62,12 @@ void rerun_without_tcache(char** argv) {
 int main(int argc, char** argv) {
   using namespace hippo::shim;
   auto flags = parse_shim_flags(std::vector<std::string>(argv + 1, argv + argc));
-  if (flags && flags->action == "start") rerun_without_tcache(argv);
+  if (flags && flags->action == "start" && !std::getenv(kSavedTunables)) {
+    if (auto done = start_on_live_node_daemon(*flags)) return *done;
+    rerun_without_tcache(argv);
+  } else if (flags && flags->action == "start") {
+    rerun_without_tcache(argv);  // the second run: the caller's tunables back
+  }
   if (!flags) {
     hippo::write_all(STDERR_FILENO, "containerd-shim-hippo-v2: " + flags.error().message + "\n");
     return 1;

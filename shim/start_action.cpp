@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,6 +16,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "base/file_io.hpp"
 #include "base/unique_fd.hpp"
@@ -141,6 +143,22 @@ Result<void> write_address(const std::string& address) {
   return write_text_file("address", address, 0600);
 }
 
+// What every start ends with: `delete` runs without options, so the bundle says which backend
+// holds this container and where its state lives (Create saves the container's own choice over
+// it); then the address, in the bundle and on stdout.
+int hand_over(const ShimFlags& flags, const runtime::Config& config, const std::string& address) {
+  if (auto ok = runtime::save_backend_choice(".", daemon_backend_choice(config, flags.ns)); !ok) {
+    write_all(STDERR_FILENO, ok.error().message + "\n");
+    return 1;
+  }
+  if (auto ok = write_address(address); !ok) {
+    write_all(STDERR_FILENO, ok.error().message + "\n");
+    return 1;
+  }
+  write_all(STDOUT_FILENO, address);
+  return 0;
+}
+
 }  // namespace
 
 int run_start(const ShimFlags& flags) {
@@ -222,18 +240,24 @@ int run_start(const ShimFlags& flags) {
       }
     }
   }
-  // `delete` runs without options: tell it which backend holds this container and where its
-  // state lives (Create saves the container's own choice over it).
-  if (auto ok = runtime::save_backend_choice(".", daemon_backend_choice(*config, flags.ns)); !ok) {
-    write_all(STDERR_FILENO, ok.error().message + "\n");
-    return 1;
+  return hand_over(flags, *config, address);
+}
+
+std::optional<int> start_on_live_node_daemon(const ShimFlags& flags) {
+  const std::string data = read_all_stdin();
+  const StartInput input = parse_stdin(data, flags);
+  auto config = runtime::load_config(input.config_path);
+  if (config && config->grouping == "node") {
+    const auto files = node_shim_files(*config, flags.address, flags.ns);
+    if (socket_alive(files.socket)) return hand_over(flags, *config, "unix://" + files.socket);
   }
-  if (auto ok = write_address(address); !ok) {
-    write_all(STDERR_FILENO, ok.error().message + "\n");
-    return 1;
+  // The full start reads the same options again.
+  UniqueFd copy(::memfd_create("start-stdin", MFD_CLOEXEC));
+  if (copy) {
+    write_all(copy.get(), data);
+    if (::lseek(copy.get(), 0, SEEK_SET) == 0) ::dup2(copy.get(), STDIN_FILENO);
   }
-  write_all(STDOUT_FILENO, address);
-  return 0;
+  return std::nullopt;
 }
 
 }  // namespace hippo::shim

@@ -74,20 +74,20 @@ TEST(ConfigYaml, GroupingAndNodeIdleExit) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->grouping, "pod");
   EXPECT_EQ(node_idle_exit_seconds(*d), 60U);
-  auto c = parse_config("grouping: node\nnode_idle_exit: 0\n", "c.yaml");
+  auto c = parse_config("grouping: node\nnode_idle_exit: 1\n", "c.yaml");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->grouping, "node");
-  EXPECT_EQ(node_idle_exit_seconds(*c), 0U);
+  EXPECT_EQ(node_idle_exit_seconds(*c), 1U);
   auto bad = parse_config("grouping: host\n", "c.yaml");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message,
             "c.yaml: grouping: must be one of \"pod\", \"node\", got \"host\" (line 1)");
-  for (const char* text : {"node_idle_exit: 86401\n", "node_idle_exit: -1\n",
+  for (const char* text : {"node_idle_exit: 86401\n", "node_idle_exit: -1\n", "node_idle_exit: 0\n",
                            "node_idle_exit: 1m\n", "node_idle_exit: 99999999999999\n"}) {
     auto wrong = parse_config(text, "c.yaml");
     ASSERT_FALSE(wrong) << text;
     EXPECT_NE(wrong.error().message.find("c.yaml: node_idle_exit: must be a number of seconds "
-                                         "from 0 to 86400, got"),
+                                         "from 1 to 86400, got"),
               std::string::npos)
         << wrong.error().message;
   }
