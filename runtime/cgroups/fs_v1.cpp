@@ -79,6 +79,19 @@ class FsV1Manager final : public Manager {
     return {};
   }
 
+  std::vector<std::string> self_join_files() const override {
+    std::vector<std::string> files;
+    if (!ready() || tree_ != Tree::kernel) return files;
+    for (const auto& h : layout_->hierarchies) files.push_back(join(leaf_in(h.mount), "tasks"));
+    return files;
+  }
+
+  Result<void> attach_rest(pid_t pid, bool in_unified) override {
+    if (auto ok = ready(); !ok) return ok;
+    if (in_unified || layout_->unified.empty()) return {};
+    return write_file(join(leaf_in(layout_->unified), "cgroup.procs"), std::to_string(pid), tree_);
+  }
+
   Result<void> update(const spec::Resources& resources) override {
     if (auto ok = ready(); !ok) return ok;
     auto plan = plan_for(resources);

@@ -36,6 +36,19 @@ class Manager {
   virtual Result<void> create(const spec::Resources& resources) = 0;
   // Moves pid into the cgroup (every v1 controller / the v2 leaf).
   virtual Result<void> attach(pid_t pid) = 0;
+  // The v1 `tasks` files a new single-threaded process writes "0" into itself, before it runs
+  // anything of the container's. Moving the caller's own thread takes no global lock; a pid
+  // written to cgroup.procs takes cgroup_threadgroup_rwsem for writing, which waits for an
+  // RCU grace period when that lock was idle (up to ~10 ms seen here: the first container
+  // start after a quiet spell paid it; docs/performance.md). Empty where the driver has none
+  // (v2, systemd): attach() then.
+  virtual std::vector<std::string> self_join_files() const { return {}; }
+  // attach() for a process that joined self_join_files() itself: what they leave out.
+  // `in_unified`: clone3 placed it in the unified hierarchy's cgroup (CLONE_INTO_CGROUP).
+  virtual Result<void> attach_rest(pid_t pid, bool in_unified) {
+    (void)in_unified;
+    return attach(pid);
+  }
   // Changes resources of the live cgroup in place; only the fields set in `resources`.
   virtual Result<void> update(const spec::Resources& resources) = 0;
   virtual Result<void> freeze() = 0;

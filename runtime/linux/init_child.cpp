@@ -59,11 +59,13 @@ const char* find_executable(const InitPlan& plan) {
 // later command on the container until it execs).
 void close_other_fds(int first, const InitPlan& plan) {
   // The fds to keep, sorted; -1 means none. At most 16 idmapped trees are kept.
-  int keep[21] = {plan.sync_fd, plan.exec_fifo_fd, plan.console_fd, plan.trampoline_fd};
+  int keep[4 + 16 + InitPlan::kMaxCgroupJoins] = {plan.sync_fd, plan.exec_fifo_fd, plan.console_fd,
+                                                  plan.trampoline_fd};
   int count = 4;
   for (const auto& m : plan.mounts) {
-    if (m.tree_fd >= 0 && count < 21) keep[count++] = m.tree_fd;
+    if (m.tree_fd >= 0 && count < 20) keep[count++] = m.tree_fd;
   }
+  for (size_t i = 0; i < plan.cgroup_joins; ++i) keep[count++] = plan.cgroup_join_fds[i];
   for (int i = 0; i < count; ++i) {
     for (int j = i + 1; j < count; ++j) {
       if (keep[j] < keep[i]) {
@@ -194,6 +196,13 @@ void run_init(const InitPlan& plan) {
   }
   if (msg.type != SyncType::kGo) ::_exit(1);
   g_host_pid = msg.pid;
+  // Into the container's v1 cgroups before anything of the container runs, each by a write of
+  // "0" (this thread alone: no global lock). The parent opened the files: the kernel checks
+  // the opener. After kGo, so that a failure reaches the parent as an error message.
+  for (size_t i = 0; i < plan.cgroup_joins; ++i) {
+    if (::write(plan.cgroup_join_fds[i], "0", 1) != 1) die("join the container's cgroup");
+    ::close(plan.cgroup_join_fds[i]);
+  }
   ::umask(0);  // device and directory modes are exact; the process umask is set before exec
 
   join_namespaces(plan);

@@ -210,8 +210,16 @@ struct InitPlan {
   std::vector<std::string> warnings;
 
   // The cgroup2 directory the child is cloned into (CLONE_INTO_CGROUP), or -1. Used by the
-  // parent only; the child never sees it.
+  // parent only; the child never sees it. spawn_init sets cloned_into_cgroup once clone3 has
+  // returned, before BeforeGo.
   int cgroup_fd = -1;
+  bool cloned_into_cgroup = false;
+  // Cgroup v1 `tasks` files, opened by the parent: the child writes "0" into each first thing,
+  // moving itself (no global lock, no RCU wait: cgroups::Manager::self_join_files), and
+  // closes them. At most kMaxCgroupJoins; the parent attaches what they leave out.
+  static constexpr size_t kMaxCgroupJoins = 16;
+  int cgroup_join_fds[kMaxCgroupJoins] = {};
+  size_t cgroup_joins = 0;
   // A nesting container on pure cgroup v2: its leaf's cgroup.procs (L/init), opened by the
   // parent's BeforeGo (after attach: a systemd scope's directory exists only then) and sent to
   // init with kCgroupLeaf. Init writes "0" into it right after unsharing its cgroup namespace

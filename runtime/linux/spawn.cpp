@@ -142,6 +142,7 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
   for (auto& m : plan.mounts) {
     if (m.tree_fd >= 0) internal.push_back(&m.tree_fd);
   }
+  for (size_t i = 0; i < plan.cgroup_joins; ++i) internal.push_back(&plan.cgroup_join_fds[i]);
   for (int* fd : internal) {
     if (*fd >= 0 && *fd < first_free) {
       int high = ::fcntl(*fd, F_DUPFD_CLOEXEC, first_free);
@@ -171,6 +172,7 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
     run_init(plan);
   }
   SpawnedInit child{static_cast<pid_t>(pid), UniqueFd(pidfd), UniqueFd(), into_cgroup};
+  plan.cloned_into_cgroup = into_cgroup;
   child_end.reset();
 
   auto abort_with = [&](Error e) -> Result<SpawnedInit> {

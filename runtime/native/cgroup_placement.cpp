@@ -58,6 +58,20 @@ os::UniqueFd open_cgroup2_dir(const cgroups::Manager& cgroup) {
   return os::UniqueFd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
+std::vector<os::UniqueFd> open_self_joins(const cgroups::Manager& cgroup, os::InitPlan& plan) {
+  std::vector<os::UniqueFd> fds;
+  plan.cgroup_joins = 0;
+  const auto files = cgroup.self_join_files();
+  if (files.size() > os::InitPlan::kMaxCgroupJoins) return fds;
+  for (const auto& file : files) {
+    os::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return {};
+    fds.push_back(std::move(fd));
+  }
+  for (const auto& fd : fds) plan.cgroup_join_fds[plan.cgroup_joins++] = fd.get();
+  return fds;
+}
+
 std::string nesting_leaf_dir(const cgroups::Manager& cgroup) {
   const auto unified = cgroup.path_of("");
   if (unified.empty() || !unified_cgroup_host()) return "";

@@ -15,6 +15,7 @@
 #include "oci-spec/spec.hpp"
 #include "runtime/cgroups/driver.hpp"
 #include "runtime/cgroups/manager.hpp"
+#include "runtime/linux/init_plan.hpp"
 #include "runtime/state_store.hpp"
 
 namespace hippo::runtime::native {
@@ -44,6 +45,11 @@ std::unique_ptr<cgroups::Manager> stored_cgroup(const StoredState& st);
 // The container's cgroup2 directory (the v2 leaf; the unified one of a hybrid host) for
 // CLONE_INTO_CGROUP; none on a host without cgroup2. Failing to open it only costs the attach.
 os::UniqueFd open_cgroup2_dir(const cgroups::Manager& cgroup);
+
+// The v1 cgroup files a new process joins by itself (cgroups::Manager::self_join_files),
+// opened for the plan, which names them (cgroup_join_fds). None (the parent attaches, as
+// before) when the driver has none, there are too many, or one does not open.
+std::vector<os::UniqueFd> open_self_joins(const cgroups::Manager& cgroup, os::InitPlan& plan);
 
 // A nesting container's leaf on a pure cgroup v2 host (docs/nesting.md 3.4): L/init, where its
 // init and exec'd processes live so that L may enable controllers for an inner runtime's

@@ -267,14 +267,17 @@ class Creation {
   Result<void> spawn() {
     UniqueFd cgroup_dir = open_cgroup2_dir(*placed_.manager);
     plan_->cgroup_fd = cgroup_dir.get();
+    const auto joins = open_self_joins(*placed_.manager, *plan_);  // init moves itself (v1)
     // Before init goes on (it waits for kGo meanwhile, and exits if we die): its pid and start
     // time into the record, then into the cgroup. A create killed after this leaves an init
     // that delete -f finds by its pid or its cgroup.
-    auto record_and_attach = [this](pid_t pid) -> Result<void> {
+    auto record_and_attach = [this, self_joined = !joins.empty()](pid_t pid) -> Result<void> {
       record_.pid = pid;
       record_.pid_start = process_start_time(pid).value_or(0);
       if (auto ok = dir_->write(record_); !ok) return ok;
-      if (auto ok = placed_.manager->attach(pid); !ok) return forward(ok, placed_.shown());
+      auto attached = self_joined ? placed_.manager->attach_rest(pid, plan_->cloned_into_cgroup)
+                                  : placed_.manager->attach(pid);
+      if (!attached) return forward(attached, placed_.shown());
       if (auto ok = make_leaf(); !ok) return ok;
       return delegate_cgroup();
     };

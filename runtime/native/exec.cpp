@@ -116,10 +116,16 @@ Result<ProcessHandle> NativeBackend::spawn_exec(const ExecOptions& o) {
     cgroup_dir.reset(::open(placement->clone_into.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   }
   plan->cgroup_fd = cgroup_dir.get();
+  // The process moves itself into the container's v1 cgroups (not into --cgroup's).
+  std::vector<UniqueFd> joins;
+  if (placement->container && placement->sub_dirs.empty())
+    joins = open_self_joins(*c->cgroup, *plan);
   // Once the process is in its cgroup the container need not be held: in a frozen one (exec
   // --ignore-paused) it stops there until `resume`, which must be able to take the lock.
   auto place = [&](pid_t pid) -> Result<void> {
-    if (auto ok = join_exec_cgroups(*c->cgroup, *placement, pid); !ok) return ok;
+    auto joined = joins.empty() ? join_exec_cgroups(*c->cgroup, *placement, pid)
+                                : c->cgroup->attach_rest(pid, plan->cloned_into_cgroup);
+    if (!joined) return joined;
     c->dir.unlock();
     return {};
   };
