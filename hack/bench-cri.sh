@@ -2,7 +2,8 @@
 # Benchmark (not a test): what a kubelet waits for to get a pod's container running through
 # containerd's CRI: RunPodSandbox + CreateContainer + StartContainer, runtime handler hippo
 # against runc, in one private CRI environment (hack/cri-env.sh), sequential and 8 pods in
-# parallel. Timed inside hippo-cri. Prints medians and ratios.
+# parallel. Timed inside hippo-cri. Prints medians and ratios. HIPPO_CRI_GROUPING=node runs
+# hippo's shim in node mode (config.yaml `grouping: node`: one daemon for every pod).
 # Usage: hack/bench-cri.sh [BUILD_DIR] [PODS]
 set -euo pipefail
 
@@ -41,7 +42,8 @@ for h in hippo runc; do
 done
 
 line() {  # line WHAT KEY
-  printf '%s: hippo %.1f ms, runc %.1f ms, ratio %.2f\n' "$1" "${median[$2-hippo]}" \
+  printf '%s: hippo (grouping: %s) %.1f ms, runc %.1f ms, ratio %.2f\n' "$1" \
+    "${HIPPO_CRI_GROUPING:-pod}" "${median[$2-hippo]}" \
     "${median[$2-runc]}" "$(jq -n "${median[$2-hippo]} / ${median[$2-runc]}")"
 }
 line "CRI RunPodSandbox+CreateContainer+StartContainer, sequential (median of $pods pods)" seq

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): `hippo run` vs `runc run` (and `crun run`, with its cgroup manager
 # disabled, since crun refuses this host's hybrid layout) of /bin/true from the same busybox
-# bundle, side by side in one hyperfine run. Prints medians and the hippo/runc ratio.
+# bundle, side by side in one hyperfine run, with the unshare floor. Prints medians and the
+# hippo/runc and hippo/floor ratios.
 # Usage: hack/bench-run.sh [BUILD_DIR] [RUNS]
 set -euo pipefail
 
@@ -21,9 +22,12 @@ cp -a "$build/images/busybox-rootfs" "$work/bundle/rootfs"
 jq --arg cg "/hippo-bench-$$" '.ociVersion = "1.0.2-dev" | .process.terminal = false | .process.args = ["/bin/true"]
     | .linux.cgroupsPath = $cg' "$work/bundle/config.json" >"$work/c" && mv "$work/c" "$work/bundle/config.json"
 
+# The floor: the spec's namespaces (pid, network, ipc, uts, mount, as `hippo spec` writes them)
+# made by unshare, /proc mounted, /bin/true run: no rootfs, cgroup or state of a container.
 cmds=(
   -n hippo "$build/bin/hippo --root $work/hippo run -b $work/bundle bench-$$"
   -n runc "runc --root $work/runc run -b $work/bundle bench-$$"
+  -n unshare "unshare --pid --net --ipc --uts --mount --fork --mount-proc /bin/true"
 )
 if command -v crun >/dev/null; then
   crun_cmd="crun --root $work/crun --cgroup-manager=disabled run -b $work/bundle bench-$$"
@@ -39,5 +43,6 @@ jq -r '
   (.results | map({(.command): .median}) | add) as $m
   | (.results[] | "\(.command): median \(.median * 1000 | . * 100 | round / 100) ms"),
     "ratio hippo/runc: \(($m.hippo / $m.runc) * 100 | round / 100)",
+    "ratio hippo/unshare floor: \(($m.hippo / $m.unshare) * 100 | round / 100)",
     (if $m.crun then "ratio hippo/crun: \(($m.hippo / $m.crun) * 100 | round / 100)" else empty end)
 ' "$work/result.json"
