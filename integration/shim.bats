@@ -212,8 +212,12 @@ assert_shim_gone() {
   hrun -d --annotation io.containerd.hippo.v2.group=g1 "$IMAGE" "$ID-b" sleep 1000
   [ "$(cat "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$ID-a/address")" = \
     "$(cat "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$ID-b/address")" ]
-  [ "$(shim_of "$ID-a")" = "$(shim_of "$ID-b")" ]
-  [ "$(shim_of "$ID-a" | wc -w)" -eq 1 ]
+  if [[ $GROUPING == node ]]; then
+    [ "$(shim_of "$ID-a")" = "$(shim_of "$ID-b")" ]
+    [ "$(shim_of "$ID-a" | wc -w)" -eq 1 ]
+  else
+    [ "$(pgrep -fc "containerd-shim-hippo-v2 .*-namespace $NS .*-id $ID-a ")" -eq 1 ]
+  fi
   for id in "$ID-a" "$ID-b"; do
     hctr task kill -s SIGKILL "$id"
     for i in $(seq 100); do [[ $(hctr task ls | grep "^$id ") == *STOPPED* ]] && break; sleep 0.1; done
