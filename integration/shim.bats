@@ -26,8 +26,13 @@ setup_file() {
   else
     : >"$BATS_FILE_TMPDIR/hippo.yaml"
   fi
-  # A node daemon left empty goes after 1 s, so that each test still ends with no shim.
-  [[ $GROUPING == pod ]] || printf 'grouping: node\nnode_idle_exit: 1\n' >>"$BATS_FILE_TMPDIR/hippo.yaml"
+  # A node daemon left empty goes after 1 s, so that each test still ends with no shim. Its
+  # state root is the file's own: the node daemon's socket, lock and log live under it.
+  export HSTATE=/run/hippo
+  if [[ $GROUPING == node ]]; then
+    HSTATE=/run/hippo-shim-node-$$
+    printf 'grouping: node\nnode_idle_exit: 1\nstate_root: %s\n' "$HSTATE" >>"$BATS_FILE_TMPDIR/hippo.yaml"
+  fi
   export HIPPO_CONFIG=$BATS_FILE_TMPDIR/hippo.yaml
   # containerd finds containerd-shim-hippo-v2 on its PATH.
   PATH=$HIPPO_BUILD/bin:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD_DIR" >/dev/null
@@ -38,6 +43,7 @@ setup_file() {
 teardown_file() {
   "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD_DIR" >/dev/null || true
   rmdir /sys/fs/cgroup/*/"$NS" 2>/dev/null || true
+  [[ $HSTATE == /run/hippo ]] || rm -rf "$HSTATE"
 }
 
 setup() {
@@ -93,7 +99,7 @@ assert_shim_gone() {
     echo "leak: shim of $id still running" >&2
     return 1
   fi
-  if [[ $GROUPING == node && -e /run/hippo/containerd/$NS/$id ]]; then
+  if [[ $GROUPING == node && -e $HSTATE/containerd/$NS/$id ]]; then
     echo "leak: the node daemon's state of $id" >&2
     return 1
   fi
@@ -273,7 +279,7 @@ wait_task() {  # wait_task ID STATUS: bounded poll of ctr task ls
   hctr containers delete "$ID"
   assert_shim_gone "$ID"
   # Nor does the backend's record of it.
-  [ ! -e "/run/hippo/containerd/$NS/$ID" ]
+  [ ! -e "$HSTATE/containerd/$NS/$ID" ]
   [ -z "$(runc --root "$RUNC_ROOT/$NS" list -q 2>/dev/null)" ]
   # The dead daemon's socket went with the cleanup.
   [ ! -e "$socket" ]
@@ -511,7 +517,7 @@ runc_options_any_with_shim_cgroup() {
   fi
   # … and not under the default roots (config.yaml's runc_root, the shim's state_root).
   [ ! -e "$RUNC_ROOT/$NS/$ID" ]
-  [ ! -e "/run/hippo/containerd/$NS/$ID" ]
+  [ ! -e "$HSTATE/containerd/$NS/$ID" ]
   "${c2[@]}" task kill -s SIGKILL "$ID"
   for i in $(seq 100); do [[ $("${c2[@]}" task ls | grep "^$ID ") == *STOPPED* ]] && break; sleep 0.1; done
   "${c2[@]}" task delete "$ID"
