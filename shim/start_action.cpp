@@ -1,8 +1,8 @@
 // `start`: choose the group, bind and listen the group's socket (or find the live one), fork
 // the daemon with /dev/null stdio, write `address`, print the address. In node mode the group
-// is the node (per containerd namespace) and its socket is a well-known one under the state
-// root, made under a lock. containerd reads the
-// combined stdout+stderr, so nothing else may be printed on success.
+// is the node (per containerd namespace) and its socket a well-known one under the state root,
+// made under a lock. containerd reads the combined stdout+stderr, so nothing else may be
+// printed on success.
 
 #include <fcntl.h>
 #include <signal.h>
