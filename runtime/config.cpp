@@ -198,10 +198,14 @@ Result<void> read_section(const YAML::Node& map, std::span<const Key> keys,
       return fail(src.where + ": " + name + ": must be one of " + one_of(key->allowed) +
                   ", got \"" + text + "\"" + at_line(mark));
     }
-    if (key->max_number != 0 &&
-        (text.size() > 9 ||
-         !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; }) ||
-         std::stoul(text) < 1 || std::stoul(text) > key->max_number)) {
+    const auto in_range = [&] {
+      if (text.size() > 9 ||
+          !std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
+      const auto n = std::stoul(text);
+      return n >= 1 && n <= key->max_number;
+    };
+    if (key->max_number != 0 && !in_range()) {
       return fail(src.where + ": " + name + ": must be a number of seconds from 1 to " +
                   std::to_string(key->max_number) + ", got \"" + text + "\"" + at_line(mark));
     }

@@ -12,6 +12,14 @@
 
 namespace hippo::shim {
 
+// The files of a node daemon, `<state_root>/shims/<sha256(address/ns)>.{sock,lock,pid,log}`:
+// the well-known socket `start` finds it by, the lock that makes one `start` at a time create
+// it, its pid, its log. The containerd address is part of the name: two containerds sharing a
+// state root and a namespace name each get their own daemon, which publishes to them.
+struct NodeShimFiles {
+  std::string dir, socket, lock, pid, log;
+};
+
 // Settings the daemon runs with, decided by `start`.
 struct DaemonConfig {
   std::string ns;
@@ -23,20 +31,11 @@ struct DaemonConfig {
   runtime::Config settings;
   bool debug = false;
   // Node mode (config.yaml `grouping: node`): the daemon serves every container of its
-  // containerd namespace, logs to `files.log` instead of the first bundle's FIFO, and exits
-  // only after `idle_exit` seconds with no container and no connection.
+  // containerd namespace, logs to `node_files.log` instead of the first bundle's FIFO, and
+  // exits only after `idle_exit` seconds with no container and no connection.
   bool node = false;
   unsigned idle_exit = 0;
-  std::string node_log;
-  std::string node_pid_file;
-};
-
-// The files of a node daemon, `<state_root>/shims/<sha256(address/ns)>.{sock,lock,pid,log}`:
-// the well-known socket `start` finds it by, the lock that makes one `start` at a time create
-// it, its pid, its log. The containerd address is part of the name: two containerds sharing a
-// state root and a namespace name each get their own daemon, which publishes to them.
-struct NodeShimFiles {
-  std::string dir, socket, lock, pid, log;
+  NodeShimFiles node_files;
 };
 NodeShimFiles node_shim_files(const runtime::Config& config, const std::string& address,
                               const std::string& ns);

@@ -110,7 +110,7 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
       (void)::setrlimit(RLIMIT_NOFILE, &fds);
     }
   }
-  log_to_bundle_fifo(config.debug, config.node ? config.node_log : std::string());
+  log_to_bundle_fifo(config.debug, config.node ? config.node_files.log : std::string());
   // Orphans of containers sharing a pid namespace are re-parented to us: we reap them.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
@@ -137,7 +137,7 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
     // `start` of this group meanwhile must make a new daemon, not reuse this one. (Unlinked
     // at the end instead, it could be that new daemon's socket.)
     ::unlink(config.socket_path.c_str());
-    if (config.node) ::unlink(config.node_pid_file.c_str());
+    if (config.node) ::unlink(config.node_files.pid.c_str());
     // Queued events go out first, within the Shutdown deadline containerd gives us.
     publisher.when_idle([&] { (*loop)->stop(); });
     (*loop)->after(std::chrono::seconds(2), [&] { (*loop)->stop(); });

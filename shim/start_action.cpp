@@ -206,8 +206,7 @@ int run_start(const ShimFlags& flags) {
     daemon.debug = flags.debug;
     daemon.node = node;
     daemon.idle_exit = runtime::node_idle_exit_seconds(*config);
-    daemon.node_log = files.log;
-    daemon.node_pid_file = files.pid;
+    daemon.node_files = files;
     const pid_t pid = ::fork();
     if (pid < 0) {
       std::perror("fork shim daemon");

@@ -58,12 +58,13 @@ const char* find_executable(const InitPlan& plan) {
 // the parent's fds would otherwise live on in init (a state-dir flock held by init blocks every
 // later command on the container until it execs).
 void close_other_fds(int first, const InitPlan& plan) {
-  // The fds to keep, sorted; -1 means none. At most 16 idmapped trees are kept.
-  int keep[4 + 16 + InitPlan::kMaxCgroupJoins] = {plan.sync_fd, plan.exec_fifo_fd, plan.console_fd,
-                                                  plan.trampoline_fd};
-  int count = 4;
+  // The fds to keep, sorted; -1 means none. At most kMaxTrees idmapped trees are kept.
+  constexpr int kFixed = 4, kMaxTrees = 16;
+  int keep[kFixed + kMaxTrees + InitPlan::kMaxCgroupJoins] = {plan.sync_fd, plan.exec_fifo_fd,
+                                                              plan.console_fd, plan.trampoline_fd};
+  int count = kFixed;
   for (const auto& m : plan.mounts) {
-    if (m.tree_fd >= 0 && count < 20) keep[count++] = m.tree_fd;
+    if (m.tree_fd >= 0 && count < kFixed + kMaxTrees) keep[count++] = m.tree_fd;
   }
   for (size_t i = 0; i < plan.cgroup_joins; ++i) keep[count++] = plan.cgroup_join_fds[i];
   for (int i = 0; i < count; ++i) {
