@@ -8,3 +8,12 @@ memory_of() {
   awk '/^Rss:/ {r = $2} /^Pss:/ {p = $2} /^Private_(Clean|Dirty):/ {u += $2}
        END {print r + 0, p + 0, u + 0}' "/proc/$1/smaps_rollup"
 }
+
+# leak_memory_of PID: "DIRTY ANON" in kB: Private_Dirty (the part of USS a leak grows: heap,
+# stacks, written data) and Pss_Anon (the PSS of anonymous memory; Anonymous on kernels
+# without it). Neither moves when another process of the same binary starts or exits, which
+# turns the clean text pages from private to shared and back (whole megabytes of USS and PSS).
+leak_memory_of() {
+  awk '/^Private_Dirty:/ {d = $2} /^Pss_Anon:/ {p = $2; has = 1} /^Anonymous:/ {a = $2}
+       END {print d + 0, (has ? p : a) + 0}' "/proc/$1/smaps_rollup"
+}

@@ -13,7 +13,8 @@ soak_markers() {
 verdict=FAIL
 reasons=()
 
-# sample_field ENTRY N: field N (1 iteration, 2 fds, 3 RSS, 4 PSS, 5 USS) of a memory sample.
+# sample_field ENTRY N: field N (1 iteration, 2 fds, 3 RSS, 4 PSS, 5 USS, 6 dirty USS,
+# 7 anonymous PSS) of a memory sample.
 sample_field() {
   local -a f
   read -ra f <<<"$1"
@@ -41,7 +42,7 @@ judge() {
   [[ $(sample_field "$first" 2) == "$(sample_field "$last" 2)" ]] ||
     reasons+=("grouped shim fds: $(sample_field "$first" 2) after warm-up, $(sample_field "$last" 2) at the end")
   local f n
-  for f in 4:PSS:$PSS_BOUND_KB 5:USS:$USS_BOUND_KB; do
+  for f in "7:anonymous PSS:$PSS_BOUND_KB" "6:dirty USS:$USS_BOUND_KB"; do
     IFS=: read -r n label bound <<<"$f"
     (($(sample_field "$last" "$n") <= $(sample_field "$first" "$n") + bound)) ||
       reasons+=("grouped shim $label grew from $(sample_field "$first" "$n") to $(sample_field "$last" "$n") kB (bound +$bound kB)")
@@ -88,20 +89,20 @@ write_report() {
   [[ $(sample_field "$first" 2) == "$(sample_field "$last" 2)" ]] && good=yes
   echo "| open fds | $(sample_field "$first" 2) | $(sample_field "$last" 2) | $(max_field 2) | last = first | $(ok_mark $good) |"
   local f n label bound
-  for f in 5:USS:$USS_BOUND_KB 4:PSS:$PSS_BOUND_KB 3:RSS:; do
+  for f in "6:dirty USS:$USS_BOUND_KB" "7:anonymous PSS:$PSS_BOUND_KB" 5:USS: 4:PSS: 3:RSS:; do
     IFS=: read -r n label bound <<<"$f"
     good=yes
-    if [[ $label != RSS ]]; then
+    if [[ -n $bound ]]; then
       (($(sample_field "$last" "$n") <= $(sample_field "$first" "$n") + bound)) || good=no
       echo "| $label kB | $(sample_field "$first" "$n") | $(sample_field "$last" "$n") | $(max_field "$n") | last ≤ first + $bound | $(ok_mark $good) |"
     else
-      echo "| $label kB | $(sample_field "$first" "$n") | $(sample_field "$last" "$n") | $(max_field "$n") | (shared text: context only) | |"
+      echo "| $label kB | $(sample_field "$first" "$n") | $(sample_field "$last" "$n") | $(max_field "$n") | (with clean text: context only) | |"
     fi
   done
   echo
-  echo "Samples (lifecycle: fds RSS/PSS/USS kB): $(for s in "${mem_samples[@]}"; do
-    read -r i fd r p u <<<"$s"
-    printf '%s: %s %s/%s/%s; ' "$i" "$fd" "$r" "$p" "$u"
+  echo "Samples (lifecycle: fds RSS/PSS/USS/dirty USS/anonymous PSS kB): $(for s in "${mem_samples[@]}"; do
+    read -r i fd r p u d a <<<"$s"
+    printf '%s: %s %s/%s/%s/%s/%s; ' "$i" "$fd" "$r" "$p" "$u" "$d" "$a"
   done | sed 's/; $//')"
   echo
   if [[ $verdict == PASS ]]; then
