@@ -40,11 +40,8 @@ struct DaemonConfig {
 NodeShimFiles node_shim_files(const runtime::Config& config, const std::string& address,
                               const std::string& ns);
 
-int run_start(const ShimFlags& flags);  // start_action.cpp
-// Node mode's common case, before `start` runs itself again without tcache: the node daemon
-// answers, so nothing is forked and the second run is not needed. Otherwise stdin is put back
-// (a memfd holding what was read) for run_start.
-std::optional<int> start_on_live_node_daemon(const ShimFlags& flags);
+// start_action.cpp; argv to run itself again without tcache (shim/tcache.hpp).
+int run_start(const ShimFlags& flags, char** argv);
 int run_delete(const ShimFlags& flags);  // delete_action.cpp
 int run_info();                          // info_action.cpp
 // The long-lived daemon serving the Task API on `listener`; returns its exit code.

@@ -22,9 +22,13 @@ constexpr std::chrono::milliseconds kTerminalStall{5000};
 // task.Delete closes before it waits for its copy; ctr 1.6 deletes an exec as soon as it
 // exits): output it has not read by then is lost, and CRI logs "file already closed". So an
 // exit goes out once the FIFOs are read dry and every client has reached EOF and closed its
-// end (polled: nothing tells when a FIFO empties or loses a reader). A client that makes no
-// progress for kDrainStall in either step holds the exit back no longer (`ctr run -d` leaves
-// nobody reading).
+// end (polled: nothing tells when a FIFO empties or loses a reader, and a writer watching for
+// the readers' hangup would keep them from EOF). A client that makes no progress for
+// kDrainStall in either step holds the exit back no longer (`ctr run -d` leaves nobody
+// reading). A client at EOF closes within a millisecond or so, and each poll's delay is added
+// to every exec and `ctr run --rm`: the first polls come every 1 ms, then every 5 ms.
+constexpr std::chrono::milliseconds kDrainPollFirst{1};
+constexpr std::chrono::milliseconds kDrainPollFirstSpell{4};
 constexpr std::chrono::milliseconds kDrainPoll{5};
 constexpr std::chrono::milliseconds kDrainStall{500};
 
@@ -304,8 +308,9 @@ void Lifecycle::await_drained_output(const std::string& container_id, const std:
   }
   if (unread && stalled < kDrainStall) {
     const bool progress = !unread_before || *unread < *unread_before;
-    stalled = progress ? std::chrono::milliseconds{0} : stalled + kDrainPoll;
-    loop_.after(kDrainPoll, [this, container_id, exec_id, info, unread, stalled] {
+    const auto delay = stalled < kDrainPollFirstSpell ? kDrainPollFirst : kDrainPoll;
+    stalled = progress ? std::chrono::milliseconds{0} : stalled + delay;
+    loop_.after(delay, [this, container_id, exec_id, info, unread, stalled] {
       await_drained_output(container_id, exec_id, info, unread, stalled);
     });
     return;

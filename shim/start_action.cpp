@@ -1,5 +1,6 @@
-// `start`: choose the group, bind and listen the group's socket (or find the live one), fork
-// the daemon with /dev/null stdio, write `address`, print the address. In node mode the group
+// `start`: choose the group and find its live daemon, or run again without tcache
+// (shim/tcache.hpp), bind and listen the group's socket and fork the daemon with /dev/null
+// stdio; write `address`, print the address. In node mode the group
 // is the node (per containerd namespace) and its socket a well-known one under the state root,
 // made under a lock. containerd reads the combined stdout+stderr, so nothing else may be
 // printed on success.
@@ -7,7 +8,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -16,7 +16,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <optional>
 
 #include "base/file_io.hpp"
 #include "base/unique_fd.hpp"
@@ -29,6 +28,7 @@
 #include "shim/runtime_options.hpp"
 #include "shim/sha256.hpp"
 #include "shim/shim_cgroup.hpp"
+#include "shim/tcache.hpp"
 
 namespace hippo::shim {
 namespace {
@@ -161,33 +161,40 @@ int hand_over(const ShimFlags& flags, const runtime::Config& config, const std::
 
 }  // namespace
 
-int run_start(const ShimFlags& flags) {
-  const StartInput input = parse_stdin(read_all_stdin(), flags);
+int run_start(const ShimFlags& flags, char** argv) {
+  const bool second_run = finish_rerun_without_tcache();
+  const std::string data = read_all_stdin();
+  const StartInput input = parse_stdin(data, flags);
   auto config = runtime::load_config(input.config_path);
   if (!config) {
     write_all(STDERR_FILENO, config.error().message + "\n");
     return 1;
   }
   const bool node = config->grouping == "node";
-  std::string path;
-  UniqueFd node_lock;  // held until start exits: one start at a time makes the node daemon
   NodeShimFiles files;
+  if (node) files = node_shim_files(*config, flags.address, flags.ns);
+  const std::string path =
+      node ? files.socket
+           : input.socket_dir + "/" +
+                 sha256_hex(flags.address + "/" + flags.ns + "/" + group_of(flags, *config));
+  const std::string address = "unix://" + path;
+  // The common case of node mode and of a pod's later containers: the daemon answers, nothing
+  // is forked, and no second run is needed.
+  if (socket_alive(path)) return hand_over(flags, *config, address);
+  if (!second_run) rerun_without_tcache(argv, data);  // returns only if it could not
+
+  UniqueFd node_lock;  // held until start exits: one start at a time makes the node daemon
   if (node) {
-    files = node_shim_files(*config, flags.address, flags.ns);
     auto locked = lock_node_files(files);
     if (!locked) {
       write_all(STDERR_FILENO, locked.error().message + "\n");
       return 1;
     }
     node_lock = std::move(*locked);
-    path = files.socket;
   } else {
-    const std::string group = group_of(flags, *config);
-    path = input.socket_dir + "/" + sha256_hex(flags.address + "/" + flags.ns + "/" + group);
     (void)make_directories(input.socket_dir);  // listen_on names the failure
     ::chmod(input.socket_dir.c_str(), 0700);
   }
-  const std::string address = "unix://" + path;
 
   bool reused = false;
   auto listener = listen_on(path, reused);
@@ -240,23 +247,6 @@ int run_start(const ShimFlags& flags) {
     }
   }
   return hand_over(flags, *config, address);
-}
-
-std::optional<int> start_on_live_node_daemon(const ShimFlags& flags) {
-  const std::string data = read_all_stdin();
-  const StartInput input = parse_stdin(data, flags);
-  auto config = runtime::load_config(input.config_path);
-  if (config && config->grouping == "node") {
-    const auto files = node_shim_files(*config, flags.address, flags.ns);
-    if (socket_alive(files.socket)) return hand_over(flags, *config, "unix://" + files.socket);
-  }
-  // The full start reads the same options again.
-  UniqueFd copy(::memfd_create("start-stdin", MFD_CLOEXEC));
-  if (copy) {
-    write_all(copy.get(), data);
-    if (::lseek(copy.get(), 0, SEEK_SET) == 0) ::dup2(copy.get(), STDIN_FILENO);
-  }
-  return std::nullopt;
 }
 
 }  // namespace hippo::shim
