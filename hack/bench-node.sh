@@ -54,10 +54,9 @@ PATH=$build/bin:$PATH "$root/hack/private-containerd.sh" start "$work/ctrd" >/de
 for m in "${modes[@]}"; do ctr -n "bn-$m-$$" images import "$build/images/busybox-oci.tar" >/dev/null; done
 
 shim_memory() {  # shim_memory MODE: "SHIMS RSS PSS USS" summed in kB over that mode's shims
-  local ns=bn-$1-$$ name=containerd-shim-hippo-v2 p
+  local name=containerd-shim-hippo-v2
   [[ $1 != runc ]] || name=containerd-shim-runc-v2
-  for p in $(pgrep -f "$name -namespace $ns " || true); do memory_of "$p"; done |
-    awk '{r += $1; p += $2; u += $3; n++} END {printf "%d %d %d %d\n", n, r, p, u}'
+  shims_memory "$name" "bn-$1-$$"
 }
 
 median_ms() { sort -n | awk '{a[NR] = $1} END {if (NR) printf "%.1f", a[int((NR + 1) / 2)]; else print 0}'; }

@@ -57,10 +57,8 @@ ratio "$work/run.json" "ctr run --rm /bin/true (median)"
 ratio "$work/exec.json" "ctr task exec /bin/true (median)"
 
 memory() {  # memory SHIM_NAME: "SHIMS RSS PSS USS", averages in kB over that runtime's shims
-  local pids p
-  pids=$(pgrep -f "$1 .*-namespace $ns " || true)
-  for p in $pids; do memory_of "$p"; done |
-    awk '{r += $1; p += $2; u += $3; n++} END {if (n) printf "%d %.0f %.0f %.0f\n", n, r / n, p / n, u / n}'
+  shims_memory "$1" "$ns" |
+    awk '$1 {printf "%d %.0f %.0f %.0f\n", $1, $2 / $1, $3 / $1, $4 / $1}'
 }
 
 ratio_of() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b ? a / b : 0}'; }

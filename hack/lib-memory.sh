@@ -17,3 +17,11 @@ leak_memory_of() {
   awk '/^Private_Dirty:/ {d = $2} /^Pss_Anon:/ {p = $2; has = 1} /^Anonymous:/ {a = $2}
        END {print d + 0, (has ? p : a) + 0}' "/proc/$1/smaps_rollup"
 }
+
+# shims_memory NAME NAMESPACE: "COUNT RSS PSS USS", sums in kB over the processes of shim
+# binary NAME serving containerd namespace NAMESPACE.
+shims_memory() {
+  local p
+  for p in $(pgrep -f "$1 .*-namespace $2 " || true); do memory_of "$p"; done |
+    awk '{r += $1; p += $2; u += $3; n++} END {printf "%d %d %d %d\n", n, r, p, u}'
+}
