@@ -34,19 +34,10 @@ cgroup_flags() {
   return 0
 }
 
-task_status() {
-  hctr task ls 2>/dev/null | awk -v id="$1" '$1 == id {print $3}'
-}
+task_status() { ctr_task_status "$NS" "$1"; }  # hack/lib-ctr.sh
 
 # wait_task ID STATUS: bounded poll (20 s).
-wait_task() {
-  local i
-  for i in $(seq 200); do
-    [[ $(task_status "$1") == "$2" ]] && return 0
-    sleep 0.1
-  done
-  fail "task $1 never reached $2 (now: $(task_status "$1"))"
-}
+wait_task() { ctr_wait_task "$NS" "$1" "$2" 20 2>/dev/null || fail "task $1 never reached $2 (now: $(task_status "$1"))"; }
 
 # exec_prints ID TEXT: an exec that must print TEXT. Its exit must not reach ctr before ctr has
 # read the output (ctr 1.6 deletes an exec as soon as its exit arrives; docs/reliability.md).

@@ -37,6 +37,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=hack/lib-memory.sh
 source "$root/hack/lib-memory.sh"
+# shellcheck source=hack/lib-ctr.sh
+source "$root/hack/lib-ctr.sh"
 # shellcheck source=hack/lib-soak-leaks.sh
 source "$root/hack/lib-soak-leaks.sh"
 # shellcheck source=hack/lib-soak-lifecycle.sh

@@ -97,15 +97,7 @@ wait_shim_daemon() {
   return 1
 }
 
-wait_task() { # wait_task ID STATUS: bounded poll of ctr task ls
-  local i
-  for i in $(seq 100); do
-    [[ $(hctr task ls 2>/dev/null | grep "^$1 ") == *"$2"* ]] && return 0
-    sleep 0.1
-  done
-  echo "task $1 never reached $2: $(hctr task ls 2>&1)" >&2
-  return 1
-}
+wait_task() { ctr_wait_task "$NS" "$1" "$2"; }  # hack/lib-ctr.sh
 
 # Processes whose cgroup (any hierarchy) is the container's: ctr puts container ID of
 # namespace NS in /NS/ID.

@@ -233,15 +233,7 @@ assert_shim_gone() {
   assert_shim_gone "$ID-a"
 }
 
-wait_task() {  # wait_task ID STATUS: bounded poll of ctr task ls
-  local i
-  for i in $(seq 100); do
-    [[ $(hctr task ls 2>/dev/null | grep "^$1 ") == *"$2"* ]] && return 0
-    sleep 0.1
-  done
-  echo "task $1 never reached $2: $(hctr task ls 2>&1)" >&2
-  return 1
-}
+wait_task() { ctr_wait_task "$NS" "$1" "$2"; }  # hack/lib-ctr.sh
 
 @test "a containerd restart leaves a running container running, reachable, and its exit reported" {
   hrun -d "$IMAGE" "$ID" sh -c 'trap "exit 7" TERM; while true; do sleep 0.1; done'
