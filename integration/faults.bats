@@ -19,19 +19,15 @@ setup_file() {
   export NS=hippo-faults-$$
   export CTRD_DIR=$BATS_FILE_TMPDIR/ctrd
   export IMAGE=docker.io/hippo/busybox:latest
-  "$REPO_ROOT/hack/make-test-images.sh" "$BATS_FILE_TMPDIR/images" >/dev/null
   # The shims' state root is ours, so a leftover of this file is told from anyone else's.
   export HSTATE=$BATS_FILE_TMPDIR/hstate
   printf 'state_root: %s\n' "$HSTATE" >"$BATS_FILE_TMPDIR/hippo.yaml"
   export HIPPO_CONFIG=$BATS_FILE_TMPDIR/hippo.yaml
-  PATH=$HIPPO_BUILD/bin:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD_DIR" >/dev/null
-  export CONTAINERD_ADDRESS=$CTRD_DIR/containerd.sock
-  ctr -n "$NS" images import "$BATS_FILE_TMPDIR/images/busybox-oci.tar" >/dev/null
+  start_private_containerd
 }
 
 teardown_file() {
-  "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD_DIR" >/dev/null || true
-  rmdir /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/"$NS" 2>/dev/null || true
+  stop_private_containerd
 }
 
 setup() {

@@ -164,3 +164,25 @@ eventually() {
   echo "never true: $*" >&2
   return 1
 }
+
+# For the suites that drive a private containerd from setup_file: start_private_containerd
+# [NS...] starts one in $CTRD_DIR whose shims (this build's, on its PATH) read $HIPPO_CONFIG,
+# and imports the busybox test image into each namespace (default: $NS).
+start_private_containerd() {
+  "$REPO_ROOT/hack/make-test-images.sh" "$BATS_FILE_TMPDIR/images" >/dev/null
+  PATH=$HIPPO_BUILD/bin:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD_DIR" >/dev/null
+  export CONTAINERD_ADDRESS=$CTRD_DIR/containerd.sock
+  local ns
+  for ns in "${@:-$NS}"; do
+    ctr -n "$ns" images import "$BATS_FILE_TMPDIR/images/busybox-oci.tar" >/dev/null
+  done
+}
+
+# stop_private_containerd [NS...]: stops it and removes the namespaces' cgroup parents.
+stop_private_containerd() {
+  "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD_DIR" >/dev/null || true
+  local ns
+  for ns in "${@:-$NS}"; do
+    rmdir /sys/fs/cgroup/*/"$ns" /sys/fs/cgroup/"$ns" 2>/dev/null || true
+  done
+}

@@ -14,20 +14,14 @@ setup_file() {
   export CTRD_DIR=$BATS_FILE_TMPDIR/ctrd
   export IMAGE=docker.io/hippo/busybox:latest
   export HSTATE=/run/hippo-node-$$
-  "$REPO_ROOT/hack/make-test-images.sh" "$BATS_FILE_TMPDIR/images" >/dev/null
   # Read by every `start`: a test may change node_idle_exit for the daemons it makes.
   export HIPPO_CONFIG=$BATS_FILE_TMPDIR/hippo.yaml
   printf 'grouping: node\nnode_idle_exit: 30\nstate_root: %s\n' "$HSTATE" >"$HIPPO_CONFIG"
-  PATH=$HIPPO_BUILD/bin:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD_DIR" >/dev/null
-  export CONTAINERD_ADDRESS=$CTRD_DIR/containerd.sock
-  for ns in "$NS" "$NS-b"; do
-    ctr -n "$ns" images import "$BATS_FILE_TMPDIR/images/busybox-oci.tar" >/dev/null
-  done
+  start_private_containerd "$NS" "$NS-b"
 }
 
 teardown_file() {
-  "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD_DIR" >/dev/null || true
-  rmdir /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/*/"$NS-b" 2>/dev/null || true
+  stop_private_containerd "$NS" "$NS-b"
   rm -rf "$HSTATE"
 }
 

@@ -22,12 +22,9 @@ setup_file() {
   export CTRD_DIR=$BATS_FILE_TMPDIR/ctrd
   export IMAGE=docker.io/hippo/busybox:latest
   export CID=victim
-  "$REPO_ROOT/hack/make-test-images.sh" "$BATS_FILE_TMPDIR/images" >/dev/null
   : >"$BATS_FILE_TMPDIR/hippo.yaml"
   export HIPPO_CONFIG=$BATS_FILE_TMPDIR/hippo.yaml
-  PATH=$HIPPO_BUILD/bin:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD_DIR" >/dev/null
-  export CONTAINERD_ADDRESS=$CTRD_DIR/containerd.sock
-  ctr -n "$NS" images import "$BATS_FILE_TMPDIR/images/busybox-oci.tar" >/dev/null
+  start_private_containerd
   # One container for every attack: the point is that its shim survives them all.
   ctr -n "$NS" run -d --runtime io.containerd.hippo.v2 --fifo-dir "$BATS_FILE_TMPDIR/fifo" \
     "$IMAGE" "$CID" sleep 100000
@@ -44,8 +41,7 @@ setup_file() {
 
 teardown_file() {
   ctr_remove_all "$NS"
-  "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD_DIR" >/dev/null || true
-  rmdir /sys/fs/cgroup/*/"$NS" 2>/dev/null || true
+  stop_private_containerd
 }
 
 shim_rss_kb() {

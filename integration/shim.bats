@@ -18,7 +18,6 @@ setup_file() {
   export NS=hippo-shim-$BACKEND-$GROUPING-$$
   export CTRD_DIR=$BATS_FILE_TMPDIR/ctrd
   export IMAGE=docker.io/hippo/busybox:latest
-  "$REPO_ROOT/hack/make-test-images.sh" "$BATS_FILE_TMPDIR/images" >/dev/null
   # The shim inherits containerd's environment: HIPPO_CONFIG chooses the backend for all tests.
   export RUNC_ROOT=$BATS_FILE_TMPDIR/runc
   if [[ $BACKEND == runc ]]; then
@@ -34,15 +33,11 @@ setup_file() {
     printf 'grouping: node\nnode_idle_exit: 1\nstate_root: %s\n' "$HSTATE" >>"$BATS_FILE_TMPDIR/hippo.yaml"
   fi
   export HIPPO_CONFIG=$BATS_FILE_TMPDIR/hippo.yaml
-  # containerd finds containerd-shim-hippo-v2 on its PATH.
-  PATH=$HIPPO_BUILD/bin:$PATH "$REPO_ROOT/hack/private-containerd.sh" start "$CTRD_DIR" >/dev/null
-  export CONTAINERD_ADDRESS=$CTRD_DIR/containerd.sock
-  ctr -n "$NS" images import "$BATS_FILE_TMPDIR/images/busybox-oci.tar" >/dev/null
+  start_private_containerd
 }
 
 teardown_file() {
-  "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD_DIR" >/dev/null || true
-  rmdir /sys/fs/cgroup/*/"$NS" 2>/dev/null || true
+  stop_private_containerd
   [[ $HSTATE == /run/hippo ]] || rm -rf "$HSTATE"
 }
 

@@ -30,15 +30,12 @@ Result<std::unique_ptr<Relay>> Relay::start(ttrpc::EventLoop& loop, os::UniqueFd
     if (auto ok = set_nonblock(out.get()); !ok) return forward(ok);
   }
   auto relay = std::make_unique<Relay>(Key{}, loop, std::move(in), std::move(out));
-  auto watched =
-      loop.watch(relay->in_.get(), EPOLLIN, [r = relay.get()](uint32_t) { r->on_readable(); });
-  if (!watched) return forward(watched, "relay");
-  relay->in_watched_ = true;
+  if (auto watched = relay->watch_in(); !watched) return forward(watched, "relay");
   return relay;
 }
 
 Relay::~Relay() {
-  watch_in(false);
+  unwatch_in();
   watch_out(false);
   if (stall_timer_ != 0) loop_.cancel(stall_timer_);
 }
@@ -54,12 +51,12 @@ void Relay::on_readable() {
       // EOF, EIO (the pty's slave is closed everywhere), or, once finishing, EAGAIN.
       if (n < 0 && would_block(errno) && !finishing_) return;
       in_ended_ = true;
-      watch_in(false);
+      unwatch_in();
       if (finishing_ && pending() == 0) complete();
       return;
     }
     if (!write_out(buf, static_cast<size_t>(n))) {
-      watch_in(false);
+      unwatch_in();
       watch_out(true);
       return;
     }
@@ -110,8 +107,8 @@ void Relay::on_writable() {
     if (finishing_) complete();
   } else if (finishing_) {
     on_readable();
-  } else {
-    watch_in(true);
+  } else if (auto ok = watch_in(); !ok) {
+    log::warn(ok.error().message);
   }
 }
 
@@ -130,14 +127,19 @@ void Relay::finish(std::chrono::milliseconds stall, std::function<void()> done) 
   }
 }
 
-void Relay::watch_in(bool on) {
-  if (on == in_watched_ || !in_) return;
-  in_watched_ = on;
-  if (!on) return loop_.unwatch(in_.get());
+Result<void> Relay::watch_in() {
+  if (in_watched_ || !in_) return {};
   if (auto ok = loop_.watch(in_.get(), EPOLLIN, [this](uint32_t) { on_readable(); }); !ok) {
-    in_watched_ = false;
-    log::warn(ok.error().message);
+    return ok;
   }
+  in_watched_ = true;
+  return {};
+}
+
+void Relay::unwatch_in() {
+  if (!in_watched_) return;
+  in_watched_ = false;
+  loop_.unwatch(in_.get());
 }
 
 void Relay::watch_out(bool on) {
@@ -166,7 +168,7 @@ void Relay::arm_stall_timer() {
 void Relay::complete() {
   if (completed_) return;
   completed_ = true;
-  watch_in(false);
+  unwatch_in();
   watch_out(false);
   if (stall_timer_ != 0) {
     loop_.cancel(stall_timer_);

@@ -47,7 +47,8 @@ class Relay {
   void on_writable();
   // Writes from data; what the writer does not take is kept in pending_. false: it blocked.
   bool write_out(const char* data, size_t size);
-  void watch_in(bool on);
+  Result<void> watch_in();  // can fail (epoll); unwatching cannot
+  void unwatch_in();
   void watch_out(bool on);
   void arm_stall_timer();
   void complete();
