@@ -37,7 +37,10 @@ cgroup_flags() {
 task_status() { ctr_task_status "$NS" "$1"; }  # hack/lib-ctr.sh
 
 # wait_task ID STATUS: bounded poll (20 s).
-wait_task() { ctr_wait_task "$NS" "$1" "$2" 20 2>/dev/null || fail "task $1 never reached $2 (now: $(task_status "$1"))"; }
+wait_task() {
+  local why
+  why=$(ctr_wait_task "$NS" "$1" "$2" 20 2>&1) || fail "$why"
+}
 
 # exec_prints ID TEXT: an exec that must print TEXT. Its exit must not reach ctr before ctr has
 # read the output (ctr 1.6 deletes an exec as soon as its exit arrives; docs/reliability.md).

@@ -25,10 +25,12 @@ constexpr std::chrono::milliseconds kTerminalStall{5000};
 // end (polled: nothing tells when a FIFO empties or loses a reader, and a writer watching for
 // the readers' hangup would keep them from EOF). A client that makes no progress for
 // kDrainStall in either step holds the exit back no longer (`ctr run -d` leaves nobody
-// reading). A client at EOF closes within a millisecond or so, and each poll's delay is added
-// to every exec and `ctr run --rm`: the first polls come every 1 ms, then every 5 ms.
-constexpr std::chrono::milliseconds kDrainPollFirst{1};
-constexpr std::chrono::milliseconds kDrainPollFirstSpell{4};
+// reading). A client reads and closes within a millisecond or so, and that wait is added to
+// every exec and `ctr run --rm`: the first poll of each step, and the polls while nothing is
+// left unread, come after 1 ms (for kDrainPollFastSpell without progress); the polls of a
+// client still reading come every 5 ms, so that a slow one does not keep the loop busy.
+constexpr std::chrono::milliseconds kDrainPollFast{1};
+constexpr std::chrono::milliseconds kDrainPollFastSpell{4};
 constexpr std::chrono::milliseconds kDrainPoll{5};
 constexpr std::chrono::milliseconds kDrainStall{500};
 
@@ -308,7 +310,8 @@ void Lifecycle::await_drained_output(const std::string& container_id, const std:
   }
   if (unread && stalled < kDrainStall) {
     const bool progress = !unread_before || *unread < *unread_before;
-    const auto delay = stalled < kDrainPollFirstSpell ? kDrainPollFirst : kDrainPoll;
+    const bool fast = (*unread == 0 || !unread_before) && stalled < kDrainPollFastSpell;
+    const auto delay = fast ? kDrainPollFast : kDrainPoll;
     stalled = progress ? std::chrono::milliseconds{0} : stalled + delay;
     loop_.after(delay, [this, container_id, exec_id, info, unread, stalled] {
       await_drained_output(container_id, exec_id, info, unread, stalled);

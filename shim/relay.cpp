@@ -36,7 +36,7 @@ Result<std::unique_ptr<Relay>> Relay::start(ttrpc::EventLoop& loop, os::UniqueFd
 
 Relay::~Relay() {
   unwatch_in();
-  watch_out(false);
+  unwatch_out();
   if (stall_timer_ != 0) loop_.cancel(stall_timer_);
 }
 
@@ -57,7 +57,7 @@ void Relay::on_readable() {
     }
     if (!write_out(buf, static_cast<size_t>(n))) {
       unwatch_in();
-      watch_out(true);
+      if (auto ok = watch_out(); !ok) log::warn(ok.error().message);
       return;
     }
   } while (finishing_ && !completed_);
@@ -78,7 +78,7 @@ bool Relay::write_out(const char* data, size_t size) {
     } else {
       // The reader is gone for good (EPIPE): nothing more can be delivered, but the producer
       // must not block on it either.
-      watch_out(false);
+      unwatch_out();
       out_.reset();
     }
   }
@@ -96,13 +96,13 @@ void Relay::on_writable() {
     } else if (n < 0 && would_block(errno)) {
       return;
     } else {
-      watch_out(false);
+      unwatch_out();
       out_.reset();
     }
   }
   std::string().swap(pending_);  // the memory goes back as soon as the writer keeps up
   pending_pos_ = 0;
-  watch_out(false);
+  unwatch_out();
   if (in_ended_) {
     if (finishing_) complete();
   } else if (finishing_) {
@@ -127,29 +127,21 @@ void Relay::finish(std::chrono::milliseconds stall, std::function<void()> done) 
   }
 }
 
-Result<void> Relay::watch_in() {
-  if (in_watched_ || !in_) return {};
-  if (auto ok = loop_.watch(in_.get(), EPOLLIN, [this](uint32_t) { on_readable(); }); !ok) {
+Result<void> Relay::watch(const os::UniqueFd& fd, bool& flag, uint32_t events,
+                          void (Relay::*handler)()) {
+  if (flag || !fd) return {};
+  if (auto ok = loop_.watch(fd.get(), events, [this, handler](uint32_t) { (this->*handler)(); });
+      !ok) {
     return ok;
   }
-  in_watched_ = true;
+  flag = true;
   return {};
 }
 
-void Relay::unwatch_in() {
-  if (!in_watched_) return;
-  in_watched_ = false;
-  loop_.unwatch(in_.get());
-}
-
-void Relay::watch_out(bool on) {
-  if (on == out_watched_ || !out_) return;
-  out_watched_ = on;
-  if (!on) return loop_.unwatch(out_.get());
-  if (auto ok = loop_.watch(out_.get(), EPOLLOUT, [this](uint32_t) { on_writable(); }); !ok) {
-    out_watched_ = false;
-    log::warn(ok.error().message);
-  }
+void Relay::unwatch(const os::UniqueFd& fd, bool& flag) {
+  if (!flag) return;
+  flag = false;
+  loop_.unwatch(fd.get());
 }
 
 void Relay::arm_stall_timer() {
@@ -169,7 +161,7 @@ void Relay::complete() {
   if (completed_) return;
   completed_ = true;
   unwatch_in();
-  watch_out(false);
+  unwatch_out();
   if (stall_timer_ != 0) {
     loop_.cancel(stall_timer_);
     stall_timer_ = 0;

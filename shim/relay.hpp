@@ -47,9 +47,14 @@ class Relay {
   void on_writable();
   // Writes from data; what the writer does not take is kept in pending_. false: it blocked.
   bool write_out(const char* data, size_t size);
-  Result<void> watch_in();  // can fail (epoll); unwatching cannot
-  void unwatch_in();
-  void watch_out(bool on);
+  // Watches `fd` (in_ or out_) for `events` with `handler`, `flag` saying whether it is
+  // watched. Watching can fail (epoll); unwatching cannot.
+  Result<void> watch(const os::UniqueFd& fd, bool& flag, uint32_t events, void (Relay::*handler)());
+  void unwatch(const os::UniqueFd& fd, bool& flag);
+  Result<void> watch_in() { return watch(in_, in_watched_, EPOLLIN, &Relay::on_readable); }
+  Result<void> watch_out() { return watch(out_, out_watched_, EPOLLOUT, &Relay::on_writable); }
+  void unwatch_in() { unwatch(in_, in_watched_); }
+  void unwatch_out() { unwatch(out_, out_watched_); }
   void arm_stall_timer();
   void complete();
 

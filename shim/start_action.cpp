@@ -179,9 +179,12 @@ int run_start(const ShimFlags& flags, char** argv) {
                  sha256_hex(flags.address + "/" + flags.ns + "/" + group_of(flags, *config));
   const std::string address = "unix://" + path;
   // The common case of node mode and of a pod's later containers: the daemon answers, nothing
-  // is forked, and no second run is needed.
-  if (socket_alive(path)) return hand_over(flags, *config, address);
-  if (!second_run) rerun_without_tcache(argv, data);  // returns only if it could not
+  // is forked, and no second run is needed. (The second run finds a daemon made meanwhile
+  // through listen_on.)
+  if (!second_run) {
+    if (socket_alive(path)) return hand_over(flags, *config, address);
+    rerun_without_tcache(argv, data);  // returns only if it could not
+  }
 
   UniqueFd node_lock;  // held until start exits: one start at a time makes the node daemon
   if (node) {
