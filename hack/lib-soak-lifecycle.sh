@@ -16,8 +16,11 @@ hrun() {
   hctr run --runtime io.containerd.hippo.v2 --fifo-dir "$WORK/fifo" "$@"
 }
 
+# The first reasons go into the verdict too: CI shows only the tail of the output.
+fail_reasons=()
 fail() {
   echo "soak: $*" >&2
+  ((${#fail_reasons[@]} >= 3)) || fail_reasons+=("$*")
   return 1
 }
 
@@ -74,9 +77,13 @@ lifecycle_plain() {
 
 # tty: `ctr run -t --rm` needs a terminal on its side: script(1) gives it one and runs it in
 # the background until the init is killed; ctr then deletes the task and the container itself.
+# `timeout --foreground` inside script: a plain timeout moves itself into a process group of its
+# own, so ctr's tcsetattr on the pty stops it with SIGTTOU, unless script's shell happened to
+# exec timeout as the session leader (bash does, dash does not: with SHELL unset, as on CI's
+# machine, every tty lifecycle hung until its wait gave up).
 lifecycle_tty() {
   local mode=$1 id=$2 bg i
-  script -qec "timeout 60 ctr -n $NS run --runtime io.containerd.hippo.v2 --fifo-dir $WORK/fifo -t --rm $(mode_flags "$mode") $(cgroup_flags "$id") $IMAGE $id sleep 1000" \
+  script -qec "timeout --foreground 60 ctr -n $NS run --runtime io.containerd.hippo.v2 --fifo-dir $WORK/fifo -t --rm $(mode_flags "$mode") $(cgroup_flags "$id") $IMAGE $id sleep 1000" \
     /dev/null </dev/null >"$WORK/$id.tty.out" 2>&1 &
   bg=$!
   if ! tty_exec_and_kill "$id"; then
@@ -98,7 +105,7 @@ lifecycle_tty() {
 tty_exec_and_kill() {
   local id=$1 out
   wait_task "$id" RUNNING || return 1
-  out=$(script -qec "timeout 60 ctr -n $NS task exec -t --fifo-dir $WORK/fifo --exec-id e1 $id tty" /dev/null </dev/null 2>&1) ||
+  out=$(script -qec "timeout --foreground 60 ctr -n $NS task exec -t --fifo-dir $WORK/fifo --exec-id e1 $id tty" /dev/null </dev/null 2>&1) ||
     fail "exec -t in $id: $out" || return 1
   [[ $out == *"/dev/pts/"* ]] || fail "exec -t in $id printed '$out', not a /dev/pts path" || return 1
   hctr task kill -s SIGKILL "$id" || fail "kill $id"

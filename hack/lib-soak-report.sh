@@ -33,7 +33,7 @@ max_field() {
 judge() {
   local c first last
   reasons=()
-  ((failures == 0)) || reasons+=("$failures lifecycles failed: ${failed_ids[*]:0:10}")
+  ((failures == 0)) || reasons+=("$failures lifecycles failed: ${failed_ids[*]:0:10}" "${fail_reasons[@]/#/failed: }")
   for c in "${LEAK_COUNTERS[@]}"; do
     [[ ${after[$c]} == "${before[$c]}" ]] || reasons+=("$c: ${before[$c]} before the loop, ${after[$c]} after")
     [[ ${final[$c]} == 0 ]] || reasons+=("$c: ${final[$c]} left after the last container")
