@@ -178,11 +178,13 @@ start_private_containerd() {
   done
 }
 
-# stop_private_containerd [NS...]: stops it and removes the namespaces' cgroup parents.
+# stop_private_containerd [NS...]: stops it and removes the namespaces' cgroup parents and
+# their (empty) dirs under the shim's default state root, which the shim keeps as runc keeps
+# its root.
 stop_private_containerd() {
   "$REPO_ROOT/hack/private-containerd.sh" stop "$CTRD_DIR" >/dev/null || true
   local ns
   for ns in "${@:-$NS}"; do
-    rmdir /sys/fs/cgroup/*/"$ns" /sys/fs/cgroup/"$ns" 2>/dev/null || true
+    rmdir /sys/fs/cgroup/*/"$ns" /sys/fs/cgroup/"$ns" "/run/hippo/containerd/$ns" 2>/dev/null || true
   done
 }

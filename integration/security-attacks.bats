@@ -19,6 +19,8 @@ teardown_file() {
   fi
   # containerd places ctr's containers under /<namespace>/<id>: the namespace's dir is ours.
   rmdir /sys/fs/cgroup/*/"$NS" 2>/dev/null || true
+  # The shim's state root for the namespace (the default one, as runc's root, stays otherwise).
+  rmdir "/run/hippo/containerd/$NS" 2>/dev/null || true
 }
 
 # Whatever a test left running (a failed assertion skips its own cleanup): its containers,
