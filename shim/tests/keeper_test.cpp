@@ -40,14 +40,14 @@ constexpr int kKeptFd = 100;  // where the first daemon leaves an fd for the sec
 
 TEST(Keeper, TheNextDaemonFindsTheFdsAndHearsOfTheOrphansExits) {
   int report[2];
-  ASSERT_EQ(::pipe(report), 0);
+  ASSERT_EQ(::pipe2(report, O_CLOEXEC), 0);
   const pid_t keeper = ::fork();
   ASSERT_GE(keeper, 0);
   if (keeper == 0) {
     ::_exit(run_keeper([&](const KeeperContext& k) -> int {
       if (k.generation == 0) {
         int kept[2];
-        if (::pipe(kept) != 0 || ::write(kept[1], "x", 1) != 1) return 10;
+        if (::pipe2(kept, O_CLOEXEC) != 0 || ::write(kept[1], "x", 1) != 1) return 10;
         ::dup2(kept[0], kKeptFd);
         const pid_t container = ::fork();
         if (container == 0) {
@@ -81,7 +81,7 @@ TEST(Keeper, TheNextDaemonFindsTheFdsAndHearsOfTheOrphansExits) {
 
 TEST(Keeper, GivesUpOnADaemonThatKeepsDying) {
   int report[2];
-  ASSERT_EQ(::pipe(report), 0);
+  ASSERT_EQ(::pipe2(report, O_CLOEXEC), 0);
   const pid_t keeper = ::fork();
   ASSERT_GE(keeper, 0);
   if (keeper == 0) {
