@@ -39,6 +39,9 @@ class FrameDecoder {
   };
   void feed(std::string_view bytes);
   std::optional<Frame> next();
+  // Whether bytes of a frame not yet whole were fed (or an oversize payload is still being
+  // skipped): the stream is then inside a frame.
+  bool mid_frame() const { return pos_ < buffer_.size() || skip_ > 0; }
 
  private:
   std::string buffer_;

@@ -104,7 +104,8 @@ struct Server::Impl {
   std::unique_ptr<char[]> read_buffer{new char[kReadChunk]};
 
   void accept_ready();
-  void add_connection(os::UniqueFd fd);
+  std::shared_ptr<Connection> add_connection(os::UniqueFd fd);
+  Reply make_reply(const std::shared_ptr<Connection>& conn, uint32_t stream);
   void on_io(const std::shared_ptr<Connection>& conn, uint32_t events);
   bool read_ready(const std::shared_ptr<Connection>& conn, uint32_t events);
   void handle_frame(const std::shared_ptr<Connection>& conn, FrameDecoder::Frame& frame);
@@ -138,7 +139,7 @@ void Server::Impl::accept_ready() {
   }
 }
 
-void Server::Impl::add_connection(os::UniqueFd fd) {
+std::shared_ptr<Connection> Server::Impl::add_connection(os::UniqueFd fd) {
   auto conn = std::make_shared<Connection>();
   conn->id = next_connection_id++;
   conn->loop = &loop;
@@ -149,8 +150,21 @@ void Server::Impl::add_connection(os::UniqueFd fd) {
   auto watched = loop.watch(raw, EPOLLIN, [this, weak](uint32_t events) {
     if (auto c = weak.lock()) on_io(c, events);
   });
-  if (!watched) return;
-  connections.emplace(conn->id, std::move(conn));
+  if (!watched) return nullptr;
+  connections.emplace(conn->id, conn);
+  return conn;
+}
+
+Reply Server::Impl::make_reply(const std::shared_ptr<Connection>& conn, uint32_t stream) {
+  conn->pending.insert(stream);
+  // The reply may run long after this returns (Wait); it holds the connection weakly so a
+  // reply after a disconnect, or after the Server is gone, does nothing.
+  std::weak_ptr<Connection> weak = conn;
+  return [weak, stream](Status status, std::string payload) {
+    const auto c = weak.lock();
+    if (!c || !c->open || c->pending.erase(stream) == 0) return;  // gone, or replied twice
+    c->queue(stream, status, payload);
+  };
 }
 
 void Server::Impl::on_io(const std::shared_ptr<Connection>& conn, uint32_t events) {
@@ -255,16 +269,7 @@ void Server::Impl::dispatch(const std::shared_ptr<Connection>& conn, uint32_t st
   call.method = std::move(request.method);
   call.timeout_nano = request.timeout_nano;
   call.metadata = std::move(request.metadata);
-  conn->pending.insert(stream);
-  // The reply may run long after this returns (Wait); it holds the connection weakly so a
-  // reply after a disconnect, or after the Server is gone, does nothing.
-  std::weak_ptr<Connection> weak = conn;
-  Reply reply = [weak, stream](Status status, std::string payload) {
-    const auto c = weak.lock();
-    if (!c || !c->open || c->pending.erase(stream) == 0) return;  // gone, or replied twice
-    c->queue(stream, status, payload);
-  };
-  handler(call, request.payload, std::move(reply));
+  handler(call, request.payload, make_reply(conn, stream));
 }
 
 void Server::Impl::close(const std::shared_ptr<Connection>& conn, bool notify) {
@@ -328,6 +333,32 @@ void Server::shutdown() {
 }
 
 size_t Server::connection_count() const { return impl_->connections.size(); }
+
+Result<uint64_t> Server::adopt_connection(os::UniqueFd fd, uint32_t last_stream) {
+  const int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+    return fail_errno("ttrpc server: adopt connection fd " + std::to_string(fd.get()));
+  }
+  const int raw = fd.get();
+  auto conn = impl_->add_connection(std::move(fd));
+  if (!conn) return fail("ttrpc server: adopt connection fd " + std::to_string(raw) + ": watch");
+  conn->last_stream = last_stream;
+  return conn->id;
+}
+
+Reply Server::adopted_reply(uint64_t connection_id, uint32_t stream_id) {
+  const auto it = impl_->connections.find(connection_id);
+  if (it == impl_->connections.end()) return [](Status, std::string) {};
+  return impl_->make_reply(it->second, stream_id);
+}
+
+std::vector<Server::ConnectionRecord> Server::connection_records() const {
+  std::vector<ConnectionRecord> records;
+  for (const auto& [id, conn] : impl_->connections) {
+    records.push_back({id, conn->fd.get(), conn->last_stream, conn->decoder.mid_frame()});
+  }
+  return records;
+}
 
 Server::Backlog Server::backlog() const {
   Backlog b;

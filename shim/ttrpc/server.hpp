@@ -53,6 +53,23 @@ class Server {
   // Closes the listener and every connection (pending replies are dropped).
   void shutdown();
   size_t connection_count() const;
+
+  // Adoption after a daemon's death (shim/keeper.hpp): serves a connection the previous daemon
+  // accepted, whose next byte begins a frame; stream ids up to `last_stream` were that daemon's.
+  // Returns the connection's new id.
+  Result<uint64_t> adopt_connection(os::UniqueFd fd, uint32_t last_stream);
+  // The reply to a request the previous daemon read and left unanswered (a pending Wait); a
+  // no-op Reply when that connection is gone.
+  Reply adopted_reply(uint64_t connection_id, uint32_t stream_id);
+  // What a successor needs to adopt each connection: its id, fd, the last stream id read, and
+  // whether the bytes read so far end inside a frame (such a connection cannot be adopted).
+  struct ConnectionRecord {
+    uint64_t id = 0;
+    int fd = -1;
+    uint32_t last_stream = 0;
+    bool mid_frame = false;
+  };
+  std::vector<ConnectionRecord> connection_records() const;
   // Replies not yet taken by their peers, the memory their buffers hold, and the connections
   // left unread meanwhile (a peer with more than 1 MiB unread is not read until it takes some).
   struct Backlog {

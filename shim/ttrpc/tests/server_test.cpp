@@ -356,3 +356,61 @@ TEST_F(ServerTest, PeerWithAnotherUidIsClosedUnanswered) {
 
 }  // namespace
 }  // namespace hippo::ttrpc
+
+namespace hippo::ttrpc {
+namespace {
+
+// A connection adopted from a previous daemon (shim/keeper.hpp): served from its next frame,
+// the stream ids that daemon read refused, and a request it left pending answered.
+TEST(ServerAdopt, ServesTheNextFramesAndAnswersWhatThePreviousDaemonLeftPending) {
+  using namespace test_support;  // NOLINT(google-build-using-namespace): test helpers
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  os::UniqueFd ours(pair[0]);
+  LoopThread loop;
+  std::unique_ptr<Server> server;
+  uint64_t id = 0;
+  loop.run([&] {
+    server = std::make_unique<Server>(loop.loop());
+    server->register_method("test.v1.Echo", "Echo",
+                            [](const CallContext&, std::string_view p, Reply reply) {
+                              reply(Status::Ok(), std::string(p));
+                            });
+    auto adopted = server->adopt_connection(os::UniqueFd(pair[1]), 5);
+    ASSERT_TRUE(adopted) << adopted.error().message;
+    id = *adopted;
+    const auto records = server->connection_records();
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].id, id);
+    EXPECT_EQ(records[0].last_stream, 5u);
+    EXPECT_FALSE(records[0].mid_frame);
+  });
+  FrameDecoder decoder;
+  // Stream 5 was the previous daemon's: refused as a reuse; 7 is served.
+  write_all(ours.get(), request_frame(5, "test.v1.Echo", "Echo", "old"));
+  auto refused = read_response(ours.get(), decoder);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->stream, 5u);
+  EXPECT_EQ(refused->message.status.code, Code::kInvalidArgument);
+  write_all(ours.get(), request_frame(7, "test.v1.Echo", "Echo", "new"));
+  auto served = read_response(ours.get(), decoder);
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->stream, 7u);
+  EXPECT_EQ(served->message.payload, "new");
+  // Stream 3, a Wait the previous daemon read and did not answer.
+  loop.run([&] { server->adopted_reply(id, 3)(Status::Ok(), "exited"); });
+  auto pending = read_response(ours.get(), decoder);
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(pending->stream, 3u);
+  EXPECT_EQ(pending->message.payload, "exited");
+  // Half a frame read: the connection is recorded as inside a frame.
+  const std::string frame = request_frame(9, "test.v1.Echo", "Echo", "half");
+  write_all(ours.get(), frame.substr(0, frame.size() / 2));
+  EXPECT_TRUE(eventually(
+      [&] { return loop.run([&] { return server->connection_records().at(0).mid_frame; }); }));
+  loop.run([&] { server.reset(); });
+  loop.stop();
+}
+
+}  // namespace
+}  // namespace hippo::ttrpc
