@@ -64,8 +64,12 @@ hrun() {  # hrun NS [ctr run flags] ID CMD...
   ctr -n "$ns" run --runtime io.containerd.hippo.v2 --fifo-dir "$FIFOS" "$@"
 }
 
-daemons_of() {  # the shim processes of namespace $1 on our containerd
-  pgrep -f "containerd-shim-hippo-v2 -namespace $1 -address $CONTAINERD_ADDRESS " || true
+daemons_of() {  # the node daemons of namespace $1 on our containerd (not their keepers)
+  local p keepers
+  keepers=$(cat "$HSTATE"/shims/*.keeper.pid 2>/dev/null || true)
+  for p in $(pgrep -f "containerd-shim-hippo-v2 -namespace $1 -address $CONTAINERD_ADDRESS " || true); do
+    grep -qx "$p" <<<"$keepers" || echo "$p"
+  done
 }
 
 @test "node mode: containers started in a row and 12 at once share one daemon on the well-known socket" {
@@ -120,28 +124,145 @@ ctr_task_is() {  # ctr_task_is NS ID STATUS
   [ -z "$(daemons_of "$NS")" ]
 }
 
-@test "node mode: SIGKILL of the node daemon: containerd cleans up each container it served, and the next one gets a new daemon" {
-  local base inits=()
+# The node daemon's adoption record (shim/snapshot.hpp), as its keeper holds it: both slots of
+# the memfd, whichever is the last.
+adoption_record() {
+  local keeper fd
+  keeper=$(cat "$(node_files "$NS").keeper.pid") || return 1
+  fd=$(find "/proc/$keeper/fd" -lname '/memfd:hippo-adoption*' -printf '%f\n' | head -1)
+  [[ -n $fd ]] && tr -c '[:print:]' '\n' <"/proc/$keeper/fd/$fd" | grep -a '"fd_ids"'
+}
+
+record_has() { adoption_record | grep -qF -- "$1"; }
+
+pid_file_names_another() {  # pid_file_names_another FILE PID: FILE names a live process, not PID
+  local pid
+  pid=$(cat "$1" 2>/dev/null) && [[ -n $pid && $pid != "$2" && -d /proc/$pid ]]
+}
+
+@test "node mode: SIGKILL of the node daemon: its keeper starts another, which adopts the running containers, their Waits and execs, and reports their exits" {
+  local base inits=() daemon keeper waiter exec_ctr rc
   base=$(node_files "$NS")
+  # An attached `ctr run` (its Wait pending in the daemon when it dies) and two detached.
+  hrun "$NS" "$IMAGE" "$ID-1" sleep 1000 >"$BATS_TEST_TMPDIR/wait.out" 2>&1 &
+  waiter=$!
+  eventually ctr_task_is "$NS" "$ID-1" RUNNING
+  for n in 2 3; do hrun "$NS" -d "$IMAGE" "$ID-$n" sleep 1000; done
   for n in 1 2 3; do
-    hrun "$NS" -d "$IMAGE" "$ID-$n" sleep 1000
     inits+=("$(ctr -n "$NS" task ls | awk -v id="$ID-$n" '$1 == id {print $2}')")
   done
   daemon=$(cat "$base.pid")
+  keeper=$(cat "$base.keeper.pid")
+  [ "$(awk '/^PPid:/ {print $2}' "/proc/$daemon/status")" = "$keeper" ]
+  # And a running exec.
+  ctr -n "$NS" task exec --fifo-dir "$FIFOS" --exec-id long "$ID-3" sh -c 'echo before; sleep 1000' \
+    >"$BATS_TEST_TMPDIR/exec.out" 2>&1 &
+  exec_ctr=$!
+  eventually record_has '"waiters":[[' 
+  eventually record_has '"exec_id":"long"'
+  eventually grep -qx before "$BATS_TEST_TMPDIR/exec.out"
+
   kill -KILL "$daemon"
-  # containerd 1.6 treats a closed shim connection as the task's end: it runs
-  # `containerd-shim-hippo-v2 delete` for each task, which ends the container and cleans it up.
-  for pid in "${inits[@]}"; do eventually pid_gone "$pid"; done
+  eventually pid_file_names_another "$base.pid" "$daemon"
+  local next
+  next=$(cat "$base.pid")
+  [ "$(awk '/^PPid:/ {print $2}' "/proc/$next/status")" = "$keeper" ]
+  # Nothing noticed: the containers run on, containerd still has them, the socket is the same.
+  for pid in "${inits[@]}"; do kill -0 "$pid"; done
+  for n in 1 2 3; do [ "$(ctr_task_status "$NS" "$ID-$n")" = RUNNING ]; done
+  [ -S "$base.sock" ]
+  [ "$(ctr -n "$NS" task exec --fifo-dir "$FIFOS" --exec-id after "$ID-2" echo adopted)" = adopted ]
+
+  # The `ctr run` from before the death gets the exit; so does the exec's ctr.
+  ctr -n "$NS" task kill -s SIGKILL "$ID-1"
+  rc=0
+  wait "$waiter" || rc=$?
+  [ "$rc" -eq 137 ] || { cat "$BATS_TEST_TMPDIR/wait.out"; false; }
+  ctr -n "$NS" task kill -s SIGKILL --exec-id long "$ID-3"
+  rc=0
+  wait "$exec_ctr" || rc=$?
+  [ "$rc" -eq 137 ]
+  [ "$(cat "$BATS_TEST_TMPDIR/exec.out")" = before ]
+  # (The attached `ctr run` deleted its task.) The others' exits, and their deletes.
+  for n in 2 3; do
+    ctr -n "$NS" task kill -s SIGKILL "$ID-$n"
+    eventually ctr_task_is "$NS" "$ID-$n" STOPPED
+    run ctr -n "$NS" task delete "$ID-$n"
+    [[ $output == *"exit code 137"* ]]
+  done
   for n in 1 2 3; do
-    eventually bash -c "! ctr -n $NS task ls | grep -q '^$ID-$n '"
     ctr -n "$NS" containers delete "$ID-$n"
     [ ! -e "$HSTATE/containerd/$NS/$ID-$n" ]
     ! grep -q "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$ID-$n/" /proc/self/mountinfo
     [ -z "$(ls -d /sys/fs/cgroup/*/"$NS/$ID-$n" 2>/dev/null)" ]
   done
-  [ ! -e "$base.sock" ]  # the dead daemon's socket went with the cleanup
-  [ "$(hrun "$NS" --rm "$IMAGE" "$ID-4" echo after)" = after ]
-  [ "$(cat "$base.pid")" != "$daemon" ]
+  # Emptied, the adopting daemon ends as any does, and its keeper with it.
+  kill -TERM "$next"
+  eventually pid_gone "$next"
+  eventually pid_gone "$keeper"
+  [ ! -e "$base.sock" ] && [ ! -e "$base.pid" ] && [ ! -e "$base.keeper.pid" ]
+}
+
+sleep_ms() {
+  sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"
+}
+
+# Nothing of container $1 is left: no state, mount, cgroup, or process running `sleep $2`.
+nothing_left_of() {
+  [ ! -e "$HSTATE/containerd/$NS/$1" ] || { echo "left: state of $1"; return 1; }
+  ! grep -q "/$NS/$1/" /proc/self/mountinfo || { echo "left: a mount of $1"; return 1; }
+  [ -z "$(ls -d /sys/fs/cgroup/*/"$NS/$1" 2>/dev/null)" ] || { echo "left: cgroups of $1"; return 1; }
+  ! pgrep -f "^sleep $2\$" >/dev/null || { echo "left: sleep $2"; return 1; }
+}
+
+@test "node mode: SIGKILL of the node daemon at random points of create, exec and delete: a running container survives each, nothing else is left" {
+  local base seed=${FAULTS_SEED:-$((SRANDOM % 32768))} i phase delay id bg daemon anchor cmd
+  local mark=$((800000 + ($$ % 1000) * 100 + BATS_TEST_NUMBER))
+  RANDOM=$seed
+  echo "# seed $seed" >&3
+  base=$(node_files "$NS")
+  hrun "$NS" -d "$IMAGE" "$ID-anchor" sleep 1000
+  anchor=$(ctr -n "$NS" task ls | awk -v id="$ID-anchor" '$1 == id {print $2}')
+  # Four deaths: the keeper follows at most five in 60 s.
+  local phases=(run exec delete run)
+  for i in "${!phases[@]}"; do
+    phase=${phases[i]} id=$ID-$i
+    case $phase in
+      run)
+        cmd=(run -d --runtime io.containerd.hippo.v2 --fifo-dir "$FIFOS" "$IMAGE" "$id" sleep "$mark")
+        delay=$((RANDOM % 300))
+        ;;
+      exec)
+        hrun "$NS" -d "$IMAGE" "$id" sleep "$mark"
+        cmd=(task exec --fifo-dir "$FIFOS" --exec-id e "$id" sh -c 'exit 3')
+        delay=$((RANDOM % 200))
+        ;;
+      delete)
+        hrun "$NS" -d "$IMAGE" "$id" sleep "$mark"
+        ctr -n "$NS" task kill -s SIGKILL "$id"
+        eventually ctr_task_is "$NS" "$id" STOPPED
+        cmd=(task delete "$id")
+        delay=$((RANDOM % 150))
+        ;;
+    esac
+    daemon=$(cat "$base.pid")
+    timeout 30 ctr -n "$NS" "${cmd[@]}" >"$BATS_TEST_TMPDIR/bg.out" 2>&1 &
+    bg=$!
+    sleep_ms "$delay"
+    kill -KILL "$daemon"
+    wait "$bg" || true
+    echo "iteration $i: SIGKILL $delay ms into $phase of $id; ctr: $(head -c 300 "$BATS_TEST_TMPDIR/bg.out" | tr '\n' ' ')"
+    eventually pid_file_names_another "$base.pid" "$daemon"
+    kill -0 "$anchor"
+    [ "$(ctr_task_status "$NS" "$ID-anchor")" = RUNNING ]
+    # Whatever state the death left it in, the container can be removed, and nothing of it is
+    # left (containerd's own cleanup of a task whose connection closed included).
+    ctr -n "$NS" task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    ctr -n "$NS" task delete -f "$id" >/dev/null 2>&1 || true
+    ctr -n "$NS" containers delete "$id" >/dev/null 2>&1 || true
+    eventually nothing_left_of "$id" "$mark"
+  done
+  [ "$(ctr -n "$NS" task exec --fifo-dir "$FIFOS" --exec-id alive "$ID-anchor" echo alive)" = alive ]
 }
 
 @test "node mode: each containerd namespace has its own daemon, state and events" {

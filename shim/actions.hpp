@@ -18,6 +18,7 @@ namespace hippo::shim {
 // state root and a namespace name each get their own daemon, which publishes to them.
 struct NodeShimFiles {
   std::string dir, socket, lock, pid, log;
+  std::string keeper_pid;  // <base>.keeper.pid: the daemon's keeper (shim/keeper.hpp)
 };
 
 // Settings the daemon runs with, decided by `start`.
@@ -44,8 +45,12 @@ NodeShimFiles node_shim_files(const runtime::Config& config, const std::string& 
 int run_start(const ShimFlags& flags, char** argv);
 int run_delete(const ShimFlags& flags);  // delete_action.cpp
 int run_info();                          // info_action.cpp
-// The long-lived daemon serving the Task API on `listener`; returns its exit code.
-int run_daemon(const DaemonConfig& config, os::UniqueFd listener);  // daemon.cpp
+struct KeeperContext;
+// The long-lived daemon serving the Task API on `listener`; returns its exit code. Under a
+// keeper (node mode, shim/keeper.hpp) it leaves an adoption record, and from the keeper's
+// second daemon on it takes over the last record's listener, connections and containers.
+int run_daemon(const DaemonConfig& config, os::UniqueFd listener,
+               const KeeperContext* keeper = nullptr);  // daemon.cpp
 
 // State root of the containers of one containerd namespace: <state_root>/containerd/<ns>.
 std::string shim_state_root(const std::string& config_path, const std::string& ns);

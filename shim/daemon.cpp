@@ -22,6 +22,7 @@
 #include "runtime/backend.hpp"
 #include "runtime/config.hpp"
 #include "shim/actions.hpp"
+#include "shim/daemon_adopt.hpp"
 #include "shim/orphan_reaper.hpp"
 #include "shim/publisher.hpp"
 #include "shim/sha256.hpp"
@@ -90,6 +91,7 @@ NodeShimFiles node_shim_files(const runtime::Config& config, const std::string& 
   files.lock = base + ".lock";
   files.pid = base + ".pid";
   files.log = base + ".log";
+  files.keeper_pid = base + ".keeper.pid";
   return files;
 }
 
@@ -97,7 +99,7 @@ std::string shim_state_root(const std::string& config_path, const std::string& n
   return shim_state_root(runtime::load_config(config_path), ns);
 }
 
-int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
+int run_daemon(const DaemonConfig& config, os::UniqueFd listener, const KeeperContext* keeper) {
   ::signal(SIGPIPE, SIG_IGN);
   // A node daemon holds no bundle: the first one goes with its container. It holds a few fds
   // per container (pidfd, FIFO readers, OOM watch, connection): the soft fd limit goes up to
@@ -111,6 +113,29 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
     }
   }
   log_to_bundle_fifo(config.debug, config.node ? config.node_files.log : std::string());
+  std::optional<DaemonSnapshot> inherited;
+  if (keeper != nullptr && keeper->generation > 0) {
+    auto taken = take_over_fds(*keeper, listener.get());
+    if (!taken) {
+      // Nothing can be adopted: the daemon ends as planned, the keeper with it, the shared fds
+      // close, and containerd cleans every task up, as after a daemon's death without keeper.
+      log::error("node daemon: adoption: " + taken.error().message);
+      ::unlink(config.socket_path.c_str());
+      ::unlink(config.node_files.pid.c_str());
+      return 0;
+    }
+    inherited = std::move(*taken);
+    if (inherited && inherited->listener_fd >= 0) {
+      (void)listener.release();  // the same socket, under the record's number
+    } else if (inherited) {
+      inherited->listener_fd = listener.release();
+    }
+    log::warn("node daemon " + std::to_string(::getpid()) + " (generation " +
+              std::to_string(keeper->generation) + ") takes over");
+  }
+  if (keeper != nullptr) {
+    (void)write_text_file(config.node_files.pid, std::to_string(::getpid()) + "\n", 0600);
+  }
   // Orphans of containers sharing a pid namespace are re-parented to us: we reap them.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
@@ -162,7 +187,17 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
   served = &service;
   service.register_with(server);
   if (config.node) service.on_empty_disconnect([&] { when_empty(); });
-  if (auto ok = server.serve(std::move(listener)); !ok) {
+  std::optional<AdoptionRecorder> recorder;
+  if (keeper != nullptr) {
+    recorder.emplace(*keeper, server, service, publisher);
+    if (auto ok = watch_keeper_exits(**loop, *keeper, service); !ok)
+      log::error("node daemon: the keeper's exits: " + ok.error().message);
+  }
+  if (inherited) {
+    adopt(std::move(*inherited), server, service, publisher);
+    // With nothing adopted, the idle wait starts now (no close or delete will start it).
+    if (service.container_count() == 0) when_empty();
+  } else if (auto ok = server.serve(std::move(listener)); !ok) {
     log::error("shim: serve: " + ok.error().message);
     return 1;
   }
@@ -183,6 +218,7 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
   ttrpc::EventLoop::TimerId release_timer = 0;
   bool just_released = false;  // the release timer's own spell is no activity to re-arm for
   (*loop)->on_idle([&] {
+    if (recorder) recorder->record();
     if (std::exchange(just_released, false)) return;
     if (release_timer != 0) (*loop)->cancel(release_timer);
     release_timer = (*loop)->after(kReleaseIdleAfter, [&] {
@@ -195,6 +231,7 @@ int run_daemon(const DaemonConfig& config, os::UniqueFd listener) {
   // What `start` freed before the fork (its config.yaml and config.json parses) goes back now,
   // not at the first idle spell.
   ::malloc_trim(0);
+  if (recorder) recorder->record();  // a daemon killed before its first idle spell is adopted too
   auto ran = (*loop)->run();
   server.shutdown();
   if (!exiting) ::unlink(config.socket_path.c_str());

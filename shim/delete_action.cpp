@@ -15,6 +15,8 @@
 #include "shim/actions.hpp"
 #include "shim/proto_util.hpp"
 #include "shim/rootfs.hpp"
+#include "shim/task_service.hpp"
+#include "shim/ttrpc/client.hpp"
 
 namespace hippo::shim {
 namespace {
@@ -35,6 +37,16 @@ void remove_dead_socket(const std::string& bundle) {
       errno == ECONNREFUSED) {
     ::unlink(path.c_str());
   }
+}
+
+// A daemon still serving at the address (containerd took a closed connection for its death:
+// one a node daemon closed while adopting) is told the container is gone, so it forgets it.
+void tell_live_daemon(const std::string& bundle, const std::string& id) {
+  auto text = read_text_file(bundle + "/address");
+  if (!text || !text->starts_with("unix://")) return;
+  auto client = ttrpc::Client::connect(split_lines(*text).front());
+  if (!client) return;
+  (void)client->call(kNodeService, "Forget", id, {}, std::chrono::seconds(1));
 }
 
 }  // namespace
@@ -67,6 +79,7 @@ int run_delete(const ShimFlags& flags) {
     return 1;
   }
   remove_dead_socket(bundle);
+  tell_live_daemon(bundle, flags.id);
   Timestamp now(std::chrono::system_clock::now());
   Containerd__Task__V2__DeleteResponse resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
   resp.pid = pid;

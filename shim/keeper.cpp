@@ -14,6 +14,7 @@
 #include <string>
 
 #include "base/logging.hpp"
+#include "shim/snapshot.hpp"
 
 namespace hippo::shim {
 namespace {
@@ -44,8 +45,13 @@ int run_keeper(const std::function<int(const KeeperContext&)>& daemon, KeeperLim
     return 1;
   }
   const int exits_r = pipe_fds[0], exits_w = pipe_fds[1];
+  const auto record = SnapshotStore::create_fd();
+  if (!record) {
+    log::error("keeper: " + record.error().message);
+    return 1;
+  }
   std::deque<std::chrono::steady_clock::time_point> deaths;
-  KeeperContext context{0, exits_r};
+  KeeperContext context{0, exits_r, exits_w, *record};
 
   auto start_daemon = [&]() -> pid_t {
     const pid_t pid = clone_sharing_fds();

@@ -27,11 +27,15 @@ struct KeeperLimits {
   std::chrono::seconds window{60};
 };
 
-// What a daemon is told: which incarnation it is (0: the first, nothing to adopt) and the read
-// end of the exit pipe (non-blocking, in the shared table).
+// What a daemon is told: which incarnation it is (0: the first, nothing to adopt), the read
+// end of the exit pipe (non-blocking), and the fds of the shared table that are the keeper's:
+// the pipe's write end and the memfd the daemons leave their adoption record in
+// (shim/snapshot.hpp).
 struct KeeperContext {
   unsigned generation = 0;
   int exits_fd = -1;
+  int exits_write_fd = -1;
+  int record_fd = -1;
 };
 
 // Runs the keeper in this process; `daemon` runs in each clone and returns its exit code. A

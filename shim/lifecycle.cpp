@@ -175,10 +175,9 @@ Result<Process*> Lifecycle::add_exec(Container& c, const std::string& exec_id, s
   return c.add_exec(exec_id, std::move(spec), std::move(uris));
 }
 
-void Lifecycle::wait(Container& c, Process& p, uint64_t connection,
-                     std::function<void(const Process&)> done) {
-  if (c.exit_reported(p)) return done(p);
-  p.waiters.push_back({connection, std::move(done)});  // a pending Wait is state, not a thread
+void Lifecycle::wait(Container& c, Process& p, Process::Waiter waiter) {
+  if (c.exit_reported(p)) return waiter.done(p);
+  p.waiters.push_back(std::move(waiter));  // a pending Wait is state, not a thread
 }
 
 void Lifecycle::forget_waiters(uint64_t connection) {
@@ -262,26 +261,35 @@ void Lifecycle::on_exit(const std::string& container_id, const std::string& exec
   auto [c, p] = *found;
   if (!p->pidfd) return;
   siginfo_t info{};
-  if (::waitid(P_PIDFD, static_cast<id_t>(p->pidfd.get()), &info, WEXITED | WNOHANG) != 0 ||
-      info.si_pid == 0) {
-    return;  // not exited yet (spurious wakeup)
-  }
-  loop_.unwatch(p->pidfd.get());
-  p->pidfd.reset();  // reaped: its pid may be reused, by an orphan the reaper must take
-  p->terminal_input.reset();
-  // An init sharing its pid namespace leaves processes that hold its output FIFOs: they go now,
-  // so clients reach EOF (Container::exited kills them again, harmlessly).
-  if (p->is_init() && c->kill_all_on_exit && p->state != ProcessState::kPaused)
-    (void)c->backend->kill(c->id, SIGKILL, true);
-  if (p->terminal_output) {
-    // The exit goes out once the terminal's last output has reached the client: containerd
-    // and ctr close their side on the exit event, and what is still in the pty then is lost.
-    p->terminal_output->finish(kTerminalStall, [this, container_id, exec_id, info] {
-      await_drained_output(container_id, exec_id, info, std::nullopt, {});
-    });
+  if (::waitid(P_PIDFD, static_cast<id_t>(p->pidfd.get()), &info, WEXITED | WNOHANG) != 0) {
+    // A dead daemon's process is the keeper's child: the keeper's word on it (keeper_exited)
+    // comes through its pipe.
+    if (errno == ECHILD && p->adopted) loop_.unwatch(p->pidfd.get());
     return;
   }
-  await_drained_output(container_id, exec_id, info, std::nullopt, {});
+  if (info.si_pid == 0) return;  // not exited yet (spurious wakeup)
+  reaped(*c, *p, info);
+}
+
+void Lifecycle::reaped(Container& c, Process& p, const siginfo_t& info) {
+  loop_.unwatch(p.pidfd.get());
+  p.pidfd.reset();  // reaped: its pid may be reused, by an orphan the reaper must take
+  p.reaped = info;
+  p.terminal_input.reset();
+  // An init sharing its pid namespace leaves processes that hold its output FIFOs: they go now,
+  // so clients reach EOF (Container::exited kills them again, harmlessly).
+  if (p.is_init() && c.kill_all_on_exit && p.state != ProcessState::kPaused)
+    (void)c.backend->kill(c.id, SIGKILL, true);
+  auto drain = [this, container_id = c.id, exec_id = p.exec_id, info] {
+    await_drained_output(container_id, exec_id, info, std::nullopt, {});
+  };
+  if (p.terminal_output) {
+    // The exit goes out once the terminal's last output has reached the client: containerd
+    // and ctr close their side on the exit event, and what is still in the pty then is lost.
+    p.terminal_output->finish(kTerminalStall, std::move(drain));
+    return;
+  }
+  drain();
 }
 
 void Lifecycle::await_drained_output(const std::string& container_id, const std::string& exec_id,
@@ -323,6 +331,7 @@ void Lifecycle::await_drained_output(const std::string& container_id, const std:
 }
 
 void Lifecycle::report_exit(Container& c, Process& p, const siginfo_t& info) {
+  p.reaped.reset();
   p.terminal_output.reset();
   p.pty.reset();
   p.stdio = Stdio{};  // keep-alive fds closed: clients see EOF once the process's copies close

@@ -23,6 +23,7 @@
 #include "runtime/backend_choice.hpp"
 #include "shim/container.hpp"
 #include "shim/rootfs.hpp"
+#include "shim/snapshot.hpp"
 #include "shim/ttrpc/event_loop.hpp"
 
 namespace hippo::shim {
@@ -78,15 +79,27 @@ class Lifecycle {
   Result<void> kill(Container& c, Process& p, int signal, bool all) {
     return c.kill(p, signal, all);
   }
-  // `done` runs once p's exit is reported: now, if it already is. `connection` asked for it.
-  void wait(Container& c, Process& p, uint64_t connection,
-            std::function<void(const Process&)> done);
+  // `waiter.done` runs once p's exit is reported: now, if it already is.
+  void wait(Container& c, Process& p, Process::Waiter waiter);
   // The connection closed: its pending Waits will never be answered (and must not pile up).
   void forget_waiters(uint64_t connection);
   // Deletes an exec, or the container (and forgets it) for the init.
   Result<Removed> remove(Container& c, Process& p);
 
   size_t size() const { return containers_.size(); }
+  // Drops container `id` without touching its processes or state: `shim delete` has removed it
+  // already (containerd's cleanup of a task whose connection closed; shim/delete_action.cpp).
+  bool forget(std::string_view id);
+
+  // Node mode's adoption (shim/snapshot.hpp): every container as a successor needs it.
+  std::vector<SnapshotContainer> snapshot() const;
+  // Takes over a dead daemon's containers; `waiter` makes a recorded Wait one of ours (nullopt:
+  // its connection is gone). Exits found meanwhile are reported once the loop runs.
+  using AdoptedWaiter = std::function<std::optional<Process::Waiter>(const SnapshotWaiter&)>;
+  void adopt(const std::vector<SnapshotContainer>& containers, const AdoptedWaiter& waiter);
+  // The keeper reaped `pid` (a dead daemon's process, now the keeper's child) with
+  // `wait_status` (waitpid's encoding).
+  void keeper_exited(pid_t pid, int wait_status);
   // Whether `pid` is a live process of ours (reaped through its pidfd, not by the orphan reaper).
   bool owns(pid_t pid) const;
 
@@ -96,6 +109,10 @@ class Lifecycle {
   void watch_terminal(Process& p);
   void stop_watching(Process& p);
   void on_exit(const std::string& container_id, const std::string& exec_id);
+  // The rest of on_exit once `p` is reaped (by us, or by the keeper for an adopted process).
+  void reaped(Container& c, Process& p, const siginfo_t& info);
+  void adopt_process(Container& c, Process& p, const SnapshotProcess& r,
+                     const AdoptedWaiter& waiter);
   // Then, once the client has read the output FIFOs (or stopped reading):
   void await_drained_output(const std::string& container_id, const std::string& exec_id,
                             const siginfo_t& info, std::optional<size_t> unread_before,
@@ -111,6 +128,8 @@ class Lifecycle {
   BackendFactory make_;
   std::map<std::string, std::unique_ptr<runtime::Backend>> backends_;  // by choice
   std::map<std::string, std::unique_ptr<Container>, std::less<>> containers_;
+  // Exits the keeper reported for adopted processes whose pidfd has not said so yet.
+  std::map<pid_t, int> keeper_exits_;
 };
 
 }  // namespace hippo::shim

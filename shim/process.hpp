@@ -40,9 +40,14 @@ struct Process {
   // when the ttrpc connection that asked goes away first.
   struct Waiter {
     uint64_t connection = 0;
+    uint32_t stream = 0;  // the Wait's, for node mode's adoption record
     std::function<void(const Process&)> done;
   };
   std::vector<Waiter> waiters;
+  // Node mode's adoption (shim/snapshot.hpp): reaped, its exit held until the output is read;
+  std::optional<siginfo_t> reaped;
+  // a dead daemon's process, now the keeper's child: the keeper reaps it and says how it ended.
+  bool adopted = false;
 
   bool is_init() const { return exec_id.empty(); }
   // "container c1" or "exec e1 in container c1": the context of this process's errors.

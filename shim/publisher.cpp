@@ -15,6 +15,28 @@ void Publisher::publish(std::string topic, std::string type_url, std::string eve
   if (!in_flight_) send_next();
 }
 
+std::vector<SnapshotEvent> Publisher::undelivered() const {
+  std::vector<SnapshotEvent> out;
+  for (const auto& item : queue_) {
+    out.push_back({item.topic, item.type_url, item.event,
+                   std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       item.when.time_since_epoch())
+                       .count()});
+  }
+  return out;
+}
+
+void Publisher::republish(const std::vector<SnapshotEvent>& events) {
+  for (const auto& e : events) {
+    queue_.push_back({e.topic, e.type_url, e.event,
+                      std::chrono::system_clock::time_point(
+                          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                              std::chrono::nanoseconds(e.when_ns))),
+                      0});
+  }
+  if (!in_flight_ && !queue_.empty()) send_next();
+}
+
 void Publisher::when_idle(std::function<void()> callback) {
   if (idle()) {
     callback();

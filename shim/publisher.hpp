@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "shim/snapshot.hpp"
 #include "shim/ttrpc/client.hpp"
 #include "shim/ttrpc/event_loop.hpp"
 
@@ -23,6 +24,10 @@ class Publisher {
   bool idle() const { return queue_.empty(); }
   // Called once the queue is empty (now, if it already is).
   void when_idle(std::function<void()> callback);
+  // Adoption (shim/snapshot.hpp): the events not delivered yet, and a dead daemon's, sent
+  // again with their own times (one sent just before it died goes twice: at least once).
+  std::vector<SnapshotEvent> undelivered() const;
+  void republish(const std::vector<SnapshotEvent>& events);
 
  private:
   struct Item {

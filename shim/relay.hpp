@@ -34,6 +34,9 @@ class Relay {
   void finish(std::chrono::milliseconds stall, std::function<void()> done);
 
   size_t pending() const { return pending_.size() - pending_pos_; }
+  // Its fds, for node mode's adoption record (shim/snapshot.hpp).
+  int in_fd() const { return in_.get(); }
+  int out_fd() const { return out_.get(); }
 
  private:
   struct Key {};  // only start() constructs: it sets the fds up first

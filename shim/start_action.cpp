@@ -6,6 +6,7 @@
 // printed on success.
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -24,6 +25,7 @@
 #include "oci-spec/config.hpp"
 #include "runtime/config.hpp"
 #include "shim/actions.hpp"
+#include "shim/keeper.hpp"
 #include "shim/proto_util.hpp"
 #include "shim/runtime_options.hpp"
 #include "shim/sha256.hpp"
@@ -232,10 +234,19 @@ int run_start(const ShimFlags& flags, char** argv) {
       const int keep = listener->get();
       if (keep > 3) ::close_range(3, static_cast<unsigned>(keep) - 1, 0);
       ::close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
-      ::_exit(run_daemon(daemon, std::move(*listener)));
+      if (!node) ::_exit(run_daemon(daemon, std::move(*listener)));
+      // Node mode: this process becomes the keeper, the daemon its clone sharing its fd table
+      // (shim/keeper.hpp): a daemon that dies is followed by one that adopts its containers.
+      // The daemon writes its own pid file; the keeper's is beside it.
+      ::malloc_trim(0);
+      const int code = run_keeper([&](const KeeperContext& k) {
+        return run_daemon(daemon, UniqueFd(keep), &k);
+      });
+      ::unlink(files.keeper_pid.c_str());
+      ::_exit(code);
     }
     listener->reset();
-    if (node) (void)write_text_file(files.pid, std::to_string(pid) + "\n", 0600);
+    if (node) (void)write_text_file(files.keeper_pid, std::to_string(pid) + "\n", 0600);
     // As containerd's runc shim: a shim that cannot join its cgroup is not left running, and
     // start fails with why (containerd returns it to whoever created the task). A node daemon
     // serves every pod, so it joins no pod's ShimCgroup.

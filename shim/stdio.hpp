@@ -18,6 +18,8 @@ struct StdioUris {
   std::string stdin_uri, stdout_uri, stderr_uri;
   bool terminal = false;
   std::string container_id, ns;  // for binary:// loggers' environment
+
+  bool operator==(const StdioUris&) const = default;
 };
 
 struct Stdio {

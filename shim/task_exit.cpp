@@ -10,17 +10,36 @@
 
 namespace hippo::shim {
 
-void TaskService::wait(uint64_t connection, std::string_view payload, Reply reply) {
-  DECODE(Containerd__Task__V2__WaitRequest, containerd__task__v2__wait_request__descriptor, req);
-  auto found = lifecycle_.process(view(req->id), view(req->exec_id));
-  if (!found) return reply_error(reply, found.error());
-  auto [c, p] = *found;
-  lifecycle_.wait(*c, *p, connection, [reply = std::move(reply)](const Process& exited) mutable {
+namespace {
+
+// Answers a Wait once the process's exit is reported.
+std::function<void(const Process&)> wait_answer(ttrpc::Reply reply) {
+  return [reply = std::move(reply)](const Process& exited) mutable {
     Timestamp at(exited.exited_at);
     Containerd__Task__V2__WaitResponse resp = CONTAINERD__TASK__V2__WAIT_RESPONSE__INIT;
     resp.exit_status = exited.exit_status;
     resp.exited_at = &at.ts;
     reply_message(reply, &resp.base);
+  };
+}
+
+}  // namespace
+
+void TaskService::wait(const ttrpc::CallContext& call, std::string_view payload, Reply reply) {
+  DECODE(Containerd__Task__V2__WaitRequest, containerd__task__v2__wait_request__descriptor, req);
+  auto found = lifecycle_.process(view(req->id), view(req->exec_id));
+  if (!found) return reply_error(reply, found.error());
+  auto [c, p] = *found;
+  lifecycle_.wait(*c, *p, {call.connection_id, call.stream_id, wait_answer(std::move(reply))});
+}
+
+void TaskService::adopt(const std::vector<SnapshotContainer>& containers,
+                        const std::function<std::optional<AdoptedWait>(const SnapshotWaiter&)>&
+                            reply_for) {
+  lifecycle_.adopt(containers, [&](const SnapshotWaiter& w) -> std::optional<Process::Waiter> {
+    auto adopted = reply_for(w);
+    if (!adopted) return std::nullopt;
+    return Process::Waiter{adopted->connection, w.stream, wait_answer(std::move(adopted->reply))};
   });
 }
 

@@ -42,6 +42,15 @@ void TaskService::register_with(ttrpc::Server& server) {
       {"Shutdown", &TaskService::shutdown},
       {"Stats", &TaskService::stats},
   };
+  // `shim delete` tells a live daemon it removed a container (shim/delete_action.cpp): the
+  // payload is the container id. Not containerd's API: hippo's own service name.
+  server.register_method(kNodeService, "Forget",
+                         [this](const ttrpc::CallContext&, std::string_view id, Reply reply) {
+                           lifecycle_.forget(id);
+                           reply(ttrpc::Status{}, "");
+                           if (lifecycle_.size() == 0 && on_empty_disconnect_)
+                             on_empty_disconnect_();
+                         });
   server.on_disconnect([this](uint64_t connection) {
     lifecycle_.forget_waiters(connection);
     if (lifecycle_.size() == 0 && on_empty_disconnect_) on_empty_disconnect_();
@@ -55,7 +64,7 @@ void TaskService::register_with(ttrpc::Server& server) {
           });
     }
     server.register_method(service, "Wait", [this](const auto& call, std::string_view p, Reply r) {
-      wait(call.connection_id, p, std::move(r));
+      wait(call, p, std::move(r));
     });
     server.register_method(service, "Pause", [this](const auto&, std::string_view p, Reply r) {
       pause(p, std::move(r), false);

@@ -20,6 +20,9 @@
 
 namespace hippo::shim {
 
+// hippo's own ttrpc service beside containerd's Task API: Forget (payload: a container id).
+inline constexpr const char* kNodeService = "hippo.shim.v1.Node";
+
 class TaskService final : public LifecycleEvents {
  public:
   // `default_choice`: the backend config.yaml chose for this daemon; a container's runc
@@ -35,6 +38,18 @@ class TaskService final : public LifecycleEvents {
   // Whether `pid` is one of ours (reaped through its pidfd, not by the orphan reaper).
   bool owns(pid_t pid) const { return lifecycle_.owns(pid); }
 
+  // Node mode's adoption (shim/snapshot.hpp): the containers as a successor needs them, and
+  // taking a dead daemon's over. `reply_for` answers a recorded Wait on its adopted connection
+  // (nullopt: that connection is gone).
+  std::vector<SnapshotContainer> snapshot() const { return lifecycle_.snapshot(); }
+  struct AdoptedWait {
+    uint64_t connection = 0;  // the adopted connection's new id
+    ttrpc::Reply reply;
+  };
+  void adopt(const std::vector<SnapshotContainer>& containers,
+             const std::function<std::optional<AdoptedWait>(const SnapshotWaiter&)>& reply_for);
+  void keeper_exited(pid_t pid, int wait_status) { lifecycle_.keeper_exited(pid, wait_status); }
+
   void exited(const Container& c, const Process& p) override;
   void oom(const Container& c) override;
 
@@ -46,7 +61,7 @@ class TaskService final : public LifecycleEvents {
   void exec(std::string_view payload, Reply reply);
   void state(std::string_view payload, Reply reply);
   void kill(std::string_view payload, Reply reply);
-  void wait(uint64_t connection, std::string_view payload, Reply reply);
+  void wait(const ttrpc::CallContext& call, std::string_view payload, Reply reply);
   void pids(std::string_view payload, Reply reply);
   void pause(std::string_view payload, Reply reply, bool resume);
   void close_io(std::string_view payload, Reply reply);

@@ -97,6 +97,7 @@ struct Server::Impl {
   EventLoop::TimerId accept_pause = 0;
   std::map<std::string, std::map<std::string, Handler>> services;
   std::function<void(uint64_t)> on_disconnect;
+  std::function<void(uint64_t)> before_read;
   std::map<uint64_t, std::shared_ptr<Connection>> connections;
   uint64_t next_connection_id = 1;
   // On the heap, not the stack: a 64 kB stack array puts every handler 64 kB deeper, and those
@@ -183,6 +184,7 @@ void Server::Impl::on_io(const std::shared_ptr<Connection>& conn, uint32_t event
 
 // false when the connection was closed (EOF, error, or a handler shut the server down).
 bool Server::Impl::read_ready(const std::shared_ptr<Connection>& conn, uint32_t events) {
+  if (before_read) before_read(conn->id);
   char* buf = read_buffer.get();
   const ssize_t n = ::recv(conn->fd.get(), buf, kReadChunk, MSG_DONTWAIT);
   // End of requests. Only a half-close (no EPOLLHUP: the peer can still read) is owed the
@@ -334,6 +336,12 @@ void Server::shutdown() {
 
 size_t Server::connection_count() const { return impl_->connections.size(); }
 
+int Server::listener_fd() const { return impl_->listener.get(); }
+
+void Server::before_read(std::function<void(uint64_t)> callback) {
+  impl_->before_read = std::move(callback);
+}
+
 Result<uint64_t> Server::adopt_connection(os::UniqueFd fd, uint32_t last_stream) {
   const int flags = ::fcntl(fd.get(), F_GETFL);
   if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
@@ -355,7 +363,9 @@ Reply Server::adopted_reply(uint64_t connection_id, uint32_t stream_id) {
 std::vector<Server::ConnectionRecord> Server::connection_records() const {
   std::vector<ConnectionRecord> records;
   for (const auto& [id, conn] : impl_->connections) {
-    records.push_back({id, conn->fd.get(), conn->last_stream, conn->decoder.mid_frame()});
+    // Unsent reply bytes count too: the peer may have taken part of a frame.
+    records.push_back({id, conn->fd.get(), conn->last_stream,
+                       conn->decoder.mid_frame() || conn->has_output()});
   }
   return records;
 }

@@ -53,6 +53,10 @@ class Server {
   // Closes the listener and every connection (pending replies are dropped).
   void shutdown();
   size_t connection_count() const;
+  int listener_fd() const;  // -1 before serve() and after shutdown()
+  // Called with a connection's id before bytes are read from it (node mode's adoption marks
+  // the connections a daemon was in the middle of serving).
+  void before_read(std::function<void(uint64_t connection_id)> callback);
 
   // Adoption after a daemon's death (shim/keeper.hpp): serves a connection the previous daemon
   // accepted, whose next byte begins a frame; stream ids up to `last_stream` were that daemon's.
@@ -62,7 +66,8 @@ class Server {
   // no-op Reply when that connection is gone.
   Reply adopted_reply(uint64_t connection_id, uint32_t stream_id);
   // What a successor needs to adopt each connection: its id, fd, the last stream id read, and
-  // whether the bytes read so far end inside a frame (such a connection cannot be adopted).
+  // whether the bytes read so far end inside a frame, or a reply is partly sent (such a
+  // connection cannot be adopted).
   struct ConnectionRecord {
     uint64_t id = 0;
     int fd = -1;

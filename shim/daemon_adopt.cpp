@@ -1,0 +1,118 @@
+#include "shim/daemon_adopt.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "base/logging.hpp"
+
+namespace hippo::shim {
+
+AdoptionRecorder::AdoptionRecorder(const KeeperContext& keeper, ttrpc::Server& server,
+                                   TaskService& service, Publisher& publisher)
+    : store_(keeper.record_fd), server_(server), service_(service), publisher_(publisher) {
+  if (auto ok = store_.map_touched(); !ok) {
+    log::error("node daemon: " + ok.error().message);
+    return;
+  }
+  server_.before_read([this](uint64_t id) { store_.touch(id); });
+}
+
+void AdoptionRecorder::record() {
+  DaemonSnapshot s;
+  s.listener_fd = server_.listener_fd();
+  for (const auto& c : server_.connection_records())
+    s.connections.push_back({c.id, c.fd, c.last_stream, c.mid_frame});
+  s.containers = service_.snapshot();
+  s.events = publisher_.undelivered();
+  // Most idle spells change nothing (a drain poll, a State): the state is compared, and only
+  // a changed one is encoded and written.
+  if (!last_ || !s.same_state(*last_)) {
+    s.record_fd_ids();
+    if (auto ok = store_.write(encode_snapshot(s)); !ok) {
+      log::error("node daemon: " + ok.error().message);
+      return;
+    }
+    last_ = std::move(s);
+  }
+  store_.clear_touched();
+}
+
+Result<std::optional<DaemonSnapshot>> take_over_fds(const KeeperContext& keeper, int listener) {
+  SnapshotStore store(keeper.record_fd);
+  auto text = store.read();
+  if (!text) return forward(text);
+  std::vector<int> keep = {0,         1, 2, keeper.exits_fd, keeper.exits_write_fd, keeper.record_fd,
+                           listener};
+  std::optional<DaemonSnapshot> snapshot;
+  if (*text) {
+    auto decoded = decode_snapshot(**text);
+    if (!decoded) return forward(decoded);
+    snapshot = std::move(*decoded);
+    // A connection the dead daemon had begun to read after its record is as one inside a
+    // frame: what it consumed is nowhere.
+    bool all = false;
+    const auto touched = store.touched(all);
+    for (auto& c : snapshot->connections) {
+      if (all || std::ranges::find(touched, c.id) != touched.end()) c.mid_frame = true;
+    }
+    for (int fd : snapshot->forget_changed_fds()) keep.push_back(fd);
+  }
+  std::erase_if(keep, [](int fd) { return fd < 0; });
+  std::ranges::sort(keep);
+  int next = 0;
+  for (int fd : keep) {
+    if (fd > next) ::close_range(static_cast<unsigned>(next), static_cast<unsigned>(fd) - 1, 0);
+    next = std::max(next, fd + 1);
+  }
+  ::close_range(static_cast<unsigned>(next), ~0U, 0);
+  return snapshot;
+}
+
+void adopt(DaemonSnapshot snapshot, ttrpc::Server& server, TaskService& service,
+           Publisher& publisher) {
+  if (snapshot.listener_fd >= 0) {
+    if (auto ok = server.serve(os::UniqueFd(snapshot.listener_fd)); !ok)
+      log::error("adopt: the listener: " + ok.error().message);
+  }
+  std::map<uint64_t, uint64_t> adopted;  // the dead daemon's connection id -> ours
+  for (const auto& c : snapshot.connections) {
+    os::UniqueFd fd(c.fd);
+    // Inside a frame either way: the stream cannot be resynchronised. Closed, containerd
+    // cleans that connection's task up, as after any shim's death.
+    if (c.mid_frame) {
+      log::warn("adopt: connection fd " + std::to_string(c.fd) + " was inside a frame: closed");
+      continue;
+    }
+    auto id = server.adopt_connection(std::move(fd), c.last_stream);
+    if (!id) {
+      log::warn("adopt: " + id.error().message);
+      continue;
+    }
+    adopted[c.id] = *id;
+  }
+  service.adopt(snapshot.containers,
+                [&](const SnapshotWaiter& w) -> std::optional<TaskService::AdoptedWait> {
+                  const auto it = adopted.find(w.connection);
+                  if (it == adopted.end()) return std::nullopt;
+                  return TaskService::AdoptedWait{it->second,
+                                                  server.adopted_reply(it->second, w.stream)};
+                });
+  publisher.republish(snapshot.events);
+  log::info("node daemon adopted " + std::to_string(snapshot.containers.size()) +
+            " containers and " + std::to_string(adopted.size()) + " connections");
+}
+
+Result<void> watch_keeper_exits(ttrpc::EventLoop& loop, const KeeperContext& keeper,
+                                TaskService& service) {
+  const int fd = keeper.exits_fd;
+  return loop.watch(fd, EPOLLIN, [fd, &service](uint32_t) {
+    KeeperExit exit{};
+    while (::read(fd, &exit, sizeof exit) == static_cast<ssize_t>(sizeof exit))
+      service.keeper_exited(exit.pid, exit.status);
+  });
+}
+
+}  // namespace hippo::shim

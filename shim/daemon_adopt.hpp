@@ -1,0 +1,48 @@
+#pragma once
+// The node daemon's side of adoption (docs/containerd.md, "Adoption after the daemon's death"):
+// under a keeper (shim/keeper.hpp) it leaves its record (shim/snapshot.hpp) whenever the loop
+// goes idle, and a successor takes over from the last one: listener, containerd's connections,
+// containers, pending Waits, undelivered events.
+
+#include <string>
+
+#include "base/error.hpp"
+#include "shim/keeper.hpp"
+#include "shim/publisher.hpp"
+#include "shim/snapshot.hpp"
+#include "shim/task_service.hpp"
+#include "shim/ttrpc/event_loop.hpp"
+#include "shim/ttrpc/server.hpp"
+
+namespace hippo::shim {
+
+class AdoptionRecorder {
+ public:
+  // Marks each connection in the record before the server reads from it.
+  AdoptionRecorder(const KeeperContext& keeper, ttrpc::Server& server, TaskService& service,
+                   Publisher& publisher);
+  // Writes the record if it changed since the last one.
+  void record();
+
+ private:
+  SnapshotStore store_;
+  ttrpc::Server& server_;
+  TaskService& service_;
+  Publisher& publisher_;
+  std::optional<DaemonSnapshot> last_;
+};
+
+// The last record a dead daemon left, its fds checked; every other fd of the shared table but
+// stdio, the keeper's and `listener` is closed (what the dead daemon held half-made, its epoll
+// and signalfd). nullopt: the first daemon died before it wrote one.
+Result<std::optional<DaemonSnapshot>> take_over_fds(const KeeperContext& keeper, int listener);
+
+// Serves the record's connections, adopts its containers and Waits, sends its events.
+void adopt(DaemonSnapshot snapshot, ttrpc::Server& server, TaskService& service,
+           Publisher& publisher);
+
+// Watches the keeper's exit pipe: each exit goes to service.keeper_exited.
+Result<void> watch_keeper_exits(ttrpc::EventLoop& loop, const KeeperContext& keeper,
+                                TaskService& service);
+
+}  // namespace hippo::shim

@@ -1,0 +1,136 @@
+#pragma once
+// Node mode's adoption record (docs/containerd.md, "Adoption after the daemon's death"): what a
+// daemon leaves for the one the keeper starts after it dies. It is written into a memfd of the
+// keeper's shared fd table whenever the loop goes idle after a change. Open files are named by
+// fd number: the shared table outlives the daemon, so each number still names the same open
+// file (connection, FIFO, pty master, pidfd) for the successor.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.hpp"
+#include "shim/process_state.hpp"
+#include "shim/stdio.hpp"
+
+namespace hippo::shim {
+
+struct SnapshotWaiter {
+  uint64_t connection = 0;
+  uint32_t stream = 0;
+
+  bool operator==(const SnapshotWaiter&) const = default;
+};
+
+struct SnapshotProcess {
+  std::string exec_id;
+  ProcessState state = ProcessState::kCreated;
+  pid_t pid = 0;
+  bool reaped = false;      // reaped, its exit not reported yet (exit_status holds it)
+  uint32_t exit_status = 0;
+  int64_t exited_at_ns = 0;  // since the epoch
+  StdioUris uris;
+  int pidfd = -1, pty = -1;
+  int stdin_keepalive = -1, stdout_keepalive = -1, stderr_keepalive = -1;
+  // A terminal's relays: master -> stdout FIFO, stdin FIFO -> master.
+  int output_in = -1, output_out = -1, input_in = -1, input_out = -1;
+  std::vector<SnapshotWaiter> waiters;
+
+  bool operator==(const SnapshotProcess&) const = default;
+};
+
+struct SnapshotContainer {
+  std::string id, bundle;
+  bool rootfs_mounted = false;
+  bool kill_all_on_exit = false;
+  bool init_exit_deferred = false;
+  int oom_fd = -1;
+  SnapshotProcess init;
+  std::vector<SnapshotProcess> execs;  // created but never started ones are left out
+
+  bool operator==(const SnapshotContainer&) const = default;
+};
+
+struct SnapshotConnection {
+  uint64_t id = 0;
+  int fd = -1;
+  uint32_t last_stream = 0;
+  bool mid_frame = false;
+
+  bool operator==(const SnapshotConnection&) const = default;
+};
+
+// An event the publisher had not delivered yet.
+struct SnapshotEvent {
+  std::string topic, type_url, event;  // event: the encoded protobuf message
+  int64_t when_ns = 0;
+
+  bool operator==(const SnapshotEvent&) const = default;
+};
+
+struct DaemonSnapshot {
+  int listener_fd = -1;
+  std::vector<SnapshotConnection> connections;
+  std::vector<SnapshotContainer> containers;
+  std::vector<SnapshotEvent> events;
+  // Each named fd's identity when recorded (fd_identity): the daemon may have closed a number
+  // after its last record, and the number may name something else since.
+  std::map<int, std::string> fd_ids;
+
+  // The state, without fd_ids: what says whether a new record is due.
+  bool same_state(const DaemonSnapshot& o) const {
+    return listener_fd == o.listener_fd && connections == o.connections &&
+           containers == o.containers && events == o.events;
+  }
+  // Every fd number the snapshot names (the successor closes the table's others).
+  std::vector<int> fds() const;
+  void record_fd_ids();
+  // Sets every named fd whose identity changed since the record to -1 (a pidfd must also
+  // still name its process's pid) and returns the numbers still named.
+  std::vector<int> forget_changed_fds();
+};
+
+std::string encode_snapshot(const DaemonSnapshot& snapshot);
+// A clear error for a record that is not one (never written whole, or another version).
+Result<DaemonSnapshot> decode_snapshot(std::string_view text);
+
+// The memfd the keeper creates before its first daemon. Two slots and a header naming the last
+// one written whole: a daemon killed in the middle of a write leaves the previous record.
+//
+// Beside the record, the connections read from since it was written: a daemon killed in the
+// middle of a request has consumed bytes the record does not account for, so its successor
+// must close those connections. They are kept in a shared mapping of the memfd: no syscall per
+// read.
+class SnapshotStore {
+ public:
+  static Result<int> create_fd();  // the keeper's; in the shared table, close-on-exec
+  // The first write goes to the slot the last record is not in.
+  explicit SnapshotStore(int fd);
+  ~SnapshotStore();
+  SnapshotStore(const SnapshotStore&) = delete;
+  SnapshotStore& operator=(const SnapshotStore&) = delete;
+
+  Result<void> write(std::string_view record);
+  // nullopt: no record was written yet (the first daemon died before its first idle spell).
+  Result<std::optional<std::string>> read() const;
+
+  Result<void> map_touched();
+  void touch(uint64_t connection);
+  // The record is current (just written, or unchanged): the touched connections are in it.
+  void clear_touched();
+  // The connections touched since the last record; `all` when more than it holds were.
+  std::vector<uint64_t> touched(bool& all) const;
+
+ private:
+  struct Touched;
+  int fd_;
+  unsigned next_slot_ = 0;
+  Touched* touched_ = nullptr;
+};
+
+}  // namespace hippo::shim
