@@ -15,6 +15,8 @@ packages=(
   # tests
   libgtest-dev libgmock-dev bats jq busybox-static runc containerd
   tar gzip coreutils util-linux procps hyperfine crun
+  # node-shim.bats kills the node daemon at one exact syscall (strace -e inject)
+  strace
   # the CRI suites (hack/cri-env.sh): a loopback registry, CNI plugins, ip netns
   docker-registry containernetworking-plugins iproute2
   # the Docker suite (integration/docker.bats): Docker 20.10's daemon and client (tini is its --init)

@@ -124,13 +124,17 @@ ctr_task_is() {  # ctr_task_is NS ID STATUS
   [ -z "$(daemons_of "$NS")" ]
 }
 
-# The node daemon's adoption record (shim/snapshot.hpp), as its keeper holds it: both slots of
-# the memfd, whichever is the last.
+# The node daemon's last adoption record (shim/snapshot.cpp), read from its keeper's memfd:
+# the header's slot (offset 8) and length (offset 16), the slots 16 MiB apart from 4096.
 adoption_record() {
-  local keeper fd
+  local keeper fd f slot len
   keeper=$(cat "$(node_files "$NS").keeper.pid") || return 1
   fd=$(find "/proc/$keeper/fd" -lname '/memfd:hippo-adoption*' -printf '%f\n' | head -1)
-  [[ -n $fd ]] && tr -c '[:print:]' '\n' <"/proc/$keeper/fd/$fd" | grep -a '"fd_ids"'
+  [[ -n $fd ]] || return 1
+  f=/proc/$keeper/fd/$fd
+  read -r slot < <(od -An -t u4 -j 8 -N 4 "$f")
+  read -r len < <(od -An -t u8 -j 16 -N 8 "$f")
+  tail -c +$((4096 + slot * 16777216 + 1)) "$f" | head -c "$len"
 }
 
 record_has() { adoption_record | grep -qF -- "$1"; }
@@ -216,33 +220,36 @@ nothing_left_of() {
 }
 
 @test "node mode: SIGKILL of the node daemon at random points of create, exec and delete: a running container survives each, nothing else is left" {
-  local base seed=${FAULTS_SEED:-$((SRANDOM % 32768))} i phase delay id bg daemon anchor cmd
+  local base seed=${FAULTS_SEED:-$((SRANDOM % 32768))} i phase delay id bg daemon anchor cmd rc
   local mark=$((800000 + ($$ % 1000) * 100 + BATS_TEST_NUMBER))
   RANDOM=$seed
   echo "# seed $seed" >&3
   base=$(node_files "$NS")
+  # More deaths than the keeper follows by default (5 in 60 s).
+  echo 'node_restarts: 50' >>"$HIPPO_CONFIG"
   hrun "$NS" -d "$IMAGE" "$ID-anchor" sleep 1000
   anchor=$(ctr -n "$NS" task ls | awk -v id="$ID-anchor" '$1 == id {print $2}')
-  # Four deaths: the keeper follows at most five in 60 s.
-  local phases=(run exec delete run)
-  for i in "${!phases[@]}"; do
-    phase=${phases[i]} id=$ID-$i
+  local n=${FAULTS_ITERATIONS:-12} phases=(run exec delete)
+  for ((i = 0; i < n; i++)); do
+    phase=${phases[i % 3]} id=$ID-$i
+    # ctr takes ~70 ms here before its first request, and the daemon's part of a request a
+    # few ms: the delays spread over ctr's whole call.
     case $phase in
       run)
         cmd=(run -d --runtime io.containerd.hippo.v2 --fifo-dir "$FIFOS" "$IMAGE" "$id" sleep "$mark")
-        delay=$((RANDOM % 300))
+        delay=$((50 + RANDOM % 300))
         ;;
       exec)
         hrun "$NS" -d "$IMAGE" "$id" sleep "$mark"
         cmd=(task exec --fifo-dir "$FIFOS" --exec-id e "$id" sh -c 'exit 3')
-        delay=$((RANDOM % 200))
+        delay=$((40 + RANDOM % 200))
         ;;
       delete)
         hrun "$NS" -d "$IMAGE" "$id" sleep "$mark"
         ctr -n "$NS" task kill -s SIGKILL "$id"
         eventually ctr_task_is "$NS" "$id" STOPPED
         cmd=(task delete "$id")
-        delay=$((RANDOM % 150))
+        delay=$((30 + RANDOM % 150))
         ;;
     esac
     daemon=$(cat "$base.pid")
@@ -250,8 +257,9 @@ nothing_left_of() {
     bg=$!
     sleep_ms "$delay"
     kill -KILL "$daemon"
-    wait "$bg" || true
-    echo "iteration $i: SIGKILL $delay ms into $phase of $id; ctr: $(head -c 300 "$BATS_TEST_TMPDIR/bg.out" | tr '\n' ' ')"
+    rc=0
+    wait "$bg" || rc=$?
+    echo "# iteration $i: SIGKILL $delay ms into $phase of $id; ctr: status $rc, $(head -c 200 "$BATS_TEST_TMPDIR/bg.out" | tr '\n' ' ')" >&3
     eventually pid_file_names_another "$base.pid" "$daemon"
     kill -0 "$anchor"
     [ "$(ctr_task_status "$NS" "$ID-anchor")" = RUNNING ]
@@ -263,6 +271,53 @@ nothing_left_of() {
     eventually nothing_left_of "$id" "$mark"
   done
   [ "$(ctr -n "$NS" task exec --fifo-dir "$FIFOS" --exec-id alive "$ID-anchor" echo alive)" = alive ]
+}
+
+@test "node mode: the node daemon killed inside a Create or a Delete: that connection is closed, containerd cleans its container up (the daemon forgets it), the rest run on" {
+  local base daemon tracer mark=$((700000 + ($$ % 1000) * 100 + BATS_TEST_NUMBER))
+  base=$(node_files "$NS")
+  hrun "$NS" -d "$IMAGE" "$ID-anchor" sleep 1000
+  daemon=$(cat "$base.pid")
+  # SIGKILL at the daemon's first mount(2): the rootfs mount of the next Create, whose request
+  # it has read and the record does not hold.
+  strace -q -f -p "$daemon" -e trace=mount -e inject=mount:signal=SIGKILL -o /dev/null &
+  tracer=$!
+  eventually grep -q "^TracerPid:[[:space:]]*[1-9]" "/proc/$daemon/status"
+  run hrun "$NS" -d "$IMAGE" "$ID-victim" sleep "$mark"
+  echo "ctr run: status $status, $output"
+  [ "$status" -ne 0 ]
+  wait "$tracer" || true
+  eventually pid_file_names_another "$base.pid" "$daemon"
+  grep -q "inside a request or a reply: closed" "$base.log"
+  [ "$(ctr_task_status "$NS" "$ID-anchor")" = RUNNING ]
+  [ "$(ctr -n "$NS" task exec --fifo-dir "$FIFOS" --exec-id alive "$ID-anchor" echo alive)" = alive ]
+  # containerd took the closed connection for the victim's end and ran `shim delete`.
+  eventually bash -c "! ctr -n $NS task ls | grep -q '^$ID-victim '"
+  ctr -n "$NS" containers delete "$ID-victim" 2>/dev/null || true
+  eventually nothing_left_of "$ID-victim" "$mark"
+
+  # Killed inside a Delete (at the rootfs unmount, the container already in the record): the
+  # connection is closed, containerd's `shim delete` cleans up and tells the daemon, which
+  # forgets the container.
+  mark=$((mark + 1))
+  hrun "$NS" -d "$IMAGE" "$ID-victim2" sleep "$mark"
+  ctr -n "$NS" task kill -s SIGKILL "$ID-victim2"
+  eventually ctr_task_is "$NS" "$ID-victim2" STOPPED
+  eventually record_has "\"id\":\"$ID-victim2\""
+  daemon=$(cat "$base.pid")
+  strace -q -p "$daemon" -e trace=umount2 -e inject=umount2:signal=SIGKILL -o /dev/null &
+  tracer=$!
+  eventually grep -q "^TracerPid:[[:space:]]*[1-9]" "/proc/$daemon/status"
+  run ctr -n "$NS" task delete "$ID-victim2"
+  echo "ctr task delete: status $status, $output"
+  wait "$tracer" || true
+  eventually pid_file_names_another "$base.pid" "$daemon"
+  eventually bash -c "! ctr -n $NS task ls | grep -q '^$ID-victim2 '"
+  ctr -n "$NS" containers delete "$ID-victim2" 2>/dev/null || true
+  eventually nothing_left_of "$ID-victim2" "$mark"
+  eventually grep -q "container $ID-victim2 forgotten" "$base.log"
+  ! record_has "\"id\":\"$ID-victim2\""
+  [ "$(ctr_task_status "$NS" "$ID-anchor")" = RUNNING ]
 }
 
 @test "node mode: each containerd namespace has its own daemon, state and events" {

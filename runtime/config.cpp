@@ -21,6 +21,7 @@ struct Key {
   std::string Config::*field;
   std::initializer_list<std::string_view> allowed;  // empty: any non-empty string
   unsigned max_number = 0;  // non-zero: the value is a decimal number from 1 to this
+  std::string_view unit = "";  // of that number, for errors ("seconds")
 };
 
 // The top-level section. A nested section (say `cdi:`) gets a table of its own, read by
@@ -35,7 +36,8 @@ const Key kTopLevel[] = {
     {"log_level", &Config::log_level, {"trace", "debug", "info", "warn", "error", "off"}},
     {"group_annotation", &Config::group_annotation, {}},
     {"grouping", &Config::grouping, {"pod", "node"}},
-    {"node_idle_exit", &Config::node_idle_exit, {}, 86400},
+    {"node_idle_exit", &Config::node_idle_exit, {}, 86400, "seconds"},
+    {"node_restarts", &Config::node_restarts, {}, 1000, "restarts"},
     {"nesting", &Config::nesting, {"true", "false"}},
     {"nesting_privileged", &Config::nesting_privileged, {"refuse", "allow"}},
     {"nesting_devices", &Config::nesting_devices, {"none", "fuse", "tun", "fuse,tun"}},
@@ -206,7 +208,8 @@ Result<void> read_section(const YAML::Node& map, std::span<const Key> keys,
       return n >= 1 && n <= key->max_number;
     };
     if (key->max_number != 0 && !in_range()) {
-      return fail(src.where + ": " + name + ": must be a number of seconds from 1 to " +
+      return fail(src.where + ": " + name + ": must be a number of " + std::string(key->unit) +
+                  " from 1 to " +
                   std::to_string(key->max_number) + ", got \"" + text + "\"" + at_line(mark));
     }
     config.*(key->field) = text;
@@ -255,6 +258,10 @@ NestingConfig nesting_config(const Config& config) {
 
 unsigned node_idle_exit_seconds(const Config& config) {
   return static_cast<unsigned>(std::strtoul(config.node_idle_exit.c_str(), nullptr, 10));
+}
+
+unsigned node_restarts(const Config& config) {
+  return static_cast<unsigned>(std::strtoul(config.node_restarts.c_str(), nullptr, 10));
 }
 
 Result<Config> load_config(const std::optional<std::string>& explicit_path) {

@@ -32,6 +32,9 @@ struct Config {
   // node_idle_exit seconds without a connection.
   std::string grouping = "pod";       // pod | node
   std::string node_idle_exit = "60";  // seconds, 1-86400
+  // How many deaths of the node daemon in 60 s its keeper follows with a new daemon that
+  // adopts the containers (docs/containerd.md, "Adoption after the daemon's death").
+  std::string node_restarts = "5";  // 1-1000
   // Nesting mode (docs/nesting.md): the default of the io.hippo.nesting annotation; whether the
   // privileged variant (no user namespace) may be used; extra devices a nesting container gets.
   std::string nesting = "false";              // true | false
@@ -54,6 +57,7 @@ struct NestingConfig {
 NestingConfig nesting_config(const Config& config);
 // node_idle_exit as a number (parse_config has checked it).
 unsigned node_idle_exit_seconds(const Config& config);
+unsigned node_restarts(const Config& config);
 
 // `label` names the source in errors (a file path).
 Result<Config> parse_config(std::string_view yaml_text, std::string_view label);

@@ -80,10 +80,11 @@ void adopt(DaemonSnapshot snapshot, ttrpc::Server& server, TaskService& service,
   std::map<uint64_t, uint64_t> adopted;  // the dead daemon's connection id -> ours
   for (const auto& c : snapshot.connections) {
     os::UniqueFd fd(c.fd);
-    // Inside a frame either way: the stream cannot be resynchronised. Closed, containerd
-    // cleans that connection's task up, as after any shim's death.
+    // Inside a request or a reply: the stream cannot be resynchronised, or what was read is
+    // nowhere. Closed, containerd cleans that connection's task up, as after any shim's death.
     if (c.mid_frame) {
-      log::warn("adopt: connection fd " + std::to_string(c.fd) + " was inside a frame: closed");
+      log::warn("adopt: connection fd " + std::to_string(c.fd) +
+                " was inside a request or a reply: closed");
       continue;
     }
     auto id = server.adopt_connection(std::move(fd), c.last_stream);

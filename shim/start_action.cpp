@@ -239,9 +239,9 @@ int run_start(const ShimFlags& flags, char** argv) {
       // (shim/keeper.hpp): a daemon that dies is followed by one that adopts its containers.
       // The daemon writes its own pid file; the keeper's is beside it.
       ::malloc_trim(0);
-      const int code = run_keeper([&](const KeeperContext& k) {
-        return run_daemon(daemon, UniqueFd(keep), &k);
-      });
+      const KeeperLimits limits{runtime::node_restarts(*config), std::chrono::seconds(60)};
+      const int code = run_keeper(
+          [&](const KeeperContext& k) { return run_daemon(daemon, UniqueFd(keep), &k); }, limits);
       ::unlink(files.keeper_pid.c_str());
       ::_exit(code);
     }

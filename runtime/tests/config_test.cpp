@@ -74,10 +74,19 @@ TEST(ConfigYaml, GroupingAndNodeIdleExit) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->grouping, "pod");
   EXPECT_EQ(node_idle_exit_seconds(*d), 60U);
+  EXPECT_EQ(node_restarts(*d), 5U);
   auto c = parse_config("grouping: node\nnode_idle_exit: 1\n", "c.yaml");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->grouping, "node");
   EXPECT_EQ(node_idle_exit_seconds(*c), 1U);
+  auto r = parse_config("node_restarts: 20\n", "c.yaml");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(node_restarts(*r), 20U);
+  auto none = parse_config("node_restarts: 0\n", "c.yaml");
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("node_restarts: must be a number of restarts from 1 to 1000"),
+            std::string::npos)
+      << none.error().message;
   auto bad = parse_config("grouping: host\n", "c.yaml");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message,
