@@ -258,6 +258,9 @@ wait_task() { ctr_wait_task "$NS" "$1" "$2"; }  # hack/lib-ctr.sh
   [ -n "$shim" ]
   socket=$(sed 's|^unix://||' "$CTRD_DIR/state/io.containerd.runtime.v2.task/$NS/$ID/address")
   [ -S "$socket" ]
+  # A node daemon's keeper would start another that adopts the container (node-shim.bats):
+  # without its keeper, a node daemon's death is a per-pod daemon's.
+  if [[ $GROUPING == node ]]; then kill -KILL "$(cat "${socket%.sock}.keeper.pid")"; fi
   kill -KILL "$shim"
   # containerd notices the closed connection, runs `containerd-shim-hippo-v2 delete`.
   for i in $(seq 100); do [ -d "/proc/$init" ] && ! grep -q '^State:.*Z' "/proc/$init/status" 2>/dev/null || break; sleep 0.1; done
