@@ -20,7 +20,7 @@ struct Key {
   std::string_view name;
   std::string Config::*field;
   std::initializer_list<std::string_view> allowed;  // empty: any non-empty string
-  unsigned max_number = 0;  // non-zero: the value is a decimal number from 1 to this
+  unsigned max_number = 0;     // non-zero: the value is a decimal number from 1 to this
   std::string_view unit = "";  // of that number, for errors ("seconds")
 };
 
@@ -209,8 +209,8 @@ Result<void> read_section(const YAML::Node& map, std::span<const Key> keys,
     };
     if (key->max_number != 0 && !in_range()) {
       return fail(src.where + ": " + name + ": must be a number of " + std::string(key->unit) +
-                  " from 1 to " +
-                  std::to_string(key->max_number) + ", got \"" + text + "\"" + at_line(mark));
+                  " from 1 to " + std::to_string(key->max_number) + ", got \"" + text + "\"" +
+                  at_line(mark));
     }
     config.*(key->field) = text;
   }

@@ -44,8 +44,9 @@ Result<std::optional<DaemonSnapshot>> take_over_fds(const KeeperContext& keeper,
   SnapshotStore store(keeper.record_fd);
   auto text = store.read();
   if (!text) return forward(text);
-  std::vector<int> keep = {0,         1, 2, keeper.exits_fd, keeper.exits_write_fd, keeper.record_fd,
-                           listener};
+  // stdio (the daemon's log is its stderr), the keeper's fds, the listener `start` bound.
+  std::vector<int> keep = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, listener};
+  keep.insert(keep.end(), {keeper.exits_fd, keeper.exits_write_fd, keeper.record_fd});
   std::optional<DaemonSnapshot> snapshot;
   if (*text) {
     auto decoded = decode_snapshot(**text);
@@ -94,13 +95,12 @@ void adopt(DaemonSnapshot snapshot, ttrpc::Server& server, TaskService& service,
     }
     adopted[c.id] = *id;
   }
-  service.adopt(snapshot.containers,
-                [&](const SnapshotWaiter& w) -> std::optional<TaskService::AdoptedWait> {
-                  const auto it = adopted.find(w.connection);
-                  if (it == adopted.end()) return std::nullopt;
-                  return TaskService::AdoptedWait{it->second,
-                                                  server.adopted_reply(it->second, w.stream)};
-                });
+  service.adopt(
+      snapshot.containers, [&](const SnapshotWaiter& w) -> std::optional<TaskService::AdoptedWait> {
+        const auto it = adopted.find(w.connection);
+        if (it == adopted.end()) return std::nullopt;
+        return TaskService::AdoptedWait{it->second, server.adopted_reply(it->second, w.stream)};
+      });
   publisher.republish(snapshot.events);
   log::info("node daemon adopted " + std::to_string(snapshot.containers.size()) +
             " containers and " + std::to_string(adopted.size()) + " connections");

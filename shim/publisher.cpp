@@ -18,10 +18,10 @@ void Publisher::publish(std::string topic, std::string type_url, std::string eve
 std::vector<SnapshotEvent> Publisher::undelivered() const {
   std::vector<SnapshotEvent> out;
   for (const auto& item : queue_) {
-    out.push_back({item.topic, item.type_url, item.event,
-                   std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       item.when.time_since_epoch())
-                       .count()});
+    out.push_back(
+        {item.topic, item.type_url, item.event,
+         std::chrono::duration_cast<std::chrono::nanoseconds>(item.when.time_since_epoch())
+             .count()});
   }
   return out;
 }

@@ -13,7 +13,6 @@
 
 #include "base/file_io.hpp"
 
-
 namespace hippo::shim {
 namespace {
 
@@ -56,7 +55,7 @@ std::string unhex(std::string_view text) {
 }
 
 json uris_json(const StdioUris& u) {
-  return {{"stdin", u.stdin_uri}, {"stdout", u.stdout_uri}, {"stderr", u.stderr_uri},
+  return {{"stdin", u.stdin_uri},   {"stdout", u.stdout_uri},      {"stderr", u.stderr_uri},
           {"terminal", u.terminal}, {"container", u.container_id}, {"ns", u.ns}};
 }
 
@@ -97,9 +96,9 @@ SnapshotProcess process_of(const json& j) {
   p.exited_at_ns = j.at("exited_at_ns").get<int64_t>();
   p.uris = uris_of(j.at("uris"));
   const auto& f = j.at("fds");
-  int* const fds[] = {&p.pidfd,      &p.pty,        &p.stdin_keepalive,
-                      &p.stdout_keepalive, &p.stderr_keepalive, &p.output_in,
-                      &p.output_out, &p.input_in,   &p.input_out};
+  int* const fds[] = {
+      &p.pidfd,     &p.pty,        &p.stdin_keepalive, &p.stdout_keepalive, &p.stderr_keepalive,
+      &p.output_in, &p.output_out, &p.input_in,        &p.input_out};
   if (f.size() != std::size(fds)) throw json::other_error::create(501, "fds: wrong count", &f);
   for (size_t i = 0; i < std::size(fds); ++i) *fds[i] = f[i].get<int>();
   for (const auto& w : j.at("waiters"))
@@ -109,7 +108,7 @@ SnapshotProcess process_of(const json& j) {
 
 // Device, inode and access mode: "" when the fd is not open.
 std::string fd_identity(int fd) {
-  struct stat st{};
+  struct stat st {};
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fstat(fd, &st) != 0) return "";
   return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
@@ -159,8 +158,8 @@ std::vector<int> DaemonSnapshot::forget_changed_fds() {
     if (it == fd_ids.end() || it->second.empty() || it->second != fd_identity(fd)) fd = -1;
   };
   const auto check_process = [&check](SnapshotProcess& p) {
-    for (int* fd : {&p.pidfd, &p.pty, &p.stdin_keepalive, &p.stdout_keepalive,
-                    &p.stderr_keepalive, &p.output_in, &p.output_out, &p.input_in, &p.input_out}) {
+    for (int* fd : {&p.pidfd, &p.pty, &p.stdin_keepalive, &p.stdout_keepalive, &p.stderr_keepalive,
+                    &p.output_in, &p.output_out, &p.input_in, &p.input_out}) {
       check(*fd);
     }
     if (p.pidfd >= 0 && !pidfd_names(p.pidfd, p.pid)) p.pidfd = -1;
@@ -195,9 +194,8 @@ std::string encode_snapshot(const DaemonSnapshot& s) {
   for (const auto& e : s.events) events.push_back({e.topic, e.type_url, hex(e.event), e.when_ns});
   json ids = json::array();
   for (const auto& [fd, id] : s.fd_ids) ids.push_back({fd, id});
-  return json{{"version", kVersion},        {"listener", s.listener_fd},    {"connections", connections},
-              {"containers", containers},    {"events", events},
-              {"fd_ids", ids}}
+  return json{{"version", kVersion},      {"listener", s.listener_fd}, {"connections", connections},
+              {"containers", containers}, {"events", events},          {"fd_ids", ids}}
       .dump();
 }
 
@@ -210,8 +208,8 @@ Result<DaemonSnapshot> decode_snapshot(std::string_view text) {
     DaemonSnapshot s;
     s.listener_fd = j.at("listener").get<int>();
     for (const auto& c : j.at("connections")) {
-      s.connections.push_back({c.at(0).get<uint64_t>(), c.at(1).get<int>(),
-                               c.at(2).get<uint32_t>(), c.at(3).get<bool>()});
+      s.connections.push_back({c.at(0).get<uint64_t>(), c.at(1).get<int>(), c.at(2).get<uint32_t>(),
+                               c.at(3).get<bool>()});
     }
     for (const auto& c : j.at("containers")) {
       SnapshotContainer out;
@@ -262,7 +260,8 @@ SnapshotStore::SnapshotStore(int fd) : fd_(fd) {
 }
 
 SnapshotStore::~SnapshotStore() {
-  if (touched_ != nullptr) ::munmap(reinterpret_cast<char*>(touched_) - kTouchedOffset, kSlotOffset);
+  if (touched_ != nullptr)
+    ::munmap(reinterpret_cast<char*>(touched_) - kTouchedOffset, kSlotOffset);
 }
 
 Result<void> SnapshotStore::map_touched() {

@@ -31,7 +31,7 @@ struct SnapshotProcess {
   std::string exec_id;
   ProcessState state = ProcessState::kCreated;
   pid_t pid = 0;
-  bool reaped = false;      // reaped, its exit not reported yet (exit_status holds it)
+  bool reaped = false;  // reaped, its exit not reported yet (exit_status holds it)
   uint32_t exit_status = 0;
   int64_t exited_at_ns = 0;  // since the epoch
   StdioUris uris;

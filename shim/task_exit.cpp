@@ -33,9 +33,9 @@ void TaskService::wait(const ttrpc::CallContext& call, std::string_view payload,
   lifecycle_.wait(*c, *p, {call.connection_id, call.stream_id, wait_answer(std::move(reply))});
 }
 
-void TaskService::adopt(const std::vector<SnapshotContainer>& containers,
-                        const std::function<std::optional<AdoptedWait>(const SnapshotWaiter&)>&
-                            reply_for) {
+void TaskService::adopt(
+    const std::vector<SnapshotContainer>& containers,
+    const std::function<std::optional<AdoptedWait>(const SnapshotWaiter&)>& reply_for) {
   lifecycle_.adopt(containers, [&](const SnapshotWaiter& w) -> std::optional<Process::Waiter> {
     auto adopted = reply_for(w);
     if (!adopted) return std::nullopt;

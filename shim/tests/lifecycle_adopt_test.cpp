@@ -29,8 +29,7 @@ using ttrpc::test_support::TempDir;
 class Recorder : public LifecycleEvents {
  public:
   void exited(const Container& c, const Process& p) override {
-    log.push_back("exit " + (p.is_init() ? c.id : p.exec_id) + " " +
-                  std::to_string(p.exit_status));
+    log.push_back("exit " + (p.is_init() ? c.id : p.exec_id) + " " + std::to_string(p.exit_status));
   }
   void oom(const Container&) override {}
   std::vector<std::string> log;

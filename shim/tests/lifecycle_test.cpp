@@ -101,11 +101,11 @@ class LifecycleTest : public ::testing::Test {
   void wait(Container& c, const std::string& exec_id) {
     loop_.run([&] {
       Process* p = *c.process(exec_id);
-      lifecycle_->wait(c, *p, {1, 1, [this, exec_id](const Process& exited) {
-                                 recorder_.log.push_back(
-                                     "wait " + (exec_id.empty() ? "c1" : exec_id) + " status " +
-                                     std::to_string(exited.exit_status));
-                               }});
+      lifecycle_->wait(c, *p,
+                       {1, 1, [this, exec_id](const Process& exited) {
+                          recorder_.log.push_back("wait " + (exec_id.empty() ? "c1" : exec_id) +
+                                                  " status " + std::to_string(exited.exit_status));
+                        }});
     });
   }
   std::vector<std::string> log() {

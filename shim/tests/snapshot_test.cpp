@@ -40,7 +40,8 @@ DaemonSnapshot sample() {
   e.exited_at_ns = 1234567890123;
   c.execs.push_back(e);
   s.containers.push_back(c);
-  s.events.push_back({"/tasks/exit", "containerd.events.TaskExit", std::string("\0\x01\xff", 3), 77});
+  s.events.push_back(
+      {"/tasks/exit", "containerd.events.TaskExit", std::string("\0\x01\xff", 3), 77});
   s.fd_ids = {{5, "1:2:2"}};
   return s;
 }

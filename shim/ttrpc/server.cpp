@@ -364,8 +364,8 @@ std::vector<Server::ConnectionRecord> Server::connection_records() const {
   std::vector<ConnectionRecord> records;
   for (const auto& [id, conn] : impl_->connections) {
     // Unsent reply bytes count too: the peer may have taken part of a frame.
-    records.push_back({id, conn->fd.get(), conn->last_stream,
-                       conn->decoder.mid_frame() || conn->has_output()});
+    records.push_back(
+        {id, conn->fd.get(), conn->last_stream, conn->decoder.mid_frame() || conn->has_output()});
   }
   return records;
 }
