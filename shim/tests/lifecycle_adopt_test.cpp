@@ -3,6 +3,7 @@
 // child (as a dead daemon's processes are not their successor's: they are the keeper's), so
 // only keeper_exited, standing in for the keeper's pipe, says how it ended.
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -38,7 +39,7 @@ class Recorder : public LifecycleEvents {
 // A `sleep` that is not our child: forked by a child that exits at once.
 pid_t orphan_sleep() {
   int ready[2];
-  if (::pipe(ready) != 0) return -1;
+  if (::pipe2(ready, O_CLOEXEC) != 0) return -1;
   const pid_t middle = ::fork();
   if (middle == 0) {
     const pid_t sleeper = ::fork();
@@ -64,7 +65,7 @@ class LifecycleAdoptTest : public ::testing::Test {
       runtime::BackendChoice choice;
       choice.native.state_root = dir_.path() + "/state";
       lifecycle_ = std::make_unique<Lifecycle>(
-          loop_.loop(), recorder_, choice, "ns", [this](const runtime::BackendChoice&) {
+          loop_.loop(), recorder_, choice, "ns", [](const runtime::BackendChoice&) {
             return std::make_unique<FakeBackend>(std::make_shared<FakeBackend::Settings>());
           });
     });
