@@ -145,7 +145,7 @@ pid_file_names_another() {  # pid_file_names_another FILE PID: FILE names a live
 }
 
 @test "node mode: SIGKILL of the node daemon: its keeper starts another, which adopts the running containers, their Waits and execs, and reports their exits" {
-  local base inits=() daemon keeper waiter exec_ctr rc
+  local base inits=() daemon keeper waiter exec_ctr tty_ctr rc
   base=$(node_files "$NS")
   # An attached `ctr run` (its Wait pending in the daemon when it dies) and two detached.
   hrun "$NS" "$IMAGE" "$ID-1" sleep 1000 >"$BATS_TEST_TMPDIR/wait.out" 2>&1 &
@@ -162,9 +162,15 @@ pid_file_names_another() {  # pid_file_names_another FILE PID: FILE names a live
   ctr -n "$NS" task exec --fifo-dir "$FIFOS" --exec-id long "$ID-3" sh -c 'echo before; sleep 1000' \
     >"$BATS_TEST_TMPDIR/exec.out" 2>&1 &
   exec_ctr=$!
-  eventually record_has '"waiters":[[' 
+  # And an exec on a terminal, relayed by the daemon, that prints again once told to.
+  script -qec "ctr -n $NS task exec -t --fifo-dir $FIFOS --exec-id tty $ID-2 sh -c 'echo before; while [ ! -e /tmp/go ]; do sleep 0.05; done; echo after'" \
+    /dev/null </dev/null >"$BATS_TEST_TMPDIR/tty.out" 2>&1 &
+  tty_ctr=$!
+  eventually record_has '"waiters":[['
   eventually record_has '"exec_id":"long"'
+  eventually record_has '"exec_id":"tty"'
   eventually grep -qx before "$BATS_TEST_TMPDIR/exec.out"
+  eventually grep -q before "$BATS_TEST_TMPDIR/tty.out"
 
   kill -KILL "$daemon"
   eventually pid_file_names_another "$base.pid" "$daemon"
@@ -176,6 +182,10 @@ pid_file_names_another() {  # pid_file_names_another FILE PID: FILE names a live
   for n in 1 2 3; do [ "$(ctr_task_status "$NS" "$ID-$n")" = RUNNING ]; done
   [ -S "$base.sock" ]
   [ "$(ctr -n "$NS" task exec --fifo-dir "$FIFOS" --exec-id after "$ID-2" echo adopted)" = adopted ]
+  # The terminal's relay was adopted too: its output after the death arrives, and its exit.
+  ctr -n "$NS" task exec --fifo-dir "$FIFOS" --exec-id go "$ID-2" touch /tmp/go
+  wait "$tty_ctr"
+  grep -q after "$BATS_TEST_TMPDIR/tty.out"
 
   # The `ctr run` from before the death gets the exit; so does the exec's ctr.
   ctr -n "$NS" task kill -s SIGKILL "$ID-1"
