@@ -21,21 +21,43 @@ AdoptionRecorder::AdoptionRecorder(const KeeperContext& keeper, ttrpc::Server& s
 }
 
 void AdoptionRecorder::record() {
-  DaemonSnapshot s;
-  s.listener_fd = server_.listener_fd();
+  DaemonSnapshot head;
+  head.listener_fd = server_.listener_fd();
   for (const auto& c : server_.connection_records())
-    s.connections.push_back({c.id, c.fd, c.last_stream, c.mid_frame});
-  s.containers = service_.snapshot();
-  s.events = publisher_.undelivered();
-  // Most idle spells change nothing (a drain poll, a State): the state is compared, and only
-  // a changed one is encoded and written.
-  if (!last_ || !s.same_state(*last_)) {
-    s.record_fd_ids();
-    if (auto ok = store_.write(encode_snapshot(s)); !ok) {
+    head.connections.push_back({c.id, c.fd, c.last_stream, c.mid_frame});
+  head.events = publisher_.undelivered();
+  // Most idle spells change nothing (a drain poll, a State), and a request changes one
+  // container: each container's part is encoded again (its fds' identities taken again) only
+  // when its state changed, and the record is written only when something did.
+  bool changed = !written_ || !head.same_state(last_head_);
+  std::map<std::string, Part> parts;
+  for (auto& c : service_.snapshot()) {
+    auto it = parts_.find(c.id);
+    if (it != parts_.end() && it->second.state == c) {
+      parts.insert(parts_.extract(it));
+      continue;
+    }
+    changed = true;
+    std::map<int, std::string> ids;
+    for (int fd : container_fds(c)) ids[fd] = fd_identity(fd);
+    std::string text = encode_container(c, ids);
+    std::string id = c.id;
+    parts.emplace(std::move(id), Part{std::move(c), std::move(text)});
+  }
+  changed = changed || !parts_.empty();  // a container went
+  parts_ = std::move(parts);
+  if (changed) {
+    head.record_fd_ids();  // the listener's and the connections'
+    std::vector<std::string_view> texts;
+    texts.reserve(parts_.size());
+    for (const auto& [id, part] : parts_) texts.push_back(part.text);
+    if (auto ok = store_.write(encode_record(head, texts)); !ok) {
       log::error("node daemon: " + ok.error().message);
+      parts_.clear();  // written again in full next time
       return;
     }
-    last_ = std::move(s);
+    written_ = true;
+    last_head_ = std::move(head);
   }
   store_.clear_touched();
 }

@@ -4,6 +4,7 @@
 // goes idle, and a successor takes over from the last one: listener, containerd's connections,
 // containers, pending Waits, undelivered events.
 
+#include <map>
 #include <string>
 
 #include "base/error.hpp"
@@ -29,7 +30,13 @@ class AdoptionRecorder {
   ttrpc::Server& server_;
   TaskService& service_;
   Publisher& publisher_;
-  std::optional<DaemonSnapshot> last_;
+  struct Part {
+    SnapshotContainer state;
+    std::string text;  // encode_container of it
+  };
+  std::map<std::string, Part> parts_;  // by container id, as last written
+  DaemonSnapshot last_head_;           // its listener, connections and events as last written
+  bool written_ = false;
 };
 
 // The last record a dead daemon left, its fds checked; every other fd of the shared table but

@@ -106,15 +106,6 @@ SnapshotProcess process_of(const json& j) {
   return p;
 }
 
-// Device, inode and access mode: "" when the fd is not open.
-std::string fd_identity(int fd) {
-  struct stat st {};
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fstat(fd, &st) != 0) return "";
-  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
-         std::to_string(flags & O_ACCMODE);
-}
-
 // Whether pidfd `fd` names `pid` (/proc/self/fdinfo's Pid line).
 bool pidfd_names(int fd, pid_t pid) {
   auto info = read_text_file("/proc/self/fdinfo/" + std::to_string(fd));
@@ -127,19 +118,32 @@ Error io_error(const std::string& what) {
 
 }  // namespace
 
+std::string fd_identity(int fd) {
+  struct stat st {};
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fstat(fd, &st) != 0) return "";
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+         std::to_string(flags & O_ACCMODE);
+}
+
+std::vector<int> container_fds(const SnapshotContainer& c) {
+  std::vector<int> out{c.oom_fd};
+  const auto add = [&out](const SnapshotProcess& p) {
+    out.insert(out.end(), {p.pidfd, p.pty, p.stdin_keepalive, p.stdout_keepalive,
+                           p.stderr_keepalive, p.output_in, p.output_out, p.input_in, p.input_out});
+  };
+  add(c.init);
+  for (const auto& e : c.execs) add(e);
+  std::erase_if(out, [](int fd) { return fd < 0; });
+  return out;
+}
+
 std::vector<int> DaemonSnapshot::fds() const {
   std::vector<int> out{listener_fd};
   for (const auto& c : connections) out.push_back(c.fd);
-  const auto add = [&out](const SnapshotProcess& p) {
-    for (int fd : {p.pidfd, p.pty, p.stdin_keepalive, p.stdout_keepalive, p.stderr_keepalive,
-                   p.output_in, p.output_out, p.input_in, p.input_out}) {
-      out.push_back(fd);
-    }
-  };
   for (const auto& c : containers) {
-    out.push_back(c.oom_fd);
-    add(c.init);
-    for (const auto& e : c.execs) add(e);
+    const auto more = container_fds(c);
+    out.insert(out.end(), more.begin(), more.end());
   }
   std::erase_if(out, [](int fd) { return fd < 0; });
   std::ranges::sort(out);
@@ -175,28 +179,57 @@ std::vector<int> DaemonSnapshot::forget_changed_fds() {
   return fds();
 }
 
-std::string encode_snapshot(const DaemonSnapshot& s) {
-  json connections = json::array(), containers = json::array(), events = json::array();
-  for (const auto& c : s.connections)
-    connections.push_back({c.id, c.fd, c.last_stream, c.mid_frame});
-  for (const auto& c : s.containers) {
-    json execs = json::array();
-    for (const auto& e : c.execs) execs.push_back(process_json(e));
-    containers.push_back({{"id", c.id},
-                          {"bundle", c.bundle},
-                          {"rootfs_mounted", c.rootfs_mounted},
-                          {"kill_all_on_exit", c.kill_all_on_exit},
-                          {"init_exit_deferred", c.init_exit_deferred},
-                          {"oom_fd", c.oom_fd},
-                          {"init", process_json(c.init)},
-                          {"execs", execs}});
+std::string encode_container(const SnapshotContainer& c, const std::map<int, std::string>& ids) {
+  json execs = json::array(), fd_ids = json::array();
+  for (const auto& e : c.execs) execs.push_back(process_json(e));
+  for (int fd : container_fds(c)) {
+    if (const auto it = ids.find(fd); it != ids.end()) fd_ids.push_back({fd, it->second});
   }
-  for (const auto& e : s.events) events.push_back({e.topic, e.type_url, hex(e.event), e.when_ns});
-  json ids = json::array();
-  for (const auto& [fd, id] : s.fd_ids) ids.push_back({fd, id});
-  return json{{"version", kVersion},      {"listener", s.listener_fd}, {"connections", connections},
-              {"containers", containers}, {"events", events},          {"fd_ids", ids}}
+  return json{{"id", c.id},
+              {"bundle", c.bundle},
+              {"rootfs_mounted", c.rootfs_mounted},
+              {"kill_all_on_exit", c.kill_all_on_exit},
+              {"init_exit_deferred", c.init_exit_deferred},
+              {"oom_fd", c.oom_fd},
+              {"init", process_json(c.init)},
+              {"execs", execs},
+              {"fd_ids", fd_ids}}
       .dump();
+}
+
+std::string encode_record(const DaemonSnapshot& head, const std::vector<std::string_view>& parts) {
+  json connections = json::array(), events = json::array(), ids = json::array();
+  for (const auto& c : head.connections)
+    connections.push_back({c.id, c.fd, c.last_stream, c.mid_frame});
+  for (const auto& e : head.events)
+    events.push_back({e.topic, e.type_url, hex(e.event), e.when_ns});
+  for (const auto& [fd, id] : head.fd_ids) {
+    if (fd == head.listener_fd ||
+        std::ranges::any_of(head.connections, [fd](const auto& c) { return c.fd == fd; })) {
+      ids.push_back({fd, id});
+    }
+  }
+  std::string out = json{
+      {"version", kVersion},
+      {"listener", head.listener_fd},
+      {"connections", connections},
+      {"events", events},
+      {"fd_ids", ids}}.dump();
+  // The containers, encoded apart (a daemon re-encodes only those that changed), go last.
+  out.pop_back();
+  out += ",\"containers\":[";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += ',';
+    out += parts[i];
+  }
+  out += "]}";
+  return out;
+}
+
+std::string encode_snapshot(const DaemonSnapshot& s) {
+  std::vector<std::string> containers;
+  for (const auto& c : s.containers) containers.push_back(encode_container(c, s.fd_ids));
+  return encode_record(s, {containers.begin(), containers.end()});
 }
 
 Result<DaemonSnapshot> decode_snapshot(std::string_view text) {
@@ -221,6 +254,8 @@ Result<DaemonSnapshot> decode_snapshot(std::string_view text) {
       out.oom_fd = c.at("oom_fd").get<int>();
       out.init = process_of(c.at("init"));
       for (const auto& e : c.at("execs")) out.execs.push_back(process_of(e));
+      for (const auto& f : c.at("fd_ids"))
+        s.fd_ids[f.at(0).get<int>()] = f.at(1).get<std::string>();
       s.containers.push_back(std::move(out));
     }
     for (const auto& e : j.at("events")) {

@@ -95,6 +95,16 @@ struct DaemonSnapshot {
   std::vector<int> forget_changed_fds();
 };
 
+// The identity of an open fd: device, inode and access mode; "" when it is not open.
+std::string fd_identity(int fd);
+// The fds a container's record names.
+std::vector<int> container_fds(const SnapshotContainer& c);
+// One container's part of the record, with the identities in `ids` of the fds it names.
+std::string encode_container(const SnapshotContainer& c, const std::map<int, std::string>& ids);
+// The record: `head`'s listener, connections, events and their fd identities, then `parts`,
+// each an encode_container.
+std::string encode_record(const DaemonSnapshot& head, const std::vector<std::string_view>& parts);
+// The whole record at once (encode_record of encode_container of each).
 std::string encode_snapshot(const DaemonSnapshot& snapshot);
 // A clear error for a record that is not one (never written whole, or another version).
 Result<DaemonSnapshot> decode_snapshot(std::string_view text);
