@@ -68,11 +68,7 @@ Lifecycle::Lifecycle(ttrpc::EventLoop& loop, LifecycleEvents& events,
       make_(std::move(make)) {}
 
 Lifecycle::~Lifecycle() {
-  for (auto& [id, c] : containers_) {
-    stop_watching(c->init);
-    for (auto& [eid, p] : c->execs) stop_watching(*p);
-    if (c->oom) loop_.unwatch(c->oom->fd());
-  }
+  for (auto& [id, c] : containers_) stop_watching(*c);
 }
 
 runtime::Backend& Lifecycle::backend_for(const runtime::BackendChoice& choice) {
@@ -153,11 +149,7 @@ Result<Container*> Lifecycle::create(CreateRequest r) {
   Container& ref = *c;
   containers_[ref.id] = std::move(c);
   watch(ref, ref.init);
-  if (ref.oom) {
-    (void)loop_.watch(ref.oom->fd(), EPOLLIN, [this, id = ref.id](uint32_t) {
-      if (auto cc = container(id)) drain_oom(**cc);
-    });
-  }
+  watch_oom(ref);
   return &ref;
 }
 
@@ -244,6 +236,19 @@ void Lifecycle::stop_watching(Process& p) {
   if (p.pidfd) loop_.unwatch(p.pidfd.get());
   p.terminal_output.reset();
   p.terminal_input.reset();
+}
+
+void Lifecycle::stop_watching(Container& c) {
+  stop_watching(c.init);
+  for (auto& [eid, p] : c.execs) stop_watching(*p);
+  if (c.oom) loop_.unwatch(c.oom->fd());
+}
+
+void Lifecycle::watch_oom(Container& c) {
+  if (!c.oom) return;
+  (void)loop_.watch(c.oom->fd(), EPOLLIN, [this, id = c.id](uint32_t) {
+    if (auto cc = container(id)) drain_oom(**cc);
+  });
 }
 
 void Lifecycle::drain_oom(Container& c) {

@@ -108,6 +108,9 @@ class Lifecycle {
   void watch(Container& c, Process& p);
   void watch_terminal(Process& p);
   void stop_watching(Process& p);
+  // Every watch of c: its processes' and its OOM watch's.
+  void stop_watching(Container& c);
+  void watch_oom(Container& c);
   void on_exit(const std::string& container_id, const std::string& exec_id);
   // The rest of on_exit once `p` is reaped (by us, or by the keeper for an adopted process).
   void reaped(Container& c, Process& p, const siginfo_t& info);

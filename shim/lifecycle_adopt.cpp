@@ -3,6 +3,7 @@
 // taking the containers over from it.
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/logging.hpp"
 #include "shim/lifecycle.hpp"
@@ -34,10 +35,6 @@ siginfo_t info_of_wait_status(int wait_status) {
 // containerd's own word for an exit nobody saw (its dead-shim cleanup reports the same).
 constexpr uint32_t kUnknownExit = 255;
 
-int64_t nanoseconds(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-
 SnapshotProcess record_of(const Process& p) {
   SnapshotProcess r;
   r.exec_id = p.exec_id;
@@ -45,7 +42,7 @@ SnapshotProcess record_of(const Process& p) {
   r.pid = p.pid;
   r.reaped = p.reaped.has_value();
   r.exit_status = p.reaped ? exit_code(*p.reaped) : p.exit_status;
-  r.exited_at_ns = nanoseconds(p.exited_at);
+  r.exited_at_ns = record_time(p.exited_at);
   r.uris = p.uris;
   r.pidfd = p.pidfd.get();
   r.pty = p.pty.get();
@@ -63,8 +60,6 @@ SnapshotProcess record_of(const Process& p) {
   for (const auto& w : p.waiters) r.waiters.push_back({w.connection, w.stream});
   return r;
 }
-
-os::UniqueFd take(int fd) { return os::UniqueFd(fd >= 0 ? fd : -1); }
 
 }  // namespace
 
@@ -103,7 +98,7 @@ void Lifecycle::adopt(const std::vector<SnapshotContainer>& containers,
     if (!choice) log::warn("adopt container " + c->id + ": " + choice.error().message);
     c->backend = &backend_for(choice ? *choice : default_choice_);
     // The OOM watch is opened anew (closing the old eventfd ends its registration).
-    (void)take(r.oom_fd);
+    if (r.oom_fd >= 0) ::close(r.oom_fd);
     if (auto watcher = runtime::OomWatch::open(*c->backend, c->id))
       c->oom.emplace(std::move(*watcher));
     Container& ref = *c;
@@ -117,11 +112,7 @@ void Lifecycle::adopt(const std::vector<SnapshotContainer>& containers,
       ref.execs[e.exec_id] = std::move(p);
       adopt_process(ref, exec, e, waiter);
     }
-    if (ref.oom) {
-      (void)loop_.watch(ref.oom->fd(), EPOLLIN, [this, id = ref.id](uint32_t) {
-        if (auto cc = container(id)) drain_oom(**cc);
-      });
-    }
+    watch_oom(ref);
     log::info("adopted container " + ref.id + " (" + std::to_string(r.execs.size()) + " execs)");
   }
 }
@@ -132,22 +123,20 @@ void Lifecycle::adopt_process(Container& c, Process& p, const SnapshotProcess& r
   p.state = r.state;
   p.pid = r.pid;
   p.exit_status = r.exit_status;
-  p.exited_at = std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          std::chrono::nanoseconds(r.exited_at_ns)));
+  p.exited_at = record_time(r.exited_at_ns);
   p.uris = r.uris;
   p.adopted = true;
-  p.pidfd = take(r.pidfd);
-  p.pty = take(r.pty);
-  p.stdio.stdin_keepalive = take(r.stdin_keepalive);
-  p.stdio.stdout_keepalive = take(r.stdout_keepalive);
-  p.stdio.stderr_keepalive = take(r.stderr_keepalive);
+  p.pidfd = os::UniqueFd(r.pidfd);
+  p.pty = os::UniqueFd(r.pty);
+  p.stdio.stdin_keepalive = os::UniqueFd(r.stdin_keepalive);
+  p.stdio.stdout_keepalive = os::UniqueFd(r.stdout_keepalive);
+  p.stdio.stderr_keepalive = os::UniqueFd(r.stderr_keepalive);
   for (const auto& w : r.waiters) {
     if (auto ours = waiter(w)) p.waiters.push_back(std::move(*ours));
   }
   // A relay whose fds did not both survive is not restarted (the rest close with `take`).
   const auto relay = [this, &p](int in, int out, std::unique_ptr<Relay>& slot) {
-    auto from = take(in), to = take(out);
+    auto from = os::UniqueFd(in), to = os::UniqueFd(out);
     if (!from || !to) return;
     auto started = Relay::start(loop_, std::move(from), std::move(to));
     if (started) {
@@ -179,11 +168,8 @@ void Lifecycle::adopt_process(Container& c, Process& p, const SnapshotProcess& r
 bool Lifecycle::forget(std::string_view id) {
   auto it = containers_.find(id);
   if (it == containers_.end()) return false;
-  Container& c = *it->second;
-  stop_watching(c.init);
-  for (auto& [eid, p] : c.execs) stop_watching(*p);
-  if (c.oom) loop_.unwatch(c.oom->fd());
-  log::info("container " + c.id + " forgotten: shim delete removed it");
+  stop_watching(*it->second);
+  log::info("container " + it->second->id + " forgotten: shim delete removed it");
   containers_.erase(it);
   return true;
 }

@@ -18,21 +18,14 @@ void Publisher::publish(std::string topic, std::string type_url, std::string eve
 std::vector<SnapshotEvent> Publisher::undelivered() const {
   std::vector<SnapshotEvent> out;
   for (const auto& item : queue_) {
-    out.push_back(
-        {item.topic, item.type_url, item.event,
-         std::chrono::duration_cast<std::chrono::nanoseconds>(item.when.time_since_epoch())
-             .count()});
+    out.push_back({item.topic, item.type_url, item.event, record_time(item.when)});
   }
   return out;
 }
 
 void Publisher::republish(const std::vector<SnapshotEvent>& events) {
   for (const auto& e : events) {
-    queue_.push_back({e.topic, e.type_url, e.event,
-                      std::chrono::system_clock::time_point(
-                          std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                              std::chrono::nanoseconds(e.when_ns))),
-                      0});
+    queue_.push_back({e.topic, e.type_url, e.event, record_time(e.when_ns), 0});
   }
   if (!in_flight_ && !queue_.empty()) send_next();
 }

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -19,6 +20,16 @@
 #include "shim/stdio.hpp"
 
 namespace hippo::shim {
+
+// Times in the record: nanoseconds since the epoch.
+inline int64_t record_time(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+inline std::chrono::system_clock::time_point record_time(int64_t ns) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(ns)));
+}
 
 struct SnapshotWaiter {
   uint64_t connection = 0;
