@@ -417,6 +417,13 @@ Result<void> remove_cgroup(const std::string& path, Tree tree,
   return {};
 }
 
+bool remove_empty_leaves(const std::vector<std::string>& dirs, Tree tree) {
+  // A stand-in's directories hold plain files: rmdir cannot tell empty from busy there.
+  if (tree != Tree::kernel) return false;
+  return std::ranges::all_of(
+      dirs, [](const std::string& dir) { return ::rmdir(dir.c_str()) == 0 || errno == ENOENT; });
+}
+
 Result<void> remove_if_unused(const std::string& path, Tree tree) {
   if (tree == Tree::stand_in) {
     auto children = child_cgroups(path);

@@ -100,6 +100,11 @@ class MadeDirs {
 // until `busy_timeout` while their tasks exit. A missing directory is success.
 Result<void> remove_cgroup(const std::string& path, Tree tree,
                            std::chrono::milliseconds busy_timeout = kSettleTimeout);
+// rmdir of each of `dirs` (leaves of the kernel's cgroupfs): true when all are gone (or were
+// never there). False at the first one still holding a task or a cgroup (EBUSY), or on any
+// other error: the caller then takes the long way (kill_all, destroy), which also removes what
+// this call did not.
+bool remove_empty_leaves(const std::vector<std::string>& dirs, Tree tree);
 // Removes an ancestor cgroup this driver made if nothing uses it any more; one that still has
 // children or tasks (another container's) is left alone without error.
 Result<void> remove_if_unused(const std::string& path, Tree tree);

@@ -290,6 +290,11 @@ class FsV1Manager final : public Manager {
     return {};
   }
 
+  bool remove_if_empty() override {
+    if (!ready() || !made_.empty()) return false;  // ancestors it made go through destroy()
+    return remove_empty_leaves(placements(), tree_);
+  }
+
   std::string path_of(std::string_view controller) const override {
     if (!layout_ || !levels_) return "";
     if (controller.empty()) return layout_->unified.empty() ? "" : leaf_in(layout_->unified);

@@ -232,6 +232,12 @@ class FsV2Manager final : public Manager {
     return {};
   }
 
+  bool remove_if_empty() override {
+    auto dir = leaf();
+    if (!dir || !made_.empty()) return false;  // ancestors it made go through destroy()
+    return remove_empty_leaves({*dir}, tree_);
+  }
+
   std::string path_of(std::string_view) const override {
     auto dir = leaf();
     return dir ? *dir : std::string();

@@ -59,6 +59,10 @@ class Manager {
   // Removes the cgroup, retrying EBUSY for a bounded time while its processes exit.
   // Removing a cgroup that does not exist succeeds.
   virtual Result<void> destroy() = 0;
+  // destroy() without the walk, for a container whose processes are all gone: rmdir of its
+  // cgroup in each hierarchy. True when that removed it; false when something is still in it
+  // (or the driver has no such shortcut: systemd stops its unit): kill_all() and destroy() then.
+  virtual bool remove_if_empty() { return false; }
   // Kills every process in the cgroup and in every cgroup below it (an inner runtime's, frozen
   // ones too), in every hierarchy, and waits (bounded) until none is left; destroy() then
   // removes the subtree. delegation.cpp; the systemd driver only for a unit it started.

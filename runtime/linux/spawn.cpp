@@ -122,7 +122,8 @@ long clone_with_pidfd(unsigned long flags, int* pidfd, int cgroup_fd, bool* into
 
 }  // namespace
 
-Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const OnHooks& on_hooks) {
+Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const OnHooks& on_hooks,
+                               const AfterGo& after_go) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return fail_errno("socketpair for init sync");
@@ -221,6 +222,9 @@ Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go, const 
     }
   }
   if (!send_go()) return abort_with(Error::from_errno(errno, "send go to init"));
+  if (after_go) {
+    if (auto ok = after_go(child.pid); !ok) return abort_with(ok.error());
+  }
   SyncMessage msg{};
   ssize_t n;
   int received_fd = -1;

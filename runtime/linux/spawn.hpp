@@ -27,8 +27,12 @@ using BeforeGo = std::function<Result<void>(pid_t)>;
 // Runs when init reports its mounts done (plan.parent_hooks): prestart and createRuntime hooks.
 using OnHooks = std::function<Result<void>(pid_t)>;
 
+// Runs right after init is told to go, while it sets itself up (on the other CPU, where there
+// is one): what the parent must do before init is ready but init does not wait for.
+using AfterGo = std::function<Result<void>(pid_t)>;
+
 // On failure the child is killed and reaped; nothing of it remains.
 Result<SpawnedInit> spawn_init(InitPlan& plan, const BeforeGo& before_go,
-                               const OnHooks& on_hooks = {});
+                               const OnHooks& on_hooks = {}, const AfterGo& after_go = {});
 
 }  // namespace hippo::os

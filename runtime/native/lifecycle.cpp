@@ -59,8 +59,8 @@ Result<void> wait_for_exec_fifo(const UniqueFd& fifo, const UniqueFd& pidfd,
 }
 
 // Opens the exec fifo for reading: init, blocked opening it for writing, writes one byte and
-// goes on to execve. Then the poststart hooks.
-Result<void> release_init(Opened& c) {
+// goes on to execve. Then the poststart hooks (`config`: null without hooks or config.json).
+Result<void> release_init(Opened& c, const spec::Spec* config) {
   const auto fifo_path = c.dir.fifo_path();
   // The pidfd first: once the fifo is open, init may exec and exit at once.
   UniqueFd pidfd(os::sys::pidfd_open(c.state.pid));
@@ -71,7 +71,6 @@ Result<void> release_init(Opened& c) {
   if (!fifo) return fail_errno("open " + fifo_path);
   if (auto ok = wait_for_exec_fifo(fifo, pidfd, fifo_path); !ok) return ok;
   ::unlink(fifo_path.c_str());
-  auto config = spec::load(c.state.bundle + "/config.json");
   if (config && config->hooks) {
     const auto state =
         hook_state(c.state.id, Status::running, c.state.pid, c.state.bundle, *config);
@@ -85,8 +84,7 @@ Result<void> release_init(Opened& c) {
 }
 
 // poststop hooks run once a container that was created is gone; failures are only warned about.
-void run_poststop_hooks(const std::string& id, const StoredState& st) {
-  auto config = spec::load(st.bundle + "/config.json");
+void run_poststop_hooks(const std::string& id, const StoredState& st, const spec::Spec* config) {
   if (!config || !config->hooks) return;
   const auto state = hook_state(id, Status::stopped, 0, st.bundle, *config);
   if (auto ok = run_hooks("poststop", hooks_of(*config, &spec::Hooks::poststop), state); !ok) {
@@ -100,6 +98,14 @@ NativeBackend::NativeBackend(NativeOptions options)
     : options_(std::move(options)),
       // load_config has checked the value; an unchecked one falls back to auto.
       driver_(cgroups::parse_driver(options_.cgroup_driver).value_or(cgroups::Driver::automatic)) {}
+
+Result<std::shared_ptr<const spec::Spec>> NativeBackend::hooks_spec(const StoredState& st) const {
+  if (created_ && created_->id == st.id && created_->bundle == st.bundle)
+    return created_->with_hooks;
+  auto config = spec::load(st.bundle + "/config.json");
+  if (!config) return std::unexpected(config.error());
+  return std::make_shared<const spec::Spec>(std::move(*config));
+}
 
 Result<Inspected> NativeBackend::inspect(const std::string& id, ContainerDir::Wait wait) {
   auto dir = ContainerDir::open(options_.state_root, id, wait);
@@ -124,7 +130,8 @@ Result<void> NativeBackend::start(const std::string& id) {
     return fail(ErrorKind::failed_precondition,
                 "cannot start an already " + status_text(c->status) + " container");
   }
-  return release_init(*c);
+  const auto config = hooks_spec(c->state);
+  return release_init(*c, config ? config->get() : nullptr);
 }
 
 Result<spec::RuntimeState> NativeBackend::state(const std::string& id) {
@@ -194,15 +201,26 @@ Result<void> NativeBackend::remove(const std::string& id, bool force) {
         "cannot delete container \"" + id + "\" that is not stopped: " + status_text(c->status));
   }
   if (!c->problem.empty()) log::warn(c->problem + ": removing what is left");
-  if (auto ok = end_processes(*c, std::chrono::seconds(10)); !ok) return ok;
-  if (c->cgroup) {
-    if (auto ok = c->cgroup->destroy(); !ok) return forward(ok, "delete " + id);
-  } else if (c->status == Status::corrupt) {
-    log::warn("container \"" + id +
-              "\": no readable record names its init or cgroup: if it had "
-              "any, they are left");
+  // An init that exited took the processes of its pid namespace with it: its cgroup is empty
+  // then, and rmdir alone removes it (in every hierarchy, without listing or reading any).
+  // Anything left in it (a shared pid namespace, an inner runtime's cgroups) makes rmdir
+  // refuse, and the kill round and destroy below deal with it.
+  const bool removed = c->status == Status::stopped && c->cgroup && c->cgroup->remove_if_empty();
+  if (!removed) {
+    if (auto ok = end_processes(*c, std::chrono::seconds(10)); !ok) return ok;
+    if (c->cgroup) {
+      if (auto ok = c->cgroup->destroy(); !ok) return forward(ok, "delete " + id);
+    } else if (c->status == Status::corrupt) {
+      log::warn("container \"" + id +
+                "\": no readable record names its init or cgroup: if it had "
+                "any, they are left");
+    }
   }
-  if (c->problem.empty() && c->state) run_poststop_hooks(id, *c->state);
+  if (c->problem.empty() && c->state) {
+    const auto config = hooks_spec(*c->state);
+    run_poststop_hooks(id, *c->state, config ? config->get() : nullptr);
+  }
+  if (created_ && created_->id == id) created_.reset();  // the id may be created anew
   return c->dir.remove();
 }
 

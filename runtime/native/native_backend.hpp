@@ -5,6 +5,8 @@
 // (start, kill, delete, pause, resume, update, state, list, stats), exec.cpp (a process in a
 // running container). Private to hippo_runtime: users get it from make_native_backend.
 
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,8 +61,19 @@ class NativeBackend final : public Backend {
                                   int console_fd,
                                   const std::vector<spec::DeviceRule>& config_rules);
 
+  // The hooks start and delete run, from config.json: parsed again unless this backend created
+  // the container (hippo run creates, starts and deletes in one process).
+  Result<std::shared_ptr<const spec::Spec>> hooks_spec(const StoredState& st) const;
+
   NativeOptions options_;
   cgroups::Driver driver_;
+  // config.json as create_process read it (before CDI's edits, as a later read finds it); the
+  // spec is kept only when it has hooks.
+  struct CreatedSpec {
+    std::string id, bundle;
+    std::shared_ptr<const spec::Spec> with_hooks;
+  };
+  std::optional<CreatedSpec> created_;
 };
 
 }  // namespace hippo::runtime::native
