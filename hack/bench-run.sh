@@ -10,7 +10,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 runs=${2:-200}
 work=$(mktemp -d /tmp/hippo-bench.XXXXXX)
-trap 'rm -rf --one-file-system -- "$work"' EXIT
+trap 'umount "$work/state" 2>/dev/null; rm -rf --one-file-system -- "$work"' EXIT
+# The runtimes' state roots on a tmpfs of their own, as /run is on a host (their defaults are
+# /run/hippo and /run/runc). This VM's /run is ext4 mounted with discard, where each unlink or
+# rename over a file costs 0.1-0.25 ms: docs/performance.md gives hippo's figure there too.
+mkdir -p "$work/state"
+mount -t tmpfs -o mode=0700,size=64m hippo-bench-state "$work/state"
 
 export HIPPO_CONFIG=/dev/null  # no /etc/hippo/config.yaml in the measurement
 command -v hyperfine >/dev/null || { echo "bench: hyperfine missing (make deps)" >&2; exit 1; }
@@ -25,12 +30,12 @@ jq --arg cg "/hippo-bench-$$" '.ociVersion = "1.0.2-dev" | .process.terminal = f
 # The floor: the spec's namespaces (pid, network, ipc, uts, mount, as `hippo spec` writes them)
 # made by unshare, /proc mounted, /bin/true run: no rootfs, cgroup or state of a container.
 cmds=(
-  -n hippo "$build/bin/hippo --root $work/hippo run -b $work/bundle bench-$$"
-  -n runc "runc --root $work/runc run -b $work/bundle bench-$$"
+  -n hippo "$build/bin/hippo --root $work/state/hippo run -b $work/bundle bench-$$"
+  -n runc "runc --root $work/state/runc run -b $work/bundle bench-$$"
   -n unshare "unshare --pid --net --ipc --uts --mount --fork --mount-proc /bin/true"
 )
 if command -v crun >/dev/null; then
-  crun_cmd="crun --root $work/crun --cgroup-manager=disabled run -b $work/bundle bench-$$"
+  crun_cmd="crun --root $work/state/crun --cgroup-manager=disabled run -b $work/bundle bench-$$"
   if why=$($crun_cmd 2>&1); then
     cmds+=(-n crun "$crun_cmd")
   else
