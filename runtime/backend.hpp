@@ -35,6 +35,7 @@ struct ProcessHandle {
   pid_t pid = -1;
   os::UniqueFd pidfd;
   os::UniqueFd pty_master;  // with a terminal and receive_pty
+  bool started = false;     // start_at_once took: the process runs its program already
 };
 
 struct CreateOptions {
@@ -47,6 +48,10 @@ struct CreateOptions {
   int preserve_fds = 0;
   ProcessIo io;
   bool receive_pty = false;  // a terminal's pty master comes back in ProcessHandle
+  // create_process for `run` in the foreground: init goes on to its program once ready, with no
+  // exec fifo and no separate start (poststart hooks run before create_process returns). A
+  // backend that cannot (runc), or a spec with startContainer hooks, leaves `started` false.
+  bool start_at_once = false;
   // The systemd driver for this container whatever NativeOptions::cgroup_driver says (the shim:
   // runc Options' SystemdCgroup). Later commands use the driver the container was created with.
   bool systemd_cgroup = false;

@@ -123,11 +123,14 @@ Result<int> run_attached(Backend& backend, const CreateOptions& options, bool& c
   // With a terminal we are the console socket's receiver ourselves.
   CreateOptions local = options;
   local.receive_pty = true;
+  local.start_at_once = true;
   auto init = backend.create_process(local);
   if (!init) return forward(init);
   created = true;
   if (init->pty_master) os::copy_window_size(STDIN_FILENO, init->pty_master.get());
-  if (auto ok = backend.start(options.id); !ok) return forward(ok);
+  if (!init->started) {
+    if (auto ok = backend.start(options.id); !ok) return forward(ok);
+  }
   return wait_and_relay(init->pidfd, std::move(init->pty_master), signals.set());
 }
 

@@ -50,6 +50,37 @@ all_six_hooks() {
     [ "$(tr '\n' ' ' <"$LOG/order")" = "prestart createRuntime createContainer startContainer poststart process poststop " ]
 }
 
+@test "hippo run without startContainer hooks (no exec fifo, no separate start): the other five fire in order, poststart sees it running" {
+  busybox_bundle "$B" sh -c 'echo process >>/hooklog/order'
+  share_log
+  for k in prestart createRuntime createContainer poststart poststop; do
+    add_hook "$k" "echo $k >>$LOG/order; cat >$LOG/$k.json"
+  done
+  # The fifo would exist from before the cgroup on (create, then start).
+  add_hook prestart "ls $BATS_TEST_TMPDIR/state/$ID >$LOG/entries"
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  grep -qx state.json "$LOG/entries"
+  run grep -c exec.fifo "$LOG/entries"
+  [ "$output" = 0 ]
+  [ "$(tr '\n' ' ' <"$LOG/order")" = "prestart createRuntime createContainer process poststart poststop " ] ||
+    [ "$(tr '\n' ' ' <"$LOG/order")" = "prestart createRuntime createContainer poststart process poststop " ]
+  [ "$(jq -r .status "$LOG/poststart.json")" = running ]
+  [ "$(jq -r .pid "$LOG/poststart.json")" -gt 0 ]
+  assert_no_leaks "$ID" "$B"
+}
+
+@test "hippo run with a failing poststart hook fails with the hook's error and leaves nothing" {
+  busybox_bundle "$B" sleep 1000
+  add_hook poststart "exit 6"
+  run hippo run -b "$B" "$ID"
+  [ "$status" -ne 0 ]
+  [[ $output == *'error running hook #0 (poststart, /bin/sh): exit status 6'* ]]
+  run hippo state "$ID"
+  [ "$status" -ne 0 ]
+  assert_no_leaks "$ID" "$B"
+}
+
 @test "each hook reads the state on stdin with the status of its point" {
   busybox_bundle "$B" sleep 1000
   all_six_hooks

@@ -322,6 +322,13 @@ class Creation {
     return {};
   }
 
+  // start_at_once: init runs its program already (it had no exec fifo to wait on).
+  Result<void> run_poststart_hooks() {
+    if (!spec_.hooks) return {};
+    const auto state = hook_state(options_.id, Status::running, init_->pid, bundle_.dir, spec_);
+    return run_hooks("poststart", hooks_of(spec_, &spec::Hooks::poststart), state);
+  }
+
   // Keeps everything; the caller owns the init from here.
   os::SpawnedInit commit() {
     kill_init_.commit();
@@ -397,7 +404,7 @@ Result<ProcessHandle> NativeBackend::create_process(const CreateOptions& options
       create_init(options, *bundle, console_theirs ? console_theirs.get() : -1, config_rules);
   if (!init) return forward(init);
   created_ = std::move(loaded);
-  ProcessHandle handle{init->pid, std::move(init->pidfd), UniqueFd()};
+  ProcessHandle handle{init->pid, std::move(init->pidfd), UniqueFd(), init->started};
   if (console_ours) {
     console_theirs.reset();
     auto received = os::receive_fd(console_ours.get());
@@ -439,13 +446,26 @@ Result<NativeBackend::CreatedInit> NativeBackend::create_init(
   // After the id is taken (a duplicate is refused first, as in runc), before the cgroup is
   // made: a refusal removes the record and leaves a cgroup that was there as it was.
   if (auto ok = c.check_existing_cgroup(); !ok) return forward(ok, ctx);
-  if (auto ok = c.make_exec_fifo(); !ok) return forward(ok, ctx);
+  // Without the exec fifo (`run` in the foreground) init goes on to its program once ready:
+  // no `start` to wait for. Not with a terminal (the caller sizes the pty before the program
+  // starts) nor with startContainer hooks (their failure is start's error, through the fifo).
+  const auto& run_spec = nested ? nested->spec : spec;
+  const bool at_once = options.start_at_once && !run_spec.process->terminal.value_or(false) &&
+                       (!run_spec.hooks || !run_spec.hooks->startContainer ||
+                        run_spec.hooks->startContainer->empty());
+  if (!at_once) {
+    if (auto ok = c.make_exec_fifo(); !ok) return forward(ok, ctx);
+  }
   if (auto ok = c.make_cgroup(); !ok) return forward(ok, ctx);
   if (auto ok = c.build_plan(console->fd); !ok) return forward(ok);  // config.json's own errors
   if (auto ok = c.spawn(); !ok) return forward(ok, ctx);
   if (auto ok = c.hand_over(); !ok) return forward(ok, ctx);
+  // The runtime-spec: a failed poststart hook stops the container (as start does).
+  if (at_once) {
+    if (auto ok = c.run_poststart_hooks(); !ok) return forward(ok, "start " + options.id);
+  }
   auto init = c.commit();
-  return CreatedInit{init.pid, std::move(init.pidfd)};
+  return CreatedInit{init.pid, std::move(init.pidfd), at_once};
 }
 
 }  // namespace hippo::runtime::native

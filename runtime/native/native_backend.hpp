@@ -45,7 +45,8 @@ class NativeBackend final : public Backend {
  private:
   struct CreatedInit {
     pid_t pid;
-    os::UniqueFd pidfd;  // we are init's parent until this process exits
+    os::UniqueFd pidfd;    // we are init's parent until this process exits
+    bool started = false;  // CreateOptions::start_at_once took
   };
 
   // lifecycle.cpp
