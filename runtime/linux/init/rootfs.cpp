@@ -32,12 +32,52 @@ int open_in_root(int rootfd, const char* rel, int flags) {
 // Creates the missing directories of `rel` (and the last component as a file if asked), each
 // created inside the directory resolved in the rootfs. A dangling symlink on the way is followed
 // inside the rootfs (as openat2 will follow it later) and its target created instead.
+// Creates `rel`'s last component in its parent when the parent resolves and the component is
+// missing: true when done. Anything else (a dangling symlink, a racing creator, a missing parent)
+// is left to the walk below.
+bool make_last_component(int rootfd, const char* rel, size_t n, bool last_is_file) {
+  if (n == 0 || rel[n - 1] == '/') return false;
+  const char* slash = std::strrchr(rel, '/');
+  const char* name = slash ? slash + 1 : rel;
+  if (std::strlen(name) > NAME_MAX || std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0)
+    return false;
+  int parent = rootfd;
+  if (slash) {
+    char dir[PATH_MAX];
+    const auto len = static_cast<size_t>(slash - rel);
+    std::memcpy(dir, rel, len);
+    dir[len] = '\0';
+    parent = open_in_root(rootfd, dir, O_PATH | O_DIRECTORY);
+    if (parent < 0) return false;
+  }
+  int rc;
+  if (last_is_file) {
+    int f = ::openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+    rc = f < 0 ? -1 : ::close(f);
+  } else {
+    rc = ::mkdirat(parent, name, 0755);
+  }
+  if (parent != rootfd) ::close(parent);
+  return rc == 0;
+}
+
 void ensure_path(int rootfd, std::string_view rel, bool last_is_file, const char* what,
                  int depth = 0) {
   if (depth > 40) die_with(ELOOP, what);
   char prefix[PATH_MAX];
   const size_t n = rel.size();
   if (n >= sizeof prefix) die_with(ENAMETOOLONG, what);
+  // Most targets exist (the image's /proc, /dev, /sys) or miss only their last component (a
+  // mount point in a fresh tmpfs): one or two resolutions instead of one per component.
+  if (n > 0) {
+    std::memcpy(prefix, rel.data(), n);
+    prefix[n] = '\0';
+    if (int fd = open_in_root(rootfd, prefix, O_PATH); fd >= 0) {
+      ::close(fd);
+      return;
+    }
+    if (errno == ENOENT && make_last_component(rootfd, prefix, n, last_is_file)) return;
+  }
   size_t end = 0;
   int parent = ::fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
   while (end < n) {
