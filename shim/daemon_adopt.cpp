@@ -47,7 +47,7 @@ void AdoptionRecorder::record() {
   changed = changed || !parts_.empty();  // a container went
   parts_ = std::move(parts);
   if (changed) {
-    head.record_fd_ids();  // the listener's and the connections'
+    head.record_fd_ids(last_head_);  // the listener's and the connections'
     std::vector<std::string_view> texts;
     texts.reserve(parts_.size());
     for (const auto& [id, part] : parts_) texts.push_back(part.text);

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/file_io.hpp"
 
@@ -155,6 +156,25 @@ void DaemonSnapshot::record_fd_ids() {
   for (int fd : fds()) fd_ids[fd] = fd_identity(fd);
 }
 
+void DaemonSnapshot::record_fd_ids(const DaemonSnapshot& before) {
+  std::map<int, std::string> known;
+  const auto keep = [&](int fd) {
+    if (const auto it = before.fd_ids.find(fd); fd >= 0 && it != before.fd_ids.end())
+      known.insert(*it);
+  };
+  if (listener_fd == before.listener_fd) keep(listener_fd);
+  std::set<std::pair<uint64_t, int>> lived;
+  for (const auto& b : before.connections) lived.emplace(b.id, b.fd);
+  for (const auto& c : connections) {
+    if (lived.contains({c.id, c.fd})) keep(c.fd);
+  }
+  fd_ids.clear();
+  for (int fd : fds()) {
+    const auto it = known.find(fd);
+    fd_ids[fd] = it != known.end() ? it->second : fd_identity(fd);
+  }
+}
+
 std::vector<int> DaemonSnapshot::forget_changed_fds() {
   const auto check = [this](int& fd) {
     if (fd < 0) return;
@@ -203,11 +223,10 @@ std::string encode_record(const DaemonSnapshot& head, const std::vector<std::str
     connections.push_back({c.id, c.fd, c.last_stream, c.mid_frame});
   for (const auto& e : head.events)
     events.push_back({e.topic, e.type_url, hex(e.event), e.when_ns});
+  std::set<int> named{head.listener_fd};
+  for (const auto& c : head.connections) named.insert(c.fd);
   for (const auto& [fd, id] : head.fd_ids) {
-    if (fd == head.listener_fd ||
-        std::ranges::any_of(head.connections, [fd](const auto& c) { return c.fd == fd; })) {
-      ids.push_back({fd, id});
-    }
+    if (named.contains(fd)) ids.push_back({fd, id});
   }
   std::string out = json{
       {"version", kVersion},

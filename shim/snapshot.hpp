@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -93,14 +94,24 @@ struct DaemonSnapshot {
   // after its last record, and the number may name something else since.
   std::map<int, std::string> fd_ids;
 
-  // The state, without fd_ids: what says whether a new record is due.
+  // The state, without fd_ids: what says whether a new record is due. A connection's last
+  // stream id alone does not: it only lets a successor refuse a stream id reused by a client,
+  // and it changes with every request (containerd's State, Stats, CloseIO change nothing else).
   bool same_state(const DaemonSnapshot& o) const {
-    return listener_fd == o.listener_fd && connections == o.connections &&
+    const auto same_connection = [](const SnapshotConnection& a, const SnapshotConnection& b) {
+      return a.id == b.id && a.fd == b.fd && a.mid_frame == b.mid_frame;
+    };
+    return listener_fd == o.listener_fd &&
+           std::ranges::equal(connections, o.connections, same_connection) &&
            containers == o.containers && events == o.events;
   }
   // Every fd number the snapshot names (the successor closes the table's others).
   std::vector<int> fds() const;
   void record_fd_ids();
+  // record_fd_ids, taking again only what `before` did not record: the listener and each
+  // connection (same id, same fd) keep their identity, since the daemon holds their fds open
+  // for as long as they live. Two syscalls per connection per record otherwise.
+  void record_fd_ids(const DaemonSnapshot& before);
   // Sets every named fd whose identity changed since the record to -1 (a pidfd must also
   // still name its process's pid) and returns the numbers still named.
   std::vector<int> forget_changed_fds();

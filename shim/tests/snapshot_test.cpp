@@ -149,5 +149,30 @@ TEST(Snapshot, AnFdClosedAndReusedAfterTheRecordIsForgotten) {
   EXPECT_EQ(kept, (std::vector<int>{std::min(a[0], b[0]), std::max(a[0], b[0])}));
 }
 
+TEST(Snapshot, ALivingConnectionKeepsItsIdentityAndANewOneIsTakenAgain) {
+  int a[2], b[2];
+  ASSERT_EQ(::pipe2(a, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(b, O_CLOEXEC), 0);
+  os::UniqueFd a0(a[0]), a1(a[1]), b0(b[0]), b1(b[1]);
+  DaemonSnapshot before;
+  before.listener_fd = a[0];
+  before.connections = {{1, a[1], 0, false}, {2, b[1], 0, false}};
+  before.record_fd_ids();
+  const auto listener_id = before.fd_ids.at(a[0]);
+  const auto first_id = before.fd_ids.at(a[1]);
+  // Not what the daemon does while a connection lives (it holds the fd): here it shows which
+  // identities are taken from `before` and which again.
+  ASSERT_EQ(::dup2(b[0], a[1]), a[1]);
+  ASSERT_EQ(::dup2(b[0], b[1]), b[1]);
+  DaemonSnapshot now;
+  now.listener_fd = a[0];
+  now.connections = {{1, a[1], 5, false}, {3, b[1], 0, false}};  // 2 closed, 3 got its fd
+  now.record_fd_ids(before);
+  EXPECT_EQ(now.fd_ids.at(a[0]), listener_id);
+  EXPECT_EQ(now.fd_ids.at(a[1]), first_id);
+  EXPECT_EQ(now.fd_ids.at(b[1]), fd_identity(b[0]));
+  EXPECT_NE(now.fd_ids.at(b[1]), before.fd_ids.at(b[1]));
+}
+
 }  // namespace
 }  // namespace hippo::shim
