@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
+#include <optional>
 
 #include "base/mountinfo.hpp"
 #include "base/userns.hpp"
@@ -558,9 +560,24 @@ V1Layout parse_v1_layout(std::string_view mountinfo, std::string_view root_in) {
 }
 
 Result<V1Layout> read_v1_layout(const std::string& root) {
+  // Every operation on a container builds a manager, and a node shim's mountinfo has a line
+  // per rootfs it mounted (hundreds of long overlay lines: the kernel formats them all at each
+  // read). Cgroup hierarchies are mounted at boot: a layout read less than a second ago is
+  // taken again (a remount under a running daemon is seen at most a second late).
+  struct Cached {
+    std::string root;
+    V1Layout layout;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  thread_local std::optional<Cached> cached;
+  const auto now = std::chrono::steady_clock::now();
+  if (cached && cached->root == root && now - cached->read_at < std::chrono::seconds(1))
+    return cached->layout;
   auto text = read_file("/proc/self/mountinfo", Tree::kernel);
   if (!text) return std::unexpected(text.error());
-  return parse_v1_layout(*text, root);
+  auto layout = parse_v1_layout(*text, root);
+  cached = Cached{root, layout, now};
+  return layout;
 }
 
 std::unique_ptr<Manager> make_fs_v1_manager(const CgroupConfig& config, Result<V1Layout> layout,
