@@ -27,6 +27,7 @@ struct MountStep {
   unsigned long remount = 0;  // binds: flags applied by a MS_REMOUNT|MS_BIND afterwards
   unsigned long propagation = 0;
   uint64_t attr_set = 0, attr_clr = 0;  // mount_setattr(AT_RECURSIVE)
+  bool attrs_only = false;  // no mount: only attr_set/attr_clr, on the target and all below it
   bool bind = false;
   bool target_is_file = false;      // a bind of a non-directory needs a file to mount on
   bool ordinary_directory = false;  // proc, sysfs: opened O_NOFOLLOW|O_DIRECTORY, never a symlink

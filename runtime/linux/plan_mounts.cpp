@@ -1,9 +1,13 @@
 #include "runtime/linux/plan_mounts.hpp"
 
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <string>
 
 #include "base/file_io.hpp"
@@ -17,6 +21,13 @@ namespace hippo::os {
 namespace {
 
 constexpr unsigned long kCgroupFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+// mount_setattr(2), Linux 5.12: EBADF for the bad fd where it exists, ENOSYS where it does not.
+bool have_mount_setattr() {
+  static const bool have =
+      ::syscall(SYS_mount_setattr, -1, "", 0, nullptr, 0) != 0 && errno != ENOSYS;
+  return have;
+}
 
 // proc and sysfs must be mounted on an ordinary directory (runc: "must be mounted on ordinary
 // directory"): a symlink there, even one resolved inside the rootfs, would let the image choose
@@ -104,17 +115,27 @@ Result<void> add_cgroup_mount(InitPlan& plan, const std::string& destination,
   tmpfs.flags = kCgroupFlags;
   tmpfs.what = "mount cgroup tmpfs on " + destination;
   plan.mounts.push_back(tmpfs);
+  // A read-only mount (the default) is made read-only in one mount_setattr over the tmpfs and
+  // every bind in it, not by a remount of each (11 hierarchies here: ~33 syscalls fewer).
+  const bool at_once = ro && have_mount_setattr();
   for (const auto& [name, host] : sources.v1) {
-    plan.mounts.push_back(
-        cgroup_bind(plan, host, target + "/" + name, ro, destination + "/" + name));
+    auto bind = cgroup_bind(plan, host, target + "/" + name, ro, destination + "/" + name);
+    if (at_once) bind.remount = 0;
+    plan.mounts.push_back(std::move(bind));
   }
   if (!ro && !sources.unified.empty()) {
     plan.mounts.push_back(
         cgroup_bind(plan, sources.unified, target + "/unified", ro, destination + "/unified"));
   }
   MountStep r = std::move(tmpfs);
-  r.flags = MS_REMOUNT | MS_RDONLY | kCgroupFlags;
-  r.what = "remount cgroup tmpfs on " + destination + " read-only";
+  if (at_once) {
+    r.attrs_only = true;
+    r.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+    r.what = "make the cgroup mounts on " + destination + " read-only";
+  } else {
+    r.flags = MS_REMOUNT | MS_RDONLY | kCgroupFlags;
+    r.what = "remount cgroup tmpfs on " + destination + " read-only";
+  }
   plan.mounts.push_back(std::move(r));
   return {};
 }

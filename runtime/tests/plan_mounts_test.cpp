@@ -5,6 +5,7 @@
 #include "runtime/linux/plan_mounts.hpp"
 
 #include <gtest/gtest.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -194,7 +195,14 @@ TEST(PlanMounts, CgroupMountOnV1IsAReadOnlyTmpfsOfBindsWritableAsAsked) {
   EXPECT_EQ(targets_under(*ro, "sys/fs/cgroup"),
             (std::vector<std::string>{"sys/fs/cgroup", "sys/fs/cgroup/memory", "sys/fs/cgroup/cpu",
                                       "sys/fs/cgroup/systemd", "sys/fs/cgroup"}));
-  EXPECT_EQ(find_mount(*ro, "sys/fs/cgroup/memory")->remount, kNoSuidDevExec | MS_RDONLY);
+  // Made read-only together, by one recursive mount_setattr over the tmpfs (this host's kernel
+  // has it; an older one gets a read-only remount of each bind and of the tmpfs).
+  EXPECT_EQ(find_mount(*ro, "sys/fs/cgroup/memory")->remount, 0u);
+  const auto& sealed = ro->mounts.back();
+  EXPECT_EQ(sealed.target, "sys/fs/cgroup");
+  EXPECT_TRUE(sealed.attrs_only);
+  EXPECT_EQ(sealed.attr_set, static_cast<uint64_t>(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                                   MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
 
   make_cgroup_mount_writable(s);
   auto rw = build_init_plan(s, "/b/rootfs", v1_host());
@@ -211,6 +219,7 @@ TEST(PlanMounts, CgroupMountOnV1IsAReadOnlyTmpfsOfBindsWritableAsAsked) {
   // The tmpfs holding them is made read-only last: nothing can be made beside the binds.
   const auto& last = rw->mounts[rw->mounts.size() - 1];
   EXPECT_EQ(last.target, "sys/fs/cgroup");
+  EXPECT_FALSE(last.attrs_only);
   EXPECT_EQ(last.flags, MS_REMOUNT | MS_RDONLY | kNoSuidDevExec);
 }
 

@@ -141,7 +141,21 @@ int must_open_in_root(int rootfd, const std::string& rel, const std::string& wha
   return fd;
 }
 
+void set_attrs(int fd, const MountStep& m) {
+  mount_attr attr{};
+  attr.attr_set = m.attr_set;
+  attr.attr_clr = m.attr_clr;
+  if (::syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+    die(m.what, " (mount_setattr)");
+}
+
 void do_mount(int rootfd, const MountStep& m) {
+  if (m.attrs_only) {
+    int fd = must_open_in_root(rootfd, m.target, m.what);
+    set_attrs(fd, m);
+    ::close(fd);
+    return;
+  }
   if (m.flags & MS_REMOUNT) {
     int fd = must_open_in_root(rootfd, m.target, m.what);
     Text p;
@@ -188,15 +202,7 @@ void do_mount(int rootfd, const MountStep& m) {
   if (m.propagation && ::mount(nullptr, q.buf, nullptr, m.propagation, nullptr) != 0) {
     die(m.what, " (propagation)");
   }
-  if (m.attr_set || m.attr_clr) {
-    mount_attr attr{};
-    attr.attr_set = m.attr_set;
-    attr.attr_clr = m.attr_clr;
-    if (::syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) !=
-        0) {
-      die(m.what, " (mount_setattr)");
-    }
-  }
+  if (m.attr_set || m.attr_clr) set_attrs(fd, m);
   ::close(fd);
 }
 
