@@ -26,6 +26,8 @@ cleanup() {
   ctr_remove_all "$ns"
   "$root/hack/private-containerd.sh" stop "$work/ctrd" >/dev/null 2>&1 || true
   rmdir /sys/fs/cgroup/*/"$ns" 2>/dev/null || true
+  # The shim's default state root keeps an empty directory per namespace, as the tests' do.
+  rmdir /run/hippo/containerd/"$ns" 2>/dev/null || true
   rm -rf --one-file-system -- "$work"
 }
 trap cleanup EXIT
