@@ -134,7 +134,7 @@ void Lifecycle::adopt_process(Container& c, Process& p, const SnapshotProcess& r
   for (const auto& w : r.waiters) {
     if (auto ours = waiter(w)) p.waiters.push_back(std::move(*ours));
   }
-  // A relay whose fds did not both survive is not restarted (the rest close with `take`).
+  // A relay whose fds did not both survive is not restarted (the other closes with its UniqueFd).
   const auto relay = [this, &p](int in, int out, std::unique_ptr<Relay>& slot) {
     auto from = os::UniqueFd(in), to = os::UniqueFd(out);
     if (!from || !to) return;

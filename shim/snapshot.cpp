@@ -151,10 +151,7 @@ std::vector<int> DaemonSnapshot::fds() const {
   return out;
 }
 
-void DaemonSnapshot::record_fd_ids() {
-  fd_ids.clear();
-  for (int fd : fds()) fd_ids[fd] = fd_identity(fd);
-}
+void DaemonSnapshot::record_fd_ids() { record_fd_ids(DaemonSnapshot{}); }
 
 void DaemonSnapshot::record_fd_ids(const DaemonSnapshot& before) {
   std::map<int, std::string> known;

@@ -99,11 +99,11 @@ NativeBackend::NativeBackend(NativeOptions options)
       // load_config has checked the value; an unchecked one falls back to auto.
       driver_(cgroups::parse_driver(options_.cgroup_driver).value_or(cgroups::Driver::automatic)) {}
 
-Result<std::shared_ptr<const spec::Spec>> NativeBackend::hooks_spec(const StoredState& st) const {
+std::shared_ptr<const spec::Spec> NativeBackend::hooks_spec(const StoredState& st) const {
   if (created_ && created_->id == st.id && created_->bundle == st.bundle)
     return created_->with_hooks;
   auto config = spec::load(st.bundle + "/config.json");
-  if (!config) return std::unexpected(config.error());
+  if (!config || !config->hooks) return nullptr;
   return std::make_shared<const spec::Spec>(std::move(*config));
 }
 
@@ -130,8 +130,7 @@ Result<void> NativeBackend::start(const std::string& id) {
     return fail(ErrorKind::failed_precondition,
                 "cannot start an already " + status_text(c->status) + " container");
   }
-  const auto config = hooks_spec(c->state);
-  return release_init(*c, config ? config->get() : nullptr);
+  return release_init(*c, hooks_spec(c->state).get());
 }
 
 Result<spec::RuntimeState> NativeBackend::state(const std::string& id) {
@@ -216,10 +215,8 @@ Result<void> NativeBackend::remove(const std::string& id, bool force) {
                 "any, they are left");
     }
   }
-  if (c->problem.empty() && c->state) {
-    const auto config = hooks_spec(*c->state);
-    run_poststop_hooks(id, *c->state, config ? config->get() : nullptr);
-  }
+  if (c->problem.empty() && c->state)
+    run_poststop_hooks(id, *c->state, hooks_spec(*c->state).get());
   if (created_ && created_->id == id) created_.reset();  // the id may be created anew
   return c->dir.remove();
 }

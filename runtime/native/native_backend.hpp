@@ -63,8 +63,9 @@ class NativeBackend final : public Backend {
                                   const std::vector<spec::DeviceRule>& config_rules);
 
   // The hooks start and delete run, from config.json: parsed again unless this backend created
-  // the container (hippo run creates, starts and deletes in one process).
-  Result<std::shared_ptr<const spec::Spec>> hooks_spec(const StoredState& st) const;
+  // the container (hippo run creates, starts and deletes in one process). Null without hooks or
+  // a readable config.json (no hooks run then, as before).
+  std::shared_ptr<const spec::Spec> hooks_spec(const StoredState& st) const;
 
   NativeOptions options_;
   cgroups::Driver driver_;

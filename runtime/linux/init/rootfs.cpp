@@ -29,9 +29,6 @@ int open_in_root(int rootfd, const char* rel, int flags) {
                       RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
-// Creates the missing directories of `rel` (and the last component as a file if asked), each
-// created inside the directory resolved in the rootfs. A dangling symlink on the way is followed
-// inside the rootfs (as openat2 will follow it later) and its target created instead.
 // Creates `rel`'s last component in its parent when the parent resolves and the component is
 // missing: true when done. Anything else (a dangling symlink, a racing creator, a missing parent)
 // is left to the walk below.
@@ -61,6 +58,9 @@ bool make_last_component(int rootfd, const char* rel, size_t n, bool last_is_fil
   return rc == 0;
 }
 
+// Creates the missing directories of `rel` (and the last component as a file if asked), each
+// created inside the directory resolved in the rootfs. A dangling symlink on the way is followed
+// inside the rootfs (as openat2 will follow it later) and its target created instead.
 void ensure_path(int rootfd, std::string_view rel, bool last_is_file, const char* what,
                  int depth = 0) {
   if (depth > 40) die_with(ELOOP, what);
