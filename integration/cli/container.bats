@@ -90,6 +90,17 @@ teardown() {
   [[ $output != *"$cg"* ]]
 }
 
+@test "the program runs in the container's cgroup in every hierarchy" {
+  busybox_bundle "$B" cat /proc/self/cgroup
+  run hippo run -b "$B" "$ID"
+  [ "$status" -eq 0 ]
+  cg=$(cgroup_path_of "$B")
+  [ "${#lines[@]}" -eq "$(wc -l </proc/self/cgroup)" ]
+  for l in "${lines[@]}"; do
+    [[ $l == *":$cg" ]] || { echo "outside its cgroup: $l"; return 1; }
+  done
+}
+
 @test "mounts: proc, sysfs, tmpfs with size, devpts, mqueue, shm are in place" {
   busybox_bundle "$B" sh -c 'cat /proc/mounts'
   run hippo run -b "$B" "$ID"

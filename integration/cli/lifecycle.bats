@@ -221,6 +221,29 @@ stray_runc_files() {
   assert_no_leaks "$ID" "$B"
 }
 
+@test "a limit the kernel refuses fails create and leaves nothing, the cgroup's new parent neither" {
+  busybox_bundle "$B"
+  parent=$(cgroup_path_of "$B")
+  edit_config "$B" '.linux.resources.cpu.cpus = "4095" | .linux.cgroupsPath += "/c"'
+  run hippo create -b "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [[ $output == *"cpuset.cpus"*"4095"* ]]
+  assert_no_leaks "$ID" "$B"
+  # The cgroup's parent, made for it, goes too.
+  for c in /sys/fs/cgroup/ /sys/fs/cgroup/*/; do
+    [ ! -d "$c${parent#/}" ] || { echo "leak: $c${parent#/}"; return 1; }
+  done
+}
+
+@test "a mount the plan refuses, found after the cgroup was made, fails create and leaves nothing" {
+  busybox_bundle "$B"
+  edit_config "$B" '.mounts += [{destination: "/", type: "tmpfs", source: "tmpfs"}]'
+  run hippo create -b "$B" "$ID"
+  [ "$status" -eq 1 ]
+  [ "$output" = "hippo: mounts: /: cannot mount over the rootfs itself" ]
+  assert_no_leaks "$ID" "$B"
+}
+
 @test "list and ps report the container as JSON and tables" {
   busybox_bundle "$B" sleep 1000
   hippo_create -b "$B" "$ID"

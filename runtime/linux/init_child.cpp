@@ -113,8 +113,9 @@ void join_namespaces(const InitPlan& plan) {
 // Root of a new user namespace, the cgroup namespace, the session keyring, host and domain name.
 void set_identity(const InitPlan& plan) {
   if (plan.clone_flags & CLONE_NEWUSER) {
-    if (::setresgid(0, 0, 0) != 0) die("setresgid 0 in the user namespace");
-    if (::setresuid(0, 0, 0) != 0) die("setresuid 0 in the user namespace");
+    // Raw system calls, as in switch_user (credentials.cpp).
+    if (::syscall(SYS_setresgid, 0, 0, 0) != 0) die("setresgid 0 in the user namespace");
+    if (::syscall(SYS_setresuid, 0, 0, 0) != 0) die("setresuid 0 in the user namespace");
   }
   if (plan.unshare_cgroup && ::unshare(CLONE_NEWCGROUP) != 0) die("unshare cgroup namespace");
   // Nesting on v2: out of L (the namespace's root now) into its leaf, so L may enable

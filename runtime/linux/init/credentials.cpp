@@ -5,7 +5,6 @@
 // _exits. Fixed-size buffers live on the stack.
 
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
@@ -75,12 +74,15 @@ int load_seccomp(const SeccompProgram& p) {
 void switch_user(const InitPlan& plan) {
   if (plan.caps.apply) drop_bounding(plan.caps);
   if (plan.caps.apply && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) die("set keep-caps");
-  if (plan.set_groups &&
-      ::setgroups(plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
+  // Raw system calls: glibc's wrappers apply the change to every thread of its thread list
+  // (nptl's setxid, by signals), and this raw clone inherited the parent's list. Cloned while
+  // the parent had a second thread, init would wait forever for a thread it does not have.
+  if (plan.set_groups && ::syscall(SYS_setgroups, plan.additional_gids.size(),
+                                   plan.additional_gids.data()) != 0) {
     die("setgroups");
   }
-  if (::setresgid(plan.gid, plan.gid, plan.gid) != 0) die("setresgid");
-  if (::setresuid(plan.uid, plan.uid, plan.uid) != 0) die("setresuid");
+  if (::syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0) die("setresgid");
+  if (::syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0) die("setresuid");
   if (plan.caps.apply) {
     if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) die("clear keep-caps");
     set_capabilities(plan.caps);
