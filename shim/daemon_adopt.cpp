@@ -20,6 +20,40 @@ AdoptionRecorder::AdoptionRecorder(const KeeperContext& keeper, ttrpc::Server& s
   server_.before_read([this](uint64_t id) { store_.touch(id); });
 }
 
+bool AdoptionRecorder::update_parts() {
+  service_.snapshot_into(scratch_);
+  const auto encode = [](const SnapshotContainer& c) {
+    std::map<int, std::string> ids;
+    for (int fd : container_fds(c)) ids[fd] = fd_identity(fd);
+    return encode_container(c, ids);
+  };
+  // The usual spell: the same containers (both lists are in id order), at most one changed.
+  if (parts_.size() == scratch_.size() &&
+      std::ranges::equal(parts_, scratch_, {}, &Part::id, &SnapshotContainer::id)) {
+    bool changed = false;
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      if (parts_[i].state == scratch_[i]) continue;
+      changed = true;
+      parts_[i].state = scratch_[i];
+      parts_[i].text = encode(parts_[i].state);
+    }
+    return changed;
+  }
+  std::vector<Part> next;
+  next.reserve(scratch_.size());
+  auto old = parts_.begin();
+  for (const auto& c : scratch_) {
+    while (old != parts_.end() && old->id < c.id) ++old;
+    if (old != parts_.end() && old->id == c.id && old->state == c) {
+      next.push_back(std::move(*old));
+    } else {
+      next.push_back({c.id, c, encode(c)});
+    }
+  }
+  parts_ = std::move(next);
+  return true;
+}
+
 void AdoptionRecorder::record() {
   DaemonSnapshot head;
   head.listener_fd = server_.listener_fd();
@@ -27,31 +61,34 @@ void AdoptionRecorder::record() {
     head.connections.push_back({c.id, c.fd, c.last_stream, c.mid_frame});
   head.events = publisher_.undelivered();
   // Most idle spells change nothing (a drain poll, a State), and a request changes one
-  // container: each container's part is encoded again (its fds' identities taken again) only
-  // when its state changed, and the record is written only when something did.
+  // container: the containers are read into memory kept from spell to spell, each one's part
+  // is encoded again (its fds' identities taken again) only when its state changed, and so is
+  // each connection's; the record is written only when something did.
   bool changed = !written_ || !head.same_state(last_head_);
-  std::map<std::string, Part> parts;
-  for (auto& c : service_.snapshot()) {
-    auto it = parts_.find(c.id);
-    if (it != parts_.end() && it->second.state == c) {
-      parts.insert(parts_.extract(it));
-      continue;
-    }
-    changed = true;
-    std::map<int, std::string> ids;
-    for (int fd : container_fds(c)) ids[fd] = fd_identity(fd);
-    std::string text = encode_container(c, ids);
-    std::string id = c.id;
-    parts.emplace(std::move(id), Part{std::move(c), std::move(text)});
-  }
-  changed = changed || !parts_.empty();  // a container went
-  parts_ = std::move(parts);
+  changed = update_parts() || changed;
   if (changed) {
     head.record_fd_ids(last_head_);  // the listener's and the connections'
+    ++spell_;
+    std::vector<const EncodedConnection*> conns;
+    conns.reserve(head.connections.size());
+    for (const auto& c : head.connections) {
+      const auto it = head.fd_ids.find(c.fd);
+      static const std::string kNone;
+      const std::string& identity = it != head.fd_ids.end() ? it->second : kNone;
+      auto& part = connection_parts_[c.id];
+      if (part.spell == 0 || !(part.state == c) || part.identity != identity) {
+        part.state = c;
+        part.identity = identity;
+        part.text = encode_connection(c, identity);
+      }
+      part.spell = spell_;
+      conns.push_back(&part.text);
+    }
+    std::erase_if(connection_parts_, [this](const auto& p) { return p.second.spell != spell_; });
     std::vector<std::string_view> texts;
     texts.reserve(parts_.size());
-    for (const auto& [id, part] : parts_) texts.push_back(part.text);
-    if (auto ok = store_.write(encode_record(head, texts)); !ok) {
+    for (const auto& part : parts_) texts.push_back(part.text);
+    if (auto ok = store_.write(encode_record(head, conns, texts)); !ok) {
       log::error("node daemon: " + ok.error().message);
       parts_.clear();  // written again in full next time
       return;

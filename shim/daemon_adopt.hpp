@@ -4,8 +4,10 @@
 // goes idle, and a successor takes over from the last one: listener, containerd's connections,
 // containers, pending Waits, undelivered events.
 
+#include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "base/error.hpp"
 #include "shim/keeper.hpp"
@@ -30,12 +32,25 @@ class AdoptionRecorder {
   ttrpc::Server& server_;
   TaskService& service_;
   Publisher& publisher_;
+  // The containers' parts as last written; true when one changed, came or went.
+  bool update_parts();
+
   struct Part {
+    std::string id;
     SnapshotContainer state;
     std::string text;  // encode_container of it
   };
-  std::map<std::string, Part> parts_;  // by container id, as last written
-  DaemonSnapshot last_head_;           // its listener, connections and events as last written
+  std::vector<SnapshotContainer> scratch_;  // the containers now, memory kept between spells
+  std::vector<Part> parts_;                 // in id order, as last written
+  struct ConnectionPart {
+    SnapshotConnection state;
+    std::string identity;
+    EncodedConnection text;
+    uint64_t spell = 0;  // the last record that had it
+  };
+  std::map<uint64_t, ConnectionPart> connection_parts_;  // by connection id
+  uint64_t spell_ = 0;
+  DaemonSnapshot last_head_;  // its listener, connections and events as last written
   bool written_ = false;
 };
 

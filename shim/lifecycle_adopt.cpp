@@ -35,8 +35,9 @@ siginfo_t info_of_wait_status(int wait_status) {
 // containerd's own word for an exit nobody saw (its dead-shim cleanup reports the same).
 constexpr uint32_t kUnknownExit = 255;
 
-SnapshotProcess record_of(const Process& p) {
-  SnapshotProcess r;
+// Into `r` in place: its strings and vectors keep their memory (the recorder reuses one
+// snapshot every idle spell).
+void record_into(const Process& p, SnapshotProcess& r) {
   r.exec_id = p.exec_id;
   r.state = p.state;
   r.pid = p.pid;
@@ -49,39 +50,42 @@ SnapshotProcess record_of(const Process& p) {
   r.stdin_keepalive = p.stdio.stdin_keepalive.get();
   r.stdout_keepalive = p.stdio.stdout_keepalive.get();
   r.stderr_keepalive = p.stdio.stderr_keepalive.get();
-  if (p.terminal_output) {
-    r.output_in = p.terminal_output->in_fd();
-    r.output_out = p.terminal_output->out_fd();
-  }
-  if (p.terminal_input) {
-    r.input_in = p.terminal_input->in_fd();
-    r.input_out = p.terminal_input->out_fd();
-  }
+  r.output_in = p.terminal_output ? p.terminal_output->in_fd() : -1;
+  r.output_out = p.terminal_output ? p.terminal_output->out_fd() : -1;
+  r.input_in = p.terminal_input ? p.terminal_input->in_fd() : -1;
+  r.input_out = p.terminal_input ? p.terminal_input->out_fd() : -1;
+  r.waiters.clear();
   for (const auto& w : p.waiters) r.waiters.push_back({w.connection, w.stream});
-  return r;
 }
 
 }  // namespace
 
-std::vector<SnapshotContainer> Lifecycle::snapshot() const {
-  std::vector<SnapshotContainer> out;
-  out.reserve(containers_.size());
+void Lifecycle::snapshot_into(std::vector<SnapshotContainer>& out) const {
+  out.resize(containers_.size());
+  auto r = out.begin();
   for (const auto& [id, c] : containers_) {
-    SnapshotContainer r;
-    r.id = c->id;
-    r.bundle = c->bundle;
-    r.rootfs_mounted = c->rootfs_mounted;
-    r.kill_all_on_exit = c->kill_all_on_exit;
-    r.init_exit_deferred = c->init_exit_deferred;
-    r.oom_fd = c->oom ? c->oom->fd() : -1;
-    r.init = record_of(c->init);
+    r->id = c->id;
+    r->bundle = c->bundle;
+    r->rootfs_mounted = c->rootfs_mounted;
+    r->kill_all_on_exit = c->kill_all_on_exit;
+    r->init_exit_deferred = c->init_exit_deferred;
+    r->oom_fd = c->oom ? c->oom->fd() : -1;
+    record_into(c->init, r->init);
+    size_t n = 0;
     for (const auto& [eid, e] : c->execs) {
       // A created exec's process spec is not recorded: containerd's Start of it finds nothing.
       if (e->state == ProcessState::kCreated) continue;
-      r.execs.push_back(record_of(*e));
+      if (n == r->execs.size()) r->execs.emplace_back();
+      record_into(*e, r->execs[n++]);
     }
-    out.push_back(std::move(r));
+    r->execs.resize(n);
+    ++r;
   }
+}
+
+std::vector<SnapshotContainer> Lifecycle::snapshot() const {
+  std::vector<SnapshotContainer> out;
+  snapshot_into(out);
   return out;
 }
 

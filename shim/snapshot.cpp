@@ -214,32 +214,60 @@ std::string encode_container(const SnapshotContainer& c, const std::map<int, std
       .dump();
 }
 
-std::string encode_record(const DaemonSnapshot& head, const std::vector<std::string_view>& parts) {
-  json connections = json::array(), events = json::array(), ids = json::array();
-  for (const auto& c : head.connections)
-    connections.push_back({c.id, c.fd, c.last_stream, c.mid_frame});
+EncodedConnection encode_connection(const SnapshotConnection& c, const std::string& identity) {
+  return {json::array({c.id, c.fd, c.last_stream, c.mid_frame}).dump(),
+          json::array({c.fd, identity}).dump()};
+}
+
+std::string encode_record(const DaemonSnapshot& head,
+                          const std::vector<const EncodedConnection*>& conns,
+                          const std::vector<std::string_view>& parts) {
+  json events = json::array();
   for (const auto& e : head.events)
     events.push_back({e.topic, e.type_url, hex(e.event), e.when_ns});
-  std::set<int> named{head.listener_fd};
-  for (const auto& c : head.connections) named.insert(c.fd);
-  for (const auto& [fd, id] : head.fd_ids) {
-    if (named.contains(fd)) ids.push_back({fd, id});
+  // The parts are nlohmann's text; only the joining is done here, keys in nlohmann's order.
+  size_t size = 128;
+  for (const auto* c : conns) size += c->entry.size() + c->fd_id.size() + 2;
+  for (const auto& p : parts) size += p.size() + 1;
+  std::string out;
+  out.reserve(size);
+  const auto join = [&out](auto&& items, auto&& text) {
+    bool first = true;
+    for (const auto& i : items) {
+      if (!first) out += ',';
+      first = false;
+      out += text(i);
+    }
+  };
+  out += "{\"connections\":[";
+  join(conns, [](const EncodedConnection* c) -> const std::string& { return c->entry; });
+  out += "],\"events\":";
+  out += events.dump();
+  out += ",\"fd_ids\":[";
+  if (const auto it = head.fd_ids.find(head.listener_fd); it != head.fd_ids.end()) {
+    out += json::array({it->first, it->second}).dump();
+    if (!conns.empty()) out += ',';
   }
-  std::string out = json{
-      {"version", kVersion},
-      {"listener", head.listener_fd},
-      {"connections", connections},
-      {"events", events},
-      {"fd_ids", ids}}.dump();
+  join(conns, [](const EncodedConnection* c) -> const std::string& { return c->fd_id; });
+  out += "],\"listener\":" + std::to_string(head.listener_fd);
+  out += ",\"version\":" + std::to_string(kVersion);
   // The containers, encoded apart (a daemon re-encodes only those that changed), go last.
-  out.pop_back();
   out += ",\"containers\":[";
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0) out += ',';
-    out += parts[i];
-  }
+  join(parts, [](std::string_view p) { return p; });
   out += "]}";
   return out;
+}
+
+std::string encode_record(const DaemonSnapshot& head, const std::vector<std::string_view>& parts) {
+  std::vector<EncodedConnection> conns;
+  conns.reserve(head.connections.size());
+  for (const auto& c : head.connections) {
+    const auto it = head.fd_ids.find(c.fd);
+    conns.push_back(encode_connection(c, it != head.fd_ids.end() ? it->second : ""));
+  }
+  std::vector<const EncodedConnection*> views;
+  for (const auto& c : conns) views.push_back(&c);
+  return encode_record(head, views, parts);
 }
 
 std::string encode_snapshot(const DaemonSnapshot& s) {

@@ -123,8 +123,18 @@ std::string fd_identity(int fd);
 std::vector<int> container_fds(const SnapshotContainer& c);
 // One container's part of the record, with the identities in `ids` of the fds it names.
 std::string encode_container(const SnapshotContainer& c, const std::map<int, std::string>& ids);
-// The record: `head`'s listener, connections, events and their fd identities, then `parts`,
-// each an encode_container.
+// One connection's entry in the record and that of its fd's identity, encoded apart (a daemon
+// re-encodes only the connections that changed).
+struct EncodedConnection {
+  std::string entry, fd_id;
+};
+EncodedConnection encode_connection(const SnapshotConnection& c, const std::string& identity);
+// The record: `head`'s listener, events and the listener's fd identity, the connections
+// `conns` (head.connections, encoded), then `parts`, each an encode_container.
+std::string encode_record(const DaemonSnapshot& head,
+                          const std::vector<const EncodedConnection*>& conns,
+                          const std::vector<std::string_view>& parts);
+// The same, encoding head.connections with their identities in head.fd_ids.
 std::string encode_record(const DaemonSnapshot& head, const std::vector<std::string_view>& parts);
 // The whole record at once (encode_record of encode_container of each).
 std::string encode_snapshot(const DaemonSnapshot& snapshot);

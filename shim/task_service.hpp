@@ -41,7 +41,7 @@ class TaskService final : public LifecycleEvents {
   // Node mode's adoption (shim/snapshot.hpp): the containers as a successor needs them, and
   // taking a dead daemon's over. `reply_for` answers a recorded Wait on its adopted connection
   // (nullopt: that connection is gone).
-  std::vector<SnapshotContainer> snapshot() const { return lifecycle_.snapshot(); }
+  void snapshot_into(std::vector<SnapshotContainer>& out) const { lifecycle_.snapshot_into(out); }
   struct AdoptedWait {
     uint64_t connection = 0;  // the adopted connection's new id
     ttrpc::Reply reply;

@@ -77,8 +77,8 @@ void switch_user(const InitPlan& plan) {
   // Raw system calls: glibc's wrappers apply the change to every thread of its thread list
   // (nptl's setxid, by signals), and this raw clone inherited the parent's list. Cloned while
   // the parent had a second thread, init would wait forever for a thread it does not have.
-  if (plan.set_groups && ::syscall(SYS_setgroups, plan.additional_gids.size(),
-                                   plan.additional_gids.data()) != 0) {
+  if (plan.set_groups &&
+      ::syscall(SYS_setgroups, plan.additional_gids.size(), plan.additional_gids.data()) != 0) {
     die("setgroups");
   }
   if (::syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0) die("setresgid");
