@@ -21,37 +21,45 @@ AdoptionRecorder::AdoptionRecorder(const KeeperContext& keeper, ttrpc::Server& s
 }
 
 bool AdoptionRecorder::update_parts() {
-  service_.snapshot_into(scratch_);
   const auto encode = [](const SnapshotContainer& c) {
     std::map<int, std::string> ids;
     for (int fd : container_fds(c)) ids[fd] = fd_identity(fd);
     return encode_container(c, ids);
   };
-  // The usual spell: the same containers (both lists are in id order), at most one changed.
-  if (parts_.size() == scratch_.size() &&
-      std::ranges::equal(parts_, scratch_, {}, &Part::id, &SnapshotContainer::id)) {
-    bool changed = false;
-    for (size_t i = 0; i < parts_.size(); ++i) {
-      if (parts_[i].state == scratch_[i]) continue;
-      changed = true;
-      parts_[i].state = scratch_[i];
-      parts_[i].text = encode(parts_[i].state);
-    }
-    return changed;
-  }
+  // Both the containers and parts_ come in id order. The usual spell: the same containers, at
+  // most one of them changed; else parts_ is rebuilt, keeping each part still right.
+  bool changed = false, rebuilding = false;
   std::vector<Part> next;
-  next.reserve(scratch_.size());
-  auto old = parts_.begin();
-  for (const auto& c : scratch_) {
-    while (old != parts_.end() && old->id < c.id) ++old;
-    if (old != parts_.end() && old->id == c.id && old->state == c) {
-      next.push_back(std::move(*old));
+  size_t i = 0;
+  service_.snapshot_each(scratch_, [&](SnapshotContainer& c) {
+    if (!rebuilding && i < parts_.size() && parts_[i].id == c.id) {
+      if (!(parts_[i].state == c)) {
+        std::swap(parts_[i].state, c);
+        parts_[i].text = encode(parts_[i].state);
+        changed = true;
+      }
+      ++i;
+      return;
+    }
+    if (!rebuilding) {
+      rebuilding = changed = true;
+      next.reserve(parts_.size() + 1);
+      for (size_t k = 0; k < i; ++k) next.push_back(std::move(parts_[k]));
+    }
+    while (i < parts_.size() && parts_[i].id < c.id) ++i;
+    if (i < parts_.size() && parts_[i].id == c.id && parts_[i].state == c) {
+      next.push_back(std::move(parts_[i++]));
     } else {
       next.push_back({c.id, c, encode(c)});
     }
+  });
+  if (rebuilding) {
+    parts_ = std::move(next);
+  } else if (i < parts_.size()) {  // the last ones went
+    parts_.resize(i);
+    changed = true;
   }
-  parts_ = std::move(next);
-  return true;
+  return changed;
 }
 
 void AdoptionRecorder::record() {
@@ -61,7 +69,8 @@ void AdoptionRecorder::record() {
     head.connections.push_back({c.id, c.fd, c.last_stream, c.mid_frame});
   head.events = publisher_.undelivered();
   // Most idle spells change nothing (a drain poll, a State), and a request changes one
-  // container: the containers are read into memory kept from spell to spell, each one's part
+  // container: the containers are read one by one into memory kept from spell to spell, each
+  // one's part
   // is encoded again (its fds' identities taken again) only when its state changed, and so is
   // each connection's; the record is written only when something did.
   bool changed = !written_ || !head.same_state(last_head_);

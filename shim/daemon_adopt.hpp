@@ -40,8 +40,8 @@ class AdoptionRecorder {
     SnapshotContainer state;
     std::string text;  // encode_container of it
   };
-  std::vector<SnapshotContainer> scratch_;  // the containers now, memory kept between spells
-  std::vector<Part> parts_;                 // in id order, as last written
+  SnapshotContainer scratch_;  // a container read now; memory kept between spells
+  std::vector<Part> parts_;    // in id order, as last written
   struct ConnectionPart {
     SnapshotConnection state;
     std::string identity;

@@ -93,8 +93,10 @@ class Lifecycle {
 
   // Node mode's adoption (shim/snapshot.hpp): every container as a successor needs it.
   std::vector<SnapshotContainer> snapshot() const;
-  // The same into `out`, in id order, reusing its elements' memory.
-  void snapshot_into(std::vector<SnapshotContainer>& out) const;
+  // The same one container at a time, in id order: each is read into `scratch` (every field
+  // set, its memory reused) and handed to `each`, which may swap it with another.
+  void snapshot_each(SnapshotContainer& scratch,
+                     const std::function<void(SnapshotContainer&)>& each) const;
   // Takes over a dead daemon's containers; `waiter` makes a recorded Wait one of ours (nullopt:
   // its connection is gone). Exits found meanwhile are reported once the loop runs.
   using AdoptedWaiter = std::function<std::optional<Process::Waiter>(const SnapshotWaiter&)>;

@@ -35,8 +35,8 @@ siginfo_t info_of_wait_status(int wait_status) {
 // containerd's own word for an exit nobody saw (its dead-shim cleanup reports the same).
 constexpr uint32_t kUnknownExit = 255;
 
-// Into `r` in place: its strings and vectors keep their memory (the recorder reuses one
-// snapshot every idle spell).
+// Into `r` in place: its strings and vectors keep their memory (the recorder reads every
+// container into one at each idle spell).
 void record_into(const Process& p, SnapshotProcess& r) {
   r.exec_id = p.exec_id;
   r.state = p.state;
@@ -60,32 +60,32 @@ void record_into(const Process& p, SnapshotProcess& r) {
 
 }  // namespace
 
-void Lifecycle::snapshot_into(std::vector<SnapshotContainer>& out) const {
-  out.resize(containers_.size());
-  auto r = out.begin();
+void Lifecycle::snapshot_each(SnapshotContainer& r,
+                              const std::function<void(SnapshotContainer&)>& each) const {
   for (const auto& [id, c] : containers_) {
-    r->id = c->id;
-    r->bundle = c->bundle;
-    r->rootfs_mounted = c->rootfs_mounted;
-    r->kill_all_on_exit = c->kill_all_on_exit;
-    r->init_exit_deferred = c->init_exit_deferred;
-    r->oom_fd = c->oom ? c->oom->fd() : -1;
-    record_into(c->init, r->init);
+    r.id = c->id;
+    r.bundle = c->bundle;
+    r.rootfs_mounted = c->rootfs_mounted;
+    r.kill_all_on_exit = c->kill_all_on_exit;
+    r.init_exit_deferred = c->init_exit_deferred;
+    r.oom_fd = c->oom ? c->oom->fd() : -1;
+    record_into(c->init, r.init);
     size_t n = 0;
     for (const auto& [eid, e] : c->execs) {
       // A created exec's process spec is not recorded: containerd's Start of it finds nothing.
       if (e->state == ProcessState::kCreated) continue;
-      if (n == r->execs.size()) r->execs.emplace_back();
-      record_into(*e, r->execs[n++]);
+      if (n == r.execs.size()) r.execs.emplace_back();
+      record_into(*e, r.execs[n++]);
     }
-    r->execs.resize(n);
-    ++r;
+    r.execs.resize(n);
+    each(r);
   }
 }
 
 std::vector<SnapshotContainer> Lifecycle::snapshot() const {
   std::vector<SnapshotContainer> out;
-  snapshot_into(out);
+  SnapshotContainer scratch;
+  snapshot_each(scratch, [&out](SnapshotContainer& c) { out.push_back(c); });
   return out;
 }
 

@@ -41,7 +41,10 @@ class TaskService final : public LifecycleEvents {
   // Node mode's adoption (shim/snapshot.hpp): the containers as a successor needs them, and
   // taking a dead daemon's over. `reply_for` answers a recorded Wait on its adopted connection
   // (nullopt: that connection is gone).
-  void snapshot_into(std::vector<SnapshotContainer>& out) const { lifecycle_.snapshot_into(out); }
+  void snapshot_each(SnapshotContainer& scratch,
+                     const std::function<void(SnapshotContainer&)>& each) const {
+    lifecycle_.snapshot_each(scratch, each);
+  }
   struct AdoptedWait {
     uint64_t connection = 0;  // the adopted connection's new id
     ttrpc::Reply reply;

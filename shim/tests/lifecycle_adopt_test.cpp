@@ -149,17 +149,20 @@ TEST_F(LifecycleAdoptTest, AdoptedProcessesExitAsTheKeeperSaysAndWaitsAreAnswere
   EXPECT_EQ(again[0].init.pidfd, -1);
   EXPECT_EQ(again[0].execs.size(), 3u);
 
-  // Read into memory a recorder kept from earlier spells (more containers then, a terminal's
+  // Read into memory a recorder kept from earlier spells (another container's: a terminal's
   // relay fds, a pending Wait, more execs): every field is set again.
-  std::vector<SnapshotContainer> kept(3);
-  kept[0].id = "stale";
-  kept[0].init.output_in = 42;
-  kept[0].init.input_out = 43;
-  kept[0].init.waiters = {{1, 2}};
-  kept[0].execs.resize(5);
-  kept[0].execs[0].waiters = {{3, 4}};
-  loop_.run([&] { lifecycle_->snapshot_into(kept); });
-  EXPECT_EQ(kept, again);
+  SnapshotContainer kept;
+  kept.id = "stale";
+  kept.init.output_in = 42;
+  kept.init.input_out = 43;
+  kept.init.waiters = {{1, 2}};
+  kept.execs.resize(5);
+  kept.execs[0].waiters = {{3, 4}};
+  std::vector<SnapshotContainer> read;
+  loop_.run([&] {
+    lifecycle_->snapshot_each(kept, [&](SnapshotContainer& one) { read.push_back(one); });
+  });
+  EXPECT_EQ(read, again);
 }
 
 }  // namespace
