@@ -32,7 +32,7 @@ bool AdoptionRecorder::update_parts() {
   std::vector<Part> next;
   size_t i = 0;
   service_.snapshot_each(scratch_, [&](SnapshotContainer& c) {
-    if (!rebuilding && i < parts_.size() && parts_[i].id == c.id) {
+    if (!rebuilding && i < parts_.size() && parts_[i].state.id == c.id) {
       if (!(parts_[i].state == c)) {
         std::swap(parts_[i].state, c);
         parts_[i].text = encode(parts_[i].state);
@@ -46,11 +46,11 @@ bool AdoptionRecorder::update_parts() {
       next.reserve(parts_.size() + 1);
       for (size_t k = 0; k < i; ++k) next.push_back(std::move(parts_[k]));
     }
-    while (i < parts_.size() && parts_[i].id < c.id) ++i;
-    if (i < parts_.size() && parts_[i].id == c.id && parts_[i].state == c) {
+    while (i < parts_.size() && parts_[i].state.id < c.id) ++i;
+    if (i < parts_.size() && parts_[i].state == c) {
       next.push_back(std::move(parts_[i++]));
     } else {
-      next.push_back({c.id, c, encode(c)});
+      next.push_back({c, encode(c)});
     }
   });
   if (rebuilding) {
@@ -69,20 +69,19 @@ void AdoptionRecorder::record() {
     head.connections.push_back({c.id, c.fd, c.last_stream, c.mid_frame});
   head.events = publisher_.undelivered();
   // Most idle spells change nothing (a drain poll, a State), and a request changes one
-  // container: the containers are read one by one into memory kept from spell to spell, each
-  // one's part
-  // is encoded again (its fds' identities taken again) only when its state changed, and so is
-  // each connection's; the record is written only when something did.
+  // container: each container is read into memory kept from spell to spell and compared in
+  // place, its part is encoded again (its fds' identities taken again) only when its state
+  // changed, and so is each connection's entry; the record is written only when something did.
   bool changed = !written_ || !head.same_state(last_head_);
   changed = update_parts() || changed;
   if (changed) {
     head.record_fd_ids(last_head_);  // the listener's and the connections'
     ++spell_;
+    static const std::string kNone;
     std::vector<const EncodedConnection*> conns;
     conns.reserve(head.connections.size());
     for (const auto& c : head.connections) {
       const auto it = head.fd_ids.find(c.fd);
-      static const std::string kNone;
       const std::string& identity = it != head.fd_ids.end() ? it->second : kNone;
       auto& part = connection_parts_[c.id];
       if (part.spell == 0 || !(part.state == c) || part.identity != identity) {

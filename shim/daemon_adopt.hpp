@@ -32,11 +32,10 @@ class AdoptionRecorder {
   ttrpc::Server& server_;
   TaskService& service_;
   Publisher& publisher_;
-  // The containers' parts as last written; true when one changed, came or went.
+  // Brings parts_ up to the containers' state now: true when one changed, came or went.
   bool update_parts();
 
   struct Part {
-    std::string id;
     SnapshotContainer state;
     std::string text;  // encode_container of it
   };
