@@ -1,11 +1,16 @@
 // `hippo-cri bench`: the CRI latency a kubelet sees to get a pod's container running, measured
 // inside one client process so process start-up does not blur the numbers.
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "commands.hpp"
@@ -22,7 +27,40 @@ struct Options {
   std::string image = "docker.io/library/busybox:latest";
   std::string cgroup_parent;
   std::string prefix = "bench";
+  int cpu_of = 0;  // containerd's pid: its CPU, and its reaped children's, is reported
 };
+
+// CPU time in ms: the whole machine's busy time (/proc/stat: all but idle and iowait), and a
+// process's own with its reaped children's (/proc/PID/stat utime, stime, cutime, cstime).
+struct Cpu {
+  double machine = 0;
+  double process = 0;
+};
+
+Cpu read_cpu(int pid) {
+  const double tick_ms = 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  Cpu c;
+  std::ifstream stat("/proc/stat");
+  std::string label;
+  stat >> label;
+  double v[10] = {};
+  for (double& x : v) stat >> x;
+  // user nice system idle iowait irq softirq steal guest guest_nice (guest is in user)
+  c.machine = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * tick_ms;
+  if (pid > 0) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // fields after the command's closing parenthesis, from the 3rd (state)
+    std::istringstream rest(text.substr(text.rfind(')') + 2));
+    std::string field;
+    double sum = 0;
+    for (int n = 3; n <= 17 && rest >> field; ++n) {
+      if (n >= 14) sum += std::atof(field.c_str());
+    }
+    c.process = sum * tick_ms;
+  }
+  return c;
+}
 
 bool parse(const std::vector<std::string>& args, Options& o) {
   for (size_t i = 0; i + 1 < args.size(); i += 2) {
@@ -40,6 +78,8 @@ bool parse(const std::vector<std::string>& args, Options& o) {
       o.cgroup_parent = v;
     else if (k == "--prefix")
       o.prefix = v;
+    else if (k == "--cpu-of")
+      o.cpu_of = std::atoi(v.c_str());
     else
       return false;
   }
@@ -92,7 +132,7 @@ int bench(Client& client, const std::vector<std::string>& args) {
   Options o;
   if (!parse(args, o)) {
     std::cerr << "usage: hippo-cri bench --handler H [--pods N] [--parallel P] [--image I] "
-                 "[--cgroup-parent C] [--prefix X]\n";
+                 "[--cgroup-parent C] [--prefix X] [--cpu-of CONTAINERD_PID]\n";
     return 2;
   }
   std::vector<double> ms(static_cast<size_t>(o.pods), 0);
@@ -114,12 +154,21 @@ int bench(Client& client, const std::vector<std::string>& args) {
       }
     }
   };
+  const Cpu cpu0 = read_cpu(o.cpu_of);
+  rusage self0{};
+  ::getrusage(RUSAGE_SELF, &self0);
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < o.parallel; ++t) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
   const double wall =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const Cpu cpu1 = read_cpu(o.cpu_of);
+  rusage self1{};
+  ::getrusage(RUSAGE_SELF, &self1);
+  const auto tv_ms = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
+  const double client_ms =
+      tv_ms(self1.ru_utime) + tv_ms(self1.ru_stime) - tv_ms(self0.ru_utime) - tv_ms(self0.ru_stime);
   for (const auto& id : ids) {
     if (id.empty()) continue;
     if (auto error = stop_and_remove_pod(client, id); !error.empty() && first_error.empty()) {
@@ -136,7 +185,14 @@ int bench(Client& client, const std::vector<std::string>& args) {
   const double median = sorted.size() % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
   std::cout << "{\"handler\":\"" << o.handler << "\",\"pods\":" << o.pods
             << ",\"parallel\":" << o.parallel << ",\"median_ms\":" << median
-            << ",\"wall_ms\":" << wall << ",\"ms\":[";
+            << ",\"wall_ms\":" << wall;
+  // CPU spent while the pods started, per pod: the machine's, containerd's with the children
+  // it reaped (CNI plugins, the shims' `start`), and this client's.
+  const double per = 1.0 / o.pods;
+  std::cout << ",\"cpu_ms_per_pod\":{\"machine\":" << (cpu1.machine - cpu0.machine) * per
+            << ",\"client\":" << client_ms * per;
+  if (o.cpu_of > 0) std::cout << ",\"containerd\":" << (cpu1.process - cpu0.process) * per;
+  std::cout << "},\"ms\":[";
   for (size_t i = 0; i < ms.size(); ++i) std::cout << (i ? "," : "") << ms[i];
   std::cout << "]}\n";
   return 0;
