@@ -91,10 +91,9 @@ class Lifecycle {
   // already (containerd's cleanup of a task whose connection closed; shim/delete_action.cpp).
   bool forget(std::string_view id);
 
-  // Node mode's adoption (shim/snapshot.hpp): every container as a successor needs it.
-  std::vector<SnapshotContainer> snapshot() const;
-  // The same one container at a time, in id order: each is read into `scratch` (every field
-  // set, its memory reused) and handed to `each`, which may swap it with another.
+  // Node mode's adoption (shim/snapshot.hpp): every container as a successor needs it, one at
+  // a time, in id order: each is read into `scratch` (every field set, its memory reused) and
+  // handed to `each`, which may swap it with another.
   void snapshot_each(SnapshotContainer& scratch,
                      const std::function<void(SnapshotContainer&)>& each) const;
   // Takes over a dead daemon's containers; `waiter` makes a recorded Wait one of ours (nullopt:

@@ -82,13 +82,6 @@ void Lifecycle::snapshot_each(SnapshotContainer& r,
   }
 }
 
-std::vector<SnapshotContainer> Lifecycle::snapshot() const {
-  std::vector<SnapshotContainer> out;
-  SnapshotContainer scratch;
-  snapshot_each(scratch, [&out](SnapshotContainer& c) { out.push_back(c); });
-  return out;
-}
-
 void Lifecycle::adopt(const std::vector<SnapshotContainer>& containers,
                       const AdoptedWaiter& waiter) {
   for (const auto& r : containers) {

@@ -49,7 +49,8 @@ Cpu read_cpu(int pid) {
   c.machine = (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) * tick_ms;
   if (pid > 0) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text;
+    std::getline(in, text);  // one line
     // fields after the command's closing parenthesis, from the 3rd (state)
     std::istringstream rest(text.substr(text.rfind(')') + 2));
     std::string field;

@@ -143,7 +143,11 @@ TEST_F(LifecycleAdoptTest, AdoptedProcessesExitAsTheKeeperSaysAndWaitsAreAnswere
   EXPECT_EQ(loop_.run([&] { return answered; }), (std::vector<std::string>{"wait 7/3 2"}));
 
   // What a successor of the successor would read: every exit reported, no fd left to name.
-  const auto again = loop_.run([&] { return lifecycle_->snapshot(); });
+  std::vector<SnapshotContainer> again;
+  loop_.run([&] {
+    SnapshotContainer scratch;
+    lifecycle_->snapshot_each(scratch, [&](SnapshotContainer& one) { again.push_back(one); });
+  });
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].init.state, ProcessState::kStopped);
   EXPECT_EQ(again[0].init.pidfd, -1);
