@@ -17,7 +17,13 @@ counts=("${@:-1 10 50 200}")
 read -r -a counts <<<"${counts[*]}"
 work=$(mktemp -d /tmp/hippo-bench-node.XXXXXX)
 image=docker.io/hippo/busybox:latest
+# containerd's state, hippo's state roots, runc's root and the FIFOs on a tmpfs, as under /run
+# on a host (hack/bench-shim.sh says why).
+run=$work/run
+mkdir -p "$run"
+mount -t tmpfs -o mode=0700,size=256m hippo-bench-run "$run"
 export CONTAINERD_ADDRESS=$work/ctrd/containerd.sock HIPPO_CONFIG=$work/hippo.yaml
+export HIPPO_CONTAINERD_STATE_TMPFS=1
 modes=(pod node runc)
 
 # shellcheck source=hack/lib-ctr.sh
@@ -32,17 +38,18 @@ cleanup() {
   for m in "${modes[@]}"; do ctr_remove_all "bn-$m-$$"; done
   "$root/hack/private-containerd.sh" stop "$work/ctrd" >/dev/null 2>&1 || true
   for m in "${modes[@]}"; do rmdir /sys/fs/cgroup/*/"bn-$m-$$" 2>/dev/null || true; done
+  umount "$run" 2>/dev/null || true
   rm -rf --one-file-system -- "$work"
 }
 trap cleanup EXIT
 
 # config.yaml is read by every `start`: the mode's grouping, its own state root.
 use_mode() {
-  printf 'grouping: %s\nstate_root: %s/state-%s\n' "${1/runc/pod}" "$work" "$1" >"$HIPPO_CONFIG"
+  printf 'grouping: %s\nstate_root: %s/state-%s\n' "${1/runc/pod}" "$run" "$1" >"$HIPPO_CONFIG"
 }
 runtime_of() {
   if [[ $1 == runc ]]; then
-    echo "--runtime io.containerd.runc.v2 --runc-root $work/runc"
+    echo "--runtime io.containerd.runc.v2 --runc-root $run/runc"
   else
     echo "--runtime io.containerd.hippo.v2"
   fi
@@ -83,7 +90,7 @@ for m in "${modes[@]}"; do
     : >"$work/times"
     while ((started < n)); do
       t0=$(date +%s%N)
-      ctr -n "$ns" run -d "${rt[@]}" --fifo-dir "$work/fifo" "$image" "p$started" sleep 100000 >/dev/null
+      ctr -n "$ns" run -d "${rt[@]}" --fifo-dir "$run/fifo" "$image" "p$started" sleep 100000 >/dev/null
       echo $(( ($(date +%s%N) - t0) / 1000 )) | awk '{print $1 / 1000}' >>"$work/times"
       started=$((started + 1))
     done
@@ -103,7 +110,7 @@ for m in pod node runc; do
   use_mode "$m"
   read -r -a rt <<<"$(runtime_of "$m")"
   hyperfine -N --warmup 3 --runs 30 --export-json "$work/run-$m.json" \
-    -n "$m" "ctr -n bn-$m-$$ run --rm ${rt[*]} --fifo-dir $work/fifo $image r-$m /bin/true" >/dev/null
+    -n "$m" "ctr -n bn-$m-$$ run --rm ${rt[*]} --fifo-dir $run/fifo $image r-$m /bin/true" >/dev/null
 done
 for m in pod node; do
   jq -rs --arg m "$m" '(.[0].results[0].median) as $h | (.[1].results[0].median) as $r

@@ -15,7 +15,15 @@ read -r -a counts <<<"${counts[*]}"
 work=$(mktemp -d /tmp/hippo-bench-shim.XXXXXX)
 ns=bench-$$
 image=docker.io/hippo/busybox:latest
-export CONTAINERD_ADDRESS=$work/ctrd/containerd.sock HIPPO_CONFIG=/dev/null
+# What a host keeps under /run on a tmpfs is on a tmpfs here too: containerd's state (bundles),
+# hippo's state root, runc's root and the FIFOs. This VM's /run and /tmp are ext4 mounted with
+# discard, where each unlink or rename costs 0.1-0.25 ms (docs/performance.md).
+run=$work/run
+mkdir -p "$run"
+mount -t tmpfs -o mode=0700,size=64m hippo-bench-run "$run"
+printf 'state_root: %s/hippo\n' "$run" >"$work/config.yaml"
+export CONTAINERD_ADDRESS=$work/ctrd/containerd.sock HIPPO_CONFIG=$work/config.yaml
+export HIPPO_CONTAINERD_STATE_TMPFS=1
 
 # shellcheck source=hack/lib-ctr.sh
 source "$root/hack/lib-ctr.sh"
@@ -26,8 +34,7 @@ cleanup() {
   ctr_remove_all "$ns"
   "$root/hack/private-containerd.sh" stop "$work/ctrd" >/dev/null 2>&1 || true
   rmdir /sys/fs/cgroup/*/"$ns" 2>/dev/null || true
-  # The shim's default state root keeps an empty directory per namespace, as the tests' do.
-  rmdir /run/hippo/containerd/"$ns" 2>/dev/null || true
+  umount "$run" 2>/dev/null || true
   rm -rf --one-file-system -- "$work"
 }
 trap cleanup EXIT
@@ -38,8 +45,8 @@ ctr -n "$ns" images import "$build/images/busybox-oci.tar" >/dev/null
 
 c="ctr -n $ns"
 hippo_rt="--runtime io.containerd.hippo.v2"
-runc_rt="--runtime io.containerd.runc.v2 --runc-root $work/runc"
-fifo="--fifo-dir $work/fifo"
+runc_rt="--runtime io.containerd.runc.v2 --runc-root $run/runc"
+fifo="--fifo-dir $run/fifo"
 
 hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/run.json" \
   -n hippo "$c run --rm $hippo_rt $fifo $image r-hippo /bin/true" \
@@ -57,6 +64,29 @@ ratio() {
 }
 ratio "$work/run.json" "ctr run --rm /bin/true (median)"
 ratio "$work/exec.json" "ctr task exec /bin/true (median)"
+
+# Where the CPU of a `ctr run --rm` goes: ctr's own; containerd's own; what containerd reaps
+# (the shim's `start` and `delete` runs); and the rest of the machine's busy time, which is the
+# runtime's (the shim, runc, the container: a shim is not containerd's child once `start` exits).
+busy_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+stat_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk -v f="$2" '{print $f + $(f + 1)}'; }
+cpu_split() {  # cpu_split NAME RUNTIME_ARGS...
+  local name=$1 n=40 pid busy0 self0 kids0 ctr_s
+  shift
+  pid=$(<"$work/ctrd/containerd.pid")
+  busy0=$(busy_ticks) self0=$(stat_ticks "$pid" 12) kids0=$(stat_ticks "$pid" 14)
+  ctr_s=$( { TIMEFORMAT='%U %S'; time for ((i = 0; i < n; i++)); do
+    $c run --rm "$@" $fifo "$image" "s-$name" /bin/true; done; } 2>&1 | awk '{print $1 + $2}')
+  awk -v name="$name" -v n="$n" -v hz="$(getconf CLK_TCK)" -v ctr="$ctr_s" \
+    -v busy="$(($(busy_ticks) - busy0))" -v self="$(($(stat_ticks "$pid" 12) - self0))" \
+    -v kids="$(($(stat_ticks "$pid" 14) - kids0))" 'BEGIN {ms = 1000 / n;
+    printf "CPU per ctr run --rm, %s: ctr %.1f ms, containerd %.1f ms, shim start+delete %.1f ms, the rest (the runtime) %.1f ms\n",
+      name, ctr * ms, self / hz * ms, kids / hz * ms, (busy / hz - ctr - (self + kids) / hz) * ms}'
+}
+# shellcheck disable=SC2086 # the runtime's arguments are words
+cpu_split hippo $hippo_rt
+# shellcheck disable=SC2086
+cpu_split runc-v2 $runc_rt
 
 memory() {  # memory SHIM_NAME: "SHIMS RSS PSS USS", averages in kB over that runtime's shims
   shims_memory "$1" "$ns" |

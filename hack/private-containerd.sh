@@ -18,7 +18,9 @@
 #      HIPPO_CONTAINERD_LOG_LEVEL (default info),
 #      HIPPO_CONTAINERD_EXTRA_CONFIG (a file appended to the config; when set, the CRI plugin
 #        is enabled and configured by it), HIPPO_CONTAINERD_NETNS (a network namespace path:
-#        containerd runs in it, as hack/cri-env.sh does so pods never see the host's network).
+#        containerd runs in it, as hack/cri-env.sh does so pods never see the host's network),
+#      HIPPO_CONTAINERD_STATE_TMPFS=1 (DIR/state on a tmpfs of its own, as /run/containerd is on
+#        a host; the benchmarks use it: this VM's /tmp is ext4 mounted with discard).
 #
 # containerd 1.6 still puts shim sockets under /run/containerd/s/ (a hash of
 # the socket address, so they do not collide with other instances); that is
@@ -141,6 +143,9 @@ cmd_start() {
 	((${#SOCK} + 6 <= 107)) || die "DIR too long for a unix socket path: $DIR"
 
 	mkdir -p "$DIR/root" "$DIR/state" "$DIR/opt"
+	if [[ ${HIPPO_CONTAINERD_STATE_TMPFS:-} == 1 ]] && ! mountpoint -q "$DIR/state"; then
+		mount -t tmpfs -o mode=0711 private-containerd-state "$DIR/state"
+	fi
 	write_config
 	rm -f "$SOCK" "$SOCK.ttrpc" "$DIR/debug.sock" "$PIDFILE"
 
