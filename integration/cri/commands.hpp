@@ -18,9 +18,11 @@ std::string stop_and_remove_pod(Client& client, const std::string& id);
 // remove-all-pods: stop and remove every pod sandbox (and so its containers).
 int remove_all_pods(Client& client);
 
-// bench --handler H [--pods N] [--parallel P] [--image I] [--cgroup-parent C] [--prefix X]:
-// RunPodSandbox + CreateContainer + StartContainer per pod, timed in this process; prints JSON
-// with every latency and the median, then removes the pods.
+// bench --handler H [--pods N] [--parallel P] [--image I] [--cgroup-parent C] [--prefix X]
+// [--cpu-of CONTAINERD_PID]: RunPodSandbox + CreateContainer + StartContainer per pod, timed in
+// this process; prints JSON with every latency, the median and the CPU spent per pod while they
+// started (the machine's, this client's, and containerd's with what it reaped), then removes the
+// pods.
 int bench(Client& client, const std::vector<std::string>& args);
 
 }  // namespace hippo::cri
