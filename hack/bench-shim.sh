@@ -75,8 +75,9 @@ cpu_split() {  # cpu_split NAME RUNTIME_ARGS...
   shift
   pid=$(<"$work/ctrd/containerd.pid")
   busy0=$(busy_ticks) self0=$(stat_ticks "$pid" 12) kids0=$(stat_ticks "$pid" 14)
+  # only `time`'s line is captured: ctr's own errors stay on stderr (fd 3)
   ctr_s=$( { TIMEFORMAT='%U %S'; time for ((i = 0; i < n; i++)); do
-    $c run --rm "$@" $fifo "$image" "s-$name" /bin/true; done; } 2>&1 | awk '{print $1 + $2}')
+    $c run --rm "$@" $fifo "$image" "s-$name" /bin/true 2>&3; done; } 3>&2 2>&1 | awk '{print $1 + $2}')
   awk -v name="$name" -v n="$n" -v hz="$(getconf CLK_TCK)" -v ctr="$ctr_s" \
     -v busy="$(($(busy_ticks) - busy0))" -v self="$(($(stat_ticks "$pid" 12) - self0))" \
     -v kids="$(($(stat_ticks "$pid" 14) - kids0))" 'BEGIN {ms = 1000 / n;

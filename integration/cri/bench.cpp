@@ -50,9 +50,11 @@ Cpu read_cpu(int pid) {
   if (pid > 0) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
     std::string text;
-    std::getline(in, text);  // one line
+    std::getline(in, text);  // one line; none if the process is gone (reported as 0)
+    const size_t name_end = text.rfind(')');
+    if (name_end == std::string::npos) return c;
     // fields after the command's closing parenthesis, from the 3rd (state)
-    std::istringstream rest(text.substr(text.rfind(')') + 2));
+    std::istringstream rest(text.substr(name_end + 1));
     std::string field;
     double sum = 0;
     for (int n = 3; n <= 17 && rest >> field; ++n) {
