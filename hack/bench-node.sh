@@ -17,11 +17,9 @@ counts=("${@:-1 10 50 200}")
 read -r -a counts <<<"${counts[*]}"
 work=$(mktemp -d /tmp/hippo-bench-node.XXXXXX)
 image=docker.io/hippo/busybox:latest
-# containerd's state, hippo's state roots, runc's root and the FIFOs on a tmpfs, as under /run
-# on a host (hack/bench-shim.sh says why).
-run=$work/run
-mkdir -p "$run"
-mount -t tmpfs -o mode=0700,size=256m hippo-bench-run "$run"
+# containerd's state, hippo's state roots, runc's root and the FIFOs on containerd's state
+# tmpfs, as under /run on a host (hack/bench-shim.sh says why).
+run=$work/ctrd/state/bench
 export CONTAINERD_ADDRESS=$work/ctrd/containerd.sock HIPPO_CONFIG=$work/hippo.yaml
 export HIPPO_CONTAINERD_STATE_TMPFS=1
 modes=(pod node runc)
@@ -38,7 +36,6 @@ cleanup() {
   for m in "${modes[@]}"; do ctr_remove_all "bn-$m-$$"; done
   "$root/hack/private-containerd.sh" stop "$work/ctrd" >/dev/null 2>&1 || true
   for m in "${modes[@]}"; do rmdir /sys/fs/cgroup/*/"bn-$m-$$" 2>/dev/null || true; done
-  umount "$run" 2>/dev/null || true
   rm -rf --one-file-system -- "$work"
 }
 trap cleanup EXIT

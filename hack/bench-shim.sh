@@ -15,12 +15,11 @@ read -r -a counts <<<"${counts[*]}"
 work=$(mktemp -d /tmp/hippo-bench-shim.XXXXXX)
 ns=bench-$$
 image=docker.io/hippo/busybox:latest
-# What a host keeps under /run on a tmpfs is on a tmpfs here too: containerd's state (bundles),
-# hippo's state root, runc's root and the FIFOs. This VM's /run and /tmp are ext4 mounted with
-# discard, where each unlink or rename costs 0.1-0.25 ms (docs/performance.md).
-run=$work/run
-mkdir -p "$run"
-mount -t tmpfs -o mode=0700,size=64m hippo-bench-run "$run"
+# What a host keeps under /run on a tmpfs is on a tmpfs here too: containerd's state (bundles,
+# HIPPO_CONTAINERD_STATE_TMPFS) and, beside it on that tmpfs, hippo's state root, runc's root and
+# the FIFOs. This VM's /run and /tmp are ext4 mounted with discard, where each unlink or rename
+# costs 0.1-0.25 ms (docs/performance.md). private-containerd.sh's stop unmounts it.
+run=$work/ctrd/state/bench
 printf 'state_root: %s/hippo\n' "$run" >"$work/config.yaml"
 export CONTAINERD_ADDRESS=$work/ctrd/containerd.sock HIPPO_CONFIG=$work/config.yaml
 export HIPPO_CONTAINERD_STATE_TMPFS=1
@@ -34,7 +33,6 @@ cleanup() {
   ctr_remove_all "$ns"
   "$root/hack/private-containerd.sh" stop "$work/ctrd" >/dev/null 2>&1 || true
   rmdir /sys/fs/cgroup/*/"$ns" 2>/dev/null || true
-  umount "$run" 2>/dev/null || true
   rm -rf --one-file-system -- "$work"
 }
 trap cleanup EXIT
